@@ -1,0 +1,390 @@
+/** Reading `instance.yaml`: placeholders, secrets and the typed InstanceConfig. */
+import path from 'node:path';
+import { parseLocatedYaml } from './located-yaml.ts';
+import { resolveTree } from './placeholders.ts';
+import { documentContext, formatPath } from './problems.ts';
+import type { DocumentContext, ProblemSink, YamlPath } from './problems.ts';
+import {
+  isAbsent, isYamlMap, readEnum, readList, readMap, readString, readStringList, warnUnknownKeys,
+} from './read-fields.ts';
+import type { YamlMap } from './read-fields.ts';
+import { isSecretKey } from './secrets.ts';
+import { validateCron } from './validate-cron.ts';
+import type { AdminConfig, DatasetConfig, InstanceConfig, SourceType } from './types.ts';
+
+/** What the rest of loading needs from instance.yaml. */
+export interface LoadedInstance {
+  instance: InstanceConfig;
+  secrets: string[];
+  /** Sources a table may name; undefined when data_source.type itself is invalid. */
+  sources?: string[];
+  /** The default source of a table (data_source.type), when valid. */
+  defaultSource?: string;
+}
+
+const DATA_SOURCE_TYPES = ['keboola', 'csv', 'bigquery'] as const;
+const TOP_KEYS = ['instance', 'server', 'admins', 'auth', 'data_source', 'jira', 'users', 'datasets', 'catalog'];
+// Shorter session keys can be brute-forced offline from a signed cookie.
+const MIN_SECRET_KEY_LENGTH = 16;
+
+/**
+ * Parses and validates instance.yaml text, resolving `${VAR}` placeholders
+ * from `vars`. Problems go to `sink`; returns undefined only when the file
+ * could not be parsed into a mapping at all.
+ */
+export function loadInstance(
+  text: string,
+  file: string,
+  configDir: string,
+  vars: Readonly<Record<string, string | undefined>>,
+  dotenvFile: string,
+  sink: ProblemSink,
+): LoadedInstance | undefined {
+  const parsed = parseLocatedYaml(text);
+  if (!parsed.ok) {
+    for (const e of parsed.errors) sink.problems.push({ file, line: e.line, message: `invalid YAML: ${e.message}` });
+    return undefined;
+  }
+  const ctx = documentContext(sink, file, parsed.doc.lineOf);
+  if (!isYamlMap(parsed.doc.value)) {
+    ctx.problem([], isAbsent(parsed.doc.value) ? 'the file is empty' : 'expected a mapping of sections (instance, auth, data_source, …)');
+    return undefined;
+  }
+
+  const resolved = resolveTree(parsed.doc.value, vars);
+  const root = resolved.value as YamlMap;
+  const secrets = collectSecrets(root, resolved.substituted, vars);
+
+  // Jira is enabled exactly when jira.domain has a value. An unset
+  // ${JIRA_DOMAIN} therefore disables Jira instead of failing, and the rest of
+  // the jira section (its own unset placeholders included) is then ignored.
+  const inactive: YamlPath[] = [];
+  const jiraRaw = root.jira;
+  if (isYamlMap(jiraRaw)) {
+    const domainUnset = resolved.issues.find((i) => startsWith(i.path, ['jira', 'domain']) && i.kind === 'missing');
+    const domain = jiraRaw.domain;
+    const jiraEnabled = !domainUnset && !isAbsent(domain) && String(domain).trim() !== '';
+    if (!jiraEnabled) {
+      inactive.push(['jira']);
+      ctx.warn(['jira', 'domain'], domainUnset
+        ? `Jira is disabled: ${domainUnset.text} is not set`
+        : 'Jira is disabled: jira.domain is empty');
+      delete root.jira;
+    }
+  }
+  // Keboola settings matter only when Keboola is the data source; a template
+  // may keep them with unset placeholders while the instance runs on CSV.
+  const dataSourceRaw = root.data_source;
+  if (isYamlMap(dataSourceRaw) && dataSourceRaw.type !== 'keboola') {
+    inactive.push(['data_source', 'keboola']);
+    delete dataSourceRaw.keboola;
+  }
+
+  const reported = new Set<string>();
+  for (const issue of resolved.issues) {
+    if (inactive.some((prefix) => startsWith(issue.path, prefix))) continue;
+    reported.add(formatPath(issue.path));
+    const secret = isSecretKey(lastKey(issue.path) ?? '');
+    if (issue.kind === 'missing') {
+      ctx.problem(issue.path, `environment variable ${issue.text} is not set (neither in the environment nor in ${dotenvFile})`);
+    } else {
+      ctx.problem(issue.path, `malformed placeholder${secret ? '' : ` "${issue.text}"`}: expected \${NAME} or \${NAME:-default}`);
+    }
+  }
+
+  // A value left unresolved is reported once, not again as e.g. an unknown data_source.type.
+  const buildCtx: DocumentContext = { ...ctx, problem: (at, message) => { if (!reported.has(formatPath(at))) ctx.problem(at, message); } };
+  return { ...buildInstance(buildCtx, root, configDir), secrets };
+}
+
+function buildInstance(ctx: DocumentContext, root: YamlMap, configDir: string): Omit<LoadedInstance, 'secrets'> {
+  warnUnknownKeys(ctx, root, [], TOP_KEYS);
+
+  const inst = section(ctx, root, [], 'instance');
+  if (inst) warnUnknownKeys(ctx, inst, ['instance'], ['name', 'subtitle', 'copyright']);
+  const instance: InstanceConfig['instance'] = {
+    name: (inst && readString(ctx, inst, ['instance'], 'name', { required: true })) ?? '',
+    subtitle: inst && readString(ctx, inst, ['instance'], 'subtitle'),
+    copyright: inst && readString(ctx, inst, ['instance'], 'copyright'),
+  };
+
+  const srv = section(ctx, root, [], 'server');
+  if (srv) warnUnknownKeys(ctx, srv, ['server'], ['hostname', 'host', 'app_dir']);
+  const server: InstanceConfig['server'] = {
+    hostname: srv && readString(ctx, srv, ['server'], 'hostname'),
+    host: srv && readString(ctx, srv, ['server'], 'host'),
+    appDir: srv && readString(ctx, srv, ['server'], 'app_dir'),
+  };
+
+  return {
+    instance: {
+      instance,
+      server,
+      admins: readAdmins(ctx, root),
+      auth: readAuth(ctx, root),
+      ...readSources(ctx, root, configDir),
+      users: readUsers(ctx, root),
+      datasets: readDatasets(ctx, root),
+      catalog: readCatalog(ctx, root),
+    },
+    ...sourcesOf(ctx, root),
+  };
+}
+
+function readAdmins(ctx: DocumentContext, root: YamlMap): AdminConfig[] {
+  const list = readList(ctx, root, [], 'admins') ?? [];
+  const admins: AdminConfig[] = [];
+  list.forEach((item, i) => {
+    const at = ['admins', i];
+    if (typeof item === 'string') {
+      admins.push({ username: item });
+      return;
+    }
+    if (!isYamlMap(item)) {
+      ctx.problem(at, 'expected a mapping with username and ssh_public_key');
+      return;
+    }
+    warnUnknownKeys(ctx, item, at, ['username', 'ssh_public_key']);
+    const username = readString(ctx, item, at, 'username', { required: true });
+    if (username !== undefined) admins.push({ username, sshPublicKey: readString(ctx, item, at, 'ssh_public_key') });
+  });
+  return admins;
+}
+
+function readAuth(ctx: DocumentContext, root: YamlMap): InstanceConfig['auth'] {
+  const at = ['auth'];
+  const auth = section(ctx, root, [], 'auth');
+  if (!auth) return { allowedDomain: '', webappSecretKey: '', allowedEmails: [] };
+  warnUnknownKeys(ctx, auth, at, ['allowed_domain', 'allowed_emails', 'google_client_id', 'google_client_secret', 'webapp_secret_key']);
+
+  let allowedDomain = readString(ctx, auth, at, 'allowed_domain', { required: true }) ?? '';
+  allowedDomain = allowedDomain.trim().replace(/^@/, '').toLowerCase();
+  if (/[@/\s]/.test(allowedDomain)) ctx.problem([...at, 'allowed_domain'], `expected a domain such as example.com, found "${allowedDomain}"`);
+
+  const webappSecretKey = readString(ctx, auth, at, 'webapp_secret_key', { required: true, secret: true }) ?? '';
+  if (webappSecretKey !== '' && webappSecretKey.length < MIN_SECRET_KEY_LENGTH) {
+    ctx.warn([...at, 'webapp_secret_key'], `is shorter than ${MIN_SECRET_KEY_LENGTH} characters; use a long random value`);
+  }
+  return {
+    allowedDomain,
+    googleClientId: readString(ctx, auth, at, 'google_client_id'),
+    googleClientSecret: readString(ctx, auth, at, 'google_client_secret', { secret: true }),
+    webappSecretKey,
+    allowedEmails: (readStringList(ctx, auth, at, 'allowed_emails') ?? []).map((e) => e.toLowerCase()),
+  };
+}
+
+function readSources(ctx: DocumentContext, root: YamlMap, configDir: string): Pick<InstanceConfig, 'dataSource' | 'jira'> {
+  const at = ['data_source'];
+  const ds = section(ctx, root, [], 'data_source');
+  const type = ds ? readEnum(ctx, ds, at, 'type', DATA_SOURCE_TYPES, { required: true }) : undefined;
+  if (ds) warnUnknownKeys(ctx, ds, at, ['type', 'keboola', 'csv', 'bigquery', 'schedule']);
+  const dataSource: InstanceConfig['dataSource'] = { type: type ?? 'csv' };
+
+  if (ds && type === 'keboola') {
+    const kbcAt = [...at, 'keboola'];
+    const kbc = readMap(ctx, ds, at, 'keboola', { required: true });
+    if (kbc) {
+      warnUnknownKeys(ctx, kbc, kbcAt, ['storage_token', 'stack_url', 'project_id']);
+      const storageToken = readString(ctx, kbc, kbcAt, 'storage_token', { required: true, secret: true });
+      const stackUrl = readString(ctx, kbc, kbcAt, 'stack_url', { required: true });
+      if (stackUrl !== undefined && !isHttpUrl(stackUrl)) ctx.problem([...kbcAt, 'stack_url'], `expected an http(s) URL such as https://connection.keboola.com, found "${stackUrl}"`);
+      dataSource.keboola = { storageToken: storageToken ?? '', stackUrl: (stackUrl ?? '').replace(/\/+$/, ''), projectId: readString(ctx, kbc, kbcAt, 'project_id') };
+    }
+  }
+
+  if (ds) {
+    const csvAt = [...at, 'csv'];
+    const csv = readMap(ctx, ds, at, 'csv', { required: type === 'csv' });
+    if (csv) {
+      warnUnknownKeys(ctx, csv, csvAt, ['dir']);
+      const dir = readString(ctx, csv, csvAt, 'dir', { required: true });
+      if (dir !== undefined) dataSource.csv = { dir: path.resolve(configDir, dir) };
+    }
+    dataSource.schedule = readSchedule(ctx, ds, at);
+  }
+
+  const jiraAt = ['jira'];
+  const jiraMap = isAbsent(root.jira) ? undefined : readMap(ctx, root, [], 'jira');
+  let jira: InstanceConfig['jira'];
+  if (jiraMap) {
+    warnUnknownKeys(ctx, jiraMap, jiraAt, ['domain', 'email', 'api_token', 'webhook_secret', 'sla_email', 'sla_api_token', 'cloud_id', 'schedule']);
+    const domain = (readString(ctx, jiraMap, jiraAt, 'domain', { required: true }) ?? '').trim();
+    jira = {
+      domain: domain.replace(/^https?:\/\//, '').replace(/\/+$/, ''),
+      email: readString(ctx, jiraMap, jiraAt, 'email'),
+      apiToken: readString(ctx, jiraMap, jiraAt, 'api_token', { secret: true }),
+      webhookSecret: readString(ctx, jiraMap, jiraAt, 'webhook_secret', { secret: true }),
+      slaEmail: readString(ctx, jiraMap, jiraAt, 'sla_email'),
+      slaApiToken: readString(ctx, jiraMap, jiraAt, 'sla_api_token', { secret: true }),
+      cloudId: readString(ctx, jiraMap, jiraAt, 'cloud_id'),
+      schedule: readSchedule(ctx, jiraMap, jiraAt),
+    };
+    if (!jira.webhookSecret) ctx.warn(jiraAt, 'no webhook_secret: Jira webhooks will be refused until one is set');
+    if (!jira.email || !jira.apiToken) ctx.warn(jiraAt, 'no email/api_token: issues cannot be fetched from Jira, only taken from webhook bodies');
+  }
+  return { dataSource, jira };
+}
+
+function sourcesOf(ctx: DocumentContext, root: YamlMap): Pick<LoadedInstance, 'sources' | 'defaultSource'> {
+  const ds = root.data_source;
+  if (!isYamlMap(ds) || !(DATA_SOURCE_TYPES as readonly unknown[]).includes(ds.type)) return {};
+  const type = ds.type as SourceType;
+  const sources = new Set<string>([type]);
+  if (isYamlMap(root.jira)) sources.add('jira');
+  if (isYamlMap(ds.csv)) sources.add('csv');
+  return { sources: [...sources], defaultSource: type };
+}
+
+function readUsers(ctx: DocumentContext, root: YamlMap): InstanceConfig['users'] {
+  const users: InstanceConfig['users'] = {};
+  const map = readMap(ctx, root, [], 'users');
+  for (const [user, value] of Object.entries(map ?? {})) {
+    const at = ['users', user];
+    if (isAbsent(value)) {
+      users[user] = {};
+    } else if (!isYamlMap(value)) {
+      ctx.problem(at, 'expected a mapping with name and initials');
+    } else {
+      warnUnknownKeys(ctx, value, at, ['name', 'initials']);
+      users[user] = { name: readString(ctx, value, at, 'name'), initials: readString(ctx, value, at, 'initials') };
+    }
+  }
+  return users;
+}
+
+function readDatasets(ctx: DocumentContext, root: YamlMap): Record<string, DatasetConfig> {
+  const datasets: Record<string, DatasetConfig> = {};
+  const map = readMap(ctx, root, [], 'datasets');
+  for (const [key, value] of Object.entries(map ?? {})) {
+    const at = ['datasets', key];
+    const entry = isAbsent(value) ? {} : value;
+    if (!isYamlMap(entry)) {
+      ctx.problem(at, 'expected a mapping with label, description, size_hint and requires');
+      continue;
+    }
+    warnUnknownKeys(ctx, entry, at, ['label', 'description', 'size_hint', 'requires']);
+    datasets[key] = {
+      key,
+      label: readString(ctx, entry, at, 'label') ?? key,
+      description: readString(ctx, entry, at, 'description'),
+      sizeHint: readString(ctx, entry, at, 'size_hint'),
+      requires: readStringList(ctx, entry, at, 'requires') ?? [],
+    };
+  }
+
+  for (const dataset of Object.values(datasets)) {
+    dataset.requires.forEach((required, i) => {
+      if (!(required in datasets)) ctx.problem(['datasets', dataset.key, 'requires', i], `requires unknown dataset "${required}" (configured: ${Object.keys(datasets).join(', ')})`);
+    });
+  }
+  for (const cycle of findCycles(datasets)) {
+    ctx.problem(['datasets', cycle[0]!, 'requires'], `datasets require each other in a cycle: ${[...cycle, cycle[0]].join(' → ')}`);
+  }
+  return datasets;
+}
+
+/** Each `requires` cycle once, starting at its first dataset in file order. */
+function findCycles(datasets: Record<string, DatasetConfig>): string[][] {
+  const cycles: string[][] = [];
+  const state = new Map<string, 'visiting' | 'done'>();
+  const stack: string[] = [];
+  const visit = (key: string): void => {
+    state.set(key, 'visiting');
+    stack.push(key);
+    for (const next of datasets[key]?.requires ?? []) {
+      if (!(next in datasets)) continue;
+      if (state.get(next) === 'visiting') cycles.push(stack.slice(stack.indexOf(next)));
+      else if (!state.has(next)) visit(next);
+    }
+    stack.pop();
+    state.set(key, 'done');
+  };
+  for (const key of Object.keys(datasets)) if (!state.has(key)) visit(key);
+  return cycles;
+}
+
+function readCatalog(ctx: DocumentContext, root: YamlMap): InstanceConfig['catalog'] {
+  const at = ['catalog'];
+  const catalog = section(ctx, root, [], 'catalog');
+  const categories: InstanceConfig['catalog']['categories'] = {};
+  if (!catalog) return { categories, order: [] };
+  warnUnknownKeys(ctx, catalog, at, ['categories', 'order']);
+  for (const [folder, value] of Object.entries(readMap(ctx, catalog, at, 'categories') ?? {})) {
+    const catAt = [...at, 'categories', folder];
+    if (isAbsent(value)) {
+      categories[folder] = {};
+    } else if (!isYamlMap(value)) {
+      ctx.problem(catAt, 'expected a mapping with label and icon');
+    } else {
+      warnUnknownKeys(ctx, value, catAt, ['label', 'icon']);
+      categories[folder] = { label: readString(ctx, value, catAt, 'label'), icon: readString(ctx, value, catAt, 'icon') };
+    }
+  }
+  return { categories, order: readStringList(ctx, catalog, at, 'order') ?? [] };
+}
+
+/** An optional `schedule` cron expression at `map.schedule`. */
+export function readSchedule(ctx: DocumentContext, map: YamlMap, at: YamlPath): string | undefined {
+  const schedule = readString(ctx, map, at, 'schedule');
+  if (schedule === undefined) return undefined;
+  const problem = validateCron(schedule);
+  if (problem) {
+    ctx.problem([...at, 'schedule'], problem);
+    return undefined;
+  }
+  return schedule.trim().replace(/\s+/g, ' ');
+}
+
+/** An optional section: absent → empty mapping; not a mapping → a problem and undefined. */
+function section(ctx: DocumentContext, map: YamlMap, at: YamlPath, key: string): YamlMap | undefined {
+  return isAbsent(map[key]) ? {} : readMap(ctx, map, at, key);
+}
+
+/** Every value that must be masked: values of secret keys, and values of secret-named variables. */
+function collectSecrets(
+  root: YamlMap,
+  substituted: ReadonlyArray<{ variables: string[] }>,
+  vars: Readonly<Record<string, string | undefined>>,
+): string[] {
+  const secrets = new Set<string>();
+  const walk = (node: unknown, key: string | undefined): void => {
+    if (typeof node === 'string') {
+      if (key !== undefined && isSecretKey(key) && node.trim() !== '') secrets.add(node);
+    } else if (Array.isArray(node)) {
+      for (const item of node) walk(item, key);
+    } else if (isYamlMap(node)) {
+      for (const [k, v] of Object.entries(node)) walk(v, k);
+    }
+  };
+  walk(root, undefined);
+  for (const s of substituted) {
+    for (const name of s.variables) {
+      const value = vars[name];
+      if (isSecretKey(name) && value !== undefined && value.trim() !== '') secrets.add(value);
+    }
+  }
+  return [...secrets].sort();
+}
+
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}
+
+function startsWith(path: YamlPath, prefix: YamlPath): boolean {
+  return prefix.every((segment, i) => path[i] === segment);
+}
+
+function lastKey(path: YamlPath): string | undefined {
+  for (let i = path.length - 1; i >= 0; i--) {
+    const segment = path[i];
+    if (typeof segment === 'string') return segment;
+  }
+  return undefined;
+}
+

@@ -1,0 +1,129 @@
+/** The typed, frozen configuration the rest of the code receives. */
+
+export type SyncStrategy = 'full_refresh' | 'incremental' | 'partitioned';
+export type PartitionGranularity = 'month' | 'day' | 'year';
+export type FilterOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
+export type SourceType = 'keboola' | 'csv' | 'bigquery' | 'jira';
+
+export interface WhereFilter {
+  column: string;
+  operator: FilterOperator;
+  /** Raw values; `{{today}}`-style placeholders are resolved at sync time. */
+  values: string[];
+}
+
+export interface ForeignKey {
+  column: string;
+  /** `table.column` */
+  references: string;
+  description?: string;
+}
+
+export interface ColumnConfig {
+  name: string;
+  /** Declared type (UPSTREAM.md vocabulary, e.g. STRING, INTEGER, DATE), upper-cased. */
+  type?: string;
+  description?: string;
+}
+
+/** Per-table CSV parsing options. */
+export interface CsvOptions {
+  delimiter?: string;
+  header?: boolean;
+  quote?: string;
+  escape?: string;
+  encoding?: string;
+  null?: string;
+}
+
+/** One configuration problem (or warning), with where it was found. */
+export interface ConfigProblem {
+  /** Absolute path of the file the problem is in. */
+  file: string;
+  /** 1-based line in that file, when known. */
+  line?: number;
+  /** Key path inside the YAML, e.g. `data_source.keboola.storage_token` or `tables[2].name`. */
+  path?: string;
+  message: string;
+}
+
+/** Where a config item was defined, for error messages. */
+export interface SourceLocation {
+  file: string;
+  line: number;
+}
+
+export interface TableConfig {
+  id: string;
+  name: string;
+  description: string;
+  /** Configured source this table comes from; default the instance's `data_source.type`. */
+  source: string;
+  primaryKey: string[];
+  syncStrategy: SyncStrategy;
+  incrementalWindowDays: number;
+  partitionBy?: string;
+  partitionGranularity: PartitionGranularity;
+  maxHistoryDays?: number;
+  initialLoadChunkDays: number;
+  whereFilters: WhereFilter[];
+  foreignKeys: ForeignKey[];
+  /** Output folder: explicit `folder`, else `folder_mapping[bucket]`, else the bucket. */
+  folder: string;
+  bucket: string;
+  dataset?: string;
+  columns: ColumnConfig[];
+  private: boolean;
+  schedule?: string;
+  /** CSV: path or glob relative to the CSV directory. */
+  file?: string;
+  csv?: CsvOptions;
+  schemaPolicy: 'strict' | 'evolve' | 'freeze';
+  location: SourceLocation;
+}
+
+export interface DatasetConfig {
+  key: string;
+  label: string;
+  description?: string;
+  sizeHint?: string;
+  requires: string[];
+}
+
+export interface AdminConfig {
+  username: string;
+  sshPublicKey?: string;
+}
+
+export interface InstanceConfig {
+  instance: { name: string; subtitle?: string; copyright?: string };
+  server: { hostname?: string; host?: string; appDir?: string };
+  admins: AdminConfig[];
+  auth: { allowedDomain: string; googleClientId?: string; googleClientSecret?: string; webappSecretKey: string; allowedEmails: string[] };
+  dataSource: {
+    type: SourceType;
+    keboola?: { storageToken: string; stackUrl: string; projectId?: string };
+    csv?: { dir: string };
+    schedule?: string;
+  };
+  jira?: { domain: string; email?: string; apiToken?: string; webhookSecret?: string; slaEmail?: string; slaApiToken?: string; cloudId?: string; schedule?: string };
+  users: Record<string, { name?: string; initials?: string }>;
+  datasets: Record<string, DatasetConfig>;
+  catalog: { categories: Record<string, { label?: string; icon?: string }>; order: string[] };
+}
+
+/** The whole loaded configuration. */
+export interface AdaConfig {
+  /** Absolute path of the config directory. */
+  configDir: string;
+  instanceFile: string;
+  instance: InstanceConfig;
+  tables: TableConfig[];
+  folderMapping: Record<string, string>;
+  /** Files the table definitions were read from. */
+  descriptionFiles: string[];
+  /** Values that must never be printed (tokens, secrets), for masking. */
+  secrets: string[];
+  /** Non-fatal findings (unknown keys, Jira disabled, …), for `ada config check`. */
+  warnings?: ConfigProblem[];
+}

@@ -1,0 +1,188 @@
+/**
+ * Content-addressed blob store for staged rows (claim checks): `blobs/sha256/ab/abcd…`.
+ * Blobs are written once (temp file, fsync, rename) and never modified; reads verify the checksum.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { adaError, ErrorCode } from './errors.ts';
+
+/** A stored blob: its hash and size. */
+export interface StoredBlob {
+  sha256: string;
+  bytes: number;
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** The blob store rooted at `<dataDir>/blobs`. */
+export class BlobStore {
+  readonly root: string;
+  private readonly tmpDir: string;
+
+  private constructor(root: string) {
+    this.root = root;
+    this.tmpDir = path.join(root, 'tmp');
+  }
+
+  /** Opens the store, creating its folders, and removes temp files a crash left behind. */
+  static async create(root: string): Promise<BlobStore> {
+    const store = new BlobStore(path.resolve(root));
+    await mkdir(path.join(store.root, 'sha256'), { recursive: true });
+    await rm(store.tmpDir, { recursive: true, force: true });
+    await mkdir(store.tmpDir, { recursive: true });
+    return store;
+  }
+
+  /** The path a blob lives at (whether or not it exists). */
+  pathOf(sha256: string): string {
+    if (!SHA256_HEX.test(sha256)) throw adaError(ErrorCode.badArgument, `not a sha256 hex digest: ${sha256}`);
+    return path.join(this.root, 'sha256', sha256.slice(0, 2), sha256);
+  }
+
+  /** True when the blob is stored. */
+  async has(sha256: string): Promise<boolean> {
+    try {
+      await stat(this.pathOf(sha256));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Stores bytes from a buffer or a stream. */
+  async put(source: Buffer | Readable): Promise<StoredBlob> {
+    const tmp = path.join(this.tmpDir, `${randomBytes(8).toString('hex')}.tmp`);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const tap = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        cb(null, chunk);
+      },
+    });
+    try {
+      const input = Buffer.isBuffer(source) ? (async function* () { yield source; })() : source;
+      await pipeline(input, tap, createWriteStream(tmp));
+      return await this.commit(tmp, { sha256: hash.digest('hex'), bytes });
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  /**
+   * Stores a local file by moving it into the store (same filesystem) after hashing it;
+   * a file on another filesystem is copied. The source path is gone afterwards.
+   */
+  async putFile(file: string): Promise<StoredBlob> {
+    const { sha256, bytes } = await hashFile(file);
+    const tmp = path.join(this.tmpDir, `${randomBytes(8).toString('hex')}.tmp`);
+    try {
+      try {
+        await rename(file, tmp);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+        await pipeline(createReadStream(file), createWriteStream(tmp));
+        await rm(file, { force: true });
+      }
+      return await this.commit(tmp, { sha256, bytes });
+    } finally {
+      await rm(tmp, { force: true });
+    }
+  }
+
+  private async commit(tmp: string, blob: StoredBlob): Promise<StoredBlob> {
+    const final = this.pathOf(blob.sha256);
+    if (await this.has(blob.sha256)) return blob;
+    const fh = await open(tmp, 'r');
+    try {
+      await fh.sync();
+    } finally {
+      await fh.close();
+    }
+    await mkdir(path.dirname(final), { recursive: true });
+    await rename(tmp, final);
+    await fsyncDir(path.dirname(final));
+    return blob;
+  }
+
+  /** Reads a whole blob, verifying its checksum. */
+  async read(sha256: string): Promise<Buffer> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(this.pathOf(sha256));
+    } catch (err) {
+      throw this.missing(sha256, err);
+    }
+    const actual = createHash('sha256').update(buf).digest('hex');
+    if (actual !== sha256) throw this.corrupt(sha256, actual);
+    return buf;
+  }
+
+  /** Verifies a blob's checksum by streaming it, then returns its path for tools that read files (DuckDB). */
+  async verifiedPath(sha256: string): Promise<string> {
+    const file = this.pathOf(sha256);
+    let actual: string;
+    try {
+      actual = (await hashFile(file)).sha256;
+    } catch (err) {
+      throw this.missing(sha256, err);
+    }
+    if (actual !== sha256) throw this.corrupt(sha256, actual);
+    return file;
+  }
+
+  /** Every stored blob hash (for garbage collection and checks). */
+  async list(): Promise<string[]> {
+    const out: string[] = [];
+    const base = path.join(this.root, 'sha256');
+    for (const prefix of await readdir(base)) {
+      for (const name of await readdir(path.join(base, prefix))) if (SHA256_HEX.test(name)) out.push(name);
+    }
+    return out.sort();
+  }
+
+  /** Hard-links a blob to `target` (same filesystem), or copies it when linking is not possible. */
+  async linkTo(sha256: string, target: string): Promise<void> {
+    try {
+      await link(this.pathOf(sha256), target);
+    } catch (err) {
+      if (!['EXDEV', 'EPERM', 'ENOTSUP'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      await pipeline(createReadStream(this.pathOf(sha256)), createWriteStream(target));
+    }
+  }
+
+  private missing(sha256: string, err: unknown): Error {
+    return adaError(ErrorCode.blobMissing, `blob ${sha256} is missing from ${this.root}`, { sha256 }, err);
+  }
+
+  private corrupt(sha256: string, actual: string): Error {
+    return adaError(ErrorCode.blobCorrupt, `blob ${sha256} in ${this.root} is corrupt: its content hashes to ${actual}`, { sha256, actual });
+  }
+}
+
+/** sha256 and size of a file, streamed. */
+export async function hashFile(file: string): Promise<StoredBlob> {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(file, { highWaterMark: 1024 * 1024 })) {
+    hash.update(chunk as Buffer);
+    bytes += (chunk as Buffer).length;
+  }
+  return { sha256: hash.digest('hex'), bytes };
+}
+
+/** fsyncs a directory so a rename in it survives a power loss. */
+export async function fsyncDir(dir: string): Promise<void> {
+  const fh = await open(dir, 'r');
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

@@ -1,0 +1,13 @@
+/** Public face of `events/`: event types, errors, the log store, blob store and checkpoints. */
+export * from './types.ts';
+export * from './errors.ts';
+export * from './upcast.ts';
+export { EventLog, EventLogReader, DEFAULT_SEGMENT_BYTES } from './log-store.ts';
+export type { AppendResult, EventLogOptions, LogLogger } from './log-store.ts';
+export { listSegments, scanSegment, segmentName } from './segments.ts';
+export type { SegmentInfo, RawRecord } from './segments.ts';
+export { encodeFrame, decodeFrame, MAX_RECORD_BYTES } from './codec.ts';
+export { BlobStore, hashFile, fsyncDir } from './blob-store.ts';
+export type { StoredBlob } from './blob-store.ts';
+export { CheckpointStore } from './checkpoint-store.ts';
+export type { Checkpoint } from './checkpoint-store.ts';

@@ -1,0 +1,642 @@
+/**
+ * The append-only event log: segmented files of framed records, one writer at a time,
+ * group-committed appends, idempotency keys, torn-tail recovery, and RxJS readers.
+ *
+ * fsync policy: an append resolves only after the batch holding it was written and
+ * `fdatasync`ed; a new segment file is followed by an fsync of the directory.
+ */
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
+import { watch } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { crc32 } from 'node:zlib';
+import lockfile from 'proper-lockfile';
+import { Observable, Subject } from 'rxjs';
+import writeFileAtomic from 'write-file-atomic';
+import { fsyncDir } from './blob-store.ts';
+import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
+import { adaError, ErrorCode } from './errors.ts';
+import { corruptError, listSegments, scanSegment, segmentName } from './segments.ts';
+import type { RawRecord, SegmentInfo } from './segments.ts';
+import { EVENT_TYPES } from './types.ts';
+import type { NewEvent, RecordedEvent } from './types.ts';
+import { upcast, UPCASTERS } from './upcast.ts';
+import type { StoredEvent, UpcasterRegistry } from './upcast.ts';
+
+/** Default segment size before rolling to a new file. */
+export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
+
+/** Upper bound of records per group commit, so one batch never allocates without limit. */
+const MAX_BATCH_RECORDS = 4_000;
+
+/** How often followers in another process look for new records when no file event arrives. */
+const FOLLOW_POLL_MS = 100;
+
+/** proper-lockfile: refresh the lock every 2 s, consider it stale after 10 s without refresh. */
+const LOCK_UPDATE_MS = 2_000;
+const LOCK_STALE_MS = 10_000;
+
+const LOCK_NAME = 'writer.lock';
+const OWNER_NAME = 'writer.owner.json';
+
+/** Where log messages go; defaults to stderr. */
+export interface LogLogger {
+  warn(message: string): void;
+}
+
+const stderrLogger: LogLogger = { warn: (m) => process.stderr.write(`warning: ${m}\n`) };
+
+/** Options of `EventLog.open`. */
+export interface EventLogOptions {
+  segmentBytes?: number;
+  logger?: LogLogger;
+  upcasters?: UpcasterRegistry;
+  /** Recorded as the `source` of events appended without one. */
+  defaultSource?: string;
+}
+
+/** The result of an append: where the event is, and whether an earlier append with its key already held it. */
+export interface AppendResult {
+  position: number;
+  id: string;
+  duplicate: boolean;
+}
+
+interface Pending {
+  event: NewEvent;
+  resolve: (r: AppendResult) => void;
+  reject: (err: unknown) => void;
+}
+
+interface EncodedBatch {
+  first: number;
+  at: string;
+  buf: Buffer;
+  strings: string[];
+  accepted: Pending[];
+  ids: string[];
+  keys: Array<string | undefined>;
+}
+
+interface KeyIndexFile {
+  first: number;
+  last: number;
+  keys: Record<string, number>;
+}
+
+type Lifecycle = 'open' | 'closing' | 'closed' | 'failed';
+
+function parseRecord(raw: RawRecord, upcasters: UpcasterRegistry): RecordedEvent {
+  const stored = JSON.parse(raw.payload.toString('utf8')) as StoredEvent & Omit<RecordedEvent, 'type' | 'v' | 'data'>;
+  return (stored.type && upcasters[stored.type] ? { ...stored, ...upcast(stored, upcasters) } : stored) as RecordedEvent;
+}
+
+/** The segment holding `position`: the last one whose first record is at or before it. */
+function segmentIndexFor(segments: SegmentInfo[], position: number): number {
+  let idx = 0;
+  for (let i = 0; i < segments.length; i++) if (segments[i]!.first <= position) idx = i;
+  return idx;
+}
+
+/** Where a reader stands: the next record to read. */
+interface ReadCursor {
+  segmentFirst: number;
+  offset: number;
+  position: number;
+}
+
+/**
+ * Reads records from `cursor` to the current end of the log (or to `until`), across segments,
+ * calling `onBatch` per chunk. Returns the cursor after the last record read.
+ * A torn tail of the last segment is the end of what is written; damage anywhere else is `LOG_CORRUPT`.
+ */
+async function readForward(
+  dir: string,
+  cursor: ReadCursor | { from: number },
+  onBatch: (records: RawRecord[]) => boolean | void,
+  until?: number,
+): Promise<{ cursor: ReadCursor; stopped: boolean }> {
+  let segments = await listSegments(dir);
+  if (segments.length === 0) {
+    const position = 'from' in cursor ? 1 : cursor.position;
+    return { cursor: { segmentFirst: 1, offset: 0, position }, stopped: false };
+  }
+  let current: ReadCursor;
+  let skipBelow = 0;
+  if ('from' in cursor) {
+    const seg = segments[segmentIndexFor(segments, Math.max(1, cursor.from))]!;
+    current = { segmentFirst: seg.first, offset: 0, position: seg.first };
+    skipBelow = cursor.from;
+  } else {
+    current = cursor;
+  }
+  while (true) {
+    const idx = segments.findIndex((s) => s.first === current.segmentFirst);
+    if (idx < 0) throw adaError(ErrorCode.logCorrupt, `event log segment ${segmentName(current.segmentFirst)} disappeared while reading ${dir}`);
+    const seg = segments[idx]!;
+    const isLast = idx === segments.length - 1;
+    const end = await scanSegment(seg.path, current, (records) => {
+      const wanted = skipBelow > records[0]!.position ? records.filter((r) => r.position >= skipBelow) : records;
+      if (wanted.length === 0) return true;
+      return onBatch(wanted);
+    }, { untilPosition: until });
+    current = { segmentFirst: seg.first, offset: end.end, position: end.nextPosition };
+    if (end.stopped) return { cursor: current, stopped: true };
+    if (until !== undefined && current.position > until) return { cursor: current, stopped: false };
+    if (!isLast) {
+      const next = segments[idx + 1]!;
+      if (end.problem || end.nextPosition !== next.first) {
+        throw corruptError(seg.name, end.problem?.offset ?? end.end, end.nextPosition,
+          end.problem?.reason ?? `segment ends at position ${end.nextPosition - 1} but the next starts at ${next.first}`);
+      }
+      current = { segmentFirst: next.first, offset: 0, position: next.first };
+      continue;
+    }
+    if (end.problem && !end.problem.torn) throw corruptError(seg.name, end.problem.offset, end.nextPosition, end.problem.reason);
+    // The writer may have rolled to a new segment while we read the old one.
+    const again = await listSegments(dir);
+    if (again.length > segments.length && end.nextPosition === again[idx + 1]?.first) {
+      segments = again;
+      current = { segmentFirst: again[idx + 1]!.first, offset: 0, position: again[idx + 1]!.first };
+      continue;
+    }
+    return { cursor: current, stopped: false };
+  }
+}
+
+/** Reads the log in `dir` without taking the writer lock: `read$` and a polling `follow$`. */
+export class EventLogReader {
+  readonly dir: string;
+  private readonly upcasters: UpcasterRegistry;
+
+  constructor(dir: string, options: { upcasters?: UpcasterRegistry } = {}) {
+    this.dir = dir;
+    this.upcasters = options.upcasters ?? UPCASTERS;
+  }
+
+  /** Every record from `from` to the current end, then completes. */
+  read$(from = 1): Observable<RecordedEvent> {
+    return readObservable(this.dir, from, this.upcasters, () => undefined);
+  }
+
+  /** Position of the last complete record (0 for an empty log); scans only the last segment. */
+  async head(): Promise<number> {
+    const segments = await listSegments(this.dir);
+    const last = segments.at(-1);
+    if (!last) return 0;
+    const end = await scanSegment(last.path, { offset: 0, position: last.first }, () => true);
+    return end.nextPosition - 1;
+  }
+
+  /** Raw records with their segment and offset, for verification and statistics. */
+  async scan(onRecord: (segment: SegmentInfo, record: RawRecord) => void): Promise<{ head: number; segments: SegmentInfo[]; problem?: { segment: string; offset: number; position: number; reason: string; torn: boolean } }> {
+    const segments = await listSegments(this.dir);
+    let expected = segments[0]?.first ?? 1;
+    for (let i = 0; i < segments.length; i++) {
+      const seg = segments[i]!;
+      if (seg.first !== expected) {
+        return { head: expected - 1, segments, problem: { segment: seg.name, offset: 0, position: expected, reason: `segment starts at position ${seg.first}, expected ${expected}`, torn: false } };
+      }
+      const end = await scanSegment(seg.path, { offset: 0, position: seg.first }, (records) => {
+        for (const r of records) onRecord(seg, r);
+      });
+      expected = end.nextPosition;
+      if (end.problem) {
+        const torn = end.problem.torn && i === segments.length - 1;
+        return { head: expected - 1, segments, problem: { segment: seg.name, offset: end.problem.offset, position: expected, reason: end.problem.reason, torn } };
+      }
+    }
+    return { head: expected - 1, segments };
+  }
+
+  /** Catch-up from `from`, then new records as other processes append them. */
+  follow$(from = 1): Observable<RecordedEvent> {
+    const { dir, upcasters } = this;
+    return new Observable<RecordedEvent>((subscriber) => {
+      let cursor: ReadCursor | { from: number } = { from };
+      let running = false;
+      let again = false;
+      let closed = false;
+      const poll = async (): Promise<void> => {
+        if (running) { again = true; return; }
+        running = true;
+        try {
+          do {
+            again = false;
+            const result = await readForward(dir, cursor, (records) => {
+              for (const r of records) {
+                if (subscriber.closed) return false;
+                subscriber.next(parseRecord(r, upcasters));
+              }
+              return true;
+            });
+            cursor = result.cursor;
+          } while (again && !closed);
+        } catch (err) {
+          subscriber.error(err);
+        } finally {
+          running = false;
+        }
+      };
+      void poll();
+      const timer = setInterval(() => void poll(), FOLLOW_POLL_MS);
+      let watcher: ReturnType<typeof watch> | undefined;
+      try {
+        watcher = watch(dir, () => void poll());
+        watcher.on('error', () => undefined);
+      } catch {
+        // Polling alone still follows the log.
+      }
+      return () => {
+        closed = true;
+        clearInterval(timer);
+        watcher?.close();
+      };
+    });
+  }
+}
+
+function readObservable(dir: string, from: number, upcasters: UpcasterRegistry, until: () => number | undefined): Observable<RecordedEvent> {
+  return new Observable<RecordedEvent>((subscriber) => {
+    readForward(dir, { from }, (records) => {
+      for (const r of records) {
+        if (subscriber.closed) return false;
+        subscriber.next(parseRecord(r, upcasters));
+      }
+      return !subscriber.closed;
+    }, until())
+      .then(() => subscriber.complete(), (err: unknown) => subscriber.error(err));
+  });
+}
+
+/** The single writer of a log directory. Create with `EventLog.open`. */
+export class EventLog {
+  readonly dir: string;
+  private readonly segmentBytes: number;
+  private readonly logger: LogLogger;
+  private readonly upcasters: UpcasterRegistry;
+  private readonly defaultSource: string;
+  private readonly keys = new Map<string, number>();
+  private readonly pendingKeys = new Map<string, Promise<AppendResult>>();
+  private readonly live = new Subject<RecordedEvent[]>();
+  private queue: Pending[] = [];
+  private flushing: Promise<void> | undefined;
+  private state: Lifecycle = 'open';
+  private failure: unknown;
+  private fh!: FileHandle;
+  private activeFirst = 1;
+  private activeSize = 0;
+  private nextPosition = 1;
+  private releaseLock!: () => Promise<void>;
+
+  private constructor(dir: string, options: EventLogOptions) {
+    this.dir = dir;
+    this.segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES;
+    this.logger = options.logger ?? stderrLogger;
+    this.upcasters = options.upcasters ?? UPCASTERS;
+    this.defaultSource = options.defaultSource ?? 'ada';
+  }
+
+  /** Opens (creating if needed) the log in `dir`, taking the writer lock and recovering a torn tail. */
+  static async open(dir: string, options: EventLogOptions = {}): Promise<EventLog> {
+    if (options.segmentBytes !== undefined && options.segmentBytes < 1024) {
+      throw adaError(ErrorCode.badArgument, `segmentBytes must be at least 1024, got ${options.segmentBytes}`);
+    }
+    const log = new EventLog(path.resolve(dir), options);
+    await mkdir(log.dir, { recursive: true });
+    log.releaseLock = await acquireWriterLock(log.dir, (err) => log.fail(err));
+    try {
+      await log.recover();
+    } catch (err) {
+      await log.releaseLock().catch(() => undefined);
+      throw err;
+    }
+    return log;
+  }
+
+  /** Position of the last durable record (0 when the log is empty). */
+  get head(): number {
+    return this.nextPosition - 1 - this.queuedCount;
+  }
+
+  private queuedCount = 0;
+
+  /**
+   * Appends one event; resolves once it is durable. An event whose `key` is already recorded
+   * is not written again: the result carries the original position and `duplicate: true`.
+   */
+  append(event: NewEvent): Promise<AppendResult> {
+    this.assertOpen();
+    if (!event || typeof event.type !== 'string' || !EVENT_TYPES.includes(event.type) || typeof event.v !== 'number' || event.data === undefined) {
+      return Promise.reject(adaError(ErrorCode.badArgument, `not an event of a known type: ${JSON.stringify(event)?.slice(0, 200)}`));
+    }
+    const key = event.key;
+    if (key !== undefined) {
+      const known = this.keys.get(key);
+      if (known !== undefined) return Promise.resolve({ position: known, id: '', duplicate: true });
+      const pending = this.pendingKeys.get(key);
+      if (pending) return pending.then((r) => ({ ...r, duplicate: true }));
+    }
+    const promise = new Promise<AppendResult>((resolve, reject) => {
+      this.queue.push({ event, resolve, reject });
+    });
+    if (key !== undefined) {
+      this.pendingKeys.set(key, promise);
+      promise.then(() => this.pendingKeys.delete(key), () => this.pendingKeys.delete(key));
+    }
+    if (!this.flushing) this.flushing = this.flushLoop();
+    return promise;
+  }
+
+  /** Appends several events in order; resolves when all are durable. */
+  appendAll(events: NewEvent[]): Promise<AppendResult[]> {
+    return Promise.all(events.map((e) => this.append(e)));
+  }
+
+  /** Position of an already recorded idempotency key. */
+  positionOfKey(key: string): number | undefined {
+    return this.keys.get(key);
+  }
+
+  /** Every durable record from `from` to the head at subscription time, then completes. */
+  read$(from = 1): Observable<RecordedEvent> {
+    return readObservable(this.dir, from, this.upcasters, () => this.head);
+  }
+
+  /** Catch-up from `from`, then every record appended later, with no gap and no duplicate at the hand-over. */
+  follow$(from = 1): Observable<RecordedEvent> {
+    return new Observable<RecordedEvent>((subscriber) => {
+      let last = from - 1;
+      let catchingUp = true;
+      const buffered: RecordedEvent[][] = [];
+      const emit = (events: RecordedEvent[]): void => {
+        for (const e of events) {
+          if (e.position <= last) continue;
+          if (subscriber.closed) return;
+          last = e.position;
+          subscriber.next(e);
+        }
+      };
+      const liveSub = this.live.subscribe({
+        next: (batch) => (catchingUp ? buffered.push(batch) : emit(batch)),
+        complete: () => subscriber.complete(),
+      });
+      const until = this.head;
+      readForward(this.dir, { from }, (records) => {
+        emit(records.map((r) => parseRecord(r, this.upcasters)));
+        return !subscriber.closed;
+      }, until).then(() => {
+        catchingUp = false;
+        for (const batch of buffered.splice(0)) emit(batch);
+      }, (err: unknown) => subscriber.error(err));
+      return () => liveSub.unsubscribe();
+    });
+  }
+
+  /** Waits for queued appends, then releases the file and the lock. */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    if (this.state === 'open') this.state = 'closing';
+    await this.flushing?.catch(() => undefined);
+    this.state = 'closed';
+    this.live.complete();
+    await this.fh?.close().catch(() => undefined);
+    await this.releaseLock().catch(() => undefined);
+  }
+
+  private assertOpen(): void {
+    if (this.state === 'open') return;
+    if (this.state === 'failed') {
+      throw adaError(ErrorCode.closed, `event log ${this.dir} failed earlier and accepts no more appends: ${String((this.failure as Error)?.message ?? this.failure)}; reopen it`);
+    }
+    throw adaError(ErrorCode.closed, `event log ${this.dir} is closed`);
+  }
+
+  private fail(err: unknown): void {
+    if (this.state === 'closed') return;
+    this.state = 'failed';
+    this.failure = err;
+    for (const p of this.queue.splice(0)) p.reject(err);
+  }
+
+  /**
+   * Drains the queue in batches. The next batch is encoded while the previous one is being
+   * written and synced, so CPU work and disk waits overlap; acknowledgements stay in order.
+   */
+  private async flushLoop(): Promise<void> {
+    let io: Promise<void> | undefined;
+    try {
+      while (this.queue.length > 0 && (this.state === 'open' || this.state === 'closing')) {
+        const batch = this.queue.length <= MAX_BATCH_RECORDS ? this.queue : this.queue.slice(0, MAX_BATCH_RECORDS);
+        this.queue = this.queue.length <= MAX_BATCH_RECORDS ? [] : this.queue.slice(MAX_BATCH_RECORDS);
+        const encoded = this.encode(batch);
+        if (io) await io;
+        if (!encoded) continue;
+        if ((this.state as Lifecycle) === 'failed') {
+          for (const p of encoded.accepted) p.reject(this.failure);
+          continue;
+        }
+        io = this.writeEncoded(encoded);
+        // Let producers whose earlier appends were just acknowledged queue more before encoding again.
+        if (this.queue.length < MAX_BATCH_RECORDS) await io;
+      }
+      if (io) await io;
+    } finally {
+      this.flushing = undefined;
+      if (this.queue.length > 0 && (this.state === 'open' || this.state === 'closing')) this.flushing = this.flushLoop();
+    }
+  }
+
+  /** Frames a batch into one buffer, assigning positions; oversized events are rejected alone. */
+  private encode(batch: Pending[]): EncodedBatch | undefined {
+    const at = new Date().toISOString();
+    const first = this.nextPosition;
+    const strings: string[] = [];
+    const accepted: Pending[] = [];
+    const ids: string[] = [];
+    const keys: Array<string | undefined> = [];
+    let capacity = 0;
+    for (const p of batch) {
+      const e = p.event;
+      const id = randomUUID();
+      const position = first + strings.length;
+      // Hand-built JSON in the record's field order: cheaper than building and stringifying an object.
+      const json = `{"position":${position},"id":"${id}","at":"${at}","source":${JSON.stringify(e.source ?? this.defaultSource)}` +
+        `${e.key !== undefined ? `,"key":${JSON.stringify(e.key)}` : ''},"type":"${e.type}","v":${e.v},"data":${JSON.stringify(e.data)}}`;
+      if (json.length > MAX_RECORD_BYTES || Buffer.byteLength(json) > MAX_RECORD_BYTES) {
+        p.reject(adaError(ErrorCode.badArgument, `event ${e.type} is over the ${MAX_RECORD_BYTES}-byte record limit: stage bulk data as a blob`));
+        continue;
+      }
+      strings.push(json);
+      accepted.push(p);
+      ids.push(id);
+      keys.push(e.key);
+      capacity += FRAME_HEADER_BYTES + json.length * 3;
+    }
+    if (strings.length === 0) return undefined;
+    const buf = Buffer.allocUnsafe(capacity);
+    let off = 0;
+    for (const json of strings) {
+      const len = buf.write(json, off + FRAME_HEADER_BYTES, 'utf8');
+      buf.writeUInt32LE(len, off);
+      buf.writeUInt32LE(crc32(buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len)), off + 4);
+      off += FRAME_HEADER_BYTES + len;
+    }
+    this.nextPosition += strings.length;
+    this.queuedCount += strings.length;
+    return { first, at, buf: buf.subarray(0, off), strings, accepted, ids, keys };
+  }
+
+  private async writeEncoded(b: EncodedBatch): Promise<void> {
+    try {
+      if (this.activeSize > 0 && this.activeSize + b.buf.length > this.segmentBytes) await this.roll(b.first);
+      await this.fh.write(b.buf, 0, b.buf.length);
+      await this.fh.datasync();
+    } catch (err) {
+      // The file may now hold part of the batch: nothing more is appended until a reopen truncates it.
+      const failure = adaError('LOG_WRITE_FAILED', `writing to the event log ${this.dir} failed: ${(err as Error).message}`, {}, err);
+      for (const p of b.accepted) p.reject(failure);
+      this.fail(failure);
+      return;
+    } finally {
+      this.queuedCount -= b.strings.length;
+    }
+    this.activeSize += b.buf.length;
+    for (let i = 0; i < b.accepted.length; i++) {
+      const key = b.keys[i];
+      if (key !== undefined) this.keys.set(key, b.first + i);
+      b.accepted[i]!.resolve({ position: b.first + i, id: b.ids[i]!, duplicate: false });
+    }
+    // Followers in this process get the records without reading them back from disk.
+    if (this.live.observed) this.live.next(b.strings.map((json) => JSON.parse(json) as RecordedEvent));
+  }
+
+  /** Seals the active segment (its key index beside it) and starts a new one at `first`. */
+  private async roll(first: number): Promise<void> {
+    const keys: Record<string, number> = {};
+    for (const [k, pos] of this.keys) if (pos >= this.activeFirst) keys[k] = pos;
+    const index: KeyIndexFile = { first: this.activeFirst, last: first - 1, keys };
+    await writeFileAtomic(this.keyIndexPath(this.activeFirst), JSON.stringify(index), { fsync: true });
+    await this.fh.close();
+    this.activeFirst = first;
+    this.activeSize = 0;
+    this.fh = await open(path.join(this.dir, segmentName(first)), 'a');
+    await fsyncDir(this.dir);
+  }
+
+  private keyIndexPath(first: number): string {
+    return path.join(this.dir, segmentName(first).replace(/\.seg$/, '.keys.json'));
+  }
+
+  /** Loads key indexes, scans the active segment, truncates a torn tail, and opens it for appends. */
+  private async recover(): Promise<void> {
+    const segments = await listSegments(this.dir);
+    if (segments.length === 0) {
+      this.fh = await open(path.join(this.dir, segmentName(1)), 'a');
+      await fsyncDir(this.dir);
+      return;
+    }
+    for (let i = 0; i < segments.length - 1; i++) {
+      const seg = segments[i]!;
+      const next = segments[i + 1]!;
+      const index = await readKeyIndex(this.keyIndexPath(seg.first));
+      if (index && index.first === seg.first && index.last === next.first - 1) {
+        for (const [k, pos] of Object.entries(index.keys)) this.keys.set(k, pos);
+        continue;
+      }
+      const end = await scanSegment(seg.path, { offset: 0, position: seg.first }, (records) => this.indexKeys(records));
+      if (end.problem || end.nextPosition !== next.first) {
+        throw corruptError(seg.name, end.problem?.offset ?? end.end, end.nextPosition, end.problem?.reason ?? `segment ends at position ${end.nextPosition - 1} but the next starts at ${next.first}`);
+      }
+    }
+    const last = segments[segments.length - 1]!;
+    const end = await scanSegment(last.path, { offset: 0, position: last.first }, (records) => this.indexKeys(records));
+    if (end.problem) {
+      if (!end.problem.torn) throw corruptError(last.name, end.problem.offset, end.nextPosition, end.problem.reason);
+      this.logger.warn(
+        `event log ${this.dir}: torn tail in ${last.name} at byte ${end.end} (${end.size - end.end} bytes: ${end.problem.reason}); ` +
+          `truncated back to the last valid record, position ${end.nextPosition - 1}`,
+      );
+      await truncate(last.path, end.end);
+      const fh = await open(last.path, 'r+');
+      await fh.sync();
+      await fh.close();
+    }
+    this.activeFirst = last.first;
+    this.activeSize = end.end;
+    this.nextPosition = end.nextPosition;
+    this.fh = await open(last.path, 'a');
+  }
+
+  private indexKeys(records: RawRecord[]): void {
+    for (const r of records) {
+      // Only records that carry a key need parsing here.
+      if (r.payload.indexOf('"key":') < 0) continue;
+      const parsed = JSON.parse(r.payload.toString('utf8')) as { key?: string; position?: number };
+      if (parsed.key !== undefined) this.keys.set(parsed.key, r.position);
+    }
+  }
+}
+
+async function readKeyIndex(file: string): Promise<KeyIndexFile | undefined> {
+  try {
+    return JSON.parse(await readFile(file, 'utf8')) as KeyIndexFile;
+  } catch {
+    return undefined;
+  }
+}
+
+interface LockOwner {
+  pid: number;
+  hostname: string;
+  startedAt: string;
+  command: string;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Takes the writer lock of a log directory. A lock whose owner process on this host is gone
+ * (killed with SIGKILL) is broken at once rather than after the stale timeout.
+ */
+async function acquireWriterLock(dir: string, onCompromised: (err: Error) => void): Promise<() => Promise<void>> {
+  const lockPath = path.join(dir, LOCK_NAME);
+  const ownerPath = path.join(dir, OWNER_NAME);
+  const options = { lockfilePath: lockPath, realpath: false, stale: LOCK_STALE_MS, update: LOCK_UPDATE_MS, onCompromised };
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const release = await lockfile.lock(dir, options);
+      const owner: LockOwner = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(1).join(' ').slice(0, 300) };
+      await writeFile(ownerPath, JSON.stringify(owner));
+      return async () => {
+        await rm(ownerPath, { force: true });
+        await release();
+      };
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
+      let owner: LockOwner | undefined;
+      try {
+        owner = JSON.parse(await readFile(ownerPath, 'utf8')) as LockOwner;
+      } catch {
+        owner = undefined;
+      }
+      if (attempt === 0 && owner && owner.hostname === os.hostname() && owner.pid !== process.pid && !isAlive(owner.pid)) {
+        await rm(lockPath, { recursive: true, force: true });
+        continue;
+      }
+      const who = owner
+        ? `process ${owner.pid} on ${owner.hostname} (\`${owner.command}\`, since ${owner.startedAt})`
+        : 'another process (its owner file is missing)';
+      throw adaError(ErrorCode.locked, `the event log ${dir} is locked by ${who}: only one writer at a time; stop it or use read-only commands`, { owner });
+    }
+  }
+}

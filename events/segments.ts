@@ -1,0 +1,144 @@
+/** Segment files of the log: naming, listing, and streaming scans that never load a whole segment. */
+import { open, readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { decodeFrame, FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
+import { adaError, ErrorCode } from './errors.ts';
+
+/** Suffix of segment files; the name is the position of the segment's first record, zero-padded. */
+export const SEGMENT_SUFFIX = '.seg';
+
+/** Read size of scans: large enough to amortise syscalls, small enough to keep memory flat. */
+const SCAN_CHUNK_BYTES = 4 * 1024 * 1024;
+
+/** A segment file and the position of its first record. */
+export interface SegmentInfo {
+  name: string;
+  path: string;
+  first: number;
+}
+
+/** File name of the segment whose first record has position `first`. */
+export function segmentName(first: number): string {
+  return `${String(first).padStart(20, '0')}${SEGMENT_SUFFIX}`;
+}
+
+/** Segments of a log directory, oldest first. */
+export async function listSegments(dir: string): Promise<SegmentInfo[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return names
+    .filter((n) => /^\d{20}\.seg$/.test(n))
+    .map((name) => ({ name, path: path.join(dir, name), first: Number(name.slice(0, 20)) }))
+    .sort((a, b) => a.first - b.first);
+}
+
+/** One framed record found by a scan. */
+export interface RawRecord {
+  position: number;
+  offset: number;
+  payload: Buffer;
+}
+
+/** How a scan of one segment ended. */
+export interface SegmentScanEnd {
+  /** Offset after the last valid record. */
+  end: number;
+  /** Position the next record would have. */
+  nextPosition: number;
+  /** File size when the scan finished. */
+  size: number;
+  /** Set when bytes after `end` are not a valid record. */
+  problem?: { offset: number; reason: string; torn: boolean };
+  /** True when the consumer stopped the scan early. */
+  stopped: boolean;
+}
+
+/**
+ * Streams the records of one segment from `offset` (whose record has position `position`)
+ * to the end of the file, calling `onBatch` once per read chunk. `onBatch` returns false to stop.
+ * Invalid bytes end the scan and are described in `problem`; `torn` tells whether they look like
+ * an unfinished write at the tail (incomplete frame, zeros, or a bad last frame) rather than damage.
+ */
+export async function scanSegment(
+  file: string,
+  start: { offset: number; position: number },
+  onBatch: (records: RawRecord[]) => boolean | void,
+  limits: { untilPosition?: number } = {},
+): Promise<SegmentScanEnd> {
+  const fh = await open(file, 'r');
+  try {
+    const { size } = await fh.stat();
+    let buf = Buffer.alloc(0);
+    let bufStart = start.offset;
+    let fileOffset = start.offset;
+    let position = start.position;
+    const until = limits.untilPosition ?? Number.POSITIVE_INFINITY;
+    while (true) {
+      if (position > until) return { end: bufStart, nextPosition: position, size, stopped: false };
+      if (fileOffset < size) {
+        const want = Math.min(SCAN_CHUNK_BYTES, size - fileOffset);
+        const chunk = Buffer.allocUnsafe(want);
+        const { bytesRead } = await fh.read(chunk, 0, want, fileOffset);
+        fileOffset += bytesRead;
+        buf = buf.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([buf, chunk.subarray(0, bytesRead)]);
+      }
+      const records: RawRecord[] = [];
+      let at = 0;
+      let problem: SegmentScanEnd['problem'];
+      while (position <= until) {
+        const frame = decodeFrame(buf, at);
+        if (frame.kind === 'ok') {
+          records.push({ position, offset: bufStart + at, payload: frame.payload });
+          position += 1;
+          at = frame.next;
+          continue;
+        }
+        if (frame.kind === 'bad') {
+          const torn = bufStart + frame.frameEnd >= size || (fileOffset >= size && isZeros(buf.subarray(at)));
+          problem = { offset: bufStart + at, reason: frame.reason, torn };
+        }
+        break;
+      }
+      if (records.length > 0 && onBatch(records) === false) {
+        return { end: bufStart + at, nextPosition: position, size, stopped: true };
+      }
+      buf = buf.subarray(at);
+      bufStart += at;
+      if (problem) return { end: bufStart, nextPosition: position, size, problem, stopped: false };
+      if (fileOffset >= size) {
+        if (buf.length === 0) return { end: bufStart, nextPosition: position, size, stopped: false };
+        if (position > until) return { end: bufStart, nextPosition: position, size, stopped: false };
+        return {
+          end: bufStart, nextPosition: position, size, stopped: false,
+          problem: { offset: bufStart, reason: `incomplete record (${buf.length} bytes at the end of the file)`, torn: true },
+        };
+      }
+      // A frame larger than what is buffered needs more bytes: the loop reads on.
+      if (buf.length >= FRAME_HEADER_BYTES && buf.readUInt32LE(0) > MAX_RECORD_BYTES) {
+        return { end: bufStart, nextPosition: position, size, stopped: false, problem: { offset: bufStart, reason: 'record length out of bounds', torn: false } };
+      }
+    }
+  } finally {
+    await fh.close();
+  }
+}
+
+function isZeros(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) if (buf[i] !== 0) return false;
+  return true;
+}
+
+/** The error for damaged bytes that are not a torn tail. */
+export function corruptError(segment: string, offset: number, position: number, reason: string): Error {
+  return adaError(
+    ErrorCode.logCorrupt,
+    `event log is corrupt: segment ${segment} at byte offset ${offset} (record position ${position}): ${reason}. ` +
+      'Restore the segment from a backup; `ada events verify` lists every damaged record.',
+    { segment, offset, position, reason },
+  );
+}

@@ -1,0 +1,170 @@
+/**
+ * Every event of the system: versioned discriminated unions `{ type, v, data }`.
+ * Old versions are upcast on read (see upcast.ts); the log is never rewritten.
+ */
+
+/** A column of a staged or published table, in the UPSTREAM.md type vocabulary. */
+export interface ColumnSchema {
+  name: string;
+  /** DuckDB logical type name, e.g. VARCHAR, BIGINT, DOUBLE, BOOLEAN, DATE, TIMESTAMP. */
+  type: string;
+  description?: string;
+}
+
+/** A reference to a content-addressed blob (claim check). */
+export interface BlobRef {
+  sha256: string;
+  bytes: number;
+  /** What the blob holds: Parquet or CSV rows, or JSON. */
+  format: 'parquet' | 'csv' | 'json';
+}
+
+/** A published Parquet file of a table, relative to the data directory. */
+export interface PublishedFile {
+  path: string;
+  rows: number;
+  bytes: number;
+  sha256: string;
+  /** Partition key (`2024_01`) for partitioned tables. */
+  partition?: string;
+}
+
+/** What started a sync run. */
+export type SyncTrigger = 'manual' | 'timer' | 'startup' | 'webhook' | 'api';
+
+/** An error as recorded in an event: stable code plus a message, never a secret. */
+export interface RecordedError {
+  code: string;
+  message: string;
+  file?: string;
+  line?: number;
+  column?: string;
+}
+
+// ---- Sync lifecycle -------------------------------------------------------
+
+export type SyncStarted = {
+  type: 'SyncStarted'; v: 1;
+  data: { runId: string; table: string; source: string; strategy: string; trigger: SyncTrigger };
+};
+
+export type SyncSucceeded = {
+  type: 'SyncSucceeded'; v: 1;
+  data: { runId: string; table: string; rows: number; cursor: unknown; durationMs: number };
+};
+
+export type SyncFailed = {
+  type: 'SyncFailed'; v: 1;
+  data: { runId: string; table: string; error: RecordedError; durationMs: number };
+};
+
+/** One chunk of a run's rows, staged as a blob. */
+export type TableChunkStaged = {
+  type: 'TableChunkStaged'; v: 1;
+  data: { runId: string; table: string; chunk: number; blob: BlobRef; rows: number; schema: ColumnSchema[]; sourceFile?: string };
+};
+
+/** All chunks of a run are staged; the writer may publish them. `mode` says replace or upsert. */
+export type TableStagingCompleted = {
+  type: 'TableStagingCompleted'; v: 1;
+  data: { runId: string; table: string; chunks: number; rows: number; mode: 'replace' | 'upsert'; cursor: unknown; metadata?: Record<string, unknown> };
+};
+
+export type TablePublished = {
+  type: 'TablePublished'; v: 1;
+  data: {
+    runId: string; table: string; folder: string; strategy: string;
+    files: PublishedFile[]; rows: number; bytes: number; schema: ColumnSchema[];
+    contentHash: string; touchedPartitions?: string[];
+  };
+};
+
+export type SchemaChanged = {
+  type: 'SchemaChanged'; v: 1;
+  data: { runId: string; table: string; added: ColumnSchema[]; dropped: ColumnSchema[]; retyped: Array<{ name: string; from: string; to: string }> };
+};
+
+// ---- Timers ----------------------------------------------------------------
+
+export type TimerFired = {
+  type: 'TimerFired'; v: 1;
+  data: { timer: string; tables: string[]; scheduledAt: string; catchUp: boolean };
+};
+
+export type TimerSkipped = {
+  type: 'TimerSkipped'; v: 1;
+  data: { timer: string; tables: string[]; scheduledAt: string; reason: string };
+};
+
+// ---- Jira -----------------------------------------------------------------
+
+export type JiraIssueChanged = {
+  type: 'JiraIssueChanged'; v: 1;
+  data: { issueKey: string; change: 'created' | 'updated' | 'deleted'; webhookEvent?: string; issue?: Record<string, unknown>; blob?: BlobRef };
+};
+
+// ---- Analysts and tokens ----------------------------------------------------
+
+export type AnalystRole = 'analyst' | 'privileged' | 'admin';
+
+export type AnalystAdded = {
+  type: 'AnalystAdded'; v: 1;
+  data: { name: string; role: AnalystRole; email?: string; sshKey?: string };
+};
+
+export type AnalystRemoved = { type: 'AnalystRemoved'; v: 1; data: { name: string } };
+
+export type TokenIssued = {
+  type: 'TokenIssued'; v: 1;
+  /** Only the token's hash is recorded, never the token. */
+  data: { name: string; tokenId: string; hash: string };
+};
+
+export type TokenRevoked = { type: 'TokenRevoked'; v: 1; data: { name: string; tokenId?: string } };
+
+/** The union of every current event version. */
+export type AdaEvent =
+  | SyncStarted | SyncSucceeded | SyncFailed
+  | TableChunkStaged | TableStagingCompleted | TablePublished | SchemaChanged
+  | TimerFired | TimerSkipped
+  | JiraIssueChanged
+  | AnalystAdded | AnalystRemoved | TokenIssued | TokenRevoked;
+
+export type EventType = AdaEvent['type'];
+
+/** Every known event type name, for validation and `ada events tail --type`. */
+export const EVENT_TYPES: readonly EventType[] = [
+  'SyncStarted', 'SyncSucceeded', 'SyncFailed',
+  'TableChunkStaged', 'TableStagingCompleted', 'TablePublished', 'SchemaChanged',
+  'TimerFired', 'TimerSkipped',
+  'JiraIssueChanged',
+  'AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked',
+];
+
+/** Narrows the union to one event type. */
+export type EventOf<T extends EventType> = Extract<AdaEvent, { type: T }>;
+
+/** Metadata the log records with every event. */
+export interface EventMetadata {
+  /** Unique id (UUID). */
+  id: string;
+  /** Monotonic position in the log, starting at 1. */
+  position: number;
+  /** ISO-8601 time the event was appended. */
+  at: string;
+  /** What appended it: `cli:sync`, `timer`, `webhook:jira`, … */
+  source: string;
+  /** Idempotency key, when the appender gave one. */
+  key?: string;
+}
+
+/** An event as read back from the log. */
+export type RecordedEvent<E extends AdaEvent = AdaEvent> = E & EventMetadata;
+
+/** What a caller hands to `append`: the event plus optional key and source. */
+export type NewEvent = AdaEvent & { key?: string; source?: string };
+
+/** Compile-time exhaustiveness check for switches over unions. */
+export function assertNever(x: never): never {
+  throw new Error(`unexpected value: ${JSON.stringify(x)}`);
+}

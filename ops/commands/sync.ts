@@ -1,0 +1,109 @@
+/** `ada sync`: sync tables into Parquet with progress, a summary, and an exit code. */
+import type { TableConfig } from '../../config/index.ts';
+import type { SyncOutcome, SyncProgress } from '../../pipeline/index.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { commonOptions } from '../command.ts';
+import { openBroker } from '../broker.ts';
+import type { Broker } from '../broker.ts';
+import { formatBytes, formatDuration, formatTable } from '../format.ts';
+import { UsageError } from './events.ts';
+
+/** Picks the tables named on the command line (all when none), refusing unknown names. */
+export function selectTables(all: readonly TableConfig[], names: string[]): TableConfig[] {
+  if (names.length === 0) return [...all];
+  const unknown = names.filter((n) => !all.some((t) => t.name === n));
+  if (unknown.length > 0) {
+    throw new UsageError(`unknown table${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; configured: ${all.map((t) => t.name).join(', ') || '(none)'}`);
+  }
+  return all.filter((t) => names.includes(t.name));
+}
+
+/** A one-line progress display, redrawn in place on a terminal. */
+export function progressLine(p: SyncProgress): string {
+  const phase = { start: 'starting', fetch: 'fetching', publish: 'publishing', done: 'done', failed: 'FAILED' }[p.phase];
+  return `[${p.index}/${p.total}] ${p.table}  ${phase}  ${p.rows.toLocaleString('en-US')} rows  ${formatBytes(p.bytes)}${p.message && p.phase !== 'failed' ? `  ${p.message}` : ''}`;
+}
+
+/** The summary table printed after a sync. */
+export function summaryTable(outcomes: SyncOutcome[]): string {
+  return formatTable(
+    ['table', 'status', 'rows', 'files', 'size', 'time', 'error'],
+    outcomes.map((o) => [o.table, o.status === 'succeeded' ? 'ok' : 'FAILED', o.rows.toLocaleString('en-US'), String(o.files), formatBytes(o.bytes), formatDuration(o.durationMs), o.error ? `[${o.error.code}] ${o.error.message}`.slice(0, 200) : '']),
+  );
+}
+
+/** Syncs tables with an open broker and brings the catalog and sync state up to date. */
+export async function runSync(broker: Broker, tables: TableConfig[], ctx: Pick<CommandContext, 'isTTY' | 'err' | 'signal'>, options: { json?: boolean; trigger?: 'manual' | 'startup' } = {}): Promise<SyncOutcome[]> {
+  let lastDraw = 0;
+  const onProgress = (p: SyncProgress): void => {
+    if (options.json) return;
+    if (ctx.isTTY) {
+      const now = Date.now();
+      if (p.phase === 'fetch' && now - lastDraw < 100) return;
+      lastDraw = now;
+      process.stderr.write(`\r\x1b[2K${progressLine(p)}${p.phase === 'done' || p.phase === 'failed' ? '\n' : ''}`);
+    } else if (p.phase === 'done' || p.phase === 'failed') {
+      ctx.err(progressLine(p));
+    }
+  };
+  const outcomes = await broker.bus.syncTables(tables, { trigger: options.trigger ?? 'manual', onProgress, signal: ctx.signal });
+  await broker.runner.catchUp(broker.projections.catalog!);
+  await broker.runner.catchUp(broker.projections['sync-state']!);
+  return outcomes;
+}
+
+const sync: Command = {
+  name: 'sync',
+  summary: 'Sync tables from their sources into Parquet (all, or --table NAME...); exit 1 if any failed',
+  usage: 'ada sync [--config DIR] [--data DIR] [--table NAME]... [--json]',
+  options: { ...commonOptions, table: { type: 'string', multiple: true, short: 't' }, json: { type: 'boolean' } },
+  async run({ values }, ctx) {
+    const broker = await openBroker({ configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:sync', warn: (m) => ctx.err(`warning: ${m}`) });
+    try {
+      const tables = selectTables(broker.config.tables, (values.table as string[] | undefined) ?? []);
+      const started = performance.now();
+      const outcomes = await runSync(broker, tables, ctx, { json: Boolean(values.json) });
+      const ok = outcomes.every((o) => o.status === 'succeeded') && outcomes.length === tables.length;
+      if (values.json) {
+        ctx.out(JSON.stringify({ ok, dataDir: broker.dataDir, durationMs: Math.round(performance.now() - started), tables: outcomes }, null, 2));
+      } else {
+        ctx.out(summaryTable(outcomes));
+        const failed = outcomes.filter((o) => o.status === 'failed').length;
+        ctx.out(`\n${outcomes.length - failed} of ${tables.length} table(s) synced into ${broker.dataDir} in ${formatDuration(performance.now() - started)}${failed ? `; ${failed} failed (see \`ada events tail --type SyncFailed\`)` : ''}`);
+      }
+      return ok ? 0 : 1;
+    } finally {
+      await broker.close();
+    }
+  },
+};
+
+const replay: Command = {
+  name: 'replay',
+  summary: 'Delete a projection\'s outputs and rebuild them from the event log (all projections by default)',
+  usage: 'ada replay [--projection NAME]... [--config DIR] [--data DIR] [--json]',
+  options: { ...commonOptions, projection: { type: 'string', multiple: true, short: 'p' }, json: { type: 'boolean' } },
+  async run({ values }, ctx) {
+    const broker = await openBroker({ configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:replay', warn: (m) => ctx.err(`warning: ${m}`) });
+    try {
+      const names = (values.projection as string[] | undefined) ?? Object.keys(broker.projections);
+      const unknown = names.filter((n) => !broker.projections[n]);
+      if (unknown.length) throw new UsageError(`unknown projection ${unknown.join(', ')}; known: ${Object.keys(broker.projections).join(', ')}`);
+      const results: Array<{ projection: string; position: number; durationMs: number }> = [];
+      for (const name of names) {
+        const started = performance.now();
+        if (!values.json) ctx.err(`rebuilding ${name}…`);
+        const position = await broker.runner.rebuild(broker.projections[name]!);
+        results.push({ projection: name, position, durationMs: Math.round(performance.now() - started) });
+      }
+      if (values.json) ctx.out(JSON.stringify({ ok: true, projections: results }, null, 2));
+      else ctx.out(formatTable(['projection', 'position', 'time'], results.map((r) => [r.projection, String(r.position), formatDuration(r.durationMs)])));
+      return 0;
+    } finally {
+      await broker.close();
+    }
+  },
+};
+
+/** `ada sync` and `ada replay`. */
+export const syncCommands: Command[] = [sync, replay];

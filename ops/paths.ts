@@ -1,0 +1,12 @@
+/** Where the data directory is: `--data`, else `$DATA_DIR`, else `./data`. */
+import path from 'node:path';
+
+/** Resolves the data directory from the flag and the environment. */
+export function dataDirOf(flag: unknown, env: NodeJS.ProcessEnv): string {
+  return path.resolve(typeof flag === 'string' && flag ? flag : env.DATA_DIR || 'data');
+}
+
+/** The event log directory of a data directory. */
+export function eventsDirOf(dataDir: string): string {
+  return path.join(dataDir, 'events');
+}

@@ -1,0 +1,41 @@
+/** The connector contract: what every source in `connectors/` implements. */
+import type { Observable } from 'rxjs';
+import type { ColumnSchema } from '../events/index.ts';
+import type { AdaConfig, TableConfig } from '../config/index.ts';
+
+/** What the bus hands a connector for one table run. */
+export interface SyncRequest {
+  runId: string;
+  table: TableConfig;
+  /** The cursor of the last successful sync of this table, or undefined on the first run. */
+  cursor: unknown;
+  /** A scratch directory for this run; the bus moves staged files out of it and deletes it. */
+  workDir: string;
+  /** Aborted when the run is cancelled (shutdown, timeout). */
+  signal: AbortSignal;
+  /** The time the run started; date placeholders resolve against it. */
+  now: Date;
+}
+
+/** A change event a connector emits while syncing one table. */
+export type ConnectorEvent =
+  /** Rows staged in a local file (usually Parquet); the bus moves it into the blob store. */
+  | { kind: 'chunk'; path: string; format: 'parquet' | 'csv'; rows: number; schema: ColumnSchema[]; sourceFile?: string }
+  /** Progress for terminals and the portal. */
+  | { kind: 'progress'; rows?: number; bytes?: number; message?: string }
+  /** The run fetched everything: replace the table or upsert into it; the cursor to store on success. */
+  | { kind: 'complete'; mode: 'replace' | 'upsert'; cursor: unknown; metadata?: Record<string, unknown> };
+
+/** A configured source. `sync` returns a cold Observable; it never writes Parquet. */
+export interface Connector {
+  readonly source: string;
+  sync(request: SyncRequest): Observable<ConnectorEvent>;
+  close?(): Promise<void>;
+}
+
+/** Registers a connector type; `enabled` is true only when its settings are present. */
+export interface ConnectorFactory {
+  readonly type: string;
+  enabled(config: AdaConfig): boolean;
+  create(config: AdaConfig): Connector;
+}

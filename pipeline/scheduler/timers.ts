@@ -1,0 +1,41 @@
+/** Which timers an instance has: one per table `schedule`, one per source for the rest. */
+import { CronExpressionParser } from 'cron-parser';
+import type { AdaConfig } from '../../config/index.ts';
+
+/** Three runs a day, as the original's cron did. */
+export const DEFAULT_SCHEDULE = '0 6,12,18 * * *';
+
+/** A timer: its name (`source:csv`, `table:orders`), cron expression and the tables it syncs. */
+export interface TimerSpec {
+  name: string;
+  cron: string;
+  tables: string[];
+}
+
+/** Timers of a configuration: a table's own `schedule` wins over its source's, which wins over the default. */
+export function timerSpecs(config: AdaConfig): TimerSpec[] {
+  const bySource = new Map<string, string[]>();
+  const specs: TimerSpec[] = [];
+  for (const t of config.tables) {
+    if (t.schedule) {
+      specs.push({ name: `table:${t.name}`, cron: t.schedule, tables: [t.name] });
+      continue;
+    }
+    bySource.set(t.source, [...(bySource.get(t.source) ?? []), t.name]);
+  }
+  for (const [source, tables] of bySource) {
+    const cron = source === 'jira' ? config.instance.jira?.schedule : config.instance.dataSource.schedule;
+    specs.push({ name: `source:${source}`, cron: cron ?? DEFAULT_SCHEDULE, tables });
+  }
+  return specs.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/** The first firing of `cron` strictly after `after` (UTC). */
+export function nextFiring(cron: string, after: Date): Date {
+  return CronExpressionParser.parse(cron, { currentDate: after, tz: 'UTC' }).next().toDate();
+}
+
+/** The last firing of `cron` at or before `at` (UTC). */
+export function previousFiring(cron: string, at: Date): Date {
+  return CronExpressionParser.parse(cron, { currentDate: new Date(at.getTime() + 1), tz: 'UTC' }).prev().toDate();
+}

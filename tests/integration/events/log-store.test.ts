@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { open, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { EventLog, EventLogReader, hasCode } from '../../../events/index.ts';
+import type { RecordedEvent } from '../../../events/index.ts';
+import { timerEvent } from '../../helpers/events.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+const quiet = { warn: () => undefined };
+
+async function readAll(log: { read$(from?: number): Observable<RecordedEvent> }, from = 1): Promise<RecordedEvent[]> {
+  return lastValueFrom(log.read$(from).pipe(toArray()));
+}
+
+describe('event log', () => {
+  it('round-trips appended events with metadata, in order', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet, defaultSource: 'test' });
+    const results = await Promise.all([1, 2, 3].map((n) => log.append(timerEvent(n))));
+    assert.deepEqual(results.map((r) => r.position), [1, 2, 3]);
+    const events = await readAll(log);
+    assert.equal(events.length, 3);
+    assert.deepEqual(events.map((e) => (e.type === 'TimerFired' ? e.data.timer : '')), ['timer-1', 'timer-2', 'timer-3']);
+    assert.equal(events[0]!.source, 'test');
+    assert.match(events[0]!.id, /^[0-9a-f-]{36}$/);
+    assert.ok(!Number.isNaN(Date.parse(events[0]!.at)));
+    assert.deepEqual((await readAll(log, 2)).map((e) => e.position), [2, 3]);
+    await log.close();
+  });
+
+  it('rolls segments at the configured size and reads across them', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { segmentBytes: 2048, logger: quiet });
+    for (let i = 0; i < 100; i++) await log.append(timerEvent(i));
+    await log.close();
+    const segments = (await readdir(dir)).filter((n) => n.endsWith('.seg'));
+    assert.ok(segments.length > 5, `expected several segments, got ${segments.length}`);
+    for (const s of segments) assert.ok((await stat(path.join(dir, s))).size <= 2048 + 200);
+    const reopened = await EventLog.open(dir, { segmentBytes: 2048, logger: quiet });
+    const events = await readAll(reopened, 37);
+    assert.deepEqual(events.map((e) => e.position), Array.from({ length: 64 }, (_, i) => i + 37));
+    assert.equal((await reopened.append(timerEvent(100))).position, 101);
+    await reopened.close();
+  });
+
+  it('records an idempotency key once, also after a restart and across segments', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { segmentBytes: 1024, logger: quiet });
+    const [a, b] = await Promise.all([log.append(timerEvent(1, 'webhook-1')), log.append(timerEvent(2, 'webhook-1'))]);
+    assert.equal(a!.position, 1);
+    assert.deepEqual([b!.position, b!.duplicate], [1, true]);
+    for (let i = 0; i < 30; i++) await log.append(timerEvent(i, `k-${i}`));
+    await log.close();
+    const reopened = await EventLog.open(dir, { segmentBytes: 1024, logger: quiet });
+    const again = await reopened.append(timerEvent(3, 'webhook-1'));
+    assert.deepEqual([again.position, again.duplicate], [1, true]);
+    const k5 = await reopened.append(timerEvent(3, 'k-5'));
+    assert.deepEqual([k5.position, k5.duplicate], [7, true]);
+    assert.equal((await readAll(reopened)).length, 31);
+    await reopened.close();
+    // Without the key index sidecars the keys are rebuilt by scanning.
+    for (const n of await readdir(dir)) if (n.endsWith('.keys.json')) await writeFile(path.join(dir, n), '{broken');
+    const rescanned = await EventLog.open(dir, { segmentBytes: 1024, logger: quiet });
+    assert.equal((await rescanned.append(timerEvent(9, 'k-29'))).duplicate, true);
+    await rescanned.close();
+  });
+
+  it('truncates a torn tail back to the last valid record, with a warning', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    for (let i = 1; i <= 5; i++) await log.append(timerEvent(i));
+    await log.close();
+    const seg = path.join(dir, '00000000000000000001.seg');
+    const { size } = await stat(seg);
+    await truncate(seg, size - 10);
+    const warnings: string[] = [];
+    const reopened = await EventLog.open(dir, { logger: { warn: (m) => warnings.push(m) } });
+    assert.equal(reopened.head, 4);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0]!, /torn tail/);
+    assert.equal((await reopened.append(timerEvent(6))).position, 5);
+    assert.deepEqual((await readAll(reopened)).map((e) => e.position), [1, 2, 3, 4, 5]);
+    await reopened.close();
+  });
+
+  it('treats zeros after the last record (a crash before the data reached disk) as a torn tail', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    for (let i = 1; i <= 3; i++) await log.append(timerEvent(i));
+    await log.close();
+    const fh = await open(path.join(dir, '00000000000000000001.seg'), 'a');
+    await fh.write(Buffer.alloc(300));
+    await fh.close();
+    const reopened = await EventLog.open(dir, { logger: quiet });
+    assert.equal(reopened.head, 3);
+    await reopened.close();
+  });
+
+  it('refuses to open over a corrupt record in the middle, naming segment and offset', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    for (let i = 1; i <= 5; i++) await log.append(timerEvent(i));
+    await log.close();
+    const seg = path.join(dir, '00000000000000000001.seg');
+    const bytes = await readFile(seg);
+    const secondRecord = 8 + bytes.readUInt32LE(0);
+    bytes[secondRecord + 20] = bytes[secondRecord + 20]! ^ 0xff;
+    await writeFile(seg, bytes);
+    await assert.rejects(EventLog.open(dir, { logger: quiet }), (err: unknown) => {
+      assert.ok(hasCode(err, 'LOG_CORRUPT'));
+      assert.match((err as Error).message, /00000000000000000001\.seg/);
+      assert.match((err as Error).message, new RegExp(`offset ${secondRecord}\\b`));
+      return true;
+    });
+    await assert.rejects(lastValueFrom(new EventLogReader(dir).read$(1).pipe(toArray())), (err: unknown) => hasCode(err, 'LOG_CORRUPT'));
+  });
+
+  it('detects corruption in a sealed segment while reading', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { segmentBytes: 1024, logger: quiet });
+    for (let i = 1; i <= 40; i++) await log.append(timerEvent(i));
+    await log.close();
+    const seg = path.join(dir, '00000000000000000001.seg');
+    const bytes = await readFile(seg);
+    bytes[bytes.length - 5] = bytes[bytes.length - 5]! ^ 0xff;
+    await writeFile(seg, bytes);
+    await assert.rejects(lastValueFrom(new EventLogReader(dir).read$(1).pipe(toArray())), (err: unknown) => hasCode(err, 'LOG_CORRUPT'));
+  });
+
+  it('refuses a second writer with LOCKED naming the holder', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    await assert.rejects(EventLog.open(dir, { logger: quiet }), (err: unknown) => {
+      assert.ok(hasCode(err, 'LOCKED'));
+      assert.match((err as Error).message, new RegExp(`process ${process.pid}\\b`));
+      return true;
+    });
+    await log.close();
+    const again = await EventLog.open(dir, { logger: quiet });
+    await again.close();
+  });
+
+  it('rejects appends after close and events of unknown types', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    await assert.rejects(log.append({ type: 'Nope', v: 1, data: {} } as never), (err: unknown) => hasCode(err, 'BAD_ARGUMENT'));
+    await log.close();
+    assert.throws(() => log.append(timerEvent(1)), (err: unknown) => hasCode(err, 'CLOSED'));
+  });
+
+  it('groups concurrent appends into few writes', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => log.append(timerEvent(i))));
+    const events = await readAll(log);
+    const batches = new Set(events.map((e) => e.at));
+    assert.equal(events.length, 2000);
+    assert.ok(batches.size < 50, `expected group commits, saw ${batches.size} distinct batch times`);
+    await log.close();
+  });
+
+  it('follow$ hands over from catch-up to live with no gap and no duplicate', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet, segmentBytes: 8192 });
+    for (let i = 1; i <= 300; i++) await log.append(timerEvent(i));
+    const total = 1500;
+    const received = lastValueFrom(log.follow$(1).pipe(take(total), toArray()));
+    // Appends race the catch-up read.
+    const writers = Promise.all(Array.from({ length: 10 }, async (_, w) => {
+      for (let i = 0; i < 120; i++) await log.append(timerEvent(1000 * w + i));
+    }));
+    const [events] = await Promise.all([received, writers]);
+    assert.deepEqual(events.map((e) => e.position), Array.from({ length: total }, (_, i) => i + 1));
+    const fromMiddle = await firstValueFrom(log.follow$(1200));
+    assert.equal(fromMiddle.position, 1200);
+    await log.close();
+  });
+
+  it('a reader in another process follows new records (polling)', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    await log.append(timerEvent(1));
+    const reader = new EventLogReader(dir);
+    const got = lastValueFrom(reader.follow$(1).pipe(take(3), toArray()));
+    await log.append(timerEvent(2));
+    await log.append(timerEvent(3));
+    assert.deepEqual((await got).map((e) => e.position), [1, 2, 3]);
+    await log.close();
+  });
+});
