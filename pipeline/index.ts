@@ -12,3 +12,4 @@ export type { AppliedRun, StagedRun, StagedChunk } from './projections/parquet/w
 export { parquetProjection } from './projections/parquet/projection.ts';
 export * from './scheduler/timers.ts';
 export * from './scheduler/scheduler.ts';
+export * from './projections/timers/projection.ts';

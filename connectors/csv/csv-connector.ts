@@ -1,5 +1,5 @@
 /** The CSV connector: stages each matched CSV file of a table as a Parquet chunk via DuckDB, with a per-file cursor for incremental runs. */
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -14,7 +14,7 @@ import type { CsvDialect } from './csv-dialect.ts';
 import { csvDialect, dialectSql } from './csv-dialect.ts';
 import type { PlannedFile } from './csv-cursor.ts';
 import { cursorOf, parseCsvCursor, planFiles } from './csv-cursor.ts';
-import { locateBadValueSql, readCsvSql, scanAllTextSql, selectFileSql, ZERO_DATES } from './csv-read-sql.ts';
+import { locateBadRowSql, readCsvSql, scanAllTextSql, selectFileSql, ZERO_DATES } from './csv-read-sql.ts';
 import type { ColumnPlan, DetectedColumn, FileShape } from './csv-schema.ts';
 import { columnNames, declaredColumns, declaredSchema, detectedSchema, detectedType, needsDetection, TYPE_CANDIDATES } from './csv-schema.ts';
 import type { DuckCsvError } from './duckdb-csv-error.ts';
@@ -50,7 +50,8 @@ export class CsvConnector implements Connector {
   readonly dir: string;
   #instance: Promise<DuckDBInstance> | undefined;
   #closed = false;
-  readonly #running = new Set<AbortController>();
+  /** Runs in flight: `close()` aborts them and waits before closing the instance under them. */
+  readonly #running = new Map<AbortController, Promise<void>>();
 
   constructor(dir: string) {
     this.dir = dir;
@@ -63,15 +64,15 @@ export class CsvConnector implements Connector {
       const forward = () => controller.abort(request.signal.reason);
       if (request.signal.aborted) forward();
       else request.signal.addEventListener('abort', forward, { once: true });
-      this.#running.add(controller);
       const run = new TableRun(this.dir, request, controller.signal, (event) => subscriber.next(event));
-      this.#connect()
+      const done = this.#connect()
         .then((connection) => run.execute(connection))
         .then(() => subscriber.complete(), (err: unknown) => subscriber.error(err))
         .finally(() => {
           this.#running.delete(controller);
           request.signal.removeEventListener('abort', forward);
         });
+      this.#running.set(controller, done);
       return () => controller.abort();
     });
   }
@@ -80,7 +81,8 @@ export class CsvConnector implements Connector {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    for (const controller of this.#running) controller.abort();
+    for (const controller of this.#running.keys()) controller.abort();
+    await Promise.allSettled(this.#running.values());
     const instance = this.#instance;
     this.#instance = undefined;
     if (instance) (await instance).closeSync();
@@ -115,6 +117,8 @@ class TableRun {
   readonly #signal: AbortSignal;
   readonly #emit: (event: ConnectorEvent) => void;
   readonly #written: string[] = [];
+  /** Plain-named links to source files whose paths DuckDB would take for a glob. */
+  readonly #links = new Map<string, string>();
   #dialect!: CsvDialect;
   #connection: DuckDBConnection | undefined;
 
@@ -139,6 +143,7 @@ class TableRun {
     } finally {
       this.#signal.removeEventListener('abort', interrupt);
       connection.closeSync();
+      await Promise.all([...this.#links.values()].map((link) => rm(link, { force: true })));
     }
   }
 
@@ -160,6 +165,7 @@ class TableRun {
       return;
     }
     await mkdir(this.#request.workDir, { recursive: true });
+    await this.#linkGlobLikePaths(planned);
     let result: { chunks: StagedChunk[]; schema: ColumnSchema[] };
     try {
       result = await this.#stage(planned, DEFAULT_SAMPLE);
@@ -168,6 +174,7 @@ class TableRun {
       await this.#removeWritten();
       result = await this.#stage(planned, FULL_SAMPLE);
     }
+    this.#checkAborted();
     for (const chunk of result.chunks) {
       this.#emit({ kind: 'chunk', path: chunk.path, format: 'parquet', rows: chunk.rows, schema: result.schema, sourceFile: chunk.sourceFile });
     }
@@ -207,7 +214,7 @@ class TableRun {
   async #inspect(file: PlannedFile, detect: boolean, sample: number): Promise<FileShape> {
     const first = await readFirstRecord(file.absolutePath, this.#dialect);
     if (!first.ok) {
-      const what = first.problem === 'too-long' ? 'the first line is too long to be a header' : first.problem === 'unterminated-quote' ? 'unterminated quoted field' : this.#encodingProblem();
+      const what = first.problem === 'too-long' ? 'the first line is too long to be a header' : 'unterminated quoted field';
       throw this.#invalid(file, what, { line: 1 });
     }
     if (first.fields === undefined) return { relativePath: file.relativePath, names: [] };
@@ -215,7 +222,7 @@ class TableRun {
     const names = columnNames(first.fields, this.#dialect.header);
     const shape: FileShape = { relativePath: file.relativePath, names };
     if (!detect) return shape;
-    const sniffSql = `SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv(${quoteLiteral(file.absolutePath)}, ${dialectSql(this.#dialect)}, `
+    const sniffSql = `SELECT Columns, DateFormat, TimestampFormat FROM sniff_csv(${quoteLiteral(this.#duckPath(file))}, ${dialectSql(this.#dialect)}, `
       + `nullstr=[${sniffNullStrings(this.#dialect).map(quoteLiteral).join(', ')}], `
       + `auto_type_candidates=[${TYPE_CANDIDATES.map(quoteLiteral).join(', ')}], sample_size=${sample})`;
     let row: Record<string, unknown> | undefined;
@@ -247,9 +254,10 @@ class TableRun {
       const suspects = [...(shape.detected ?? [])].filter(([name, c]) => c.type === 'VARCHAR' && typed.has(name)).map(([name]) => name);
       if (suspects.length === 0) continue;
       const file = planned[index] as PlannedFile;
-      const read = readCsvSql(file.absolutePath, this.#dialect, shape.names.map((name) => ({ name, type: 'VARCHAR' })));
+      const read = readCsvSql(this.#duckPath(file), this.#dialect, shape.names.map((name) => ({ name, type: 'VARCHAR' })));
       const limit = sample === FULL_SAMPLE ? '' : ` LIMIT ${sample}`;
-      const counts = suspects.map((n) => `count(${quoteIdentifier(n)})`).join(', ');
+      const blank = ['', ...ZERO_DATES].map(quoteLiteral).join(', ');
+      const counts = suspects.map((n) => `count(CASE WHEN ${quoteIdentifier(n)} NOT IN (${blank}) THEN 1 END)`).join(', ');
       const sql = `SELECT ${counts} FROM (SELECT ${suspects.map(quoteIdentifier).join(', ')} FROM ${read}${limit})`;
       const values = (await this.#query(sql, file)).getRowsJson()[0] ?? [];
       suspects.forEach((name, i) => {
@@ -289,7 +297,7 @@ class TableRun {
     hashing?.catch(() => undefined);
     this.#written.push(partial);
     try {
-      const sql = `COPY (${selectFileSql(file.absolutePath, this.#dialect, plan, shape, readNames, predicate)}) TO ${quoteLiteral(partial)} (FORMAT parquet)`;
+      const sql = `COPY (${selectFileSql(this.#duckPath(file), this.#dialect, plan, shape, readNames, predicate)}) TO ${quoteLiteral(partial)} (FORMAT parquet)`;
       const reader = await this.#db().runAndReadAll(sql);
       const rows = Number(reader.getRows()[0]?.[0] ?? 0);
       await rename(partial, finalPath);
@@ -312,20 +320,28 @@ class TableRun {
       const column = plan.find((c) => c.name === parsed.column);
       if (column && !column.declared && sample !== FULL_SAMPLE) return new DetectionTooNarrow(parsed.summary);
       if (parsed.record === undefined && parsed.column !== undefined) {
-        // Our SQL conversions cannot say where; DuckDB's reader can, when it types that column itself.
-        try {
-          await this.#db().run(locateBadValueSql(file.absolutePath, this.#dialect, plan, shape, readNames, parsed.column));
-        } catch (located) {
-          const where = parseDuckCsvError(messageOf(located));
-          if (where.record !== undefined) parsed.record = where.record;
+        // Our SQL conversions cannot say where the value is; find its row, then its line.
+        const sql = locateBadRowSql(this.#duckPath(file), this.#dialect, plan, shape, readNames, parsed.column);
+        const found = sql ? (await this.#db().runAndReadAll(sql).catch(() => undefined))?.getRowsJson()[0]?.[0] : undefined;
+        if (found !== undefined && found !== null) {
+          const dataRow = Number(found);
+          return this.#describeProblem(file, parsed, err, { dataRow });
         }
       }
     }
     return this.#describeProblem(file, parsed, err);
   }
 
-  async #describeProblem(file: TableFile, parsed: DuckCsvError, cause: unknown): Promise<Error> {
-    const line = parsed.record === undefined ? undefined : (await physicalLineOfRecord(file.absolutePath, parsed.record, this.#dialect).catch(() => undefined)) ?? parsed.record;
+  /** Builds the CSV_INVALID error; the position is DuckDB's record number, or `dataRow` (1-based, blank lines not counted). */
+  async #describeProblem(file: TableFile, parsed: DuckCsvError, cause: unknown, position: { dataRow?: number } = {}): Promise<Error> {
+    let line: number | undefined;
+    if (parsed.record !== undefined) {
+      line = (await physicalLineOfRecord(file.absolutePath, parsed.record, this.#dialect, true).catch(() => undefined)) ?? parsed.record;
+    } else if (position.dataRow !== undefined) {
+      const record = position.dataRow + (this.#dialect.header ? 1 : 0);
+      line = await physicalLineOfRecord(file.absolutePath, record, this.#dialect, false).catch(() => undefined);
+      if (line === undefined) parsed.record = record;
+    }
     const column = parsed.problem === 'conversion' ? parsed.column : undefined;
     const plan = parsed.problem === 'conversion' ? this.#table.columns.find((c) => c.name === column) : undefined;
     let what: string;
@@ -359,7 +375,7 @@ class TableRun {
   /** Reads every column of `file` as text so a tokenizer problem surfaces with its line; returns when the file reads cleanly. */
   async #scanForReaderError(file: PlannedFile, names: string[]): Promise<void> {
     try {
-      await this.#db().run(scanAllTextSql(file.absolutePath, this.#dialect, names));
+      await this.#db().run(scanAllTextSql(this.#duckPath(file), this.#dialect, names));
     } catch (err) {
       this.#checkAborted();
       const parsed = parseDuckCsvError(messageOf(err));
@@ -377,6 +393,22 @@ class TableRun {
       if (description !== undefined) column.description = description;
       return column;
     });
+  }
+
+  /** DuckDB expands `*`, `?` and `[` in a read path even when a file has that literal name, so such files are read through a link. */
+  async #linkGlobLikePaths(planned: PlannedFile[]): Promise<void> {
+    for (const [index, file] of planned.entries()) {
+      if (!/[*?[]/.test(file.absolutePath)) continue;
+      const link = path.join(this.#request.workDir, `source-${String(index + 1).padStart(5, '0')}.csv`);
+      await rm(link, { force: true });
+      await symlink(file.absolutePath, link);
+      this.#links.set(file.relativePath, link);
+    }
+  }
+
+  /** The path DuckDB reads `file` from. */
+  #duckPath(file: TableFile): string {
+    return this.#links.get(file.relativePath) ?? file.absolutePath;
   }
 
   /** Names a file's columns are read under: its header; the declared names by position without one; the plan's for an empty file. */

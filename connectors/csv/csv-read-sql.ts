@@ -6,31 +6,37 @@ import { dialectSql } from './csv-dialect.ts';
 import type { ColumnPlan, FileShape } from './csv-schema.ts';
 import { castFailureSql } from './duckdb-csv-error.ts';
 
-/** Dates are read as text so that MySQL-style zero dates become NULL instead of failing. */
+/** MySQL-style zero dates, published as NULL; dates are read as text so they do not fail. */
 const ZERO_DATE = '0000-00-00';
-/** The zero-date spellings DuckDB's reader must treat as NULL when it parses dates itself. */
+/** Zero-date spellings the sniffer treats as NULL, so a date column holding some still detects as a date. */
 export const ZERO_DATES = [ZERO_DATE, `${ZERO_DATE} 00:00:00`];
 /** The sniffer's name for plain ISO dates, which a cast parses faster than strptime. */
 const ISO_DATE_FORMAT = '%Y-%m-%d';
-
-/** Published types DuckDB's reader parses itself; the others are read as VARCHAR and converted in SQL. */
-const NATIVE: ReadonlySet<PublishedType> = new Set(['VARCHAR', 'BIGINT', 'DOUBLE', 'BOOLEAN']);
-
-/** The type a column is read as: dates and timestamps as VARCHAR, everything else natively. */
-export function readType(type: PublishedType): PublishedType {
-  return NATIVE.has(type) ? type : 'VARCHAR';
-}
-
-/** The NULL markers: the empty field, and the table's `csv.null` when set. */
-function nullStrings(dialect: CsvDialect): string[] {
-  return dialect.nullString === undefined ? [''] : ['', dialect.nullString];
-}
 
 /** A column as `read_csv` reads it; `keepEmpty` columns skip NULL matching so empty strings stay strings. */
 export interface ReadColumn {
   name: string;
   type: PublishedType;
   keepEmpty?: boolean;
+}
+
+/**
+ * The type a column is read as. DuckDB's reader parses VARCHAR, BIGINT, DOUBLE and BOOLEAN itself (fastest, and its errors
+ * carry the line) unless `csv.null` is set: the reader cannot tell that marker from an empty string per column, so then
+ * only VARCHAR is native. Dates and timestamps are always read as text (zero dates).
+ */
+export function readType(type: PublishedType, dialect: CsvDialect): PublishedType {
+  if (type === 'VARCHAR') return type;
+  const native = type === 'BIGINT' || type === 'DOUBLE' || type === 'BOOLEAN';
+  return native && dialect.nullString === undefined ? type : 'VARCHAR';
+}
+
+/**
+ * The reader's NULL markers. Without `csv.null` the empty field is NULL (VARCHAR columns opt out with force_not_null);
+ * with it only the marker is, and empty fields of non-text columns become NULL in SQL.
+ */
+export function nullStrings(dialect: CsvDialect): string[] {
+  return dialect.nullString === undefined ? [''] : [dialect.nullString];
 }
 
 /** A `read_csv(…)` call with explicit column types (no auto-detection at read time). */
@@ -47,15 +53,12 @@ export function readCsvSql(path: string, dialect: CsvDialect, columns: ReadColum
   return `read_csv(${quoteLiteral(path)}, ${options.join(', ')})`;
 }
 
-/**
- * The file's columns as read: its own names (in file order) with each column's read type.
- * Published VARCHAR columns keep empty strings; every other type reads an empty field as NULL.
- */
-export function fileColumns(plan: ColumnPlan[], readNames: string[]): ReadColumn[] {
+/** The file's columns as read: its own names (in file order) with each column's read type; published strings keep empty values. */
+export function fileColumns(plan: ColumnPlan[], readNames: string[], dialect: CsvDialect): ReadColumn[] {
   const byName = new Map(plan.map((c) => [c.name, c]));
   return readNames.map((name) => {
     const type = byName.get(name)?.type ?? 'VARCHAR';
-    return { name, type: readType(type), keepEmpty: type === 'VARCHAR' };
+    return { name, type: readType(type, dialect), keepEmpty: type === 'VARCHAR' && dialect.nullString === undefined };
   });
 }
 
@@ -65,52 +68,52 @@ export function selectFileSql(path: string, dialect: CsvDialect, plan: ColumnPla
   const expressions = plan.map((column) => {
     const id = quoteIdentifier(column.name);
     if (!present.has(column.name)) return `CAST(NULL AS ${column.type}) AS ${id}`;
-    return `${convertSql(column, shape, dialect)} AS ${id}`;
+    const conversion = conversionSql(column, shape, dialect);
+    if (!conversion) return id;
+    return `CASE WHEN ${conversion.isNull} THEN CAST(NULL AS ${column.type}) ELSE coalesce(${conversion.parsed}, ${castFailureSql(column.name, column.type, id)}) END AS ${id}`;
   });
-  const inner = `SELECT ${expressions.join(', ')} FROM ${readCsvSql(path, dialect, fileColumns(plan, readNames))}`;
+  const inner = `SELECT ${expressions.join(', ')} FROM ${readCsvSql(path, dialect, fileColumns(plan, readNames, dialect))}`;
   return predicate === 'TRUE' ? inner : `SELECT * FROM (${inner}) WHERE ${predicate}`;
 }
 
-/** The expression turning a read column into its published type; values that do not fit raise an error naming the column. */
-function convertSql(column: ColumnPlan, shape: FileShape, dialect: CsvDialect): string {
+/**
+ * The first data row (1-based, as read) whose `column` does not convert, or NULL: the position our SQL conversions
+ * cannot report themselves. DuckDB keeps the file's row order here (preserve_insertion_order).
+ */
+export function locateBadRowSql(path: string, dialect: CsvDialect, plan: ColumnPlan[], shape: FileShape, readNames: string[], column: string): string | undefined {
+  const target = plan.find((c) => c.name === column);
+  const conversion = target ? conversionSql(target, shape, dialect) : undefined;
+  if (!conversion) return undefined;
+  const read = readCsvSql(path, dialect, fileColumns(plan, readNames, dialect));
+  return `SELECT min(rn) AS rn FROM (SELECT row_number() OVER () AS rn, ${quoteIdentifier(column)} FROM ${read}) `
+    + `WHERE NOT (${conversion.isNull}) AND ${conversion.parsed} IS NULL`;
+}
+
+/** For a column read as text but published as another type: when it is NULL, and the parse (NULL when the text does not fit). */
+function conversionSql(column: ColumnPlan, shape: FileShape, dialect: CsvDialect): { isNull: string; parsed: string } | undefined {
+  if (readType(column.type, dialect) === column.type) return undefined;
   const id = quoteIdentifier(column.name);
+  const empty = `${id} IS NULL OR ${id} = ''`;
   switch (column.type) {
-    case 'VARCHAR':
-      return dialect.nullString === undefined ? id : `NULLIF(${id}, ${quoteLiteral(dialect.nullString)})`;
     case 'BIGINT':
     case 'DOUBLE':
     case 'BOOLEAN':
-      return id;
+      return { isNull: empty, parsed: `TRY_CAST(${id} AS ${column.type})` };
     case 'DATE':
     case 'TIMESTAMP':
-    case 'TIMESTAMPTZ': {
-      const parsed = parseSql(id, column, shape);
-      return `CASE WHEN ${id} IS NULL OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)}) THEN CAST(NULL AS ${column.type}) `
-        + `ELSE coalesce(${parsed}, ${castFailureSql(column.name, column.type, id)}) END`;
-    }
+    case 'TIMESTAMPTZ':
+      return { isNull: `${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)})`, parsed: parseDateSql(id, column, shape) };
+    default:
+      return undefined;
   }
 }
 
 /** Parses text with the format the sniffer found in this file, or by a plain cast for ISO text. */
-function parseSql(id: string, column: ColumnPlan, shape: FileShape): string {
+function parseDateSql(id: string, column: ColumnPlan, shape: FileShape): string {
   const detected = shape.detected?.get(column.name)?.type;
   const format = detected === 'DATE' ? shape.dateFormat : detected === 'TIMESTAMP' ? shape.timestampFormat : undefined;
   if (format === undefined || format === ISO_DATE_FORMAT) return `TRY_CAST(${id} AS ${column.type})`;
   return `TRY_CAST(try_strptime(${id}, ${quoteLiteral(format)}) AS ${column.type})`;
-}
-
-/** A read that types only `column` natively (zero dates as NULL), so DuckDB's reader reports the line of the first bad value. */
-export function locateBadValueSql(path: string, dialect: CsvDialect, plan: ColumnPlan[], shape: FileShape, readNames: string[], column: string): string {
-  const target = plan.find((c) => c.name === column);
-  const columns = readNames.map((name) => ({ name, type: name === column && target ? target.type : 'VARCHAR' as PublishedType }));
-  const struct = columns.map((c) => `${quoteLiteral(c.name)}: ${quoteLiteral(c.type)}`).join(', ');
-  const nulls = [...nullStrings(dialect), ...ZERO_DATES].map(quoteLiteral).join(', ');
-  const detected = shape.detected?.get(column)?.type;
-  const formats: string[] = [];
-  if (detected === 'DATE' && shape.dateFormat) formats.push(`dateformat=${quoteLiteral(shape.dateFormat)}`);
-  if (detected === 'TIMESTAMP' && shape.timestampFormat) formats.push(`timestampformat=${quoteLiteral(shape.timestampFormat)}`);
-  const read = `read_csv(${[quoteLiteral(path), dialectSql(dialect), 'auto_detect=false', `columns={${struct}}`, `nullstr=[${nulls}]`, ...formats].join(', ')})`;
-  return `SELECT count(${quoteIdentifier(column)}) FROM ${read}`;
 }
 
 /** A full read of every column as text: surfaces tokenizer problems (field counts, quotes, encoding) with DuckDB's line numbers. */

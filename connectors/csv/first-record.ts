@@ -8,13 +8,16 @@ const READ_STEP = 64 * 1024;
 export const MAX_FIRST_RECORD_BYTES = 8 * 1024 * 1024;
 
 /** Why the first record could not be read. */
-export type FirstRecordProblem = 'invalid-encoding' | 'too-long' | 'unterminated-quote';
+export type FirstRecordProblem = 'too-long' | 'unterminated-quote';
 
 export type FirstRecord =
   | { ok: true; fields: string[] | undefined }
   | { ok: false; problem: FirstRecordProblem };
 
-/** The fields of the first record, `fields: undefined` for an empty file; a leading byte-order mark is skipped. */
+/**
+ * The fields of the first record, `fields: undefined` for an empty file; a leading byte-order mark is skipped.
+ * Bytes invalid in the encoding decode as U+FFFD (DuckDB reports bad bytes past the first record with their line).
+ */
 export async function readFirstRecord(path: string, dialect: CsvDialect): Promise<FirstRecord> {
   const handle = await open(path, 'r');
   try {
@@ -24,13 +27,7 @@ export async function readFirstRecord(path: string, dialect: CsvDialect): Promis
       const { bytesRead } = await handle.read(chunk, 0, READ_STEP, buffer.length);
       buffer = Buffer.concat([buffer, chunk.subarray(0, bytesRead)]);
       const eof = bytesRead === 0;
-      let text: string;
-      try {
-        text = decode(buffer, dialect, !eof);
-      } catch {
-        return { ok: false, problem: 'invalid-encoding' };
-      }
-      const parsed = parseFirstRecord(text, dialect, eof);
+      const parsed = parseFirstRecord(decode(buffer, dialect, !eof), dialect, eof);
       if (parsed === 'unterminated-quote') return { ok: false, problem: parsed };
       if (parsed !== 'need-more') return { ok: true, fields: parsed };
       if (buffer.length > MAX_FIRST_RECORD_BYTES) return { ok: false, problem: 'too-long' };
@@ -50,7 +47,7 @@ function decode(buffer: Buffer, dialect: CsvDialect, stream: boolean): string {
     label = dialect.encoding === 'latin-1' ? 'latin1' : 'utf-8';
   }
   // ignoreBOM: false strips a leading byte-order mark; `stream` holds back a multi-byte sequence cut at the read boundary.
-  return new TextDecoder(label, { fatal: true, ignoreBOM: false }).decode(bytes, { stream });
+  return new TextDecoder(label, { fatal: false, ignoreBOM: false }).decode(bytes, { stream });
 }
 
 /**

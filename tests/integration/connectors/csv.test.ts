@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { TableConfig } from '../../../config/index.ts';
 import type { Connector } from '../../../pipeline/contract.ts';
 import { CSV_INVALID, csvConnector, resolveTableFiles } from '../../../connectors/csv/index.ts';
@@ -226,6 +226,18 @@ describe('CSV files and globs', () => {
     assert.deepEqual(Object.keys((completeOf(events).cursor as CsvCursor).files), ['sales/2024-01.csv', 'sales/2024-02.csv', 'sales/old/2023-12.csv']);
   });
 
+  it('reads files whose names DuckDB would take for globs', async () => {
+    await sandbox.write('odd1.csv', 'v\nplain\n');
+    await sandbox.write('odd[1].csv', 'v\nbracket\n');
+    await sandbox.write('odd*.csv', 'v\nstar\n');
+    const chunks = chunksOf(await sync(csvTable({ file: 'odd*.csv' })));
+    assert.deepEqual(chunks.map((c) => c.sourceFile), ['odd*.csv', 'odd1.csv', 'odd[1].csv']);
+    const values = [];
+    for (const c of chunks) values.push((await readParquet(c.path)).map((r) => r.v));
+    assert.deepEqual(values, [['star'], ['plain'], ['bracket']]);
+    assert.deepEqual((await stagedFiles()).filter((f) => !f.endsWith('.parquet')), [], 'helper links are removed');
+  });
+
   it('does not let a column that is empty in one file force VARCHAR', async () => {
     await sandbox.write('a.csv', 'id,amount\n1,\n');
     await sandbox.write('b.csv', 'id,amount\n2,7\n');
@@ -423,6 +435,39 @@ describe('CSV cancellation', () => {
     assert.deepEqual(await stagedFiles(), []);
   });
 
+  it('interrupts DuckDB when aborted in the middle of a file', async () => {
+    await sandbox.write('orders.csv', big.repeat(10).replace(/\nid,name,amount\n/g, '\n'));
+    const controller = new AbortController();
+    const kinds: string[] = [];
+    await assert.rejects(new Promise((resolve, reject) => {
+      connector.sync(syncRequest(csvTable(), sandbox.workDir, { signal: controller.signal })).subscribe({
+        next: (e) => {
+          kinds.push(e.kind);
+          // The first progress comes before detection; 60 ms later DuckDB is inside the COPY of ~2M rows.
+          if (kinds.length === 1) setTimeout(() => controller.abort(), 60);
+        },
+        error: reject,
+        complete: () => resolve(undefined),
+      });
+    }), { code: 'CANCELLED' });
+    assert.deepEqual(kinds, ['progress']);
+    assert.deepEqual(await stagedFiles(), [], 'the partial Parquet file is removed');
+  });
+
+  it('cancels running syncs when the connector closes', async () => {
+    await sandbox.write('orders.csv', big);
+    let closing: Promise<void> | undefined;
+    await assert.rejects(new Promise((resolve, reject) => {
+      connector.sync(syncRequest(csvTable(), sandbox.workDir)).subscribe({
+        next: () => { closing ??= connector.close?.(); },
+        error: reject,
+        complete: () => resolve(undefined),
+      });
+    }), { code: 'CANCELLED' });
+    await closing;
+    assert.deepEqual(await stagedFiles(), []);
+  });
+
   it('stops between files when aborted during a run', async () => {
     for (let i = 0; i < 4; i++) await sandbox.write(`p/${i}.csv`, big);
     const controller = new AbortController();
@@ -442,4 +487,3 @@ describe('CSV cancellation', () => {
   });
 });
 
-after(() => undefined);

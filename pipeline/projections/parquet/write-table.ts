@@ -1,0 +1,349 @@
+/**
+ * Writes a table's new Parquet files as temp files with DuckDB SQL: the single-file and partitioned variants of
+ * replace and upsert. Nothing here renames or deletes published files; publish.ts commits the temp files.
+ *
+ * Determinism: DuckDB writes byte-identical Parquet for the same rows in the same order and row groups, whatever the
+ * thread count, when the query is a plain scan (files in list order) or ends in an ORDER BY over a total order. Joins
+ * and filters under several threads reorder rows and move row-group boundaries, so every query here that joins or
+ * filters ends in an ORDER BY whose keys are unique per row: the primary key, then ORD (see ordExpr).
+ */
+import { copyFile, mkdir } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import path from 'node:path';
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { PartitionGranularity } from '../../../config/index.ts';
+import type { ColumnSchema, PublishedFile } from '../../../events/index.ts';
+import { quoteIdentifier as q, quoteLiteral as lit } from '../../sql/where-filters.ts';
+import { tempPathFor } from './atomic-files.ts';
+import { partitionKeySql } from './partition-key.ts';
+import { partitionFile } from './table-layout.ts';
+import type { TableLayout } from './table-layout.ts';
+
+/**
+ * Parquet options of every COPY. Snappy is DuckDB's default codec (the fastest to write, and what a bare COPY uses);
+ * it is named here so published bytes do not change if the default does.
+ */
+export const PARQUET_COPY_OPTIONS = 'FORMAT parquet, COMPRESSION snappy';
+
+/** Helper columns; schema-merge.ts refuses source columns with this prefix. */
+const ORD = '__ada_ord';
+const PART = '__ada_part';
+const NEW_TABLE = '__ada_new';
+const ROWS_TABLE = '__ada_rows';
+
+/** A temp file written for a final path, not yet described or renamed. */
+export interface WrittenFile {
+  /** Final path, relative to the data directory. */
+  final: string;
+  /** Absolute temp path next to the final path. */
+  tmp: string;
+  partition?: string;
+}
+
+/** What a writer produced: new temp files, and previous files that stay as they are; every other previous file goes. */
+export interface WritePlan {
+  written: WrittenFile[];
+  kept: PublishedFile[];
+}
+
+/** Everything a writer needs about one publish. */
+export interface WriteContext {
+  conn: DuckDBConnection;
+  dataDir: string;
+  tableName: string;
+  layout: TableLayout;
+  schema: ColumnSchema[];
+  primaryKey: string[];
+  chunkPaths: string[];
+  mode: 'replace' | 'upsert';
+  partitionBy?: string;
+  granularity: PartitionGranularity;
+  /** Previous files, when they are in this layout; all previous files are in `relayoutFrom` otherwise. */
+  previousFiles: PublishedFile[];
+  /** Previous files in another layout (folder, partitioning changed): read as old rows, then deleted. */
+  relayoutFrom: PublishedFile[];
+  /** True when the published schema differs from the previous one, so untouched partitions need rewriting too. */
+  schemaChanged: boolean;
+  /** Every temp path created, so the caller can remove them on failure. */
+  temps: string[];
+  /** DuckDB's memory limit in bytes, to size the groups of a partition split. */
+  memoryLimitBytes: number;
+}
+
+/** Writes a table without `partitionBy`: one file. */
+export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
+  const out = newTemp(ctx, ctx.layout.singleFile);
+  const oldFiles = ctx.mode === 'upsert' ? [...ctx.previousFiles, ...ctx.relayoutFrom] : [];
+  if (ctx.mode === 'replace' || oldFiles.length === 0 && ctx.primaryKey.length === 0) {
+    await writeChunksAsIs(ctx, out.tmp);
+  } else {
+    await createNewRows(ctx, false);
+    const old = oldFiles.length > 0 ? await oldRows(ctx, oldFiles) : undefined;
+    await copyTo(ctx, mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`), out.tmp);
+  }
+  return { written: [out], kept: [] };
+}
+
+/** Writes a partitioned table: all partitions on replace (or a layout change), only touched ones on upsert. */
+export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
+  if (ctx.mode === 'replace') {
+    return { written: await writeAllPartitions(ctx, newRowsSql(ctx, await chunkColumns(ctx)), [ORD], ctx.chunkPaths), kept: [] };
+  }
+  await createNewRows(ctx, true);
+  if (ctx.relayoutFrom.length > 0) {
+    const merged = mergeBody(ctx, await oldRows(ctx, ctx.relayoutFrom), `SELECT * EXCLUDE (${PART}) FROM ${NEW_TABLE}`);
+    const estimateFrom = [...ctx.chunkPaths, ...ctx.relayoutFrom.map((f) => abs(ctx, f.path))];
+    return { written: await writeAllPartitions(ctx, merged, mergeOrder(ctx), estimateFrom), kept: [] };
+  }
+
+  const previous = new Map(ctx.previousFiles.map((f) => [f.partition ?? '', f]));
+  const touched = new Set(await distinctParts(ctx, NEW_TABLE));
+  for (const key of await partitionsHoldingNewKeys(ctx, [...previous.values()].filter((f) => !touched.has(f.partition ?? '')))) touched.add(key);
+
+  const written: WrittenFile[] = [];
+  const kept: PublishedFile[] = [];
+  const keys = [...new Set([...previous.keys(), ...touched])].sort();
+  for (const key of keys) {
+    const old = previous.get(key);
+    if (touched.has(key)) {
+      const out = newTemp(ctx, partitionFile(ctx.layout, key), key);
+      const fresh = `SELECT * EXCLUDE (${PART}) FROM ${NEW_TABLE} WHERE ${PART} = ${lit(key)}`;
+      await copyTo(ctx, mergeSql(ctx, old ? await oldRows(ctx, [old]) : undefined, fresh), out.tmp);
+      written.push(out);
+    } else if (old && ctx.schemaChanged) {
+      // Every partition must have the same schema so a glob reads without union_by_name.
+      const out = newTemp(ctx, partitionFile(ctx.layout, key), key);
+      await copyTo(ctx, `SELECT ${columnList(ctx)} FROM (${await oldRows(ctx, [old])}) ORDER BY ${ORD}`, out.tmp);
+      written.push(out);
+    } else if (old) {
+      kept.push(old);
+    }
+  }
+  return { written, kept };
+}
+
+/**
+ * The full-refresh path. One chunk already in the published schema is copied byte for byte (no re-encoding: the
+ * benchmark's bare COPY is the bar); anything else is one COPY of a scan over all chunks, which keeps their order.
+ */
+async function writeChunksAsIs(ctx: WriteContext, tmp: string): Promise<void> {
+  const [only] = ctx.chunkPaths;
+  if (ctx.chunkPaths.length === 1 && only !== undefined && await hasExactSchema(ctx, only)) {
+    await mkdir(path.dirname(tmp), { recursive: true });
+    await copyFile(only, tmp, constants.COPYFILE_EXCL);
+    return;
+  }
+  const cols = await chunkColumns(ctx);
+  const select = ctx.chunkPaths.length === 0 ? `SELECT ${castList(ctx.schema, new Set(), 'c')} WHERE false`
+    : `SELECT ${castList(ctx.schema, cols, 'c')} FROM read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true) c`;
+  await copyTo(ctx, select, tmp);
+}
+
+/**
+ * The upsert query: old rows whose key is not among the new rows (an anti join; IS NOT DISTINCT FROM so a NULL key is
+ * a key like any other) plus the new rows, ordered by primary key. Without a primary key: old rows, then new rows.
+ */
+function mergeSql(ctx: WriteContext, old: string | undefined, fresh: string): string {
+  return `SELECT ${columnList(ctx)} FROM (${mergeBody(ctx, old, fresh)}) ORDER BY ${mergeOrder(ctx).join(', ')}`;
+}
+
+function mergeBody(ctx: WriteContext, old: string | undefined, fresh: string): string {
+  if (old === undefined) return fresh;
+  const oldSide = ctx.primaryKey.length > 0
+    ? `SELECT o.* FROM (${old}) o ANTI JOIN ${NEW_TABLE} n ON ${keyMatch(ctx, 'o', 'n')}`
+    : old;
+  return `${oldSide} UNION ALL BY NAME ${fresh}`;
+}
+
+/**
+ * A total order of merged rows. New keys are unique after deduplication and no surviving old row shares one, so
+ * only old rows can tie on the key (a table loaded by replace may hold duplicates); ORD breaks those ties.
+ * One packed BIGINT rather than three columns: the sort-key width is most of the sort's cost.
+ */
+function mergeOrder(ctx: WriteContext): string[] {
+  return [...ctx.primaryKey.map(q), ORD];
+}
+
+/**
+ * The packed order key: source (0 published rows, 1 new rows) in bit 61, file index in bits 40-60, row number in
+ * the file in bits 0-39. Limits: 2^21 files per read (a run has far fewer chunks) and 2^40 rows per file.
+ */
+function ordExpr(alias: string, source: 0 | 1): string {
+  return `((${source}::BIGINT << 61) + (${alias}.file_index::BIGINT << 40) + ${alias}.file_row_number)`;
+}
+
+/** Materialises the run's rows cast to the published schema; with a primary key only the latest row per key (later chunk, then later row wins). */
+async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise<void> {
+  let select = newRowsSql(ctx, await chunkColumns(ctx));
+  if (withPartition) select = `SELECT *, ${partitionExpr(ctx)} AS ${PART} FROM (${select})`;
+  const dedup = ctx.primaryKey.length > 0
+    ? ` QUALIFY row_number() OVER (PARTITION BY ${ctx.primaryKey.map(q).join(', ')} ORDER BY ${ORD} DESC) = 1`
+    : '';
+  await ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${NEW_TABLE} AS SELECT * FROM (${select})${dedup}`);
+}
+
+/**
+ * Writes every partition of `source`. Partitions are handled a group at a time: the group's rows are materialised
+ * sorted by partition (so each partition's filter reads few row groups), then each partition is copied out. Groups
+ * hold an estimated 1/GROUP_MEMORY_SHARE of the memory limit, so a full export needs memory for a group, not for the
+ * table; each group costs one more scan of the source.
+ */
+async function writeAllPartitions(ctx: WriteContext, source: string, order: string[], estimateFrom: string[]): Promise<WrittenFile[]> {
+  const keyed = `SELECT *, ${partitionExpr(ctx)} AS ${PART} FROM (${source})`;
+  const counts = (await ctx.conn.runAndReadAll(`SELECT ${PART}, count(*) FROM (${keyed}) GROUP BY ALL ORDER BY 1`)).getRowsJson()
+    .map((r) => ({ key: String(r[0]), rows: Number(r[1]) }));
+  const groupRows = Math.max(MIN_GROUP_ROWS, Math.floor(ctx.memoryLimitBytes / GROUP_MEMORY_SHARE / await rowBytes(ctx, estimateFrom)));
+  const written: WrittenFile[] = [];
+  for (const group of groupConsecutive(counts, groupRows)) {
+    const first = lit(group[0] ?? ''), last = lit(group[group.length - 1] ?? '');
+    await ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${ROWS_TABLE} AS SELECT * FROM (${keyed}) WHERE ${PART} BETWEEN ${first} AND ${last} ORDER BY ${PART}, ${order.join(', ')}`);
+    for (const key of group) {
+      const out = newTemp(ctx, partitionFile(ctx.layout, key), key);
+      await copyTo(ctx, `SELECT ${columnList(ctx)} FROM ${ROWS_TABLE} WHERE ${PART} = ${lit(key)} ORDER BY ${order.join(', ')}`, out.tmp);
+      written.push(out);
+    }
+  }
+  await ctx.conn.run(`DROP TABLE IF EXISTS ${ROWS_TABLE}`);
+  return written;
+}
+
+/**
+ * Measured on a 5M-row, 8-column, 60-month export under a 1 GB limit: one group (the whole table) peaked at 1.3 GB RSS,
+ * two groups (a twelfth) at ~1.0 GB, four groups (a 24th) at ~0.6 GB, for ~10 % more time than one.
+ */
+const GROUP_MEMORY_SHARE = 24;
+/** Below this a group is not worth another scan of the source. */
+const MIN_GROUP_ROWS = 100_000;
+
+/** Splits sorted partition keys into runs of consecutive keys holding at most `limit` rows (a bigger partition is a group of its own). */
+function groupConsecutive(counts: Array<{ key: string; rows: number }>, limit: number): string[][] {
+  const groups: string[][] = [];
+  let current: string[] = [];
+  let rows = 0;
+  for (const c of counts) {
+    if (current.length > 0 && rows + c.rows > limit) {
+      groups.push(current);
+      current = [];
+      rows = 0;
+    }
+    current.push(c.key);
+    rows += c.rows;
+  }
+  if (current.length > 0) groups.push(current);
+  return groups;
+}
+
+/** Average uncompressed bytes per row of Parquet files, from their footers (1 when unknown). */
+async function rowBytes(ctx: WriteContext, files: string[]): Promise<number> {
+  if (files.length === 0) return 1;
+  const list = fileList(files);
+  const [bytes] = (await ctx.conn.runAndReadAll(`SELECT sum(total_uncompressed_size) FROM parquet_metadata(${list})`)).getRowsJson()[0] ?? [];
+  const [rows] = (await ctx.conn.runAndReadAll(`SELECT sum(num_rows) FROM parquet_file_metadata(${list})`)).getRowsJson()[0] ?? [];
+  const perRow = Number(bytes) / Number(rows);
+  return Number.isFinite(perRow) && perRow > 0 ? perRow : 1;
+}
+
+/**
+ * Untouched partitions that hold a key of the new rows (a row whose partition column changed): they are rewritten
+ * without it, so a key lives in one partition only. Reads only the key columns, and DuckDB's join filter skips row
+ * groups outside the new keys' min/max, so this costs a fraction of a rewrite.
+ */
+async function partitionsHoldingNewKeys(ctx: WriteContext, candidates: PublishedFile[]): Promise<string[]> {
+  if (ctx.primaryKey.length === 0 || candidates.length === 0) return [];
+  const files = candidates.map((f) => abs(ctx, f.path));
+  const types = new Map(ctx.schema.map((c) => [c.name, c.type]));
+  const keys = ctx.primaryKey.map((k) => `CAST(${q(k)} AS ${types.get(k) ?? 'VARCHAR'}) AS ${q(k)}`).join(', ');
+  const sql = `SELECT DISTINCT o.file_index AS i FROM (SELECT ${keys}, file_index FROM read_parquet(${fileList(files)}, union_by_name = true)) o
+    SEMI JOIN ${NEW_TABLE} n ON ${keyMatch(ctx, 'o', 'n')}`;
+  const rows = (await ctx.conn.runAndReadAll(sql)).getRowsJson();
+  return rows.map((r) => candidates[Number(r[0])]?.partition).filter((p): p is string => p !== undefined);
+}
+
+/** The old rows of some published files, cast to the published schema, with their order key. */
+async function oldRows(ctx: WriteContext, files: PublishedFile[]): Promise<string> {
+  const source = `read_parquet(${fileList(files.map((f) => abs(ctx, f.path)))}, union_by_name = true, file_row_number = true)`;
+  const cols = await describe(ctx.conn, `read_parquet(${fileList(files.map((f) => abs(ctx, f.path)))}, union_by_name = true)`);
+  return `SELECT ${castList(ctx.schema, new Set(cols.map((c) => c.name)), 'o')}, ${ordExpr('o', 0)} AS ${ORD} FROM ${source} o`;
+}
+
+function newRowsSql(ctx: WriteContext, cols: Set<string>): string {
+  if (ctx.chunkPaths.length === 0) {
+    return `SELECT ${castList(ctx.schema, new Set(), 'c')}, 0::BIGINT AS ${ORD} WHERE false`;
+  }
+  return `SELECT ${castList(ctx.schema, cols, 'c')}, ${ordExpr('c', 1)} AS ${ORD}
+    FROM read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true, file_row_number = true) c`;
+}
+
+async function chunkColumns(ctx: WriteContext): Promise<Set<string>> {
+  if (ctx.chunkPaths.length === 0) return new Set();
+  const cols = await describe(ctx.conn, `read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true)`);
+  return new Set(cols.map((c) => c.name));
+}
+
+/** DuckDB type names of the published types, as DESCRIBE reports them. */
+const DESCRIBED_TYPE: Record<string, string> = {
+  VARCHAR: 'VARCHAR', BIGINT: 'BIGINT', DOUBLE: 'DOUBLE', BOOLEAN: 'BOOLEAN', DATE: 'DATE', TIMESTAMP: 'TIMESTAMP',
+  'TIMESTAMP WITH TIME ZONE': 'TIMESTAMPTZ',
+};
+
+/** True when a Parquet file has exactly the published columns, in order, with exactly the published types. */
+async function hasExactSchema(ctx: WriteContext, file: string): Promise<boolean> {
+  const cols = await describe(ctx.conn, `read_parquet(${lit(file)})`);
+  return cols.length === ctx.schema.length
+    && cols.every((c, i) => c.name === ctx.schema[i]?.name && DESCRIBED_TYPE[c.type] === ctx.schema[i]?.type);
+}
+
+/** The columns and DuckDB types of a relation, read from Parquet footers only. */
+export async function describe(conn: DuckDBConnection, relation: string): Promise<Array<{ name: string; type: string }>> {
+  const rows = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${relation}`)).getRowObjectsJson();
+  return rows.map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+}
+
+/** The row count in a Parquet file's footer. */
+export async function parquetRowCount(conn: DuckDBConnection, file: string): Promise<number> {
+  const rows = (await conn.runAndReadAll(`SELECT num_rows FROM parquet_file_metadata(${lit(file)})`)).getRowsJson();
+  return Number(rows[0]?.[0] ?? 0);
+}
+
+async function distinctParts(ctx: WriteContext, table: string): Promise<string[]> {
+  const rows = (await ctx.conn.runAndReadAll(`SELECT DISTINCT ${PART} FROM ${table} ORDER BY 1`)).getRowsJson();
+  return rows.map((r) => String(r[0]));
+}
+
+async function copyTo(ctx: WriteContext, select: string, tmp: string): Promise<void> {
+  await mkdir(path.dirname(tmp), { recursive: true });
+  await ctx.conn.run(`COPY (${select}) TO ${lit(tmp)} (${PARQUET_COPY_OPTIONS})`);
+}
+
+function newTemp(ctx: WriteContext, final: string, partition?: string): WrittenFile {
+  const tmp = tempPathFor(abs(ctx, final));
+  ctx.temps.push(tmp);
+  return partition === undefined ? { final, tmp } : { final, tmp, partition };
+}
+
+function partitionExpr(ctx: WriteContext): string {
+  const column = ctx.partitionBy ?? '';
+  const type = ctx.schema.find((c) => c.name === column)?.type ?? '';
+  return partitionKeySql(ctx.tableName, column, type, ctx.granularity);
+}
+
+/** Each published column cast to its published type; a column the source lacks is a typed NULL (never a NULL-typed column). */
+function castList(schema: ColumnSchema[], available: Set<string>, alias: string): string {
+  return schema.map((c) => `CAST(${available.has(c.name) ? `${alias}.${q(c.name)}` : 'NULL'} AS ${c.type}) AS ${q(c.name)}`).join(', ');
+}
+
+function columnList(ctx: WriteContext): string {
+  return ctx.schema.map((c) => q(c.name)).join(', ');
+}
+
+function keyMatch(ctx: WriteContext, a: string, b: string): string {
+  return ctx.primaryKey.map((k) => `${a}.${q(k)} IS NOT DISTINCT FROM ${b}.${q(k)}`).join(' AND ');
+}
+
+function fileList(files: string[]): string {
+  return `[${files.map(lit).join(', ')}]`;
+}
+
+function abs(ctx: WriteContext, rel: string): string {
+  return path.join(ctx.dataDir, rel);
+}

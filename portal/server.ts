@@ -1,0 +1,20 @@
+/** The HTTP server: the app plus logger, timeouts and graceful close. */
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { adaApp } from './app.ts';
+import type { AppDeps } from './app.ts';
+
+/** Limits of the server, with their reasons. */
+const LIMITS = {
+  /** Request bodies are small JSON (webhooks, settings); anything bigger is refused with 413. */
+  bodyLimit: 1024 * 1024,
+  /** Slow clients must not hold sockets forever. */
+  requestTimeout: 30_000,
+};
+
+/** Builds the server (not listening yet). */
+export async function buildServer(deps: AppDeps, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
+  const app = Fastify({ logger: options.logger ?? false, bodyLimit: LIMITS.bodyLimit, requestTimeout: LIMITS.requestTimeout });
+  await app.register(adaApp(deps));
+  return app;
+}

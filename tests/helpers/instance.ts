@@ -1,0 +1,63 @@
+/** A throw-away CSV instance for end-to-end tests: config dir, CSV dir and data dir in a temp folder. */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { tempDir } from './tmp.ts';
+
+/** Paths of a test instance. */
+export interface TestInstance {
+  root: string;
+  configDir: string;
+  csvDir: string;
+  dataDir: string;
+  /** Writes a CSV file (relative to the CSV dir). */
+  writeCsv(relative: string, text: string): Promise<void>;
+  /** Common CLI flags: --config and --data. */
+  flags: string[];
+}
+
+/** Creates an instance whose `data_description.md` holds the given `tables:` YAML. */
+export async function csvInstance(t: Pick<TestContext, 'after'>, tablesYaml: string, extraInstanceYaml = ''): Promise<TestInstance> {
+  const root = await tempDir(t, 'ada-instance-');
+  const configDir = path.join(root, 'config');
+  const csvDir = path.join(root, 'csv');
+  const dataDir = path.join(root, 'data');
+  await mkdir(configDir, { recursive: true });
+  await mkdir(csvDir, { recursive: true });
+  await writeFile(path.join(configDir, 'instance.yaml'), [
+    'instance:',
+    '  name: Test shop',
+    'auth:',
+    '  allowed_domain: example.com',
+    '  webapp_secret_key: test-secret-key-0123456789',
+    'data_source:',
+    '  type: csv',
+    '  csv:',
+    '    dir: ../csv',
+    extraInstanceYaml,
+  ].join('\n'));
+  await writeFile(path.join(configDir, 'data_description.md'), `# Test data\n\n\`\`\`yaml\nfolder_mapping:\n  csv.shop: shop\n  csv.web: web\ntables:\n${tablesYaml}\n\`\`\`\n`);
+  return {
+    root, configDir, csvDir, dataDir,
+    async writeCsv(relative, text) {
+      const file = path.join(csvDir, relative);
+      await mkdir(path.dirname(file), { recursive: true });
+      await writeFile(file, text);
+    },
+    flags: ['--config', configDir, '--data', dataDir],
+  };
+}
+
+/** Runs a query with a fresh in-memory DuckDB and returns row objects (BigInts turned into numbers). */
+export async function query(sql: string): Promise<Array<Record<string, unknown>>> {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    const reader = await conn.runAndReadAll(sql);
+    return reader.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
