@@ -2,7 +2,7 @@
  * The publish journal: a table's pending renames, deletions and manifest, written before the first rename so a crash
  * mid-publish is rolled forward on the next start. Paths in it are relative to the data directory.
  */
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { adaError, fsyncDir } from '../../../events/index.ts';
@@ -19,6 +19,8 @@ export interface PublishJournal {
   deletes: string[];
   /** The partition manifest to write once the files are in place. */
   manifest?: { path: string; content: string };
+  /** State files of the caller (under `metadata/`) that must change together with the table. */
+  extras?: Array<{ path: string; content: string }>;
 }
 
 /** Code of a journal that cannot be read; it is written atomically, so this means outside interference. */
@@ -56,6 +58,12 @@ export async function applyJournal(dataDir: string, journalPath: string, journal
   if (journal.manifest) {
     const abs = resolveInside(dataDir, journal.manifest.path);
     await writeFileAtomic(abs, journal.manifest.content, { fsync: true });
+    await fsyncDir(path.dirname(abs));
+  }
+  for (const extra of journal.extras ?? []) {
+    const abs = resolveMetadata(dataDir, extra.path);
+    await mkdir(path.dirname(abs), { recursive: true });
+    await writeFileAtomic(abs, extra.content, { fsync: true });
     await fsyncDir(path.dirname(abs));
   }
   const journalAbs = path.join(dataDir, journalPath);
@@ -128,6 +136,13 @@ async function sweepTemps(dir: string, removed: string[]): Promise<void> {
 function resolveInside(dataDir: string, rel: string): string {
   if (!isInsideParquetRoot(rel)) {
     throw adaError(JOURNAL_CORRUPT, `publish journal names ${rel}, which is not inside ${PARQUET_ROOT}/`, { path: rel });
+  }
+  return path.join(dataDir, rel);
+}
+
+function resolveMetadata(dataDir: string, rel: string): string {
+  if (!rel.startsWith('metadata/') || path.posix.normalize(rel) !== rel || rel.split('/').includes('..')) {
+    throw adaError(JOURNAL_CORRUPT, `publish journal names extra file ${rel}, which is not inside metadata/`, { path: rel });
   }
   return path.join(dataDir, rel);
 }

@@ -22,7 +22,7 @@ import { applyJournal, readJournal, recoverPublishes, writeJournal } from './pub
 import type { PublishJournal } from './publish-journal.ts';
 import { mergeSchema } from './schema-merge.ts';
 import type { SchemaChange } from './schema-merge.ts';
-import { isInsideParquetRoot, partitionFile, tableLayout } from './table-layout.ts';
+import { isInsideParquetRoot, MANIFEST_NAME, partitionFile, tableLayout } from './table-layout.ts';
 import type { TableLayout } from './table-layout.ts';
 import { parquetRowCount, writePartitions, writeSingleFile } from './write-table.ts';
 import type { WriteContext, WrittenFile } from './write-table.ts';
@@ -37,6 +37,11 @@ export interface PublishInput {
   mode: 'replace' | 'upsert';
   /** What is published now (from the last publish); undefined on the first publish. */
   previous?: PublishedTable;
+  /**
+   * Caller state files (paths under `metadata/`, relative to dataDir) written in the same journal as the
+   * table's files, so a crash leaves both old or both new.
+   */
+  extraFiles?: (result: PublishResult) => Array<{ path: string; content: string }>;
 }
 
 /** A table's published state. */
@@ -65,7 +70,10 @@ export interface ParquetPublisherOptions {
   threads?: number;
 }
 
-/** Measured: a 100k-row upsert into 5M rows peaks at ~700 MB RSS under this limit, inside the 1 GB goal. */
+/**
+ * Measured under this limit on 5M rows of 8 columns: a full refresh peaks at ~0.2 GB RSS, a 100k-row upsert at
+ * ~0.85 GB (the sort), a 60-month partitioned export at ~0.6 GB; more than that spills to the temp directory.
+ */
 export const DEFAULT_MEMORY_LIMIT = '1GB';
 
 /** DuckDB's spill directory, relative to the data directory; the publisher owns it and recover() empties it. */
@@ -73,6 +81,9 @@ export const DUCKDB_TEMP_DIR = 'tmp/duckdb/parquet';
 
 /** Code of a publish that failed in DuckDB or the file system; the published files stay as they were. */
 export const PUBLISH_FAILED = 'PUBLISH_FAILED';
+
+/** Code of a publish that failed after its journal was written; the journal completes it on the next publish of the table or recover(). */
+export const PUBLISH_INCOMPLETE = 'PUBLISH_INCOMPLETE';
 
 /** Manifest of a partitioned table, `parquet/<folder>/<name>/_manifest.json`. */
 export interface PartitionManifest {
@@ -109,18 +120,23 @@ export class ParquetPublisher {
     };
     if (opts.threads !== undefined) config.threads = String(opts.threads);
     const instance = await DuckDBInstance.create(':memory:', config);
-    const conn = await instance.connect();
     try {
-      // ICU is linked in but not loaded when the config is applied, so the time zone is set here: casts of TIMESTAMPTZ must not depend on the host.
-      await conn.run(`SET GLOBAL TimeZone = 'UTC'`);
-    } finally {
-      conn.closeSync();
+      const conn = await instance.connect();
+      try {
+        // ICU is linked in but not loaded when the config is applied, so the time zone is set here: casts of TIMESTAMPTZ must not depend on the host.
+        await conn.run(`SET GLOBAL TimeZone = 'UTC'`);
+      } finally {
+        conn.closeSync();
+      }
+    } catch (err) {
+      instance.closeSync();
+      throw err;
     }
     return new ParquetPublisher(instance, parseByteSize(config.memory_limit ?? DEFAULT_MEMORY_LIMIT) ?? 1e9);
   }
 
   /** Publishes one run of a table; on error nothing published changes. */
-  publish(input: PublishInput): Promise<PublishResult> {
+  async publish(input: PublishInput): Promise<PublishResult> {
     this.#assertOpen();
     return this.#enqueue(() => this.#publish(input));
   }
@@ -129,10 +145,9 @@ export class ParquetPublisher {
    * Finishes publishes a crash interrupted (rolls their journals forward), removes stray temp files and DuckDB's
    * spill files. Call on start, before publishing into `dataDir`.
    */
-  recover(dataDir: string): Promise<void> {
+  async recover(dataDir: string): Promise<void> {
     this.#assertOpen();
     return this.#enqueue(async () => {
-      this.#assertOpen();
       assertAbsolute(dataDir);
       await recoverPublishes(dataDir);
       await rm(path.join(dataDir, DUCKDB_TEMP_DIR), { recursive: true, force: true });
@@ -193,8 +208,14 @@ export class ParquetPublisher {
       if (!isInsideParquetRoot(f.path)) throw adaError(ErrorCode.badArgument, `table ${table.name}: previous file ${f.path} is not inside parquet/`, { path: f.path });
     }
     const inLayout = previousFiles.every((f) => fitsLayout(f, table, layout)) && await samePartitionColumn(dataDir, table, layout);
+    if (mode === 'upsert' && input.chunks.length === 0 && previous && inLayout) {
+      // Nothing to merge: rewriting would give the same bytes, at the cost of reading the whole table.
+      const unchanged: PublishResult = { folder: previous.folder, files: previous.files, rows: previous.rows, bytes: previous.bytes, schema: previous.schema, contentHash: previous.contentHash };
+      return table.partitionBy ? { ...unchanged, touchedPartitions: [] } : unchanged;
+    }
     const conn = await this.#instance.connect();
     const temps: string[] = [];
+    const progress = { journaled: false };
     try {
       const ctx: WriteContext = {
         conn, dataDir, tableName: table.name, layout, schema: merged.schema, primaryKey: table.primaryKey,
@@ -205,9 +226,12 @@ export class ParquetPublisher {
         temps, memoryLimitBytes: this.#memoryLimitBytes,
       };
       const plan = table.partitionBy ? await writePartitions(ctx) : await writeSingleFile(ctx);
-      const result = await commit({ conn, dataDir, table, layout, previousFiles, written: plan.written, kept: plan.kept, schema: merged.schema, temps });
+      const result = await commit({ conn, dataDir, table, layout, previousFiles, written: plan.written, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
       return merged.change ? { ...result, schemaChange: merged.change } : result;
     } catch (err) {
+      if (progress.journaled) {
+        throw adaError(PUBLISH_INCOMPLETE, `table ${table.name}: publishing stopped after its journal was written (${(err as Error).message}); the next publish of the table or recover() completes it`, { table: table.name }, err);
+      }
       await Promise.all(temps.map((t) => rm(t, { force: true })));
       if (err instanceof AdaError) throw err;
       throw adaError(PUBLISH_FAILED, `table ${table.name}: publishing failed, the published files were left as they were: ${(err as Error).message}`, { table: table.name }, err);
@@ -226,8 +250,12 @@ interface CommitInput {
   written: WrittenFile[];
   kept: PublishedFile[];
   schema: ColumnSchema[];
-  /** Temp files the caller removes on failure; emptied once the journal owns them. */
+  /** Temp files the caller removes on failure. */
   temps: string[];
+  /** Set once the journal is durable: from then on the publish is rolled forward, never back. */
+  progress: { journaled: boolean };
+  extraFiles?: PublishInput['extraFiles'];
+  schemaChange?: PublishResult['schemaChange'];
 }
 
 /** Describes the new files, drops those identical to what is published, then journals and applies renames, deletions and the manifest. */
@@ -247,7 +275,7 @@ async function commit(c: CommitInput): Promise<PublishResult> {
     }
     const file: PublishedFile = { path: w.final, rows, bytes, sha256, ...(w.partition !== undefined ? { partition: w.partition } : {}) };
     files.push(file);
-    if (previousByPath.get(w.final)?.sha256 === sha256 && await exists(path.join(c.dataDir, w.final))) {
+    if (previousByPath.get(w.final)?.sha256 === sha256 && await sizeOf(path.join(c.dataDir, w.final)) === bytes) {
       // Same bytes as published: keep the old file untouched (mtime included) and report no change.
       await rm(w.tmp, { force: true });
       continue;
@@ -265,7 +293,12 @@ async function commit(c: CommitInput): Promise<PublishResult> {
   const contentHash = computeContentHash(files);
   const partitioned = c.table.partitionBy !== undefined;
   const deletePaths = deletes.map((f) => f.path);
-  if (!partitioned && await exists(path.join(c.dataDir, c.layout.manifest))) deletePaths.push(c.layout.manifest);
+  // Manifests of a layout the table left (partitioning dropped, folder renamed) go with their partition files.
+  const manifests = new Set(c.previousFiles.filter((f) => f.partition !== undefined).map((f) => path.posix.join(path.posix.dirname(f.path), MANIFEST_NAME)));
+  manifests.add(c.layout.manifest);
+  for (const m of manifests) {
+    if ((!partitioned || m !== c.layout.manifest) && await exists(path.join(c.dataDir, m))) deletePaths.push(m);
+  }
 
   let manifest: PublishJournal['manifest'];
   if (partitioned) {
@@ -273,15 +306,17 @@ async function commit(c: CommitInput): Promise<PublishResult> {
     const current = await readFile(path.join(c.dataDir, c.layout.manifest), 'utf8').catch(() => undefined);
     if (current !== content) manifest = { path: c.layout.manifest, content };
   }
-  if (renames.length > 0 || deletePaths.length > 0 || manifest) {
-    const journal: PublishJournal = { v: 1, table: c.table.name, renames, deletes: deletePaths, ...(manifest ? { manifest } : {}) };
+  const base: PublishResult = { folder: c.table.folder, files, rows, bytes, schema: c.schema, contentHash };
+  const published: PublishResult = { ...(partitioned ? { ...base, touchedPartitions: [...changed].sort() } : base), ...(c.schemaChange ? { schemaChange: c.schemaChange } : {}) };
+  const extras = c.extraFiles?.(published) ?? [];
+  if (renames.length > 0 || deletePaths.length > 0 || manifest || extras.length > 0) {
+    const journal: PublishJournal = { v: 1, table: c.table.name, renames, deletes: deletePaths, ...(manifest ? { manifest } : {}), ...(extras.length ? { extras } : {}) };
     if (manifest) await mkdir(path.join(c.dataDir, c.layout.partitionDir), { recursive: true });
     await writeJournal(c.dataDir, c.layout.journal, journal);
-    c.temps.length = 0;
+    c.progress.journaled = true;
     await applyJournal(c.dataDir, c.layout.journal, journal);
   }
-  const result: PublishResult = { folder: c.table.folder, files, rows, bytes, schema: c.schema, contentHash };
-  return partitioned ? { ...result, touchedPartitions: [...changed].sort() } : result;
+  return published;
 }
 
 /** sha256 over the sorted `path:sha256` lines of all files: equal for equal published bytes, whatever the history. */
@@ -359,6 +394,14 @@ export function parseByteSize(size: string): number | undefined {
   if (!m) return undefined;
   const unit = BYTE_UNITS[(m[2] || 'B').toUpperCase()];
   return unit === undefined ? undefined : Number(m[1]) * unit;
+}
+
+async function sizeOf(p: string): Promise<number | undefined> {
+  try {
+    return (await stat(p)).size;
+  } catch {
+    return undefined;
+  }
 }
 
 async function exists(p: string): Promise<boolean> {

@@ -42,6 +42,7 @@ export const RESERVED_PREFIX = '__ada_';
  *   `evolve`, otherwise throws SCHEMA_INCOMPATIBLE. A narrower incoming type (BIGINT into a DOUBLE column, anything into
  *   a VARCHAR column) is cast into the published type and is not a change.
  * - `freeze`: the chunks must have exactly the previous columns and types.
+ * - No chunks at all (an empty export): the published schema stays; a first publish takes the declared columns.
  */
 export function mergeSchema(input: MergeSchemaInput): MergedSchema {
   const { table, previous, mode } = input;
@@ -58,11 +59,12 @@ export function mergeSchema(input: MergeSchemaInput): MergedSchema {
       throw adaError(SCHEMA_INCOMPATIBLE, `table ${table.name}: column ${column.name} uses the reserved prefix ${RESERVED_PREFIX}`, { table: table.name, column: column.name });
     }
   }
-  if (!previous) {
-    const schema = incoming.length > 0 ? incoming : table.columns.map((c) => withDescription({ name: c.name, type: publishedType(c.type) }, c.description));
-    return { schema };
+  const prev = previous?.map((c) => ({ ...c, type: normaliseDuckType(c.type) }));
+  if (input.chunks.length === 0) {
+    // A run without chunks (an empty export) keeps the published schema, or starts from the declared columns.
+    return { schema: prev ?? table.columns.map((c) => withDescription({ name: c.name, type: publishedType(c.type) }, c.description)) };
   }
-  const prev = previous.map((c) => ({ ...c, type: normaliseDuckType(c.type) }));
+  if (!prev) return { schema: incoming };
   const prevByName = new Map(prev.map((c) => [c.name, c]));
   const inByName = new Map(incoming.map((c) => [c.name, c]));
   if (table.schemaPolicy === 'freeze') assertFrozen(table.name, prev, incoming, inByName);

@@ -88,10 +88,23 @@ export class ParquetWriter {
     const prev: PublishedTable | undefined = previous
       ? { folder: previous.folder, files: previous.files, rows: previous.rows, bytes: previous.bytes, schema: previous.schema, contentHash: previous.contentHash }
       : undefined;
-    const result = await this.publisher.publish({ dataDir: this.dataDir, table: run.table, chunks, mode: run.mode, previous: prev });
-    const applied: AppliedRun = { ...result, table: run.table.name, runId: run.runId, appliedAt: new Date().toISOString() };
-    await mkdir(path.dirname(this.stateFile(run.table.name)), { recursive: true });
-    await writeFileAtomic(this.stateFile(run.table.name), JSON.stringify(applied, null, 2), { fsync: true });
+    const appliedAt = new Date().toISOString();
+    const stateRel = path.relative(this.dataDir, this.stateFile(run.table.name)).split(path.sep).join('/');
+    let written = false;
+    const result = await this.publisher.publish({
+      dataDir: this.dataDir, table: run.table, chunks, mode: run.mode, previous: prev,
+      // The applied state travels in the publish journal: a crash leaves files and state both old or both new.
+      extraFiles: (r) => {
+        written = true;
+        return [{ path: stateRel, content: JSON.stringify({ ...r, table: run.table.name, runId: run.runId, appliedAt }, null, 2) }];
+      },
+    });
+    const applied: AppliedRun = { ...result, table: run.table.name, runId: run.runId, appliedAt };
+    if (!written) {
+      // Nothing on disk changed (an upsert without rows): record the run directly.
+      await mkdir(path.dirname(this.stateFile(run.table.name)), { recursive: true });
+      await writeFileAtomic(this.stateFile(run.table.name), JSON.stringify(applied, null, 2), { fsync: true });
+    }
     return { result: applied, alreadyApplied: false };
   }
 

@@ -146,6 +146,18 @@ describe('ParquetPublisher incremental upsert', () => {
     ]);
   });
 
+  it('leaves the table as it is when an upsert brings no chunks', async () => {
+    const dataDir = await newDataDir();
+    const t = table({ syncStrategy: 'incremental', partitionBy: 'created' });
+    const initial = await publisher.publish({ dataDir, table: t, mode: 'upsert', chunks: [await chunk(`(1, 'a', 1.0, '2024-01-01')`)] });
+    const file = path.join(dataDir, 'parquet/shop/orders/2024_01.parquet');
+    const before = (await stat(file)).ino;
+    const result = await publisher.publish({ dataDir, table: t, mode: 'upsert', previous: initial, chunks: [] });
+    assert.equal(result.contentHash, initial.contentHash);
+    assert.deepEqual(result.touchedPartitions, []);
+    assert.equal((await stat(file)).ino, before);
+  });
+
   it('appends when the table has no primary key', async () => {
     const dataDir = await newDataDir();
     const t = table({ syncStrategy: 'incremental', primaryKey: [] });
@@ -285,6 +297,60 @@ describe('ParquetPublisher partitions', () => {
   });
 });
 
+describe('ParquetPublisher layout and naming', () => {
+  it('re-lays out a table whose configuration gained partition_by, keeping its rows', async () => {
+    const dataDir = await newDataDir();
+    const t = table({ syncStrategy: 'incremental' });
+    const single = await publisher.publish({ dataDir, table: t, mode: 'upsert', chunks: [await chunk(`(1, 'a', 1.0, '2024-01-05'), (2, 'b', 2.0, '2024-02-10')`)] });
+    const result = await publisher.publish({
+      dataDir, table: { ...t, partitionBy: 'created' }, mode: 'upsert', previous: single,
+      chunks: [await chunk(`(2, 'b2', 2.0, '2024-03-01'), (3, 'c', 3.0, '2024-03-02')`)],
+    });
+    assert.deepEqual(result.files.map((f) => [f.partition, f.rows]), [['2024_01', 1], ['2024_03', 2]]);
+    assert.deepEqual(await listFiles(path.join(dataDir, 'parquet')), ['shop/orders/2024_01.parquet', 'shop/orders/2024_03.parquet', 'shop/orders/_manifest.json']);
+    const rows = await readParquet(path.join(dataDir, 'parquet/shop/orders/*.parquet'), { orderBy: 'id' });
+    assert.deepEqual(rows.map((r) => [r.id, r.status]), [['1', 'a'], ['2', 'b2'], ['3', 'c']]);
+
+    const back = await publisher.publish({ dataDir, table: t, mode: 'upsert', previous: result, chunks: [await chunk(`(4, 'd', 4.0, '2024-04-01')`)] });
+    assert.deepEqual(back.files.map((f) => f.path), ['parquet/shop/orders.parquet']);
+    assert.deepEqual(await listFiles(path.join(dataDir, 'parquet')), ['shop/orders.parquet'], 'partition files and manifest are gone');
+    assert.deepEqual((await readParquet(filesOf(dataDir, back))).map((r) => r.id), ['1', '2', '3', '4']);
+  });
+
+  it('moves a partitioned table to a new folder, leaving nothing behind in the old one', async () => {
+    const dataDir = await newDataDir();
+    const t = table({ syncStrategy: 'incremental', partitionBy: 'created' });
+    const before = await publisher.publish({ dataDir, table: t, mode: 'upsert', chunks: [await chunk(`(1, 'a', 1.0, '2024-01-05')`)] });
+    const moved = await publisher.publish({ dataDir, table: { ...t, folder: 'sales' }, mode: 'upsert', previous: before, chunks: [await chunk(`(2, 'b', 2.0, '2024-02-10')`)] });
+    assert.deepEqual(moved.files.map((f) => f.path), ['parquet/sales/orders/2024_01.parquet', 'parquet/sales/orders/2024_02.parquet']);
+    assert.deepEqual(await listFiles(path.join(dataDir, 'parquet')), ['sales/orders/2024_01.parquet', 'sales/orders/2024_02.parquet', 'sales/orders/_manifest.json']);
+  });
+
+  it('quotes column names and paths that need it', async () => {
+    const dataDir = path.join(await newDataDir(), "it's here");
+    const schema: ColumnSchema[] = [{ name: 'order id', type: 'BIGINT' }, { name: 'Say "hi"', type: 'VARCHAR' }, { name: 'day', type: 'DATE' }];
+    const t = table({ name: 'quoted', primaryKey: ['order id'], partitionBy: 'day' });
+    const c1 = await chunk('', schema, `SELECT 1::BIGINT AS "order id", 'a' AS "Say ""hi""", DATE '2024-01-01' AS day`);
+    const first = await publisher.publish({ dataDir, table: t, mode: 'replace', chunks: [c1] });
+    const c2 = await chunk('', schema, `SELECT 1::BIGINT AS "order id", 'b' AS "Say ""hi""", DATE '2024-01-02' AS day`);
+    const result = await publisher.publish({ dataDir, table: t, mode: 'upsert', previous: first, chunks: [c2] });
+    assert.deepEqual(await readParquet(filesOf(dataDir, result)), [{ 'order id': '1', 'Say "hi"': 'b', day: '2024-01-02' }]);
+  });
+
+  it('publishes an empty table (declared columns first, then the published ones) when a replace brings no chunks', async () => {
+    const dataDir = await newDataDir();
+    const t = table({ columns: [{ name: 'id', type: 'INTEGER' }, { name: 'name', type: 'STRING' }] });
+    const result = await publisher.publish({ dataDir, table: t, mode: 'replace', chunks: [] });
+    assert.equal(result.rows, 0);
+    assert.deepEqual(await parquetColumns(path.join(dataDir, 'parquet/shop/orders.parquet')), [{ name: 'id', type: 'BIGINT' }, { name: 'name', type: 'VARCHAR' }]);
+    const filled = await publisher.publish({ dataDir, table: t, mode: 'replace', previous: result, chunks: [await chunk(`(1, 'a')`, [{ name: 'id', type: 'BIGINT' }, { name: 'name', type: 'VARCHAR' }])] });
+    const emptied = await publisher.publish({ dataDir, table: t, mode: 'replace', previous: filled, chunks: [] });
+    assert.equal(emptied.rows, 0);
+    assert.equal(emptied.schemaChange, undefined);
+    assert.equal(emptied.contentHash, result.contentHash, 'an emptied table has the bytes of an empty one');
+  });
+});
+
 describe('ParquetPublisher schema changes', () => {
   const incremental = (overrides: Partial<TableConfig> = {}): TableConfig => table({ syncStrategy: 'incremental', ...overrides });
   const file = (dataDir: string): string => path.join(dataDir, 'parquet/shop/orders.parquet');
@@ -360,6 +426,7 @@ describe('ParquetPublisher lifecycle', () => {
   it('refuses calls after close', async () => {
     const p = await ParquetPublisher.create();
     await p.close();
-    assert.throws(() => p.publish({ dataDir: root, table: table(), chunks: [], mode: 'replace' }), (err: { code?: string }) => err.code === 'CLOSED');
+    await assert.rejects(p.publish({ dataDir: root, table: table(), chunks: [], mode: 'replace' }), (err: { code?: string }) => err.code === 'CLOSED');
+    await assert.rejects(p.recover(root), (err: { code?: string }) => err.code === 'CLOSED');
   });
 });

@@ -1,0 +1,225 @@
+/**
+ * `npm run bench`: runs every benchmark module in bench/ (each exports `run(): Promise<Figures>` and optionally
+ * `goals`) one after another, prints their `name: value` lines, and rewrites the figures section of
+ * docs/benchmarks.md. Names on the command line (`npm run bench -- sync-csv`) run only those benchmarks; the other
+ * benchmarks' sections of the document are kept. `BENCH_SCALE` (default 1) shrinks the sizes for a quick run.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { report, round } from './util.ts';
+import type { Figures } from './util.ts';
+
+/** A goal of one figure: at least `min`, at most `max`. */
+export interface Goal {
+  min?: number;
+  max?: number;
+}
+
+export type Goals = Record<string, Goal>;
+
+/** What a benchmark module exports. */
+interface BenchModule {
+  run(): Promise<Figures>;
+  goals?: Goals;
+}
+
+/** Goals of benchmarks that do not export their own. */
+const FALLBACK_GOALS: Record<string, Goals> = {
+  'event-log': {
+    'event_log.append_ratio': { min: 0.5 },
+    'event_log.append_events_per_s': { min: 200_000 },
+    'event_log.replay_ratio': { min: 0.75 },
+    'event_log.replay_peak_rss_mb': { max: 200 },
+  },
+};
+
+const BENCH_DIR = path.dirname(fileURLToPath(import.meta.url));
+const DOC = path.resolve(BENCH_DIR, '..', 'docs', 'benchmarks.md');
+/** Files in bench/ that are not benchmarks. */
+const NOT_BENCHMARKS = new Set(['run.ts', 'util.ts']);
+
+const START = '<!-- figures:start (written by `npm run bench`; edit above this line) -->';
+const END = '<!-- figures:end -->';
+const sectionStart = (name: string) => `<!-- bench:${name} -->`;
+const sectionEnd = (name: string) => `<!-- /bench:${name} -->`;
+
+const INTRO = `# Benchmarks
+
+Each benchmark compares a path of \`ada\` with the plainest way to do the same
+work on the same machine in the same run (a bare \`write\` + \`fdatasync\`,
+\`readline\` + \`JSON.parse\`, a bare DuckDB \`COPY\`), so the ratios say what our
+layers cost, whatever the hardware.
+
+Run all of them, which prints every figure as a \`name: value\` line and
+rewrites the figures below:
+
+\`\`\`sh
+npm run bench                    # every benchmark in bench/, full size (a few minutes)
+npm run bench -- sync-csv        # only the named benchmark(s); the others' figures stay
+BENCH_SCALE=0.1 npm run bench    # a tenth of the data, for a quick check
+\`\`\`
+
+\`BENCH_SCALE\` (default 1) scales the data sizes: the event count of the event
+log benchmark and the row counts of the CSV sync benchmark (5M rows and a 100k-row
+delta at 1). Goals hold at scale 1; smaller runs are dominated by fixed costs such
+as process start-up. A benchmark runs on its own as well
+(\`npx tsx bench/sync-csv.ts\`). Scratch data goes to \`bench/.work/\` (git-ignored;
+\`ADA_BENCH_DIR\` moves it); the generated CSV of the sync benchmark is kept there
+between runs.
+
+- **event-log** (\`bench/event-log.ts\`): 1M durable appends from 100 concurrent
+  producers against one writer doing \`write\` + \`fdatasync\` per 1,000 lines, and a
+  replay with \`read$\` against \`readline\` + \`JSON.parse\`.
+- **sync-csv** (\`bench/sync-csv.ts\`): \`ada sync\` as a child process (start-up,
+  staging, blob store, event log, publish, catalog) on a generated 5M-row CSV
+  (id, ts, category, amount, note; ~380 MB) against a bare DuckDB \`COPY\` of the
+  same data: a full refresh; an incremental upsert of a 100k-row delta file (half
+  updates, half new ids) against an anti-join rewrite of the published file; and
+  the same delta into a table partitioned by month (60 partitions, the delta in
+  two) against rewriting every partition. Each case runs \`BENCH_REPEAT\` (default
+  3) times; figures are medians. Peak RSS is the sync process's (GNU \`time -v\`,
+  else \`/proc/<pid>/status\` VmHWM). The \`*_phases\` figures split a median sync by
+  its events' times: \`startup\` (process, configuration, broker) until
+  \`SyncStarted\`; \`stage\` (CSV to Parquet, blob store) until the last
+  \`TableChunkStaged\`; \`publish\` from \`TableStagingCompleted\` to
+  \`TablePublished\`; \`finish\` (catalog and sync state, exit).
+
+`;
+
+/** The benchmark modules in bench/, by name (file name without `.ts`), sorted. */
+async function benchmarkNames(): Promise<string[]> {
+  const files = await readdir(BENCH_DIR);
+  return files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts') && !NOT_BENCHMARKS.has(f)).map((f) => f.slice(0, -3)).sort();
+}
+
+/** Passes BENCH_SCALE on to benchmarks that take their size from their own variable; set before they are imported. */
+function applyScale(): number {
+  const scale = Number(process.env.BENCH_SCALE ?? 1);
+  if (!(scale > 0)) throw new Error(`BENCH_SCALE must be a positive number, got ${process.env.BENCH_SCALE}`);
+  // The event log benchmark splits its events over 100 producers.
+  if (scale !== 1 && process.env.BENCH_EVENTS === undefined) process.env.BENCH_EVENTS = String(Math.max(1000, Math.round(1_000_000 * scale / 100) * 100));
+  return scale;
+}
+
+/** Whether a value meets a goal; undefined when there is no goal or the value is not a number. */
+function meets(value: string | number, goal: Goal | undefined): boolean | undefined {
+  if (!goal || typeof value !== 'number') return undefined;
+  return (goal.min === undefined || value >= goal.min) && (goal.max === undefined || value <= goal.max);
+}
+
+function goalText(goal: Goal | undefined): string {
+  if (!goal) return '';
+  return [goal.min !== undefined ? `≥ ${goal.min}` : '', goal.max !== undefined ? `≤ ${goal.max}` : ''].filter(Boolean).join(', ');
+}
+
+const show = (value: string | number): string => (typeof value === 'number' ? String(round(value)) : value);
+const cell = (text: string): string => text.replaceAll('|', '\\|').replaceAll('\n', ' ');
+
+/** One benchmark's section of the document. */
+interface Result {
+  name: string;
+  figures?: Figures;
+  goals: Goals;
+  error?: string;
+  seconds: number;
+}
+
+function section(result: Result, when: string, scale: number): string {
+  const lines = [sectionStart(result.name), `### ${result.name}`, '', `Measured ${when}, BENCH_SCALE=${scale}, in ${round(result.seconds)} s.`, ''];
+  if (result.error !== undefined || !result.figures) {
+    lines.push(`**Failed:** ${cell(result.error ?? 'no figures')}`);
+  } else {
+    lines.push('| name | value | goal | met? |', '| --- | --- | --- | --- |');
+    for (const [name, value] of result.figures) {
+      const goal = result.goals[name];
+      const met = meets(value, goal);
+      lines.push(`| ${cell(name)} | ${cell(show(value))} | ${cell(goalText(goal))} | ${met === undefined ? '' : met ? 'yes' : '**no**'} |`);
+    }
+  }
+  lines.push('', sectionEnd(result.name));
+  return lines.join('\n');
+}
+
+function machine(when: string): string {
+  const cpus = os.cpus();
+  const models = [...new Set(cpus.map((c) => c.model.trim()))].join(', ') || 'unknown';
+  return [
+    '## Figures',
+    '',
+    `Last run ${when} on:`,
+    '',
+    `- CPU: ${models}, ${cpus.length} logical core${cpus.length === 1 ? '' : 's'}`,
+    `- memory: ${round(os.totalmem() / 2 ** 30)} GiB`,
+    `- OS: ${os.type()} ${os.release()} (${os.arch()})`,
+    `- Node.js ${process.version}`,
+  ].join('\n');
+}
+
+/** Rewrites the figures section of docs/benchmarks.md, keeping the intro and the sections of benchmarks not run now. */
+async function writeDoc(results: Result[], all: string[], scale: number): Promise<void> {
+  const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const current = existsSync(DOC) ? await readFile(DOC, 'utf8') : undefined;
+  const startAt = current?.indexOf(START) ?? -1;
+  const intro = current !== undefined && startAt >= 0 ? current.slice(0, startAt) : INTRO;
+  const old = current !== undefined && startAt >= 0 ? current.slice(startAt) : '';
+  const sections = all.map((name) => {
+    const result = results.find((r) => r.name === name);
+    if (result) return section(result, when, scale);
+    const from = old.indexOf(sectionStart(name));
+    const to = old.indexOf(sectionEnd(name));
+    return from >= 0 && to > from ? old.slice(from, to + sectionEnd(name).length) : undefined;
+  }).filter((s): s is string => s !== undefined);
+  await writeFile(DOC, `${intro}${START}\n${machine(when)}\n\n${sections.join('\n\n')}\n${END}\n`);
+}
+
+async function main(): Promise<number> {
+  const scale = applyScale();
+  const all = await benchmarkNames();
+  const wanted = process.argv.slice(2);
+  const unknown = wanted.filter((n) => !all.includes(n));
+  if (unknown.length > 0) {
+    process.stderr.write(`unknown benchmark ${unknown.join(', ')}; known: ${all.join(', ')}\n`);
+    return 2;
+  }
+  const names = wanted.length > 0 ? all.filter((n) => wanted.includes(n)) : all;
+  const results: Result[] = [];
+  for (const name of names) {
+    process.stdout.write(`# ${name}\n`);
+    const started = performance.now();
+    const result: Result = { name, goals: FALLBACK_GOALS[name] ?? {}, seconds: 0 };
+    try {
+      const mod = await import(pathToFileURL(path.join(BENCH_DIR, `${name}.ts`)).href) as Partial<BenchModule>;
+      if (typeof mod.run !== 'function') throw new Error(`bench/${name}.ts exports no run()`);
+      if (mod.goals) result.goals = mod.goals;
+      result.figures = await mod.run();
+      report(result.figures);
+    } catch (err) {
+      result.error = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`${name} failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    }
+    result.seconds = (performance.now() - started) / 1000;
+    results.push(result);
+  }
+  await writeDoc(results, all, scale);
+
+  const missed: string[] = [];
+  let checked = 0;
+  for (const r of results) {
+    for (const [name, value] of r.figures ?? []) {
+      const met = meets(value, r.goals[name]);
+      if (met === undefined) continue;
+      checked++;
+      if (!met) missed.push(`${name} = ${show(value)} (goal ${goalText(r.goals[name])})`);
+    }
+  }
+  process.stdout.write(`\n${checked - missed.length} of ${checked} goals met${missed.length ? `; missed:\n${missed.map((m) => `  ${m}`).join('\n')}` : ''}\n`);
+  process.stdout.write(`figures written to ${path.relative(process.cwd(), DOC)}\n`);
+  return results.some((r) => r.error !== undefined) ? 1 : 0;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  process.exitCode = await main();
+}

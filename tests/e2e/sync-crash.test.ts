@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readdir } from 'node:fs/promises';
+import path from 'node:path';
+import { it } from 'node:test';
+import { lastValueFrom, toArray } from 'rxjs';
+import { EventLogReader } from '../../events/index.ts';
+import { ADA_BIN, runCli } from '../helpers/cli.ts';
+import { csvInstance, query } from '../helpers/instance.ts';
+
+const KILLS = 6;
+
+const TABLES = `  - id: csv.shop.big
+    name: big
+    description: A big full-refresh table
+    primary_key: id
+    file: big.csv
+    columns:
+      - {name: id, type: INTEGER}
+      - {name: ts, type: TIMESTAMP}
+      - {name: note, type: STRING}
+  - id: csv.shop.parts
+    name: parts
+    description: A partitioned table
+    primary_key: id
+    sync_strategy: partitioned
+    partition_by: ts
+    file: big.csv
+    columns:
+      - {name: id, type: INTEGER}
+      - {name: ts, type: TIMESTAMP}
+      - {name: note, type: STRING}
+`;
+
+function csv(rows: number, tag: string): string {
+  const out = ['id,ts,note'];
+  for (let i = 0; i < rows; i++) {
+    const month = String((i % 12) + 1).padStart(2, '0');
+    out.push(`${i},2024-${month}-0${(i % 9) + 1} 12:00:00,"${tag} row ${i}, with a comma"`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+async function allFiles(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile()) out.push(path.join(entry.parentPath, entry.name));
+  }
+  return out;
+}
+
+/** Row count of each table as published now; every Parquet file must be readable. */
+async function publishedRows(dataDir: string): Promise<{ big: number; parts: number }> {
+  const shop = path.join(dataDir, 'parquet', 'shop');
+  for (const f of (await allFiles(shop)).filter((x) => x.endsWith('.parquet'))) {
+    await query(`SELECT count(*) FROM read_parquet('${f}')`);
+  }
+  const big = (await query(`SELECT count(*) AS n FROM '${shop}/big.parquet'`))[0]!.n as number;
+  const parts = (await query(`SELECT count(*) AS n FROM read_parquet('${shop}/parts/*.parquet')`))[0]!.n as number;
+  return { big, parts };
+}
+
+it(`a sync killed with SIGKILL mid-table leaves the previous Parquet valid, and the next run completes and cleans up (${KILLS} kills)`, { timeout: 240_000 }, async (t) => {
+  const inst = await csvInstance(t, TABLES);
+  await inst.writeCsv('big.csv', csv(1000, 'old'));
+  const first = await runCli(['sync', ...inst.flags]);
+  assert.equal(first.code, 0, first.stderr + first.stdout);
+  const oldRows = await publishedRows(inst.dataDir);
+  assert.deepEqual(oldRows, { big: 1000, parts: 1000 });
+  const NEW_ROWS = 1_000_000;
+  await inst.writeCsv('big.csv', csv(NEW_ROWS, 'new'));
+
+  let kills = 0;
+  for (let round = 0; round < KILLS; round++) {
+    const child = spawn(process.execPath, [ADA_BIN, 'sync', ...inst.flags], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Kill at a random moment of the run: while staging, publishing, or between the tables.
+    const delay = 300 + Math.floor(Math.random() * 1500);
+    const killed = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => { child.kill('SIGKILL'); }, delay);
+      child.on('exit', (_code, signal) => { clearTimeout(timer); resolve(signal === 'SIGKILL'); });
+    });
+    const rows = await publishedRows(inst.dataDir);
+    for (const table of ['big', 'parts'] as const) {
+      assert.ok([oldRows[table], NEW_ROWS].includes(rows[table]), `round ${round}: ${table} has ${rows[table]} rows, neither the old nor the new version`);
+    }
+    if (killed) kills++;
+  }
+  assert.ok(kills >= KILLS / 2, `only ${kills} of ${KILLS} runs were killed mid-work`);
+
+  const last = await runCli(['sync', ...inst.flags]);
+  assert.equal(last.code, 0, last.stderr + last.stdout);
+  assert.deepEqual(await publishedRows(inst.dataDir), { big: NEW_ROWS, parts: NEW_ROWS });
+  const leftovers = (await allFiles(inst.dataDir)).filter((f) => /\.tmp|\.partial|publish-journal/.test(path.basename(f)) || f.includes(`${path.sep}tmp${path.sep}runs${path.sep}`));
+  assert.deepEqual(leftovers, [], 'the next run cleans up temp files');
+  const events = await lastValueFrom(new EventLogReader(path.join(inst.dataDir, 'events')).read$(1).pipe(toArray()));
+  const started = new Set(events.flatMap((e) => (e.type === 'SyncStarted' ? [e.data.runId] : [])));
+  const ended = new Set(events.flatMap((e) => (e.type === 'SyncSucceeded' || e.type === 'SyncFailed' ? [e.data.runId] : [])));
+  assert.deepEqual([...started].filter((r) => !ended.has(r)), [], 'every interrupted run is closed with SyncFailed');
+  const verify = await runCli(['events', 'verify', '--data', inst.dataDir]);
+  assert.equal(verify.code, 0, verify.stderr);
+});
