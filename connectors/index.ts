@@ -3,7 +3,7 @@
  * its settings are present, so removing a connector's folder (and its line here) leaves a working product.
  */
 import type { AdaConfig } from '../config/index.ts';
-import type { Connector, ConnectorFactory } from '../pipeline/index.ts';
+import type { Connector, ConnectorFactory, ConnectorHealthCheck } from '../pipeline/index.ts';
 import { csvConnector } from './csv/index.ts';
 
 /** Every connector type this build knows. */
@@ -29,6 +29,20 @@ export class ConnectorRegistry {
     const connector = factory.create(this.config);
     this.connectors.set(source, connector);
     return connector;
+  }
+
+  /** Health checks contributed by the enabled connectors. */
+  async healthChecks(ctx: { dataDir: string; now: Date }): Promise<ConnectorHealthCheck[]> {
+    const checks: ConnectorHealthCheck[] = [];
+    for (const f of this.factories) {
+      if (!f.enabled(this.config) || !f.healthChecks) continue;
+      try {
+        checks.push(...await f.healthChecks(this.config, ctx));
+      } catch (err) {
+        checks.push({ name: f.type, status: 'degraded', message: `health check failed: ${(err as Error).message}` });
+      }
+    }
+    return checks;
   }
 
   /** Closes every created connector. */

@@ -103,6 +103,32 @@ export type JiraIssueChanged = {
   data: { issueKey: string; change: 'created' | 'updated' | 'deleted'; webhookEvent?: string; issue?: Record<string, unknown>; blob?: BlobRef };
 };
 
+// ---- Profiles, health, notifications ------------------------------------------
+
+/** A table's profile was computed and written to `metadata/profiles.json`. */
+export type TableProfiled = {
+  type: 'TableProfiled'; v: 1;
+  data: { table: string; contentHash: string; rows: number; columns: number; sampled: boolean; alerts: number; durationMs: number };
+};
+
+/** Profiling a table failed; its previous profile stays, marked stale. */
+export type TableProfileFailed = {
+  type: 'TableProfileFailed'; v: 1;
+  data: { table: string; contentHash: string; error: RecordedError };
+};
+
+/** The broker's overall health changed. */
+export type HealthChanged = {
+  type: 'HealthChanged'; v: 1;
+  data: { status: 'healthy' | 'degraded' | 'unhealthy'; previous: 'healthy' | 'degraded' | 'unhealthy' | 'unknown'; reasons: string[] };
+};
+
+/** An admin sent a custom notification to one user or everyone. */
+export type NotificationDispatched = {
+  type: 'NotificationDispatched'; v: 1;
+  data: { id: string; title: string; message: string; level: 'info' | 'success' | 'warning' | 'error'; to?: string; table?: string; by: string };
+};
+
 // ---- Analysts and tokens ----------------------------------------------------
 
 export type AnalystRole = 'analyst' | 'privileged' | 'admin';
@@ -128,6 +154,7 @@ export type AdaEvent =
   | TableChunkStaged | TableStagingCompleted | TablePublished | SchemaChanged
   | TimerFired | TimerSkipped
   | JiraIssueChanged
+  | TableProfiled | TableProfileFailed | HealthChanged | NotificationDispatched
   | AnalystAdded | AnalystRemoved | TokenIssued | TokenRevoked;
 
 export type EventType = AdaEvent['type'];
@@ -138,6 +165,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'TableChunkStaged', 'TableStagingCompleted', 'TablePublished', 'SchemaChanged',
   'TimerFired', 'TimerSkipped',
   'JiraIssueChanged',
+  'TableProfiled', 'TableProfileFailed', 'HealthChanged', 'NotificationDispatched',
   'AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked',
 ];
 

@@ -4,7 +4,7 @@ import { loadConfig } from '../config/index.ts';
 import type { AdaConfig } from '../config/index.ts';
 import { BlobStore, CheckpointStore, EventLog } from '../events/index.ts';
 import { ConnectorRegistry } from '../connectors/index.ts';
-import { ProjectionRunner, SyncBus, ParquetWriter, parquetProjection, catalogProjection, syncStateProjection } from '../pipeline/index.ts';
+import { ProjectionRunner, SyncBus, ParquetWriter, parquetProjection, catalogProjection, syncStateProjection, timersProjection, healthProjection } from '../pipeline/index.ts';
 import type { Projection } from '../pipeline/index.ts';
 import { dataDirOf, eventsDirOf } from './paths.ts';
 
@@ -18,7 +18,7 @@ export interface Broker {
   runner: ProjectionRunner;
   connectors: ConnectorRegistry;
   bus: SyncBus;
-  /** Projections by name (parquet, catalog, sync-state). */
+  /** Projections by name (parquet, catalog, sync-state, timers, health). */
   projections: Record<string, Projection<unknown>>;
   writer(): Promise<ParquetWriter>;
   close(): Promise<void>;
@@ -42,6 +42,8 @@ export async function openBroker(opts: { configDir?: string; dataDir?: string; e
       parquet: parquetProjection({ config, writer: getWriter, logger: { warn } }) as Projection<unknown>,
       catalog: catalogProjection(config) as Projection<unknown>,
       'sync-state': syncStateProjection as Projection<unknown>,
+      timers: timersProjection as Projection<unknown>,
+      health: healthProjection as Projection<unknown>,
     };
     return {
       config, dataDir, log, blobs, checkpoints, runner, connectors, bus, projections, writer: getWriter,

@@ -33,9 +33,19 @@ export interface Connector {
   close?(): Promise<void>;
 }
 
+/** A health check a connector contributes (only enabled connectors are asked). */
+export interface ConnectorHealthCheck {
+  name: string;
+  status: 'healthy' | 'degraded' | 'unhealthy';
+  message: string;
+  details?: Record<string, unknown>;
+}
+
 /** Registers a connector type; `enabled` is true only when its settings are present. */
 export interface ConnectorFactory {
   readonly type: string;
   enabled(config: AdaConfig): boolean;
   create(config: AdaConfig): Connector;
+  /** Checks of this source for `/health` (e.g. Jira's newest-issue age), given the data directory. */
+  healthChecks?(config: AdaConfig, ctx: { dataDir: string; now: Date }): Promise<ConnectorHealthCheck[]>;
 }

@@ -13,3 +13,4 @@ export { parquetProjection } from './projections/parquet/projection.ts';
 export * from './scheduler/timers.ts';
 export * from './scheduler/scheduler.ts';
 export * from './projections/timers/projection.ts';
+export * from './projections/health/health.ts';

@@ -1,5 +1,5 @@
 /** Feeds projections from the log: catch-up from the checkpoint, flush the sink, then save the checkpoint. */
-import { bufferTime, concatMap, filter, from, lastValueFrom, Observable, share } from 'rxjs';
+import { concatMap, lastValueFrom } from 'rxjs';
 import type { CheckpointStore, EventLog, EventLogReader, RecordedEvent } from '../events/index.ts';
 import type { Projection } from './projection.ts';
 
@@ -55,8 +55,22 @@ export class ProjectionRunner {
     return next;
   }
 
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  /** Runs `fn` after every earlier call for the same projection: a projection is never folded twice at once. */
+  private serial<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    const prev = this.locks.get(name) ?? Promise.resolve();
+    const next = prev.catch(() => undefined).then(fn);
+    this.locks.set(name, next);
+    return next;
+  }
+
   /** Folds every event after the checkpoint up to the current head, flushing in batches. Returns the position reached. */
-  async catchUp<S>(p: Projection<S>): Promise<number> {
+  catchUp<S>(p: Projection<S>): Promise<number> {
+    return this.serial(p.name, () => this.catchUpNow(p));
+  }
+
+  private async catchUpNow<S>(p: Projection<S>): Promise<number> {
     const loaded = await this.load(p);
     const { position, rebuilding } = loaded;
     let state = loaded.state;
@@ -79,39 +93,12 @@ export class ProjectionRunner {
   }
 
   /** Deletes the projection's outputs and checkpoint, then rebuilds it from position 0. */
-  async rebuild<S>(p: Projection<S>): Promise<number> {
-    this.states.delete(p.name);
-    this.positions.delete(p.name);
-    await this.checkpoints.remove(p.name);
-    return this.catchUp(p);
-  }
-
-  /**
-   * Keeps a projection up to date: catch-up, then live events, flushed at most every `flushMs`.
-   * The returned Observable emits the position after each flush.
-   */
-  follow<S>(p: Projection<S>, flushMs = 200): Observable<number> {
-    return new Observable<number>((subscriber) => {
-      let stopped = false;
-      const run = async (): Promise<void> => {
-        await this.catchUp(p);
-        if (stopped) return;
-        const handles = new Set<string>(p.handles);
-        const live$ = this.log.follow$(this.positionOf(p.name) + 1).pipe(share());
-        const sub = live$.pipe(
-          bufferTime(flushMs),
-          filter((batch) => batch.length > 0),
-          concatMap((batch) => from((async () => {
-            let state = this.stateOf(p);
-            for (const e of batch) if (handles.has(e.type)) state = p.evolve(state, e);
-            await this.flush(p, state, batch[batch.length - 1]!.position, false);
-            return batch[batch.length - 1]!.position;
-          })())),
-        ).subscribe(subscriber);
-        subscriber.add(sub);
-      };
-      run().catch((err: unknown) => subscriber.error(err));
-      return () => { stopped = true; };
+  rebuild<S>(p: Projection<S>): Promise<number> {
+    return this.serial(p.name, async () => {
+      this.states.delete(p.name);
+      this.positions.delete(p.name);
+      await this.checkpoints.remove(p.name);
+      return this.catchUpNow(p);
     });
   }
 }

@@ -1,8 +1,9 @@
 /** `ada serve`: runs the timers and the web server until interrupted. */
 import { concatMap, Subject } from 'rxjs';
 import { buildServer } from '../../portal/index.ts';
-import { startScheduler, timerSpecs, timersProjection } from '../../pipeline/index.ts';
-import type { SyncState, TimersState } from '../../pipeline/index.ts';
+import { evaluateHealth, healthProjection, startScheduler, timerSpecs, timersProjection } from '../../pipeline/index.ts';
+import type { HealthReport, HealthState, TimersState } from '../../pipeline/index.ts';
+import { diskUse, loadNow } from '../health.ts';
 import type { Command } from '../command.ts';
 import { commonOptions } from '../command.ts';
 import { openBroker } from '../broker.ts';
@@ -10,11 +11,36 @@ import type { Broker } from '../broker.ts';
 import { progressLine } from './sync.ts';
 import { UsageError } from './events.ts';
 
+/** How often the serve loop re-evaluates health (timers and freshness change with the clock, not only with events). */
+const HEALTH_INTERVAL_MS = 30_000;
+
+/** The running broker loop: what syncs now, the health report, and how to stop. */
+export interface BrokerLoop {
+  running: Set<string>;
+  health(): Promise<HealthReport>;
+  stop(): Promise<void>;
+}
+
+/** Evaluates the broker's health now (projections caught up first). */
+export async function brokerHealth(broker: Broker, timersActive: boolean): Promise<HealthReport> {
+  const { runner } = broker;
+  await runner.catchUp(healthProjection);
+  const state = runner.stateOf(healthProjection) as HealthState;
+  const now = new Date();
+  const projections = Object.fromEntries(Object.keys(broker.projections).map((n) => [n, runner.positionOf(n)]));
+  return evaluateHealth(state, {
+    config: broker.config, specs: timerSpecs(broker.config), now, timersActive,
+    head: broker.log.head, projections,
+    disk: await diskUse(broker.dataDir), load: loadNow(),
+    connectorChecks: await broker.connectors.healthChecks({ dataDir: broker.dataDir, now }),
+  });
+}
+
 /** Runs timers and queued syncs for an open broker; returns a stop function. */
-export async function startBrokerLoop(broker: Broker, log: (m: string) => void, signal: AbortSignal): Promise<{ running: Set<string>; stop(): Promise<void> }> {
+export async function startBrokerLoop(broker: Broker, log: (m: string) => void, signal: AbortSignal): Promise<BrokerLoop> {
   const { runner, projections } = broker;
   await broker.bus.recoverInterrupted();
-  for (const p of [projections['sync-state']!, projections.catalog!, timersProjection]) await runner.catchUp(p as never);
+  for (const p of Object.values(projections)) await runner.catchUp(p);
   const running = new Set<string>();
   const queue = new Subject<{ tables: string[]; timer: string }>();
   let idle: Promise<void> = Promise.resolve();
@@ -26,8 +52,8 @@ export async function startBrokerLoop(broker: Broker, log: (m: string) => void, 
       log(`timer ${timer}: syncing ${tables.join(', ')}`);
       const outcomes = await broker.bus.syncTables(configs, { trigger: 'timer', signal, onProgress: (p) => { if (p.phase === 'done' || p.phase === 'failed') log(progressLine(p)); } });
       void outcomes;
-      await runner.catchUp(projections.catalog!);
-      await runner.catchUp(projections['sync-state']!);
+      for (const p of Object.values(projections)) await runner.catchUp(p);
+      await health();
     } catch (err) {
       log(`timer ${timer}: ${(err as Error).message}`);
     } finally {
@@ -50,9 +76,24 @@ export async function startBrokerLoop(broker: Broker, log: (m: string) => void, 
     onError: (err) => log(`timer error: ${(err as Error).message}`),
   });
   for (const s of specs) log(`timer ${s.name}: "${s.cron}" (UTC) for ${s.tables.join(', ')}`);
+  let lastStatus: HealthReport['status'] | 'unknown' = 'unknown';
+  const health = async (): Promise<HealthReport> => {
+    const report = await brokerHealth(broker, true);
+    if (report.status !== lastStatus) {
+      const previous = lastStatus;
+      lastStatus = report.status;
+      await broker.log.append({ type: 'HealthChanged', v: 1, source: 'serve', data: { status: report.status, previous, reasons: report.reasons } });
+      log(`health: ${report.status}${report.reasons.length ? ` (${report.reasons.join('; ')})` : ''}`);
+    }
+    return report;
+  };
+  await health();
+  const healthTimer = setInterval(() => void health().catch((err: unknown) => log(`health: ${(err as Error).message}`)), HEALTH_INTERVAL_MS);
   return {
     running,
+    health,
     async stop() {
+      clearInterval(healthTimer);
       scheduler.unsubscribe();
       queue.complete();
       await idle;
@@ -74,12 +115,7 @@ const serve: Command = {
     const log = (m: string): void => ctx.err(`${new Date().toISOString()} ${m}`);
     try {
       const loop = await startBrokerLoop(broker, log, ctx.signal);
-      const server = await buildServer({
-        config: broker.config,
-        syncState: () => broker.runner.stateOf(broker.projections['sync-state']!) as SyncState,
-        positions: () => ({ head: broker.log.head, projections: Object.fromEntries(Object.keys(broker.projections).map((n) => [n, broker.runner.positionOf(n)])) }),
-        running: () => [...loop.running],
-      });
+      const server = await buildServer({ config: broker.config, health: () => loop.health() });
       const address = await server.listen({ port, host });
       ctx.out(`ada serving ${broker.config.instance.instance.name} on ${address} (data: ${broker.dataDir}); Ctrl-C stops`);
       await new Promise<void>((resolve) => {
