@@ -4,6 +4,7 @@
  * docs/benchmarks.md. Names on the command line (`npm run bench -- sync-csv`) run only those benchmarks; the other
  * benchmarks' sections of the document are kept. `BENCH_SCALE` (default 1) shrinks the sizes for a quick run.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
@@ -80,12 +81,13 @@ between runs.
   updates, half new ids) against an anti-join rewrite of the published file; and
   the same delta into a table partitioned by month (60 partitions, the delta in
   two) against rewriting every partition. Each case runs \`BENCH_REPEAT\` (default
-  3) times; figures are medians. Peak RSS is the sync process's (GNU \`time -v\`,
+  5) times; figures are medians. Peak RSS is the sync process's (GNU \`time -v\`,
   else \`/proc/<pid>/status\` VmHWM). The \`*_phases\` figures split a median sync by
   its events' times: \`startup\` (process, configuration, broker) until
-  \`SyncStarted\`; \`stage\` (CSV to Parquet, blob store) until the last
-  \`TableChunkStaged\`; \`publish\` from \`TableStagingCompleted\` to
-  \`TablePublished\`; \`finish\` (catalog and sync state, exit).
+  \`SyncStarted\`; \`stage\` (CSV to Parquet, blob store) until
+  \`TableStagingCompleted\`; \`publish\` until \`TablePublished\`; \`finish\`
+  (projection catch-up, exit). \`startup_s\` is the
+  median start-up over all timed syncs: a fixed cost in every ratio.
 
 `;
 
@@ -143,6 +145,17 @@ function section(result: Result, when: string, scale: number): string {
   return lines.join('\n');
 }
 
+/** The commit measured, and whether the checkout had uncommitted changes (read-only git calls). */
+function revision(): string {
+  try {
+    const git = (...args: string[]) => execFileSync('git', args, { cwd: BENCH_DIR, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') ? `${head} with uncommitted changes` : head;
+  } catch {
+    return 'unknown';
+  }
+}
+
 function machine(when: string): string {
   const cpus = os.cpus();
   const models = [...new Set(cpus.map((c) => c.model.trim()))].join(', ') || 'unknown';
@@ -155,6 +168,7 @@ function machine(when: string): string {
     `- memory: ${round(os.totalmem() / 2 ** 30)} GiB`,
     `- OS: ${os.type()} ${os.release()} (${os.arch()})`,
     `- Node.js ${process.version}`,
+    `- code: commit ${revision()}`,
   ].join('\n');
 }
 

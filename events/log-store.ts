@@ -25,6 +25,8 @@ import type { NewEvent, RecordedEvent } from './types.ts';
 import { upcast, UPCASTERS } from './upcast.ts';
 import type { StoredEvent, UpcasterRegistry } from './upcast.ts';
 
+const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
+
 /** Default segment size before rolling to a new file. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
@@ -329,7 +331,7 @@ export class EventLog {
    */
   append(event: NewEvent): Promise<AppendResult> {
     this.assertOpen();
-    if (!event || typeof event.type !== 'string' || !EVENT_TYPES.includes(event.type) || typeof event.v !== 'number' || event.data === undefined) {
+    if (!event || typeof event.type !== 'string' || !KNOWN_TYPES.has(event.type) || typeof event.v !== 'number' || event.data === undefined) {
       return Promise.reject(adaError(ErrorCode.badArgument, `not an event of a known type: ${JSON.stringify(event)?.slice(0, 200)}`));
     }
     const key = event.key;
@@ -458,12 +460,19 @@ export class EventLog {
     const ids: string[] = [];
     const keys: Array<string | undefined> = [];
     let capacity = 0;
+    let lastSource: string | undefined;
+    let sourceJson = '';
     for (const p of batch) {
       const e = p.event;
       const id = randomUUID();
       const position = first + strings.length;
+      const source = e.source ?? this.defaultSource;
+      if (source !== lastSource) {
+        lastSource = source;
+        sourceJson = JSON.stringify(source);
+      }
       // Hand-built JSON in the record's field order: cheaper than building and stringifying an object.
-      const json = `{"position":${position},"id":"${id}","at":"${at}","source":${JSON.stringify(e.source ?? this.defaultSource)}` +
+      const json = `{"position":${position},"id":"${id}","at":"${at}","source":${sourceJson}` +
         `${e.key !== undefined ? `,"key":${JSON.stringify(e.key)}` : ''},"type":"${e.type}","v":${e.v},"data":${JSON.stringify(e.data)}}`;
       if (json.length > MAX_RECORD_BYTES || Buffer.byteLength(json) > MAX_RECORD_BYTES) {
         p.reject(adaError(ErrorCode.badArgument, `event ${e.type} is over the ${MAX_RECORD_BYTES}-byte record limit: stage bulk data as a blob`));
@@ -481,7 +490,8 @@ export class EventLog {
     for (const json of strings) {
       const len = buf.write(json, off + FRAME_HEADER_BYTES, 'utf8');
       buf.writeUInt32LE(len, off);
-      buf.writeUInt32LE(crc32(buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + len)), off + 4);
+      // zlib.crc32 of a string checksums its UTF-8 bytes: the same value, without a Buffer view per record.
+      buf.writeUInt32LE(crc32(json), off + 4);
       off += FRAME_HEADER_BYTES + len;
     }
     this.nextPosition += strings.length;
