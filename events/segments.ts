@@ -73,25 +73,26 @@ export async function scanSegment(
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();
-    let buf = Buffer.alloc(0);
+    // One reused read buffer: records handed to onBatch are views into it, valid during the call only.
+    let buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK_BYTES, Math.max(FRAME_HEADER_BYTES, size - start.offset)));
+    let len = 0;
     let bufStart = start.offset;
     let fileOffset = start.offset;
     let position = start.position;
     const until = limits.untilPosition ?? Number.POSITIVE_INFINITY;
     while (true) {
       if (position > until) return { end: bufStart, nextPosition: position, size, stopped: false };
-      if (fileOffset < size) {
-        const want = Math.min(SCAN_CHUNK_BYTES, size - fileOffset);
-        const chunk = Buffer.allocUnsafe(want);
-        const { bytesRead } = await fh.read(chunk, 0, want, fileOffset);
+      if (fileOffset < size && len < buf.length) {
+        const { bytesRead } = await fh.read(buf, len, Math.min(buf.length - len, size - fileOffset), fileOffset);
         fileOffset += bytesRead;
-        buf = buf.length === 0 ? chunk.subarray(0, bytesRead) : Buffer.concat([buf, chunk.subarray(0, bytesRead)]);
+        len += bytesRead;
       }
+      const view = buf.subarray(0, len);
       const records: RawRecord[] = [];
       let at = 0;
       let problem: SegmentScanEnd['problem'];
       while (position <= until) {
-        const frame = decodeFrame(buf, at);
+        const frame = decodeFrame(view, at);
         if (frame.kind === 'ok') {
           records.push({ position, offset: bufStart + at, payload: frame.payload });
           position += 1;
@@ -99,7 +100,7 @@ export async function scanSegment(
           continue;
         }
         if (frame.kind === 'bad') {
-          const torn = bufStart + frame.frameEnd >= size || (fileOffset >= size && isZeros(buf.subarray(at)));
+          const torn = bufStart + frame.frameEnd >= size || (fileOffset >= size && isZeros(view.subarray(at)));
           problem = { offset: bufStart + at, reason: frame.reason, torn };
         }
         break;
@@ -107,20 +108,28 @@ export async function scanSegment(
       if (records.length > 0 && onBatch(records) === false) {
         return { end: bufStart + at, nextPosition: position, size, stopped: true };
       }
-      buf = buf.subarray(at);
+      if (problem) return { end: bufStart + at, nextPosition: position, size, problem, stopped: false };
+      buf.copyWithin(0, at, len);
+      len -= at;
       bufStart += at;
-      if (problem) return { end: bufStart, nextPosition: position, size, problem, stopped: false };
       if (fileOffset >= size) {
-        if (buf.length === 0) return { end: bufStart, nextPosition: position, size, stopped: false };
-        if (position > until) return { end: bufStart, nextPosition: position, size, stopped: false };
+        if (len === 0 || position > until) return { end: bufStart, nextPosition: position, size, stopped: false };
         return {
           end: bufStart, nextPosition: position, size, stopped: false,
-          problem: { offset: bufStart, reason: `incomplete record (${buf.length} bytes at the end of the file)`, torn: true },
+          problem: { offset: bufStart, reason: `incomplete record (${len} bytes at the end of the file)`, torn: true },
         };
       }
-      // A frame larger than what is buffered needs more bytes: the loop reads on.
-      if (buf.length >= FRAME_HEADER_BYTES && buf.readUInt32LE(0) > MAX_RECORD_BYTES) {
-        return { end: bufStart, nextPosition: position, size, stopped: false, problem: { offset: bufStart, reason: 'record length out of bounds', torn: false } };
+      if (len >= FRAME_HEADER_BYTES) {
+        const need = FRAME_HEADER_BYTES + buf.readUInt32LE(0);
+        if (need > FRAME_HEADER_BYTES + MAX_RECORD_BYTES) {
+          return { end: bufStart, nextPosition: position, size, stopped: false, problem: { offset: bufStart, reason: 'record length out of bounds', torn: false } };
+        }
+        if (need > buf.length) {
+          // A record larger than the read buffer: grow it (bounded by MAX_RECORD_BYTES).
+          const bigger = Buffer.allocUnsafe(need);
+          buf.copy(bigger, 0, 0, len);
+          buf = bigger;
+        }
       }
     }
   } finally {
