@@ -6,6 +6,7 @@ import { BlobStore, CheckpointStore, EventLog } from '../events/index.ts';
 import { ConnectorRegistry } from '../connectors/index.ts';
 import { ProjectionRunner, SyncBus, ParquetWriter, parquetProjection, catalogProjection, syncStateProjection, timersProjection, healthProjection } from '../pipeline/index.ts';
 import type { Projection } from '../pipeline/index.ts';
+import { accessProjection } from '../pipeline/projections/access/index.ts';
 import { dataDirOf, eventsDirOf } from './paths.ts';
 
 /** An open broker; close it to release the log lock and DuckDB. */
@@ -44,6 +45,7 @@ export async function openBroker(opts: { configDir?: string; dataDir?: string; e
       'sync-state': syncStateProjection as Projection<unknown>,
       timers: timersProjection as Projection<unknown>,
       health: healthProjection as Projection<unknown>,
+      access: accessProjection as Projection<unknown>,
     };
     return {
       config, dataDir, log, blobs, checkpoints, runner, connectors, bus, projections, writer: getWriter,

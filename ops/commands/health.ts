@@ -14,7 +14,7 @@ import { dataDirOf, eventsDirOf } from '../paths.ts';
 import { formatTable } from '../format.ts';
 
 /** Projections whose lag health reports. */
-const PROJECTIONS = ['parquet', 'catalog', 'sync-state', 'timers', 'health'];
+const PROJECTIONS = ['parquet', 'catalog', 'sync-state', 'timers', 'health', 'access'];
 
 /** True when `ada serve` holds the log (its timers are running). */
 async function serveRunning(eventsDir: string): Promise<boolean> {

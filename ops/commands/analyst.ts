@@ -1,0 +1,228 @@
+/** `ada analyst add|list|remove|token`: analysts, their roles, SSH keys and personal tokens. */
+import { readFile, stat } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { AnalystRole, NewEvent } from '../../events/index.ts';
+import {
+  accessError, AccessErrorCode, accessProjection, decideAddAnalyst, decideIssueToken, decideRemoveAnalyst, decideRevokeTokens,
+  INPUT_ERROR_CODES, looksLikePrivateKey, MAX_SSH_KEY_CHARS, rolesOf, SSH_KEY_TYPES,
+} from '../../pipeline/projections/access/index.ts';
+import type { AccessState, Decision } from '../../pipeline/projections/access/index.ts';
+import type { Command, CommandContext } from '../command.ts';
+import { commonOptions } from '../command.ts';
+import { openBroker } from '../broker.ts';
+import type { Broker } from '../broker.ts';
+import { formatTable } from '../format.ts';
+import { UsageError } from './events.ts';
+
+/** The `source` of every event these commands append. */
+const EVENT_SOURCE = 'cli:analyst';
+
+const ACCESS_CODES: ReadonlySet<string> = new Set<string>(Object.values(AccessErrorCode));
+
+type Values = Parameters<Command['run']>[0]['values'];
+
+/** Wraps a command so access errors print as `[CODE] message` and exit 2 (bad input) or 1 (not found, conflict). */
+function accessCommand(command: Command): Command {
+  return {
+    ...command,
+    async run(args, ctx) {
+      try {
+        return await command.run(args, ctx);
+      } catch (err) {
+        const code = (err as { code?: unknown }).code;
+        if (typeof code !== 'string' || !ACCESS_CODES.has(code)) throw err;
+        ctx.err(`ada ${command.name}: [${code}] ${(err as Error).message}`);
+        return INPUT_ERROR_CODES.has(code) ? 2 : 1;
+      }
+    },
+  };
+}
+
+/** Opens the broker, brings the access projection up to date, and runs `fn` with its state. */
+async function withAccess(values: Values, ctx: CommandContext, fn: (broker: Broker, state: AccessState) => Promise<number>): Promise<number> {
+  const broker = await openBroker({
+    configDir: values.config as string | undefined, dataDir: values.data as string | undefined,
+    env: ctx.env, eventSource: EVENT_SOURCE, warn: (m) => ctx.err(`warning: ${m}`),
+  });
+  try {
+    await broker.runner.catchUp(accessProjection);
+    return await fn(broker, broker.runner.stateOf(accessProjection));
+  } finally {
+    await broker.close();
+  }
+}
+
+/** Appends a decided event and folds it; false when an identical change was already recorded (a concurrent command). */
+async function record(broker: Broker, decision: Decision<NewEvent>): Promise<boolean> {
+  const result = await broker.log.append({ ...decision.event, key: decision.idempotencyKey, source: EVENT_SOURCE });
+  await broker.runner.catchUp(accessProjection);
+  return !result.duplicate;
+}
+
+function onlyName(positionals: string[], max = 1): string {
+  if (positionals.length === 0) throw new UsageError('expected the analyst\'s NAME');
+  if (positionals.length > max) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[max])}`);
+  return positionals[0]!;
+}
+
+/**
+ * The text of `--ssh-key`: the argument itself when it looks like key text, else the file it names
+ * (`~/` expanded). A file holding a private key is refused without echoing it.
+ */
+export async function readSshKeyArgument(arg: string, env: NodeJS.ProcessEnv): Promise<string> {
+  const text = arg.trim();
+  if (/\s/.test(text) || text.startsWith('-----') || text.startsWith('---- ') || looksLikePrivateKey(text) || SSH_KEY_TYPES.some((t) => text === t)) return arg;
+  const file = text.startsWith('~/') ? path.join(env.HOME || os.homedir(), text.slice(2)) : path.resolve(text);
+  let content: string;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw accessError(AccessErrorCode.invalidSshKey, `--ssh-key: ${file} is not a file`);
+    // A public key file is one line; anything much larger is not one (and is not read into memory).
+    if (info.size > 2 * MAX_SSH_KEY_CHARS) throw accessError(AccessErrorCode.invalidSshKey, `--ssh-key: ${file} is ${info.size} bytes, too large to be an SSH public key`);
+    content = await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw accessError(AccessErrorCode.invalidSshKey, `--ssh-key expects a public key ("ssh-ed25519 AAAA… comment") or the path of a .pub file; ${file} does not exist`);
+    }
+    throw err;
+  }
+  if (looksLikePrivateKey(content)) {
+    const pub = `${file}.pub`;
+    const hasPub = await stat(pub).then((s) => s.isFile(), () => false);
+    throw accessError(AccessErrorCode.privateKeyRefused,
+      `${file} holds a PRIVATE key — it must never leave your machine, and it was not stored; pass the public key instead${hasPub ? `: ${pub}` : ' (the .pub file, or the output of `ssh-keygen -y -f KEYFILE`)'}`);
+  }
+  return content;
+}
+
+function roleOf(values: Values): AnalystRole {
+  if (values.private && values.admin) throw new UsageError('choose one of --private and --admin (admins see private tables anyway)');
+  return values.admin ? 'admin' : values.private ? 'privileged' : 'analyst';
+}
+
+const ROLE_TEXT: Record<AnalystRole, string> = { analyst: 'analyst', privileged: 'privileged analyst (sees private tables)', admin: 'admin' };
+
+const add: Command = accessCommand({
+  name: 'analyst add',
+  summary: 'Add an analyst (--private: sees private tables, --admin) with an optional email and SSH public key',
+  usage: 'ada analyst add NAME [--private | --admin] [--email E] [--ssh-key "ssh-ed25519 AAAA…" | --ssh-key PATH.pub] [--config DIR] [--data DIR]',
+  options: { ...commonOptions, private: { type: 'boolean' }, admin: { type: 'boolean' }, email: { type: 'string' }, 'ssh-key': { type: 'string' } },
+  allowPositionals: true,
+  async run({ values, positionals }, ctx) {
+    const name = onlyName(positionals);
+    const role = roleOf(values);
+    const sshKey = typeof values['ssh-key'] === 'string' ? await readSshKeyArgument(values['ssh-key'], ctx.env) : undefined;
+    const email = typeof values.email === 'string' ? values.email : undefined;
+    return withAccess(values, ctx, async (broker, state) => {
+      const decision = decideAddAnalyst(state, broker.config, { name, role, ...(email !== undefined ? { email } : {}), ...(sshKey !== undefined ? { sshKey } : {}) });
+      if (!(await record(broker, decision))) {
+        throw accessError(AccessErrorCode.analystExists, `analyst ${name} was just added by another command`, { name });
+      }
+      const details = [
+        decision.event.data.email !== undefined ? `email ${decision.event.data.email}` : undefined,
+        decision.sshKey ? `SSH key ${decision.sshKey.fingerprint} (${decision.sshKey.type})` : 'no SSH key',
+      ].filter((d) => d !== undefined);
+      ctx.out(`added ${name} as ${ROLE_TEXT[role]}: ${details.join(', ')}`);
+      if (role !== 'admin' && broker.config.instance.admins.some((a) => a.username === name)) {
+        ctx.err(`note: ${name} is listed in instance.yaml \`admins\`, so their role is admin`);
+      }
+      ctx.err(`next: issue a personal token with \`ada analyst token ${name}\``);
+      return 0;
+    });
+  },
+});
+
+/** Short UTC time for the list (`2026-01-05 14:03`). */
+function shortTime(iso: string): string {
+  return iso.slice(0, 16).replace('T', ' ');
+}
+
+const list: Command = accessCommand({
+  name: 'analyst list',
+  summary: 'List analysts and admins: role, email, SSH key fingerprint, tokens, when added',
+  usage: 'ada analyst list [--json] [--config DIR] [--data DIR]',
+  options: { ...commonOptions, json: { type: 'boolean' } },
+  async run({ values }, ctx) {
+    return withAccess(values, ctx, async (broker, state) => {
+      const members = [...rolesOf(state, broker.config).values()];
+      if (values.json) {
+        ctx.out(JSON.stringify({
+          analysts: members.map((m) => ({
+            name: m.name, role: m.role, email: m.email ?? null, sshKeyFingerprint: m.sshKeyFingerprint ?? null, source: m.source,
+            addedAt: m.analyst?.addedAt ?? null,
+            tokens: Object.keys(m.analyst?.tokens ?? {}).length,
+            issuedTokens: Object.entries(m.analyst?.tokens ?? {}).map(([tokenId, t]) => ({ tokenId, issuedAt: t.issuedAt })),
+          })),
+        }, null, 2));
+        return 0;
+      }
+      if (members.length === 0) {
+        ctx.out('no analysts yet; add one with `ada analyst add NAME --ssh-key KEY.pub`');
+        return 0;
+      }
+      ctx.out(formatTable(['name', 'role', 'email', 'ssh key', 'tokens', 'added (UTC)'], members.map((m) => [
+        m.name, m.role, m.email ?? '', m.sshKeyFingerprint ?? '', String(Object.keys(m.analyst?.tokens ?? {}).length),
+        m.analyst ? `${shortTime(m.analyst.addedAt)}${m.source === 'both' ? ' (+instance.yaml)' : ''}` : 'instance.yaml',
+      ])));
+      return 0;
+    });
+  },
+});
+
+const remove: Command = accessCommand({
+  name: 'analyst remove',
+  summary: 'Remove an analyst; their tokens stop working at once',
+  usage: 'ada analyst remove NAME [--config DIR] [--data DIR]',
+  options: { ...commonOptions },
+  allowPositionals: true,
+  async run({ values, positionals }, ctx) {
+    const name = onlyName(positionals);
+    return withAccess(values, ctx, async (broker, state) => {
+      const decision = decideRemoveAnalyst(state, broker.config, name);
+      const tokens = Object.keys(state.analysts[name]?.tokens ?? {}).length;
+      if (!(await record(broker, decision))) {
+        throw accessError(AccessErrorCode.analystNotFound, `analyst ${name} was just removed by another command`, { name });
+      }
+      ctx.out(`removed analyst ${name}${tokens ? ` and revoked their ${tokens} token${tokens === 1 ? '' : 's'}` : ''}`);
+      if (broker.config.instance.admins.some((a) => a.username === name)) {
+        ctx.err(`note: ${name} stays an admin: they are listed in instance.yaml \`admins\``);
+      }
+      return 0;
+    });
+  },
+});
+
+const token: Command = accessCommand({
+  name: 'analyst token',
+  summary: 'Issue a personal token (printed once), or --revoke [TOKEN_ID] one or all of them',
+  usage: 'ada analyst token NAME [--revoke [TOKEN_ID]] [--config DIR] [--data DIR]',
+  options: { ...commonOptions, revoke: { type: 'boolean' } },
+  allowPositionals: true,
+  async run({ values, positionals }, ctx) {
+    const name = onlyName(positionals, values.revoke ? 2 : 1);
+    const which = positionals[1];
+    return withAccess(values, ctx, async (broker, state) => {
+      if (values.revoke) {
+        const decision = decideRevokeTokens(state, broker.config, name, which);
+        if (!decision) {
+          ctx.out(`${name} has no tokens; nothing to revoke`);
+          return 0;
+        }
+        // A duplicate means a concurrent command revoked the same tokens: the outcome is the same.
+        await record(broker, decision);
+        ctx.out(`revoked ${decision.revoked.length} token${decision.revoked.length === 1 ? '' : 's'} of ${name}: ${decision.revoked.join(', ')}`);
+        return 0;
+      }
+      const decision = decideIssueToken(state, broker.config, name);
+      await record(broker, decision);
+      ctx.out(decision.token.token);
+      ctx.err(`token ${decision.token.tokenId} for ${name} — it is shown only once and cannot be recovered: store it now (e.g. in a password manager).`);
+      ctx.err(`revoke it with \`ada analyst token ${name} --revoke ${decision.token.tokenId}\``);
+      return 0;
+    });
+  },
+});
+
+/** `ada analyst add|list|remove|token`. */
+export const analystCommands: Command[] = [add, list, remove, token];

@@ -1,0 +1,188 @@
+/** The access projection: who the analysts are, their roles, keys and token hashes; plus pure lookups over it. */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AdminConfig } from '../../../config/index.ts';
+import type { AnalystRole, RecordedEvent } from '../../../events/index.ts';
+import { defineProjection } from '../../projection.ts';
+import { tokenIdOf, MAX_TOKEN_CHARS } from './tokens.ts';
+import { sshKeyFingerprint } from './validate.ts';
+
+/** A token as the state knows it: only its hash. */
+export interface TokenRecord {
+  /** sha256 of the whole token, hex. */
+  hash: string;
+  /** ISO time of the `TokenIssued` event. */
+  issuedAt: string;
+}
+
+/** One analyst recorded by events. */
+export interface AnalystRecord {
+  name: string;
+  role: AnalystRole;
+  email?: string;
+  /** The public key, one `authorized_keys` line. */
+  sshKey?: string;
+  /** `SHA256:…` of `sshKey`. */
+  sshKeyFingerprint?: string;
+  /** ISO time of the `AnalystAdded` event. */
+  addedAt: string;
+  /** Which incarnation of the name this is (1 for the first add, 2 after a remove and re-add, …). */
+  generation: number;
+  /** Tokens by token id. */
+  tokens: Record<string, TokenRecord>;
+}
+
+/** State of the access projection, kept in its checkpoint. */
+export interface AccessState {
+  analysts: Record<string, AnalystRecord>;
+  /** How many times each name was ever added; survives removal so a re-add is a new generation. */
+  generations: Record<string, number>;
+}
+
+/** The configuration the access helpers read: `admins` of instance.yaml (an `AdaConfig` fits). */
+export interface AccessConfig {
+  instance: { admins: readonly AdminConfig[] };
+}
+
+/** An authenticated person. */
+export interface Principal {
+  name: string;
+  role: AnalystRole;
+  email?: string;
+}
+
+/** An analyst or admin as `rolesOf` merges them from events and instance.yaml. */
+export interface Member extends Principal {
+  sshKeyFingerprint?: string;
+  /** Where the member comes from: events (`ada analyst add`), instance.yaml `admins`, or both. */
+  source: 'events' | 'config' | 'both';
+  /** The event-recorded analyst, when there is one. */
+  analyst?: AnalystRecord;
+}
+
+/** The state before any event. */
+export function emptyAccess(): AccessState {
+  return { analysts: {}, generations: {} };
+}
+
+function withAnalyst(state: AccessState, analyst: AnalystRecord): AccessState {
+  return { ...state, analysts: { ...state.analysts, [analyst.name]: analyst } };
+}
+
+/**
+ * Folds access events. Events that do not fit the state (a second add of a present name, a
+ * token for an absent analyst, a repeated token id) change nothing: the first one wins.
+ */
+export function evolveAccess(state: AccessState, e: RecordedEvent): AccessState {
+  switch (e.type) {
+    case 'AnalystAdded': {
+      const { name, role, email, sshKey } = e.data;
+      if (state.analysts[name]) return state;
+      const generation = (state.generations[name] ?? 0) + 1;
+      const fingerprint = sshKeyFingerprint(sshKey);
+      const analyst: AnalystRecord = {
+        name, role,
+        ...(email !== undefined ? { email } : {}),
+        ...(sshKey !== undefined ? { sshKey } : {}),
+        ...(fingerprint !== undefined ? { sshKeyFingerprint: fingerprint } : {}),
+        addedAt: e.at, generation, tokens: {},
+      };
+      return { analysts: { ...state.analysts, [name]: analyst }, generations: { ...state.generations, [name]: generation } };
+    }
+    case 'AnalystRemoved': {
+      if (!state.analysts[e.data.name]) return state;
+      const { [e.data.name]: _removed, ...analysts } = state.analysts;
+      return { ...state, analysts };
+    }
+    case 'TokenIssued': {
+      const analyst = state.analysts[e.data.name];
+      if (!analyst || findToken(state, e.data.tokenId)) return state;
+      return withAnalyst(state, { ...analyst, tokens: { ...analyst.tokens, [e.data.tokenId]: { hash: e.data.hash, issuedAt: e.at } } });
+    }
+    case 'TokenRevoked': {
+      const analyst = state.analysts[e.data.name];
+      if (!analyst) return state;
+      const { tokenId } = e.data;
+      if (tokenId === undefined) return Object.keys(analyst.tokens).length === 0 ? state : withAnalyst(state, { ...analyst, tokens: {} });
+      if (!analyst.tokens[tokenId]) return state;
+      const { [tokenId]: _revoked, ...tokens } = analyst.tokens;
+      return withAnalyst(state, { ...analyst, tokens });
+    }
+    default:
+      return state;
+  }
+}
+
+/** The access projection (state kept in its checkpoint; no outputs). */
+export const accessProjection = defineProjection<AccessState>({
+  name: 'access',
+  version: 1,
+  handles: ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked'],
+  initialState: emptyAccess,
+  evolve: evolveAccess,
+});
+
+/** The analyst holding a token id, with the token. */
+export function findToken(state: AccessState, tokenId: string): { analyst: AnalystRecord; token: TokenRecord } | undefined {
+  for (const analyst of Object.values(state.analysts)) {
+    const token = Object.hasOwn(analyst.tokens, tokenId) ? analyst.tokens[tokenId] : undefined;
+    if (token) return { analyst, token };
+  }
+  return undefined;
+}
+
+/**
+ * Everyone with access, by name (sorted): analysts from events, and the admins of instance.yaml
+ * with role admin. A name in both is an admin whatever its recorded role (instance.yaml wins).
+ */
+export function rolesOf(state: AccessState, config: AccessConfig): ReadonlyMap<string, Member> {
+  const members = new Map<string, Member>();
+  for (const a of Object.values(state.analysts)) {
+    members.set(a.name, {
+      name: a.name, role: a.role,
+      ...(a.email !== undefined ? { email: a.email } : {}),
+      ...(a.sshKeyFingerprint !== undefined ? { sshKeyFingerprint: a.sshKeyFingerprint } : {}),
+      source: 'events', analyst: a,
+    });
+  }
+  for (const admin of config.instance.admins) {
+    const known = members.get(admin.username);
+    const fingerprint = known?.sshKeyFingerprint ?? sshKeyFingerprint(admin.sshPublicKey);
+    members.set(admin.username, {
+      ...known,
+      name: admin.username,
+      role: 'admin',
+      ...(fingerprint !== undefined ? { sshKeyFingerprint: fingerprint } : {}),
+      source: known?.analyst ? 'both' : 'config',
+    });
+  }
+  return new Map([...members].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** The principal of a name (analyst or configured admin), or undefined when nobody has that name. */
+export function principalOf(state: AccessState, config: AccessConfig, name: string): Principal | undefined {
+  const m = rolesOf(state, config).get(name);
+  return m ? { name: m.name, role: m.role, ...(m.email !== undefined ? { email: m.email } : {}) } : undefined;
+}
+
+/** Compared against when a token id is unknown, so a miss costs the same as a wrong secret. */
+const NO_HASH = Buffer.alloc(32);
+
+/**
+ * The principal a personal token belongs to, or undefined for a malformed, unknown, wrong or
+ * revoked token (or one of a removed analyst). Compares sha256 hashes in constant time.
+ */
+export function authenticateToken(state: AccessState, config: AccessConfig, token: string): Principal | undefined {
+  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return undefined;
+  const tokenId = tokenIdOf(token);
+  const found = tokenId !== undefined ? findToken(state, tokenId) : undefined;
+  const presented = createHash('sha256').update(token, 'utf8').digest();
+  const expected = found && /^[0-9a-f]{64}$/.test(found.token.hash) ? Buffer.from(found.token.hash, 'hex') : NO_HASH;
+  const equal = timingSafeEqual(presented, expected);
+  if (!found || !equal) return undefined;
+  return principalOf(state, config, found.analyst.name);
+}
+
+/** Whether a principal may see a table: private tables only for privileged analysts and admins. */
+export function canSeeTable(principal: Pick<Principal, 'role'>, table: { private: boolean }): boolean {
+  return !table.private || principal.role === 'privileged' || principal.role === 'admin';
+}
