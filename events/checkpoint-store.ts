@@ -20,9 +20,12 @@ const SAFE_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 /** Stores one JSON file per projection under a directory, written with write-file-atomic (fsync on). */
 export class CheckpointStore {
   readonly dir: string;
+  private readonly readOnly: boolean;
 
-  constructor(dir: string) {
+  /** `readOnly`: loads checkpoints but never writes (for a process that is not the log's writer). */
+  constructor(dir: string, options: { readOnly?: boolean } = {}) {
     this.dir = path.resolve(dir);
+    this.readOnly = options.readOnly ?? false;
   }
 
   private file(name: string): string {
@@ -48,12 +51,14 @@ export class CheckpointStore {
 
   /** Saves a checkpoint atomically and durably. */
   async save<S>(name: string, checkpoint: Omit<Checkpoint<S>, 'savedAt'>): Promise<void> {
+    if (this.readOnly) return;
     await mkdir(this.dir, { recursive: true });
     await writeFileAtomic(this.file(name), JSON.stringify({ ...checkpoint, savedAt: new Date().toISOString() }), { fsync: true });
   }
 
   /** Forgets a projection's checkpoint (the next run rebuilds it from the log). */
   async remove(name: string): Promise<void> {
+    if (this.readOnly) return;
     await rm(this.file(name), { force: true });
   }
 }

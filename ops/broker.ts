@@ -2,11 +2,13 @@
 import path from 'node:path';
 import { loadConfig } from '../config/index.ts';
 import type { AdaConfig } from '../config/index.ts';
-import { BlobStore, CheckpointStore, EventLog } from '../events/index.ts';
+import { BlobStore, CheckpointStore, EventLog, EventLogReader, hasCode } from '../events/index.ts';
+import type { AppendResult, NewEvent } from '../events/index.ts';
 import { ConnectorRegistry } from '../connectors/index.ts';
 import { ProjectionRunner, SyncBus, ParquetWriter, parquetProjection, catalogProjection, syncStateProjection, timersProjection, healthProjection } from '../pipeline/index.ts';
 import type { Projection } from '../pipeline/index.ts';
 import { accessProjection } from '../pipeline/projections/access/index.ts';
+import { ControlClient } from './control.ts';
 import { dataDirOf, eventsDirOf } from './paths.ts';
 
 /** An open broker; close it to release the log lock and DuckDB. */
@@ -25,8 +27,46 @@ export interface Broker {
   close(): Promise<void>;
 }
 
+/** What commands that only append events need: local when the log is free, else through a running server. */
+export interface EventBroker {
+  config: AdaConfig;
+  dataDir: string;
+  log: { append(event: NewEvent): Promise<AppendResult> };
+  runner: ProjectionRunner;
+  projections: Record<string, Projection<unknown>>;
+  /** Set when a running `ada serve` holds the log and this broker talks to it. */
+  remote?: ControlClient;
+  close(): Promise<void>;
+}
+
+type OpenOptions = { configDir?: string; dataDir?: string; env: NodeJS.ProcessEnv; eventSource: string; warn?: (m: string) => void };
+
+/**
+ * Opens the broker, or, when `ada serve` holds the log, a client of its control socket that
+ * appends through the server and reads the log directly (checkpoints are left to the server).
+ */
+export async function openEventBroker(opts: OpenOptions): Promise<EventBroker> {
+  try {
+    return await openBroker(opts);
+  } catch (err) {
+    if (!hasCode(err, 'LOCKED')) throw err;
+    const dataDir = dataDirOf(opts.dataDir, opts.env);
+    const remote = await ControlClient.connect(dataDir);
+    if (!remote) throw err;
+    const config = await loadConfig({ configDir: opts.configDir, env: opts.env });
+    const reader = new EventLogReader(eventsDirOf(dataDir));
+    const runner = new ProjectionRunner(reader, new CheckpointStore(path.join(dataDir, 'metadata', 'checkpoints'), { readOnly: true }), dataDir);
+    return {
+      config, dataDir, runner, remote,
+      projections: { access: accessProjection as Projection<unknown> },
+      log: { append: async (event) => (await remote.append([{ source: opts.eventSource, ...event }]))[0]! },
+      close: async () => undefined,
+    };
+  }
+}
+
 /** Loads the configuration and opens the broker's stores. */
-export async function openBroker(opts: { configDir?: string; dataDir?: string; env: NodeJS.ProcessEnv; eventSource: string; warn?: (m: string) => void }): Promise<Broker> {
+export async function openBroker(opts: OpenOptions): Promise<Broker> {
   const config = await loadConfig({ configDir: opts.configDir, env: opts.env });
   const dataDir = dataDirOf(opts.dataDir, opts.env);
   const warn = opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`));

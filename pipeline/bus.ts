@@ -160,14 +160,15 @@ export class SyncBus {
       options.signal?.removeEventListener('abort', onAbort);
       if (options.signal?.aborted) throw Object.assign(new Error('sync cancelled'), { code: 'CANCELLED' });
       if (!complete) throw Object.assign(new Error(`connector ${table.source} ended without completing the run`), { code: 'CONNECTOR_INCOMPLETE' });
-      await this.append({
+      const staged = await this.deps.log.append({
+        source: this.deps.eventSource,
         type: 'TableStagingCompleted', v: 1, key: `${runId}:staged`,
         data: { runId, table: table.name, chunks: chunks.length, rows: progress.rows, mode: complete.mode, cursor: complete.cursor, ...(complete.metadata ? { metadata: complete.metadata } : {}) },
       });
       report('publish');
       let published: AppliedRun | undefined;
       if (chunks.length > 0 || complete.mode === 'replace') {
-        const { result } = await writer.apply({ runId, table, mode: complete.mode, chunks });
+        const { result } = await writer.apply({ runId, table, mode: complete.mode, position: staged.position, chunks });
         published = result;
         await this.recordPublished(runId, table, result);
       }

@@ -36,14 +36,18 @@ export class ProjectionRunner {
     return (this.states.get(projection.name) as S | undefined) ?? projection.initialState();
   }
 
-  /** Loads the checkpoint; a changed version resets outputs and starts from 0. */
+  /**
+   * Loads the checkpoint. A changed version deletes the outputs and starts from 0; a missing
+   * checkpoint starts from 0 over the outputs as they are (projections apply idempotently, and a
+   * first run must not delete what the live path already wrote).
+   */
   private async load<S>(p: Projection<S>): Promise<{ state: S; position: number; rebuilding: boolean }> {
     if (this.states.has(p.name)) return { state: this.states.get(p.name) as S, position: this.positions.get(p.name)!, rebuilding: false };
     const cp = await this.checkpoints.load<S>(p.name);
     if (cp && cp.version === p.version && (cp.state !== undefined || p.persistState === false)) {
       return { state: cp.state ?? p.initialState(), position: cp.position, rebuilding: false };
     }
-    await p.reset?.({ dataDir: this.dataDir });
+    if (cp) await p.reset?.({ dataDir: this.dataDir });
     return { state: p.initialState(), position: 0, rebuilding: true };
   }
 
@@ -98,6 +102,7 @@ export class ProjectionRunner {
       this.states.delete(p.name);
       this.positions.delete(p.name);
       await this.checkpoints.remove(p.name);
+      await p.reset?.({ dataDir: this.dataDir });
       return this.catchUpNow(p);
     });
   }

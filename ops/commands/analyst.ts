@@ -10,8 +10,8 @@ import {
 import type { AccessState, Decision } from '../../pipeline/projections/access/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
-import { openBroker } from '../broker.ts';
-import type { Broker } from '../broker.ts';
+import { openEventBroker } from '../broker.ts';
+import type { EventBroker } from '../broker.ts';
 import { formatTable } from '../format.ts';
 import { UsageError } from './events.ts';
 
@@ -40,8 +40,8 @@ function accessCommand(command: Command): Command {
 }
 
 /** Opens the broker, brings the access projection up to date, and runs `fn` with its state. */
-async function withAccess(values: Values, ctx: CommandContext, fn: (broker: Broker, state: AccessState) => Promise<number>): Promise<number> {
-  const broker = await openBroker({
+async function withAccess(values: Values, ctx: CommandContext, fn: (broker: EventBroker, state: AccessState) => Promise<number>): Promise<number> {
+  const broker = await openEventBroker({
     configDir: values.config as string | undefined, dataDir: values.data as string | undefined,
     env: ctx.env, eventSource: EVENT_SOURCE, warn: (m) => ctx.err(`warning: ${m}`),
   });
@@ -54,7 +54,7 @@ async function withAccess(values: Values, ctx: CommandContext, fn: (broker: Brok
 }
 
 /** Appends a decided event and folds it; false when an identical change was already recorded (a concurrent command). */
-async function record(broker: Broker, decision: Decision<NewEvent>): Promise<boolean> {
+async function record(broker: EventBroker, decision: Decision<NewEvent>): Promise<boolean> {
   const result = await broker.log.append({ ...decision.event, key: decision.idempotencyKey, source: EVENT_SOURCE });
   await broker.runner.catchUp(accessProjection);
   return !result.duplicate;

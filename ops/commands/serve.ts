@@ -2,7 +2,9 @@
 import { concatMap, Subject } from 'rxjs';
 import { buildServer } from '../../portal/index.ts';
 import { evaluateHealth, healthProjection, startScheduler, timerSpecs, timersProjection } from '../../pipeline/index.ts';
-import type { HealthReport, HealthState, TimersState } from '../../pipeline/index.ts';
+import type { HealthReport, HealthState, SyncOutcome, TimersState } from '../../pipeline/index.ts';
+import { adaError } from '../../events/index.ts';
+import { startControlServer } from '../control.ts';
 import { diskUse, loadNow } from '../health.ts';
 import type { Command } from '../command.ts';
 import { commonOptions } from '../command.ts';
@@ -36,46 +38,24 @@ export async function brokerHealth(broker: Broker, timersActive: boolean): Promi
   });
 }
 
+/** A queued run: tables to sync, who asked, and (for on-demand syncs) who waits for the outcome. */
+interface QueuedRun {
+  tables: string[];
+  by: string;
+  trigger: 'timer' | 'api';
+  done?: (outcomes: SyncOutcome[]) => void;
+  failed?: (err: unknown) => void;
+}
+
 /** Runs timers and queued syncs for an open broker; returns a stop function. */
 export async function startBrokerLoop(broker: Broker, log: (m: string) => void, signal: AbortSignal): Promise<BrokerLoop> {
   const { runner, projections } = broker;
   await broker.bus.recoverInterrupted();
   for (const p of Object.values(projections)) await runner.catchUp(p);
   const running = new Set<string>();
-  const queue = new Subject<{ tables: string[]; timer: string }>();
+  const queue = new Subject<QueuedRun>();
   let idle: Promise<void> = Promise.resolve();
   let markIdle: () => void = () => undefined;
-  const sub = queue.pipe(concatMap(async ({ tables, timer }) => {
-    idle = new Promise((r) => (markIdle = r));
-    try {
-      const configs = broker.config.tables.filter((t) => tables.includes(t.name));
-      log(`timer ${timer}: syncing ${tables.join(', ')}`);
-      const outcomes = await broker.bus.syncTables(configs, { trigger: 'timer', signal, onProgress: (p) => { if (p.phase === 'done' || p.phase === 'failed') log(progressLine(p)); } });
-      void outcomes;
-      for (const p of Object.values(projections)) await runner.catchUp(p);
-      await health();
-    } catch (err) {
-      log(`timer ${timer}: ${(err as Error).message}`);
-    } finally {
-      for (const t of tables) running.delete(t);
-      markIdle();
-    }
-  })).subscribe();
-  const timers = runner.stateOf(timersProjection as never) as TimersState;
-  const lastFired = new Map(Object.entries(timers.timers).flatMap(([name, t]) => (t.lastFired ? [[name, new Date(t.lastFired.scheduledAt)] as const] : [])));
-  const specs = timerSpecs(broker.config);
-  const scheduler = startScheduler({
-    specs,
-    lastFired,
-    append: (e) => broker.log.append(e),
-    isRunning: (t) => running.has(t),
-    startRun: (tables, timer) => {
-      for (const t of tables) running.add(t);
-      queue.next({ tables, timer });
-    },
-    onError: (err) => log(`timer error: ${(err as Error).message}`),
-  });
-  for (const s of specs) log(`timer ${s.name}: "${s.cron}" (UTC) for ${s.tables.join(', ')}`);
   let lastStatus: HealthReport['status'] | 'unknown' = 'unknown';
   const health = async (): Promise<HealthReport> => {
     const report = await brokerHealth(broker, true);
@@ -87,13 +67,58 @@ export async function startBrokerLoop(broker: Broker, log: (m: string) => void, 
     }
     return report;
   };
+  // One run at a time: timers and on-demand syncs share the queue, so runs never overlap.
+  const sub = queue.pipe(concatMap(async (run) => {
+    idle = new Promise((r) => (markIdle = r));
+    try {
+      const configs = broker.config.tables.filter((t) => run.tables.includes(t.name));
+      log(`${run.by}: syncing ${run.tables.join(', ')}`);
+      const outcomes = await broker.bus.syncTables(configs, { trigger: run.trigger, signal, onProgress: (p) => { if (p.phase === 'done' || p.phase === 'failed') log(progressLine(p)); } });
+      for (const p of Object.values(projections)) await runner.catchUp(p);
+      await health();
+      run.done?.(outcomes);
+    } catch (err) {
+      log(`${run.by}: ${(err as Error).message}`);
+      run.failed?.(err);
+    } finally {
+      for (const t of run.tables) running.delete(t);
+      markIdle();
+    }
+  })).subscribe();
+  const enqueue = (run: QueuedRun): void => {
+    for (const t of run.tables) running.add(t);
+    queue.next(run);
+  };
+  const timers = runner.stateOf(timersProjection as never) as TimersState;
+  const lastFired = new Map(Object.entries(timers.timers).flatMap(([name, t]) => (t.lastFired ? [[name, new Date(t.lastFired.scheduledAt)] as const] : [])));
+  const specs = timerSpecs(broker.config);
+  const scheduler = startScheduler({
+    specs,
+    lastFired,
+    append: (e) => broker.log.append(e),
+    isRunning: (t) => running.has(t),
+    startRun: (tables, timer) => enqueue({ tables, by: `timer ${timer}`, trigger: 'timer' }),
+    onError: (err) => log(`timer error: ${(err as Error).message}`),
+  });
+  for (const s of specs) log(`timer ${s.name}: "${s.cron}" (UTC) for ${s.tables.join(', ')}`);
   await health();
   const healthTimer = setInterval(() => void health().catch((err: unknown) => log(`health: ${(err as Error).message}`)), HEALTH_INTERVAL_MS);
+  const stopControl = await startControlServer(broker.dataDir, {
+    append: (events) => Promise.all(events.map((e) => broker.log.append(e))),
+    sync: (tables) => {
+      const names = tables.length ? tables : broker.config.tables.map((t) => t.name);
+      const unknown = names.filter((n) => !broker.config.tables.some((t) => t.name === n));
+      if (unknown.length) return Promise.reject(adaError('BAD_ARGUMENT', `unknown table ${unknown.join(', ')}`));
+      return new Promise((done, failed) => enqueue({ tables: names, by: 'ada sync (via control socket)', trigger: 'api', done, failed }));
+    },
+    health,
+  });
   return {
     running,
     health,
     async stop() {
       clearInterval(healthTimer);
+      await stopControl();
       scheduler.unsubscribe();
       queue.complete();
       await idle;

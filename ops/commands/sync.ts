@@ -3,7 +3,11 @@ import type { TableConfig } from '../../config/index.ts';
 import type { SyncOutcome, SyncProgress } from '../../pipeline/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
+import { loadConfig } from '../../config/index.ts';
+import { hasCode } from '../../events/index.ts';
 import { openBroker } from '../broker.ts';
+import { ControlClient } from '../control.ts';
+import { dataDirOf } from '../paths.ts';
 import type { Broker } from '../broker.ts';
 import { formatBytes, formatDuration, formatTable } from '../format.ts';
 import { UsageError } from './events.ts';
@@ -52,26 +56,46 @@ export async function runSync(broker: Broker, tables: TableConfig[], ctx: Pick<C
   return outcomes;
 }
 
+/** Prints the outcome of a sync and returns the exit code. */
+function report(outcomes: SyncOutcome[], wanted: number, dataDir: string, started: number, json: boolean, ctx: Pick<CommandContext, 'out'>): number {
+  const ok = outcomes.every((o) => o.status === 'succeeded') && outcomes.length === wanted;
+  if (json) {
+    ctx.out(JSON.stringify({ ok, dataDir, durationMs: Math.round(performance.now() - started), tables: outcomes }, null, 2));
+  } else {
+    ctx.out(summaryTable(outcomes));
+    const failed = outcomes.filter((o) => o.status === 'failed').length;
+    ctx.out(`\n${outcomes.length - failed} of ${wanted} table(s) synced into ${dataDir} in ${formatDuration(performance.now() - started)}${failed ? `; ${failed} failed (see \`ada events tail --type SyncFailed\`)` : ''}`);
+  }
+  return ok ? 0 : 1;
+}
+
 const sync: Command = {
   name: 'sync',
   summary: 'Sync tables from their sources into Parquet (all, or --table NAME...); exit 1 if any failed',
   usage: 'ada sync [--config DIR] [--data DIR] [--table NAME]... [--json]',
   options: { ...commonOptions, table: { type: 'string', multiple: true, short: 't' }, json: { type: 'boolean' } },
   async run({ values }, ctx) {
-    const broker = await openBroker({ configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:sync', warn: (m) => ctx.err(`warning: ${m}`) });
+    const opts = { configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:sync', warn: (m: string) => ctx.err(`warning: ${m}`) };
+    const names = (values.table as string[] | undefined) ?? [];
+    const started = performance.now();
+    let broker: Broker;
     try {
-      const tables = selectTables(broker.config.tables, (values.table as string[] | undefined) ?? []);
-      const started = performance.now();
+      broker = await openBroker(opts);
+    } catch (err) {
+      // A running `ada serve` holds the log: let it run the sync, in its queue, after its current run.
+      const dataDir = dataDirOf(opts.dataDir, ctx.env);
+      const remote = hasCode(err, 'LOCKED') ? await ControlClient.connect(dataDir) : undefined;
+      if (!remote) throw err;
+      const config = await loadConfig({ configDir: opts.configDir, env: ctx.env });
+      const tables = selectTables(config.tables, names);
+      if (!values.json) ctx.err(`ada serve is running on this data directory: the sync runs there (after its current run)…`);
+      const outcomes = await remote.sync(tables.map((t) => t.name));
+      return report(outcomes, tables.length, dataDir, started, Boolean(values.json), ctx);
+    }
+    try {
+      const tables = selectTables(broker.config.tables, names);
       const outcomes = await runSync(broker, tables, ctx, { json: Boolean(values.json) });
-      const ok = outcomes.every((o) => o.status === 'succeeded') && outcomes.length === tables.length;
-      if (values.json) {
-        ctx.out(JSON.stringify({ ok, dataDir: broker.dataDir, durationMs: Math.round(performance.now() - started), tables: outcomes }, null, 2));
-      } else {
-        ctx.out(summaryTable(outcomes));
-        const failed = outcomes.filter((o) => o.status === 'failed').length;
-        ctx.out(`\n${outcomes.length - failed} of ${tables.length} table(s) synced into ${broker.dataDir} in ${formatDuration(performance.now() - started)}${failed ? `; ${failed} failed (see \`ada events tail --type SyncFailed\`)` : ''}`);
-      }
-      return ok ? 0 : 1;
+      return report(outcomes, tables.length, broker.dataDir, started, Boolean(values.json), ctx);
     } finally {
       await broker.close();
     }

@@ -13,6 +13,8 @@ import type { StagedChunk } from './writer.ts';
 interface RunState {
   table: string;
   mode?: 'replace' | 'upsert';
+  /** Position of the run's TableStagingCompleted. */
+  position?: number;
   chunks: StagedChunk[];
 }
 
@@ -44,7 +46,7 @@ export function parquetProjection(deps: { config: AdaConfig; writer: () => Promi
         }
         case 'TableStagingCompleted': {
           const run = state.runs[e.data.runId] ?? { table: e.data.table, chunks: [] };
-          return { ...state, runs: { ...state.runs, [e.data.runId]: { ...run, mode: e.data.mode } } };
+          return { ...state, runs: { ...state.runs, [e.data.runId]: { ...run, mode: e.data.mode, position: e.position } } };
         }
         case 'TablePublished':
           return { ...state, outbox: [...state.outbox, { runId: e.data.runId, contentHash: e.data.contentHash }] };
@@ -65,11 +67,12 @@ export function parquetProjection(deps: { config: AdaConfig; writer: () => Promi
         const run = runs[runId];
         delete runs[runId];
         const table = run && deps.config.tables.find((t) => t.name === run.table);
-        if (!run || !run.mode || !table) {
+        if (!run || !run.mode || run.position === undefined || !table) {
           warn(`replay: run ${runId} of table ${run?.table ?? '?'} cannot be applied (${!table ? 'the table is no longer configured' : 'its staged chunks are not in the log'})`);
           continue;
         }
-        const { result } = await writer.apply({ runId, table, mode: run.mode, chunks: run.chunks });
+        const { result, alreadyApplied } = await writer.apply({ runId, table, mode: run.mode, position: run.position, chunks: run.chunks });
+        if (alreadyApplied && result.runId !== runId) continue;
         if (result.contentHash !== contentHash) {
           warn(`replay: table ${table.name} run ${runId} rebuilt with content hash ${result.contentHash}, the log recorded ${contentHash}`);
         }

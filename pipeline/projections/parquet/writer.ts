@@ -21,6 +21,8 @@ export interface StagedChunk {
 /** A run ready to publish. */
 export interface StagedRun {
   runId: string;
+  /** Log position of the run's `TableStagingCompleted`: runs of a table apply in this order. */
+  position: number;
   table: TableConfig;
   mode: 'replace' | 'upsert';
   chunks: StagedChunk[];
@@ -30,6 +32,8 @@ export interface StagedRun {
 export interface AppliedRun extends PublishResult {
   table: string;
   runId: string;
+  /** `TableStagingCompleted` position of the run; older runs are never applied over it. */
+  position: number;
   appliedAt: string;
 }
 
@@ -82,7 +86,8 @@ export class ParquetWriter {
   /** Publishes a run unless it is the table's last applied run; returns the table's published state. */
   async apply(run: StagedRun): Promise<{ result: AppliedRun; alreadyApplied: boolean }> {
     const previous = await this.applied(run.table.name);
-    if (previous?.runId === run.runId) return { result: previous, alreadyApplied: true };
+    // The same run, or an older one (a catch-up replaying history the table already holds): nothing to do.
+    if (previous && (previous.runId === run.runId || (previous.position ?? 0) >= run.position)) return { result: previous, alreadyApplied: true };
     const chunks = [];
     for (const c of run.chunks) chunks.push({ path: await this.blobs.verifiedPath(c.blob.sha256), rows: c.rows, schema: c.schema });
     const prev: PublishedTable | undefined = previous
@@ -96,10 +101,10 @@ export class ParquetWriter {
       // The applied state travels in the publish journal: a crash leaves files and state both old or both new.
       extraFiles: (r) => {
         written = true;
-        return [{ path: stateRel, content: JSON.stringify({ ...r, table: run.table.name, runId: run.runId, appliedAt }, null, 2) }];
+        return [{ path: stateRel, content: JSON.stringify({ ...r, table: run.table.name, runId: run.runId, position: run.position, appliedAt }, null, 2) }];
       },
     });
-    const applied: AppliedRun = { ...result, table: run.table.name, runId: run.runId, appliedAt };
+    const applied: AppliedRun = { ...result, table: run.table.name, runId: run.runId, position: run.position, appliedAt };
     if (!written) {
       // Nothing on disk changed (an upsert without rows): record the run directly.
       await mkdir(path.dirname(this.stateFile(run.table.name)), { recursive: true });

@@ -1,0 +1,67 @@
+/** `<data>/metadata/profiles.json`: read, changed one table at a time under a lock, written atomically (temp, fsync, rename). */
+import { mkdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
+import type { ProfilesDocument, TableProfile } from './types.ts';
+
+/** Format version of profiles.json. */
+export const PROFILES_VERSION = 1;
+
+/** Path of profiles.json under a data directory. */
+export function profilesFile(dataDir: string): string {
+  return path.join(dataDir, 'metadata', 'profiles.json');
+}
+
+function emptyDocument(): ProfilesDocument {
+  return { generated_at: new Date(0).toISOString(), version: PROFILES_VERSION, tables: {} };
+}
+
+/**
+ * The profiles document; an empty one when the file does not exist or is not JSON (it is only ever written
+ * atomically, so that means someone edited it; profiling then starts it afresh, as a replay would).
+ */
+export async function readProfiles(dataDir: string): Promise<ProfilesDocument> {
+  let text: string;
+  try {
+    text = await readFile(profilesFile(dataDir), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyDocument();
+    throw err;
+  }
+  let doc: Partial<ProfilesDocument>;
+  try {
+    doc = JSON.parse(text) as Partial<ProfilesDocument>;
+  } catch {
+    return emptyDocument();
+  }
+  if (!doc || typeof doc !== 'object' || !doc.tables || typeof doc.tables !== 'object') return emptyDocument();
+  return { generated_at: doc.generated_at ?? emptyDocument().generated_at, version: PROFILES_VERSION, tables: doc.tables };
+}
+
+/** Read-modify-write chains per file, so two profiling runs of one process never lose each other's tables. */
+const locks = new Map<string, Promise<unknown>>();
+
+/**
+ * Applies `change` to the table entries of profiles.json and writes the result atomically; runs one change at a
+ * time per file. `change` returns the new entry of one table (undefined leaves the document unchanged).
+ */
+export async function updateProfiles(dataDir: string, table: string, change: (previous: TableProfile | undefined) => TableProfile | undefined): Promise<TableProfile | undefined> {
+  const file = profilesFile(dataDir);
+  const run = async (): Promise<TableProfile | undefined> => {
+    const doc = await readProfiles(dataDir);
+    const next = change(doc.tables[table]);
+    if (next === undefined) return undefined;
+    const out: ProfilesDocument = { generated_at: new Date().toISOString(), version: PROFILES_VERSION, tables: { ...doc.tables, [table]: next } };
+    await mkdir(path.dirname(file), { recursive: true });
+    await writeFileAtomic(file, `${JSON.stringify(out, null, 2)}\n`, { fsync: true });
+    return next;
+  };
+  const previous = locks.get(file) ?? Promise.resolve();
+  const result = previous.then(run, run);
+  const settled = result.catch(() => undefined);
+  locks.set(file, settled);
+  void settled.then(() => {
+    if (locks.get(file) === settled) locks.delete(file);
+  });
+  return result;
+}

@@ -1,0 +1,124 @@
+/**
+ * The profiler projection: folds `TablePublished` into the latest publish per table and the tables waiting to be
+ * profiled (several publishes of a table between flushes coalesce into its latest), and `TableProfiled` into what
+ * was profiled already (so tables `ada profile` did are not done twice). Its sink profiles the waiting tables that
+ * are still configured, writing `metadata/profiles.json` and appending `TableProfiled` / `TableProfileFailed`.
+ */
+import { rm } from 'node:fs/promises';
+import type { AdaConfig } from '../../../config/index.ts';
+import type { CheckpointStore, EventLog, EventLogReader, NewEvent, RecordedEvent } from '../../../events/index.ts';
+import { defineProjection } from '../../projection.ts';
+import type { Projection } from '../../projection.ts';
+import { profileTables } from './profile-tables.ts';
+import { profilesFile } from './profiles-file.ts';
+import type { ProfileOutcome, ProfileProgress, ProfilerOptions, PublishedTable } from './types.ts';
+
+/** Name of the projection (its checkpoint). */
+export const PROFILER_PROJECTION = 'profiler';
+/** Bump to rebuild: profiles.json is deleted and every configured table profiled again. */
+export const PROFILER_VERSION = 1;
+
+/** State of the profiler projection. */
+export interface ProfilerState {
+  /** Latest publish of every table. */
+  published: Record<string, PublishedTable>;
+  /** Tables published since the sink last ran, in publish order (each once). */
+  pending: string[];
+  /** Content hash last recorded as profiled (`TableProfiled`), per table. */
+  profiled: Record<string, string>;
+}
+
+/** The empty state. */
+export function emptyProfilerState(): ProfilerState {
+  return { published: {}, pending: [], profiled: {} };
+}
+
+/** Folds one event into the profiler state (pure). */
+export function evolveProfiler(state: ProfilerState, e: RecordedEvent): ProfilerState {
+  switch (e.type) {
+    case 'TablePublished': {
+      const d = e.data;
+      const published: PublishedTable = {
+        table: d.table, folder: d.folder, strategy: d.strategy, files: d.files, rows: d.rows, bytes: d.bytes,
+        schema: d.schema, contentHash: d.contentHash, publishedAt: e.at,
+      };
+      return {
+        ...state,
+        published: { ...state.published, [d.table]: published },
+        pending: state.pending.includes(d.table) ? state.pending : [...state.pending, d.table],
+      };
+    }
+    case 'TableProfiled':
+      return { ...state, profiled: { ...state.profiled, [e.data.table]: e.data.contentHash } };
+    default:
+      return state;
+  }
+}
+
+/** What the profiler projection works with. */
+export interface ProfilerDeps {
+  config: AdaConfig;
+  append: (event: NewEvent) => Promise<unknown>;
+  options?: ProfilerOptions;
+  /** Told about tables skipped during a replay and about failures (they are also events). */
+  logger?: { warn(message: string): void };
+  /** Called with each table's progress and outcome (the portal, tests). */
+  onProgress?: (progress: ProfileProgress) => void;
+}
+
+/** The tables of `state` the sink has to profile: waiting, configured, and (outside a rebuild) not profiled yet at their latest publish. */
+export function dueTables(state: ProfilerState, config: Pick<AdaConfig, 'tables'>, rebuilding: boolean): PublishedTable[] {
+  return state.pending
+    .map((name) => state.published[name])
+    .filter((t): t is PublishedTable => t !== undefined)
+    .filter((t) => config.tables.some((c) => c.name === t.table))
+    .filter((t) => rebuilding || state.profiled[t.table] !== t.contentHash);
+}
+
+/** Creates the profiler projection. */
+export function profilerProjection(deps: ProfilerDeps): Projection<ProfilerState> {
+  return defineProjection<ProfilerState>({
+    name: PROFILER_PROJECTION,
+    version: PROFILER_VERSION,
+    handles: ['TablePublished', 'TableProfiled'],
+    initialState: emptyProfilerState,
+    evolve: evolveProfiler,
+    async sink(state, ctx) {
+      if (state.pending.length === 0) return state;
+      const due = dueTables(state, deps.config, ctx.rebuilding);
+      if (due.length > 0) {
+        const outcomes: ProfileOutcome[] = await profileTables({
+          dataDir: ctx.dataDir, config: deps.config, tables: due, append: deps.append, options: deps.options,
+          // While rebuilding, an older publish whose files a later one replaced is simply passed over.
+          skipReplaced: ctx.rebuilding, onProgress: deps.onProgress,
+        });
+        for (const o of outcomes) {
+          if (o.status === 'failed') deps.logger?.warn(`profiler: table ${o.table} could not be profiled: [${o.error?.code}] ${o.error?.message}`);
+        }
+      }
+      return { ...state, pending: [] };
+    },
+    reset: ({ dataDir }) => rm(profilesFile(dataDir), { force: true }),
+  });
+}
+
+/**
+ * The profiler state up to the head of the log without running the sink or saving a checkpoint: from the
+ * projection's checkpoint when it has the current version, else from the start. For on-demand profiling.
+ */
+export async function foldProfilerState(log: Pick<EventLog, 'read$'> | Pick<EventLogReader, 'read$'>, checkpoints: CheckpointStore): Promise<ProfilerState> {
+  const cp = await checkpoints.load<ProfilerState>(PROFILER_PROJECTION);
+  const usable = cp && cp.version === PROFILER_VERSION && cp.state !== undefined;
+  let state = usable ? cp.state! : emptyProfilerState();
+  const from = usable ? cp.position + 1 : 1;
+  const handles = new Set<string>(['TablePublished', 'TableProfiled']);
+  return new Promise<ProfilerState>((resolve, reject) => {
+    log.read$(from).subscribe({
+      next: (e) => {
+        if (handles.has(e.type)) state = evolveProfiler(state, e);
+      },
+      error: reject,
+      complete: () => resolve(state),
+    });
+  });
+}
