@@ -23,6 +23,8 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 export class BlobStore {
   readonly root: string;
   private readonly tmpDir: string;
+  /** Blobs this process wrote or verified: their bytes were hashed already, so they are not hashed again. */
+  private readonly verified = new Set<string>();
 
   private constructor(root: string) {
     this.root = root;
@@ -98,6 +100,7 @@ export class BlobStore {
 
   private async commit(tmp: string, blob: StoredBlob): Promise<StoredBlob> {
     const final = this.pathOf(blob.sha256);
+    this.verified.add(blob.sha256);
     if (await this.has(blob.sha256)) return blob;
     const fh = await open(tmp, 'r');
     try {
@@ -127,6 +130,7 @@ export class BlobStore {
   /** Verifies a blob's checksum by streaming it, then returns its path for tools that read files (DuckDB). */
   async verifiedPath(sha256: string): Promise<string> {
     const file = this.pathOf(sha256);
+    if (this.verified.has(sha256) && await this.has(sha256)) return file;
     let actual: string;
     try {
       actual = (await hashFile(file)).sha256;
@@ -134,6 +138,7 @@ export class BlobStore {
       throw this.missing(sha256, err);
     }
     if (actual !== sha256) throw this.corrupt(sha256, actual);
+    this.verified.add(sha256);
     return file;
   }
 

@@ -1,6 +1,5 @@
 /** `ada serve`: runs the timers and the web server until interrupted. */
 import { concatMap, Subject } from 'rxjs';
-import { buildServer } from '../../portal/index.ts';
 import { evaluateHealth, healthProjection, startScheduler, timerSpecs, timersProjection } from '../../pipeline/index.ts';
 import type { HealthReport, HealthState, SyncOutcome, TimersState } from '../../pipeline/index.ts';
 import { adaError } from '../../events/index.ts';
@@ -140,6 +139,8 @@ const serve: Command = {
     const log = (m: string): void => ctx.err(`${new Date().toISOString()} ${m}`);
     try {
       const loop = await startBrokerLoop(broker, log, ctx.signal);
+      // The web stack loads only for serve, keeping other commands' start-up short.
+      const { buildServer } = await import('../../portal/index.ts');
       const server = await buildServer({ config: broker.config, health: () => loop.health() });
       const address = await server.listen({ port, host });
       ctx.out(`ada serving ${broker.config.instance.instance.name} on ${address} (data: ${broker.dataDir}); Ctrl-C stops`);

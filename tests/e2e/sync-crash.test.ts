@@ -70,11 +70,16 @@ it(`a sync killed with SIGKILL mid-table leaves the previous Parquet valid, and 
   const NEW_ROWS = 1_000_000;
   await inst.writeCsv('big.csv', csv(NEW_ROWS, 'new'));
 
+  // How long a whole run takes on this machine, so the kills land inside one.
+  const started = performance.now();
+  const full = await new Promise<number | null>((resolve) => spawn(process.execPath, [ADA_BIN, 'sync', ...inst.flags], { stdio: 'ignore' }).on('exit', resolve));
+  assert.equal(full, 0);
+  const runMs = performance.now() - started;
   let kills = 0;
   for (let round = 0; round < KILLS; round++) {
     const child = spawn(process.execPath, [ADA_BIN, 'sync', ...inst.flags], { stdio: ['ignore', 'ignore', 'pipe'] });
-    // Kill at a random moment of the run: while staging, publishing, or between the tables.
-    const delay = 300 + Math.floor(Math.random() * 1500);
+    // Kill at a random moment of the run: while starting, staging, publishing, or between the tables.
+    const delay = Math.floor(runMs * (0.2 + Math.random() * 0.75));
     const killed = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => { child.kill('SIGKILL'); }, delay);
       child.on('exit', (_code, signal) => { clearTimeout(timer); resolve(signal === 'SIGKILL'); });

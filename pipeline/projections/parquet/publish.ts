@@ -266,7 +266,10 @@ async function commit(c: CommitInput): Promise<PublishResult> {
   const changed = new Set<string>();
   for (const w of c.written) {
     // fsync and hashing overlap: one waits on the disk, the other reads the just-written file from the page cache.
-    const [, { sha256, bytes }] = await Promise.all([fsyncFile(w.tmp), hashFile(w.tmp)]);
+    // A hard-linked blob is durable and its name is its hash; anything else is synced and hashed here.
+    const [, { sha256, bytes }] = w.blobSha256
+      ? [undefined, { sha256: w.blobSha256, bytes: (await stat(w.tmp)).size }]
+      : await Promise.all([fsyncFile(w.tmp), hashFile(w.tmp)]);
     const rows = await parquetRowCount(c.conn, w.tmp);
     if (w.partition !== undefined && rows === 0) {
       // Every row of this partition moved to another one: the partition goes.

@@ -7,7 +7,7 @@
  * and filters under several threads reorder rows and move row-group boundaries, so every query here that joins or
  * filters ends in an ORDER BY whose keys are unique per row: the primary key, then ORD (see ordExpr).
  */
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, link, mkdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
@@ -38,6 +38,8 @@ export interface WrittenFile {
   /** Absolute temp path next to the final path. */
   tmp: string;
   partition?: string;
+  /** Set when the temp file is a hard link of a content-addressed blob: its hash is known and it is already durable. */
+  blobSha256?: string;
 }
 
 /** What a writer produced: new temp files, and previous files that stay as they are; every other previous file goes. */
@@ -75,7 +77,8 @@ export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
   const out = newTemp(ctx, ctx.layout.singleFile);
   const oldFiles = ctx.mode === 'upsert' ? [...ctx.previousFiles, ...ctx.relayoutFrom] : [];
   if (ctx.mode === 'replace' || (oldFiles.length === 0 && ctx.primaryKey.length === 0)) {
-    await writeChunksAsIs(ctx, out.tmp);
+    const sha = await writeChunksAsIs(ctx, out.tmp);
+    if (sha) out.blobSha256 = sha;
   } else {
     await createNewRows(ctx, false);
     const old = oldFiles.length > 0 ? await oldRows(ctx, oldFiles) : undefined;
@@ -126,17 +129,29 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
  * The full-refresh path. One chunk already in the published schema is copied byte for byte (no re-encoding: the
  * benchmark's bare COPY is the bar); anything else is one COPY of a scan over all chunks, which keeps their order.
  */
-async function writeChunksAsIs(ctx: WriteContext, tmp: string): Promise<void> {
+async function writeChunksAsIs(ctx: WriteContext, tmp: string): Promise<string | undefined> {
   const [only] = ctx.chunkPaths;
   if (ctx.chunkPaths.length === 1 && only !== undefined && await hasExactSchema(ctx, only)) {
     await mkdir(path.dirname(tmp), { recursive: true });
+    const sha = path.basename(only);
+    if (/^[0-9a-f]{64}$/.test(sha)) {
+      // A blob of the content-addressed store (written once, never modified): publish it by hard link,
+      // no copy, no re-hash. Another filesystem falls back to a copy.
+      try {
+        await link(only, tmp);
+        return sha;
+      } catch (err) {
+        if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      }
+    }
     await copyFile(only, tmp, constants.COPYFILE_EXCL);
-    return;
+    return undefined;
   }
   const cols = await chunkColumns(ctx);
   const select = ctx.chunkPaths.length === 0 ? `SELECT ${castList(ctx.schema, new Set(), 'c')} WHERE false`
     : `SELECT ${castList(ctx.schema, cols, 'c')} FROM read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true) c`;
   await copyTo(ctx, select, tmp);
+  return undefined;
 }
 
 /**
