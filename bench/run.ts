@@ -64,30 +64,39 @@ BENCH_SCALE=0.1 npm run bench    # a tenth of the data, for a quick check
 \`\`\`
 
 \`BENCH_SCALE\` (default 1) scales the data sizes: the event count of the event
-log benchmark and the row counts of the CSV sync benchmark (5M rows and a 100k-row
-delta at 1). Goals hold at scale 1; smaller runs are dominated by fixed costs such
-as process start-up. A benchmark runs on its own as well
-(\`npx tsx bench/sync-csv.ts\`). Scratch data goes to \`bench/.work/\` (git-ignored;
-\`ADA_BENCH_DIR\` moves it); the generated CSV of the sync benchmark is kept there
-between runs.
+log benchmark and the row counts of the CSV sync benchmark (5M rows and a
+100k-row delta at 1). The goals are set for scale 1; smaller runs are dominated
+by fixed costs such as process start-up. A benchmark also runs on its own
+(\`npx tsx bench/sync-csv.ts\`). Scratch data goes to \`bench/.work/\`
+(git-ignored; \`ADA_BENCH_DIR\` moves it); the generated CSV of the sync
+benchmark is kept there between runs (\`BENCH_KEEP=1\` keeps the sync instances
+too, \`BENCH_VERBOSE=1\` prints every round).
 
 - **event-log** (\`bench/event-log.ts\`): 1M durable appends from 100 concurrent
   producers against one writer doing \`write\` + \`fdatasync\` per 1,000 lines, and a
   replay with \`read$\` against \`readline\` + \`JSON.parse\`.
 - **sync-csv** (\`bench/sync-csv.ts\`): \`ada sync\` as a child process (start-up,
-  staging, blob store, event log, publish, catalog) on a generated 5M-row CSV
+  staging, blob store, event log, publish, projections) on a generated 5M-row CSV
   (id, ts, category, amount, note; ~380 MB) against a bare DuckDB \`COPY\` of the
-  same data: a full refresh; an incremental upsert of a 100k-row delta file (half
-  updates, half new ids) against an anti-join rewrite of the published file; and
-  the same delta into a table partitioned by month (60 partitions, the delta in
-  two) against rewriting every partition. Each case runs \`BENCH_REPEAT\` (default
-  5) times; figures are medians. Peak RSS is the sync process's (GNU \`time -v\`,
-  else \`/proc/<pid>/status\` VmHWM). The \`*_phases\` figures split a median sync by
+  same data in the same process run:
+  - full refresh of a table that was synced once before (from a one-row file, so
+    the data directory's one-off first-sync work is not timed) against
+    \`COPY (SELECT * FROM read_csv(f)) TO 'x.parquet'\`;
+  - incremental: a 100k-row delta file (half updates spread over all ids, half new
+    ids) added next to the 5M-row file, against an anti-join rewrite of the same
+    published file (\`old ANTI JOIN delta UNION ALL delta\`);
+  - partitioned by month (60 partitions): a 100k-row delta in the last two months,
+    against the same anti join rewriting all partitions (\`PARTITION_BY (month)\`).
+
+  Each case runs \`BENCH_REPEAT\` (default 5) times, the baseline and \`ada sync\`
+  back to back; figures are medians, a ratio is the median of the rounds' ratios.
+  Peak RSS is the sync process's (GNU \`time -v\`, else polling
+  \`/proc/<pid>/status\` VmHWM). The \`*_phases\` figures split the median sync by
   its events' times: \`startup\` (process, configuration, broker) until
   \`SyncStarted\`; \`stage\` (CSV to Parquet, blob store) until
   \`TableStagingCompleted\`; \`publish\` until \`TablePublished\`; \`finish\`
-  (projection catch-up, exit). \`startup_s\` is the
-  median start-up over all timed syncs: a fixed cost in every ratio.
+  (projection catch-up, exit). \`startup_s\` is the median start-up of all timed
+  syncs, a fixed cost inside every ratio.
 
 `;
 
@@ -165,7 +174,7 @@ function machine(when: string): string {
     `Last run ${when} on:`,
     '',
     `- CPU: ${models}, ${cpus.length} logical core${cpus.length === 1 ? '' : 's'}`,
-    `- memory: ${round(os.totalmem() / 2 ** 30)} GiB`,
+    `- memory: ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB`,
     `- OS: ${os.type()} ${os.release()} (${os.arch()})`,
     `- Node.js ${process.version}`,
     `- code: commit ${revision()}`,
