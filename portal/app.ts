@@ -1,13 +1,25 @@
-/** The web app as a fastify plugin: for now the health route; the portal issue fills in pages and APIs. */
+/** The web app as a fastify plugin: health, the notification gateway; the portal issue fills in pages and APIs. */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AdaConfig } from '../config/index.ts';
 import type { HealthReport } from '../pipeline/index.ts';
+import { notificationGateway } from './notifications/index.ts';
+import type { NotificationGatewayDeps } from './notifications/index.ts';
+
+/** Who a bearer token or session belongs to. */
+export interface PortalPrincipal {
+  name: string;
+  role: 'analyst' | 'privileged' | 'admin';
+}
 
 /** What the app reads from the broker. */
 export interface AppDeps {
   config: AdaConfig;
   /** The current health report. */
   health(): Promise<HealthReport>;
+  /** Resolves a credential (analyst token, later portal session). */
+  authenticate(credential: { token?: string; session?: string }): Promise<PortalPrincipal | undefined> | PortalPrincipal | undefined;
+  /** The notification gateway's log and revocations; without them no websocket route. */
+  notifications?: Pick<NotificationGatewayDeps, 'log' | 'revoked$' | 'options'>;
 }
 
 const healthSchema = {
@@ -21,12 +33,48 @@ const healthSchema = {
   },
 } as const;
 
+/**
+ * The health report as someone who may not see private tables gets it: their checks are left out
+ * and reasons naming them are counted, not shown.
+ */
+export function redactHealth(report: HealthReport, config: AdaConfig): HealthReport {
+  const hidden = config.tables.filter((t) => t.private);
+  if (hidden.length === 0) return report;
+  const names = hidden.flatMap((t) => [t.name, t.id]);
+  const mentions = (r: string): boolean => names.some((n) => new RegExp(`\\b${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(r));
+  const kept = report.reasons.filter((r) => !mentions(r));
+  const dropped = report.reasons.length - kept.length;
+  const tables = Object.fromEntries(Object.entries(report.checks.tables).filter(([n]) => !hidden.some((t) => t.name === n)));
+  const timers = Object.fromEntries(Object.entries(report.checks.timers).map(([n, t]) => [n, { ...t, tables: t.tables.filter((x) => !hidden.some((h) => h.name === x)) }]));
+  return {
+    ...report,
+    reasons: dropped ? [...kept, `${dropped} problem${dropped > 1 ? 's' : ''} with restricted tables`] : kept,
+    checks: { ...report.checks, tables, timers },
+  };
+}
+
+function bearer(header: string | undefined): string | undefined {
+  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
+  return m?.[1];
+}
+
 /** The app plugin. */
 export function adaApp(deps: AppDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (_req, reply) => {
+    app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (req, reply) => {
       const report = await deps.health();
-      return reply.code(report.status === 'healthy' ? 200 : 503).send(report);
+      const token = bearer(req.headers.authorization);
+      const who = token ? await deps.authenticate({ token }) : undefined;
+      const visible = who && (who.role === 'admin' || who.role === 'privileged') ? report : redactHealth(report, deps.config);
+      return reply.code(report.status === 'healthy' ? 200 : 503).send(visible);
     });
+    if (deps.notifications) {
+      await app.register(notificationGateway({
+        ...deps.notifications,
+        config: deps.config,
+        authenticate: deps.authenticate,
+        isPrivate: (table) => deps.config.tables.find((t) => t.name === table)?.private ?? true,
+      }));
+    }
   };
 }

@@ -1,5 +1,7 @@
 /** `ada serve`: runs the timers and the web server until interrupted. */
-import { concatMap, Subject } from 'rxjs';
+import { concatMap, filter, Subject } from 'rxjs';
+import { authenticateToken } from '../../pipeline/projections/access/index.ts';
+import type { AccessState } from '../../pipeline/projections/access/index.ts';
 import { evaluateHealth, healthProjection, startScheduler, timerSpecs, timersProjection } from '../../pipeline/index.ts';
 import type { HealthReport, HealthState, SyncOutcome, TimersState } from '../../pipeline/index.ts';
 import { adaError } from '../../events/index.ts';
@@ -141,7 +143,25 @@ const serve: Command = {
       const loop = await startBrokerLoop(broker, log, ctx.signal);
       // The web stack loads only for serve, keeping other commands' start-up short.
       const { buildServer } = await import('../../portal/index.ts');
-      const server = await buildServer({ config: broker.config, health: () => loop.health() });
+      const access = broker.projections.access!;
+      const accessState = async (): Promise<AccessState> => {
+        await broker.runner.catchUp(access);
+        return broker.runner.stateOf(access) as AccessState;
+      };
+      // Sockets of a revoked token or removed analyst close once the access state has applied the change.
+      const revoked$ = broker.log.follow$(broker.log.head + 1).pipe(
+        filter((e) => e.type === 'TokenRevoked' || e.type === 'AnalystRemoved'),
+        concatMap(async (e) => {
+          await accessState();
+          return { name: (e.data as { name: string }).name };
+        }),
+      );
+      const server = await buildServer({
+        config: broker.config,
+        health: () => loop.health(),
+        authenticate: async ({ token }) => (token ? authenticateToken(await accessState(), broker.config, token) : undefined),
+        notifications: { log: broker.log, revoked$ },
+      });
       const address = await server.listen({ port, host });
       ctx.out(`ada serving ${broker.config.instance.instance.name} on ${address} (data: ${broker.dataDir}); Ctrl-C stops`);
       await new Promise<void>((resolve) => {
