@@ -1,6 +1,7 @@
 /** The `ada` command line: dispatches to the commands, prints help, maps errors to exit codes. */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { pathToFileURL } from 'node:url';
 import type { Command, CommandContext } from './command.ts';
 import { eventsCommands, UsageError } from './commands/events.ts';
 import { configCommands } from './commands/config.ts';
@@ -96,13 +97,13 @@ export async function main(ctx: CommandContext): Promise<number> {
   }
 }
 
-const isEntry = process.argv[1] && /(?:^|[/\\])(?:cli\.ts|ada(?:\.js)?)$/.test(process.argv[1]);
-if (isEntry) {
+/** Runs the CLI for this process: its arguments, environment, streams and signals; sets the exit code. */
+export async function runFromProcess(): Promise<void> {
   const controller = new AbortController();
   for (const sig of ['SIGINT', 'SIGTERM'] as const) {
     process.once(sig, () => controller.abort());
   }
-  const code = await main({
+  process.exitCode = await main({
     argv: process.argv.slice(2),
     env: process.env,
     out: (s) => process.stdout.write(`${s}\n`),
@@ -110,5 +111,6 @@ if (isEntry) {
     isTTY: Boolean(process.stdout.isTTY),
     signal: controller.signal,
   });
-  process.exitCode = code;
 }
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) await runFromProcess();
