@@ -8,6 +8,7 @@ import { ConnectorRegistry } from '../connectors/index.ts';
 import { ProjectionRunner, SyncBus, ParquetWriter, parquetProjection, catalogProjection, syncStateProjection, timersProjection, healthProjection } from '../pipeline/index.ts';
 import type { Projection } from '../pipeline/index.ts';
 import { accessProjection } from '../pipeline/projections/access/index.ts';
+import { profilerProjection } from '../pipeline/projections/profiler/index.ts';
 import { ControlClient } from './control.ts';
 import { dataDirOf, eventsDirOf } from './paths.ts';
 
@@ -21,7 +22,7 @@ export interface Broker {
   runner: ProjectionRunner;
   connectors: ConnectorRegistry;
   bus: SyncBus;
-  /** Projections by name (parquet, catalog, sync-state, timers, health). */
+  /** Projections by name (parquet, catalog, sync-state, timers, health, access, profiler). */
   projections: Record<string, Projection<unknown>>;
   writer(): Promise<ParquetWriter>;
   close(): Promise<void>;
@@ -39,7 +40,7 @@ export interface EventBroker {
   close(): Promise<void>;
 }
 
-type OpenOptions = { configDir?: string; dataDir?: string; env: NodeJS.ProcessEnv; eventSource: string; warn?: (m: string) => void };
+type OpenOptions = { configDir?: string; dataDir?: string; env: NodeJS.ProcessEnv; eventSource: string; warn?: (m: string) => void; signal?: AbortSignal };
 
 /**
  * Opens the broker, or, when `ada serve` holds the log, a client of its control socket that
@@ -86,6 +87,7 @@ export async function openBroker(opts: OpenOptions): Promise<Broker> {
       timers: timersProjection as Projection<unknown>,
       health: healthProjection as Projection<unknown>,
       access: accessProjection as Projection<unknown>,
+      profiler: profilerProjection({ config, append: (e) => log.append(e), logger: { warn }, ...(opts.signal ? { signal: opts.signal } : {}) }) as Projection<unknown>,
     };
     return {
       config, dataDir, log, blobs, checkpoints, runner, connectors, bus, projections, writer: getWriter,

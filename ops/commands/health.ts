@@ -15,6 +15,7 @@ import { formatTable } from '../format.ts';
 
 /** Projections whose lag health reports. */
 const PROJECTIONS = ['parquet', 'catalog', 'sync-state', 'timers', 'health', 'access'];
+// The profiler is left out: it runs after the server's syncs or on `ada profile`, not after every `ada sync`.
 
 /** True when `ada serve` holds the log (its timers are running). */
 async function serveRunning(eventsDir: string): Promise<boolean> {

@@ -52,7 +52,18 @@ interface QueuedRun {
 export async function startBrokerLoop(broker: Broker, log: (m: string) => void, signal: AbortSignal): Promise<BrokerLoop> {
   const { runner, projections } = broker;
   await broker.bus.recoverInterrupted();
-  for (const p of Object.values(projections)) await runner.catchUp(p);
+  const { profiler, ...others } = projections;
+  const catchUpAll = async (): Promise<void> => {
+    for (const p of Object.values(others)) await runner.catchUp(p);
+  };
+  // Profiling runs on its own chain (in a child process) so a big table never holds up the next sync.
+  let profiling: Promise<void> = Promise.resolve();
+  const profileSoon = (): void => {
+    if (!profiler) return;
+    profiling = profiling.then(() => runner.catchUp(profiler)).then(() => undefined, (err: unknown) => log(`profiler: ${(err as Error).message}`));
+  };
+  await catchUpAll();
+  profileSoon();
   const running = new Set<string>();
   const queue = new Subject<QueuedRun>();
   let idle: Promise<void> = Promise.resolve();
@@ -75,7 +86,8 @@ export async function startBrokerLoop(broker: Broker, log: (m: string) => void, 
       const configs = broker.config.tables.filter((t) => run.tables.includes(t.name));
       log(`${run.by}: syncing ${run.tables.join(', ')}`);
       const outcomes = await broker.bus.syncTables(configs, { trigger: run.trigger, signal, onProgress: (p) => { if (p.phase === 'done' || p.phase === 'failed') log(progressLine(p)); } });
-      for (const p of Object.values(projections)) await runner.catchUp(p);
+      await catchUpAll();
+      profileSoon();
       await health();
       run.done?.(outcomes);
     } catch (err) {
@@ -123,6 +135,7 @@ export async function startBrokerLoop(broker: Broker, log: (m: string) => void, 
       scheduler.unsubscribe();
       queue.complete();
       await idle;
+      await profiling;
       sub.unsubscribe();
     },
   };
@@ -137,7 +150,7 @@ const serve: Command = {
     const port = Number(values.port ?? ctx.env.PORT ?? 3000);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port expects a port number, got ${JSON.stringify(values.port)}`);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
-    const broker = await openBroker({ configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'serve', warn: (m) => ctx.err(`warning: ${m}`) });
+    const broker = await openBroker({ configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'serve', warn: (m) => ctx.err(`warning: ${m}`), signal: ctx.signal });
     const log = (m: string): void => ctx.err(`${new Date().toISOString()} ${m}`);
     try {
       const loop = await startBrokerLoop(broker, log, ctx.signal);

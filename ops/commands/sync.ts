@@ -51,8 +51,9 @@ export async function runSync(broker: Broker, tables: TableConfig[], ctx: Pick<C
     }
   };
   const outcomes = await broker.bus.syncTables(tables, { trigger: options.trigger ?? 'manual', onProgress, signal: ctx.signal });
-  // Every projection follows the log, so health reports no lag after a sync from the shell.
-  for (const p of Object.values(broker.projections)) await broker.runner.catchUp(p);
+  // Every projection but the profiler follows the log, so health reports no lag after a sync from the shell;
+  // profiling is the server's work after its runs, or `ada profile`'s.
+  for (const [name, p] of Object.entries(broker.projections)) if (name !== 'profiler') await broker.runner.catchUp(p);
   return outcomes;
 }
 

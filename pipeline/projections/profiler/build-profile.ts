@@ -1,7 +1,7 @@
 /** Assembles a table's profile from what the profiling process computed, the publish and the configuration; pure. */
 import type { AdaConfig, TableConfig } from '../../../config/index.ts';
 import { tableAlerts } from './alerts.ts';
-import type { ComputedProfile, PublishedTable, RelatedTable, TableProfile } from './types.ts';
+import type { ComputedProfile, TablePublish, RelatedTable, TableProfile } from './types.ts';
 
 const MB = 1024 * 1024;
 
@@ -29,7 +29,7 @@ export function relatedTables(table: string, config: Pick<AdaConfig, 'tables'>):
 
 /** The profiles.json entry of a freshly profiled table. */
 export function buildProfile(input: {
-  published: PublishedTable;
+  published: TablePublish;
   computed: ComputedProfile;
   tableConfig: TableConfig | undefined;
   config: Pick<AdaConfig, 'tables'>;

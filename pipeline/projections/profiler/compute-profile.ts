@@ -25,6 +25,11 @@ const PEEK_ROWS = 1000;
 export const MAX_SAMPLE_CHARS = 200;
 /** Significant digits kept of computed doubles (drops float noise such as 0.30150000000001453). */
 const DIGITS = 12;
+/**
+ * Share of non-null values above which a sampled column's HyperLogLog estimate may hide a unique column (its error
+ * is several percent); the sample's exact distinct count then decides.
+ */
+const MAYBE_UNIQUE = 0.8;
 
 interface Column {
   name: string;
@@ -45,11 +50,22 @@ function num(v: unknown): number {
   return Number(v);
 }
 
-/** A finite double rounded to DIGITS significant digits, else null. */
-function dbl(v: unknown): number | null {
+/** A finite double as it is (min, max: values of the data), else null. */
+function finite(v: unknown): number | null {
   if (v === null || v === undefined) return null;
   const n = num(v);
-  return Number.isFinite(n) ? Number(n.toPrecision(DIGITS)) : null;
+  return Number.isFinite(n) ? n : null;
+}
+
+/**
+ * A computed finite double (mean, percentile) without float noise: DIGITS significant digits, but always six
+ * decimals past the integer part, so large values (ids, epoch times) keep their precision; else null.
+ */
+function dbl(v: unknown): number | null {
+  const n = finite(v);
+  if (n === null || n === 0) return n;
+  const integerDigits = Math.max(1, Math.floor(Math.log10(Math.abs(n))) + 1);
+  return Number(n.toPrecision(Math.min(17, Math.max(DIGITS, integerDigits + 6))));
 }
 
 function round2(n: number): number {
@@ -60,13 +76,33 @@ function percent(part: number, whole: number): number {
   return whole > 0 ? round2((100 * part) / whole) : 0;
 }
 
-/** Parses DuckDB's `to_json` text, which writes NaN and ±Infinity bare; those become null. */
+/** Parses DuckDB's `to_json` text, which writes NaN and ±Infinity bare; those become the strings "NaN", "Infinity", "-Infinity". */
 export function parseDuckJson(text: unknown): unknown {
   if (typeof text !== 'string') return null;
   try {
     return JSON.parse(text);
   } catch {
-    return JSON.parse(text.replace(/([[:,]\s*)-?(?:NaN|Infinity)(?=\s*[,\]}])/g, '$1null'));
+    // Quote the bare tokens outside strings (a string may contain the same letters).
+    let out = '';
+    let inString = false;
+    for (let i = 0; i < text.length; i++) {
+      const ch = text[i]!;
+      if (inString) {
+        out += ch;
+        if (ch === '\\') out += text[++i] ?? '';
+        else if (ch === '"') inString = false;
+        continue;
+      }
+      if (ch === '"') inString = true;
+      const token = /^(-?Infinity|NaN)/.exec(text.slice(i, i + 9))?.[1];
+      if (token) {
+        out += `"${token}"`;
+        i += token.length - 1;
+      } else {
+        out += ch;
+      }
+    }
+    return JSON.parse(out);
   }
 }
 
@@ -99,6 +135,14 @@ export function topValues(counts: ReadonlyMap<string, number>, nonNull: number):
     .map(([value, count]) => ({ value, count, percent: percent(count, nonNull) }));
 }
 
+/**
+ * The aggregate filter of a numeric column's statistics: FLOAT and DOUBLE may hold NaN and ±Infinity, which would
+ * make min, max and mean meaningless and stddev_samp fail; they are left out (the filter costs ~10 %).
+ */
+function finiteFilter(c: Column): string {
+  return /^(FLOAT|DOUBLE|REAL)$/i.test(c.type) ? ` FILTER (WHERE isfinite(${c.q}))` : '';
+}
+
 function emptyProfile(job: ProfileJob): ComputedProfile {
   const pk = new Set(job.primaryKey);
   const columns = job.schema.map((s): ColumnProfile => {
@@ -108,10 +152,10 @@ function emptyProfile(job: ProfileJob): ComputedProfile {
       case 'string': return { ...base, category: 'string', min_length: null, max_length: null, avg_length: null };
       case 'date': return { ...base, category: 'date', earliest: null, latest: null, span_days: null, histogram: [] };
       case 'boolean': return { ...base, category: 'boolean', true_count: 0, false_count: 0 };
-      default: return { ...base, category: 'other' };
+      case 'other': return { ...base, category: 'other' };
     }
   });
-  const hasKey = job.primaryKey.length > 0 && job.primaryKey.every((k) => pk.has(k) && job.schema.some((s) => s.name === k));
+  const hasKey = job.primaryKey.length > 0 && job.primaryKey.every((k) => job.schema.some((s) => s.name === k));
   return {
     row_count: 0, column_count: columns.length, sampled: false, sample_size: 0, avg_completeness: 100, missing_cells: 0,
     duplicate_primary_keys: hasKey ? 0 : null, null_primary_keys: hasKey ? 0 : null, date_range: null, sample_rows: [], columns,
@@ -129,6 +173,7 @@ export async function computeProfile(conn: DuckDBConnection, job: ProfileJob): P
     const type = String(r.column_type);
     return { name, type, category: categoryOf(type), q: quoteIdentifier(name), a: `c${i}` };
   });
+  // The footers' row count decides sampling before any pass reads the data.
   const rows = num((await one(conn, `SELECT coalesce(sum(num_rows), 0) AS n FROM parquet_file_metadata(${list})`)).n);
   const sampled = rows > job.sampleThreshold;
   const exact = !sampled;
@@ -138,16 +183,17 @@ export async function computeProfile(conn: DuckDBConnection, job: ProfileJob): P
   const hasKey = pk.length > 0 && pk.every((c) => c !== undefined);
   const fields: Array<[string, string]> = [['n', 'count(*)']];
   for (const c of columns) {
-    const x = `CAST(${c.q} AS DOUBLE)`;
     fields.push([`${c.a}_nn`, `count(${c.q})`], [`${c.a}_d`, exact ? `count(DISTINCT ${c.q})` : `approx_count_distinct(${c.q})`]);
     switch (c.category) {
-      case 'numeric':
+      case 'numeric': {
+        const x = `CAST(${c.q} AS DOUBLE)`;
+        const only = finiteFilter(c);
         fields.push(
-          [`${c.a}_min`, `min(${x}) FILTER (WHERE isfinite(${x}))`], [`${c.a}_max`, `max(${x}) FILTER (WHERE isfinite(${x}))`],
-          [`${c.a}_avg`, `avg(${x}) FILTER (WHERE isfinite(${x}))`], [`${c.a}_sd`, `stddev_samp(${x}) FILTER (WHERE isfinite(${x}))`],
+          [`${c.a}_min`, `min(${x})${only}`], [`${c.a}_max`, `max(${x})${only}`], [`${c.a}_avg`, `avg(${x})${only}`], [`${c.a}_sd`, `stddev_samp(${x})${only}`],
           [`${c.a}_z`, `count_if(${c.q} = 0)`], [`${c.a}_neg`, `count_if(${c.q} < 0)`],
         );
         break;
+      }
       case 'string': {
         const len = `length(CAST(${c.q} AS VARCHAR))`;
         fields.push([`${c.a}_lmin`, `min(${len})`], [`${c.a}_lmax`, `max(${len})`], [`${c.a}_lavg`, `avg(${len})`]);
@@ -188,19 +234,19 @@ export async function computeProfile(conn: DuckDBConnection, job: ProfileJob): P
   const p2fields: Array<[string, string]> = [];
   for (const c of columns) {
     if (nonNullOf(c) === 0) continue;
-    if (sampled) p2fields.push([`${c.a}_sn`, `count(${c.q})`], [`${c.a}_sd`, `count(DISTINCT ${c.q})`]);
+    // Only a column HyperLogLog finds mostly distinct may be unique; its sample decides (see distinctOf).
+    if (sampled && num(p1[`${c.a}_d`]) > nonNullOf(c) * MAYBE_UNIQUE) p2fields.push([`${c.a}_sn`, `count(${c.q})`], [`${c.a}_sd`, `count(DISTINCT ${c.q})`]);
     if (c.category === 'numeric') {
       const x = `CAST(${c.q} AS DOUBLE)`;
-      const min = dbl(p1[`${c.a}_min`]);
-      const max = dbl(p1[`${c.a}_max`]);
-      p2fields.push([`${c.a}_pn`, `count(${x}) FILTER (WHERE isfinite(${x}))`], [`${c.a}_q`, `quantile_cont(${x}, [${QUANTILES.join(', ')}]) FILTER (WHERE isfinite(${x}))`]);
-      if (min !== null && max !== null && max > min) {
-        p2fields.push([`${c.a}_h`, `histogram(${binIndexSql(x, min, binWidth(min, max))}) FILTER (WHERE isfinite(${x}))`]);
-      }
+      const min = finite(p1[`${c.a}_min`]);
+      const max = finite(p1[`${c.a}_max`]);
+      const only = finiteFilter(c);
+      p2fields.push([`${c.a}_pn`, `count(${x})${only}`], [`${c.a}_q`, `quantile_cont(${x}, [${QUANTILES.join(', ')}])${only}`]);
+      if (min !== null && max !== null && max > min) p2fields.push([`${c.a}_h`, `histogram(${binIndexSql(x, min, binWidth(min, max))})${only}`]);
     } else if (c.category === 'date') {
       const x = `epoch(CAST(${c.q} AS TIMESTAMP))`;
-      const min = dbl(p1[`${c.a}_emin`]);
-      const max = dbl(p1[`${c.a}_emax`]);
+      const min = finite(p1[`${c.a}_emin`]);
+      const max = finite(p1[`${c.a}_emax`]);
       p2fields.push([`${c.a}_pn`, `count(${c.q})`]);
       if (min !== null && max !== null && max > min) p2fields.push([`${c.a}_h`, `histogram(${binIndexSql(x, min, binWidth(min, max))})`]);
     } else if (c.category === 'string' && num(p1[`${c.a}_d`]) <= TOP_VALUES_MAX_DISTINCT) {
@@ -214,6 +260,7 @@ export async function computeProfile(conn: DuckDBConnection, job: ProfileJob): P
     if (!sampled) return Math.min(estimate, nonNull);
     // HyperLogLog is off by several percent; the sample bounds it: at least the sample's distinct values, and at
     // most every value but the sample's repeats (a sample without repeats makes the column count as unique).
+    if (p2[`${c.a}_sn`] === undefined) return Math.min(estimate, nonNull);
     const sampleNonNull = num(p2[`${c.a}_sn`]);
     const sampleDistinct = num(p2[`${c.a}_sd`]);
     const upper = nonNull - (sampleNonNull - sampleDistinct);
@@ -252,8 +299,8 @@ export async function computeProfile(conn: DuckDBConnection, job: ProfileJob): P
     switch (c.category) {
       case 'numeric': {
         const q = (p2[`${c.a}_q`] as unknown[] | null | undefined) ?? [];
-        const min = dbl(p1[`${c.a}_min`]);
-        const max = dbl(p1[`${c.a}_max`]);
+        const min = finite(p1[`${c.a}_min`]);
+        const max = finite(p1[`${c.a}_max`]);
         const histogram: HistogramBin[] = min === null || max === null ? [] : histogramBins(min, max, entries<number>(p2[`${c.a}_h`]), { total: num(p2[`${c.a}_pn`]) });
         return {
           ...base, category: 'numeric', min, max, mean: dbl(p1[`${c.a}_avg`]), median: dbl(q[2]), stddev: dbl(p1[`${c.a}_sd`]),
@@ -270,8 +317,8 @@ export async function computeProfile(conn: DuckDBConnection, job: ProfileJob): P
         };
       }
       case 'date': {
-        const emin = dbl(p1[`${c.a}_emin`]);
-        const emax = dbl(p1[`${c.a}_emax`]);
+        const emin = finite(p1[`${c.a}_emin`]);
+        const emax = finite(p1[`${c.a}_emax`]);
         const kind = c.type.toUpperCase() === 'DATE' ? 'date' : 'timestamp';
         const histogram = emin === null || emax === null ? [] : histogramBins(emin, emax, entries<number>(p2[`${c.a}_h`]), { total: num(p2[`${c.a}_pn`]), label: (e) => formatEpoch(e, kind) });
         return {

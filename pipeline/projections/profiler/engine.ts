@@ -2,6 +2,7 @@
  * The profiling engine: runs one job with a fresh DuckDB instance under the job's memory limit and threads, and
  * the messages between ProfileWorker and the profiling process (profile-child.ts).
  */
+import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { RecordedError } from '../../../events/index.ts';
@@ -45,11 +46,10 @@ function peakRssMb(): number {
 
 /** Profiles one job with its own DuckDB instance (so memory is returned between tables). */
 export async function runJob(job: ProfileJob, settings: EngineSettings): Promise<{ profile: ComputedProfile; engine: EngineReport }> {
-  const instance = await DuckDBInstance.create(':memory:', {
-    memory_limit: settings.memoryLimit,
-    threads: String(settings.threads),
-    temp_directory: path.join(settings.tempDirectory, String(process.pid)),
-  });
+  // DuckDB creates its spill directory when it first spills, but not the parents.
+  const spill = path.join(settings.tempDirectory, String(process.pid));
+  await mkdir(spill, { recursive: true });
+  const instance = await DuckDBInstance.create(':memory:', { memory_limit: settings.memoryLimit, threads: String(settings.threads), temp_directory: spill });
   try {
     const conn = await instance.connect();
     try {

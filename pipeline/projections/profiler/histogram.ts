@@ -21,9 +21,13 @@ export function doubleLiteral(n: number): string {
   return `CAST(${String(n)} AS DOUBLE)`;
 }
 
-/** SQL for the bin index of the DOUBLE expression `x`, the same rule as `binIndex`. */
+/**
+ * SQL for the bin index of the DOUBLE expression `x`, the same rule as `binIndex`; NULL for NULL (DuckDB's
+ * least/greatest skip NULLs, which would count missing values in the first bin, so the clamp is a CASE).
+ */
 export function binIndexSql(x: string, min: number, width: number, bins = HISTOGRAM_BINS): string {
-  return `CAST(least(greatest(floor((${x} - ${doubleLiteral(min)}) / ${doubleLiteral(width)}), 0), ${bins - 1}) AS INTEGER)`;
+  const v = `floor((${x} - ${doubleLiteral(min)}) / ${doubleLiteral(width)})`;
+  return `CAST(CASE WHEN ${v} < 0 THEN 0 WHEN ${v} > ${bins - 1} THEN ${bins - 1} ELSE ${v} END AS INTEGER)`;
 }
 
 /**

@@ -3,7 +3,7 @@
  * recorded, computes the profile, writes it into profiles.json and appends `TableProfiled`; on failure keeps the
  * previous profile marked stale and appends `TableProfileFailed`. Used by the profiler projection and `ada profile`.
  */
-import { stat } from 'node:fs/promises';
+import { readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AdaConfig } from '../../../config/index.ts';
@@ -13,7 +13,7 @@ import { buildProfile, markStale } from './build-profile.ts';
 import { ProfileErrorCode } from './engine.ts';
 import { updateProfiles } from './profiles-file.ts';
 import { ProfileWorker } from './profile-worker.ts';
-import type { ProfileJob, ProfileOutcome, ProfileProgress, ProfilerOptions, PublishedTable } from './types.ts';
+import type { ProfileJob, ProfileOutcome, ProfileProgress, ProfilerOptions, TablePublish } from './types.ts';
 
 /** Defaults of ProfilerOptions. */
 export const PROFILER_DEFAULTS = {
@@ -58,9 +58,10 @@ export function resolveOptions(o: ProfilerOptions = {}): Required<ProfilerOption
 /** What profileTables works with. */
 export interface ProfileTablesInput {
   dataDir: string;
-  config: AdaConfig;
+  /** The configured tables: primary keys, partition columns, foreign keys, descriptions. */
+  config: Pick<AdaConfig, 'tables'>;
   /** Latest publishes of the tables to profile, in order; callers leave out tables that are not configured. */
-  tables: PublishedTable[];
+  tables: TablePublish[];
   append: (event: NewEvent) => Promise<unknown>;
   options?: ProfilerOptions;
   onProgress?: (progress: ProfileProgress) => void;
@@ -92,15 +93,37 @@ function recordedError(err: unknown): RecordedError {
   return { code: typeof code === 'string' ? code : ProfileErrorCode.failed, message: err instanceof Error ? err.message : String(err) };
 }
 
+function isRunning(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Removes spill directories of profiling processes that no longer run (left by a broker that was killed). */
+async function sweepSpill(dir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return;
+  }
+  await Promise.all(names.filter((n) => /^\d+$/.test(n) && !isRunning(Number(n))).map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
+}
+
 /** Profiles `tables` one at a time; returns one outcome per table handled (fewer when aborted). */
 export async function profileTables(input: ProfileTablesInput): Promise<ProfileOutcome[]> {
   const opts = resolveOptions(input.options);
   const { dataDir, config, append } = input;
-  const worker = new ProfileWorker({ memoryLimit: opts.memoryLimit, threads: opts.threads, tempDirectory: path.join(dataDir, PROFILER_TEMP_DIR) });
+  const tempDirectory = path.join(dataDir, PROFILER_TEMP_DIR);
+  await sweepSpill(tempDirectory);
+  const worker = new ProfileWorker({ memoryLimit: opts.memoryLimit, threads: opts.threads, tempDirectory });
   const outcomes: ProfileOutcome[] = [];
   const total = input.tables.length;
 
-  const fail = async (t: PublishedTable, error: RecordedError, started: number): Promise<ProfileOutcome> => {
+  const fail = async (t: TablePublish, error: RecordedError, started: number): Promise<ProfileOutcome> => {
     const now = new Date().toISOString();
     // A previous profile of the same content is still right; only one of an older publish goes stale.
     const kept = await updateProfiles(dataDir, t.table, (prev) => (prev && prev.content_hash !== t.contentHash ? markStale(prev, `${error.code}: ${error.message}`, now) : undefined));

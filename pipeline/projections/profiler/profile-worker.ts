@@ -126,7 +126,8 @@ export class ProfileWorker {
       const onAbort = (): void => this.#kill(ProfileErrorCode.aborted, `profiling table ${job.table} was cancelled`);
       opts.signal?.addEventListener('abort', onAbort, { once: true });
       const timer = setTimeout(() => {
-        this.#kill(ProfileErrorCode.timeout, `profiling table ${job.table} took longer than ${Math.round(opts.timeoutMs / 1000)} s; its profiling process was stopped`);
+        const limit = opts.timeoutMs < 1000 ? `${opts.timeoutMs} ms` : `${Math.round(opts.timeoutMs / 1000)} s`;
+        this.#kill(ProfileErrorCode.timeout, `profiling table ${job.table} took longer than ${limit}; its profiling process was stopped`);
       }, opts.timeoutMs);
       this.#pending = { id, table: job.table, resolve, reject, timer, cleanup: () => opts.signal?.removeEventListener('abort', onAbort) };
       const request: ChildRequest = { id, job, settings: this.settings };

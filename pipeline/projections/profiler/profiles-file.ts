@@ -1,6 +1,7 @@
 /** `<data>/metadata/profiles.json`: read, changed one table at a time under a lock, written atomically (temp, fsync, rename). */
 import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
 import type { ProfilesDocument, TableProfile } from './types.ts';
 
@@ -42,19 +43,31 @@ export async function readProfiles(dataDir: string): Promise<ProfilesDocument> {
 const locks = new Map<string, Promise<unknown>>();
 
 /**
- * Applies `change` to the table entries of profiles.json and writes the result atomically; runs one change at a
- * time per file. `change` returns the new entry of one table (undefined leaves the document unchanged).
+ * proper-lockfile options of the lock between processes (`ada serve`'s projection and `ada profile` may both
+ * write): a change holds it for milliseconds; a lock not refreshed for 10 s belongs to a dead process.
+ */
+const FILE_LOCK = { realpath: false, stale: 10_000, update: 2_000, retries: { retries: 200, factor: 1.2, minTimeout: 10, maxTimeout: 250 } };
+
+/**
+ * Applies `change` to the table entries of profiles.json and writes the result atomically; one change at a time
+ * per file, in this process and across processes (a lock file next to it). `change` returns the new entry of one
+ * table (undefined leaves the document unchanged).
  */
 export async function updateProfiles(dataDir: string, table: string, change: (previous: TableProfile | undefined) => TableProfile | undefined): Promise<TableProfile | undefined> {
   const file = profilesFile(dataDir);
   const run = async (): Promise<TableProfile | undefined> => {
-    const doc = await readProfiles(dataDir);
-    const next = change(doc.tables[table]);
-    if (next === undefined) return undefined;
-    const out: ProfilesDocument = { generated_at: new Date().toISOString(), version: PROFILES_VERSION, tables: { ...doc.tables, [table]: next } };
     await mkdir(path.dirname(file), { recursive: true });
-    await writeFileAtomic(file, `${JSON.stringify(out, null, 2)}\n`, { fsync: true });
-    return next;
+    const release = await lockfile.lock(file, { ...FILE_LOCK, lockfilePath: `${file}.lock` });
+    try {
+      const doc = await readProfiles(dataDir);
+      const next = change(doc.tables[table]);
+      if (next === undefined) return undefined;
+      const out: ProfilesDocument = { generated_at: new Date().toISOString(), version: PROFILES_VERSION, tables: { ...doc.tables, [table]: next } };
+      await writeFileAtomic(file, `${JSON.stringify(out, null, 2)}\n`, { fsync: true });
+      return next;
+    } finally {
+      await release();
+    }
   };
   const previous = locks.get(file) ?? Promise.resolve();
   const result = previous.then(run, run);

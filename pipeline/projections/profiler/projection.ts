@@ -11,7 +11,7 @@ import { defineProjection } from '../../projection.ts';
 import type { Projection } from '../../projection.ts';
 import { profileTables } from './profile-tables.ts';
 import { profilesFile } from './profiles-file.ts';
-import type { ProfileOutcome, ProfileProgress, ProfilerOptions, PublishedTable } from './types.ts';
+import type { ProfileOutcome, ProfileProgress, ProfilerOptions, TablePublish } from './types.ts';
 
 /** Name of the projection (its checkpoint). */
 export const PROFILER_PROJECTION = 'profiler';
@@ -21,7 +21,7 @@ export const PROFILER_VERSION = 1;
 /** State of the profiler projection. */
 export interface ProfilerState {
   /** Latest publish of every table. */
-  published: Record<string, PublishedTable>;
+  published: Record<string, TablePublish>;
   /** Tables published since the sink last ran, in publish order (each once). */
   pending: string[];
   /** Content hash last recorded as profiled (`TableProfiled`), per table. */
@@ -38,7 +38,7 @@ export function evolveProfiler(state: ProfilerState, e: RecordedEvent): Profiler
   switch (e.type) {
     case 'TablePublished': {
       const d = e.data;
-      const published: PublishedTable = {
+      const published: TablePublish = {
         table: d.table, folder: d.folder, strategy: d.strategy, files: d.files, rows: d.rows, bytes: d.bytes,
         schema: d.schema, contentHash: d.contentHash, publishedAt: e.at,
       };
@@ -60,17 +60,19 @@ export interface ProfilerDeps {
   config: AdaConfig;
   append: (event: NewEvent) => Promise<unknown>;
   options?: ProfilerOptions;
-  /** Told about tables skipped during a replay and about failures (they are also events). */
+  /** Told about tables that failed to profile (they are also events). */
   logger?: { warn(message: string): void };
   /** Called with each table's progress and outcome (the portal, tests). */
   onProgress?: (progress: ProfileProgress) => void;
+  /** Aborted on shutdown: the table being profiled is abandoned (its process killed) and stays waiting. */
+  signal?: AbortSignal;
 }
 
 /** The tables of `state` the sink has to profile: waiting, configured, and (outside a rebuild) not profiled yet at their latest publish. */
-export function dueTables(state: ProfilerState, config: Pick<AdaConfig, 'tables'>, rebuilding: boolean): PublishedTable[] {
+export function dueTables(state: ProfilerState, config: Pick<AdaConfig, 'tables'>, rebuilding: boolean): TablePublish[] {
   return state.pending
     .map((name) => state.published[name])
-    .filter((t): t is PublishedTable => t !== undefined)
+    .filter((t): t is TablePublish => t !== undefined)
     .filter((t) => config.tables.some((c) => c.name === t.table))
     .filter((t) => rebuilding || state.profiled[t.table] !== t.contentHash);
 }
@@ -86,17 +88,23 @@ export function profilerProjection(deps: ProfilerDeps): Projection<ProfilerState
     async sink(state, ctx) {
       if (state.pending.length === 0) return state;
       const due = dueTables(state, deps.config, ctx.rebuilding);
+      const waiting: string[] = [];
       if (due.length > 0) {
         const outcomes: ProfileOutcome[] = await profileTables({
           dataDir: ctx.dataDir, config: deps.config, tables: due, append: deps.append, options: deps.options,
-          // While rebuilding, an older publish whose files a later one replaced is simply passed over.
-          skipReplaced: ctx.rebuilding, onProgress: deps.onProgress,
+          // A rebuild flushes every few thousand events: a publish whose files no longer match was most likely
+          // replaced by a later one further on. It stays waiting; the first flush after the rebuild settles it.
+          skipReplaced: ctx.rebuilding, onProgress: deps.onProgress, signal: deps.signal,
         });
         for (const o of outcomes) {
           if (o.status === 'failed') deps.logger?.warn(`profiler: table ${o.table} could not be profiled: [${o.error?.code}] ${o.error?.message}`);
+          if (o.status === 'skipped') waiting.push(o.table);
         }
+        // Tables an abort left unprofiled stay waiting for the next run.
+        const handled = new Set(outcomes.map((o) => o.table));
+        waiting.push(...due.filter((t) => !handled.has(t.table)).map((t) => t.table));
       }
-      return { ...state, pending: [] };
+      return { ...state, pending: waiting };
     },
     reset: ({ dataDir }) => rm(profilesFile(dataDir), { force: true }),
   });

@@ -175,7 +175,7 @@ export interface ProfilesDocument {
 }
 
 /** The latest publish of a table, as the profiler keeps it. */
-export interface PublishedTable {
+export interface TablePublish {
   table: string;
   folder: string;
   strategy: string;
