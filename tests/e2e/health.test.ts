@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { ADA_BIN, runCli } from '../helpers/cli.ts';
+import { runCli, startServe } from '../helpers/cli.ts';
 import { csvInstance } from '../helpers/instance.ts';
 
 /** Reasons other than machine load (the test machine's load is not the code's business). */
@@ -46,25 +45,14 @@ describe('health', () => {
     const inst = await csvInstance(t, TABLE);
     await inst.writeCsv('orders.csv', 'id\n1\n');
     assert.equal((await runCli(['sync', ...inst.flags])).code, 0);
-    const child = spawn(process.execPath, [ADA_BIN, 'serve', '--port', '0', ...inst.flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-    t.after(() => child.kill('SIGKILL'));
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout.on('data', (d: Buffer) => {
-        out += d.toString();
-        const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-    });
+      const serve = await startServe(t, inst.flags);
+    const url = serve.url;
     const res = await fetch(`${url}/health`);
     const body = await res.json() as { status: string; reasons: string[]; checks: { tables: Record<string, unknown>; timers: Record<string, unknown> } };
     assert.deepEqual(reasonsBesidesLoad(body), []);
     assert.equal(res.status, body.status === 'healthy' ? 200 : 503);
     assert.ok(body.checks.tables.orders);
     assert.ok(body.checks.timers['source:csv']);
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-    child.kill('SIGINT');
-    assert.equal(await exited, 0);
+    assert.equal(await serve.stop(), 0);
   });
 });

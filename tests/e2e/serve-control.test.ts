@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
 import { EventLogReader } from '../../events/index.ts';
-import { ADA_BIN, runCli } from '../helpers/cli.ts';
+import { runCli, startServe } from '../helpers/cli.ts';
 import { csvInstance } from '../helpers/instance.ts';
 
 it('while ada serve holds the log, ada analyst and ada sync go through its control socket', { timeout: 90_000 }, async (t) => {
@@ -15,16 +14,7 @@ it('while ada serve holds the log, ada analyst and ada sync go through its contr
     file: orders.csv
 `);
   await inst.writeCsv('orders.csv', 'id\n1\n');
-  const child = spawn(process.execPath, [ADA_BIN, 'serve', '--port', '0', ...inst.flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-  await new Promise<void>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (/on http:\/\/127\.0\.0\.1:\d+/.test(out)) resolve();
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-  });
+  const serve = await startServe(t, inst.flags);
   const socket = path.join(inst.dataDir, 'run', 'ada.sock');
   assert.equal(((await stat(socket)).mode & 0o777).toString(8), '600');
 
@@ -40,10 +30,7 @@ it('while ada serve holds the log, ada analyst and ada sync go through its contr
   const events = await lastValueFrom(new EventLogReader(path.join(inst.dataDir, 'events')).read$(1).pipe(toArray()));
   assert.ok(events.some((e) => e.type === 'AnalystAdded' && e.source === 'cli:analyst'));
   assert.ok(events.some((e) => e.type === 'SyncStarted' && e.data.trigger === 'api'));
-
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  child.kill('SIGINT');
-  assert.equal(await exited, 0);
+  assert.equal(await serve.stop(), 0);
   await assert.rejects(stat(socket), 'the socket is removed on shutdown');
   const replay = await runCli(['analyst', 'list', ...inst.flags]);
   assert.equal(replay.code, 0, 'with the server gone, commands open the log themselves again');

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { it } from 'node:test';
 import WebSocket from 'ws';
-import { ADA_BIN, runCli } from '../helpers/cli.ts';
+import { runCli, startServe } from '../helpers/cli.ts';
 import { csvInstance } from '../helpers/instance.ts';
 
 const TABLES = `  - id: csv.shop.orders
@@ -26,17 +25,8 @@ it('ada serve: an analyst with a token gets live notifications of public tables,
   assert.equal((await runCli(['analyst', 'add', 'carol', '--private', ...inst.flags])).code, 0);
   const privileged = (await runCli(['analyst', 'token', 'carol', ...inst.flags])).stdout.trim();
 
-  const child = spawn(process.execPath, [ADA_BIN, 'serve', '--port', '0', ...inst.flags], { stdio: ['ignore', 'pipe', 'pipe'] });
-  t.after(() => child.kill('SIGKILL'));
-  const url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.on('exit', (code) => reject(new Error(`serve exited with ${code}`)));
-  });
+  const serve = await startServe(t, inst.flags);
+  const url = serve.url;
 
   const ws = new WebSocket(`${url.replace('http', 'ws')}/ws/notifications`);
   const messages: Array<{ type: string; title?: string; table?: string }> = [];
@@ -60,5 +50,5 @@ it('ada serve: an analyst with a token gets live notifications of public tables,
   assert.ok(anonymous.reasons.some((r) => /problem with restricted tables/.test(r)));
   const full = await (await fetch(`${url}/health`, { headers: { authorization: `Bearer ${privileged}` } })).json() as { checks: { tables: Record<string, unknown> } };
   assert.ok(full.checks.tables.credit);
-  child.kill('SIGINT');
+  await serve.stop();
 });

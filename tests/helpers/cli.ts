@@ -1,5 +1,7 @@
 /** Runs the `ada` CLI in-process (fast) or as a child process (real), capturing its output. */
 import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../ops/cli.ts';
 
@@ -45,4 +47,38 @@ export function spawnCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
     proc.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
     proc.stdin.end(options.input ?? '');
   });
+}
+
+/** A running `ada serve` child process and its base URL. */
+export interface ServeProcess {
+  url: string;
+  child: ChildProcess;
+  /** Sends SIGINT and resolves with the exit code. */
+  stop(): Promise<number | null>;
+}
+
+/** Starts `ada serve --port 0` with the given flags, waits until it listens; killed when the test ends. */
+export async function startServe(t: Pick<TestContext, 'after'>, flags: string[]): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [ADA_BIN, 'serve', '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+  t.after(() => child.kill('SIGKILL'));
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.on('exit', (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return {
+    url,
+    child,
+    stop: () => {
+      child.kill('SIGINT');
+      return exited;
+    },
+  };
 }
