@@ -4,12 +4,13 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { link, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { link, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { adaError, ErrorCode } from './errors.ts';
+import { fsyncDir, fsyncFile } from './fs-sync.ts';
 
 /** A stored blob: its hash and size. */
 export interface StoredBlob {
@@ -102,12 +103,7 @@ export class BlobStore {
     const final = this.pathOf(blob.sha256);
     this.verified.add(blob.sha256);
     if (await this.has(blob.sha256)) return blob;
-    const fh = await open(tmp, 'r');
-    try {
-      await fh.sync();
-    } finally {
-      await fh.close();
-    }
+    await fsyncFile(tmp);
     await mkdir(path.dirname(final), { recursive: true });
     await rename(tmp, final);
     await fsyncDir(path.dirname(final));
@@ -180,14 +176,4 @@ export async function hashFile(file: string): Promise<StoredBlob> {
     bytes += (chunk as Buffer).length;
   }
   return { sha256: hash.digest('hex'), bytes };
-}
-
-/** fsyncs a directory so a rename in it survives a power loss. */
-export async function fsyncDir(dir: string): Promise<void> {
-  const fh = await open(dir, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

@@ -15,7 +15,7 @@ import { crc32 } from 'node:zlib';
 import lockfile from 'proper-lockfile';
 import { Observable, Subject } from 'rxjs';
 import writeFileAtomic from 'write-file-atomic';
-import { fsyncDir } from './blob-store.ts';
+import { fsyncDir, isProcessAlive } from './fs-sync.ts';
 import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
 import { adaError, ErrorCode } from './errors.ts';
 import { corruptError, listSegments, scanSegment, segmentName } from './segments.ts';
@@ -605,15 +605,6 @@ interface LockOwner {
   command: string;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * Takes the writer lock of a log directory. A lock whose owner process on this host is gone
  * (killed with SIGKILL) is broken at once rather than after the stale timeout.
@@ -639,7 +630,7 @@ async function acquireWriterLock(dir: string, onCompromised: (err: Error) => voi
       } catch {
         owner = undefined;
       }
-      if (attempt === 0 && owner && owner.hostname === os.hostname() && owner.pid !== process.pid && !isAlive(owner.pid)) {
+      if (attempt === 0 && owner && owner.hostname === os.hostname() && owner.pid !== process.pid && !isProcessAlive(owner.pid)) {
         await rm(lockPath, { recursive: true, force: true });
         continue;
       }

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lastValueFrom, reduce } from 'rxjs';
 import { loadConfig } from '../../config/index.ts';
-import { CheckpointStore, EventLogReader } from '../../events/index.ts';
+import { CheckpointStore, EventLogReader, isProcessAlive } from '../../events/index.ts';
 import { ConnectorRegistry } from '../../connectors/index.ts';
 import { evaluateHealth, evolveHealth, healthProjection, timerSpecs } from '../../pipeline/index.ts';
 import type { HealthReport } from '../../pipeline/index.ts';
@@ -21,8 +21,7 @@ const PROJECTIONS = ['parquet', 'catalog', 'sync-state', 'timers', 'health', 'ac
 async function serveRunning(eventsDir: string): Promise<boolean> {
   try {
     const owner = JSON.parse(await readFile(path.join(eventsDir, 'writer.owner.json'), 'utf8')) as { pid: number; command: string };
-    process.kill(owner.pid, 0);
-    return /\bserve\b|start-demo/.test(owner.command);
+    return isProcessAlive(owner.pid) && /\bserve\b|start-demo/.test(owner.command);
   } catch {
     return false;
   }

@@ -1,6 +1,5 @@
 /** Temp-file naming and the fsync steps that make a rename publish a whole file or nothing. */
 import { randomBytes } from 'node:crypto';
-import { open } from 'node:fs/promises';
 import path from 'node:path';
 
 /**
@@ -17,12 +16,5 @@ export const TEMP_FILE_RE = /^\..+\.tmp-[0-9a-f]+$/;
 /** Matches the base name of a temp file left by write-file-atomic (`<file>.<uint32>`) for our manifests and journals. */
 export const ATOMIC_WRITE_TEMP_RE = /^(_manifest\.json|\.publish-journal-.+\.json)\.\d+$/;
 
-/** fsyncs a file's data and metadata. DuckDB's COPY and fs.copyFile do not, and a rename of unsynced data can publish zeros after a power loss. */
-export async function fsyncFile(file: string): Promise<void> {
-  const fh = await open(file, 'r');
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-}
+/** fsyncs a file's data and metadata (DuckDB's COPY and fs.copyFile do not). */
+export { fsyncFile } from '../../../events/index.ts';

@@ -7,7 +7,7 @@ import { readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import type { AdaConfig } from '../../../config/index.ts';
-import { adaError } from '../../../events/index.ts';
+import { adaError, isProcessAlive } from '../../../events/index.ts';
 import type { NewEvent, PublishedFile, RecordedError } from '../../../events/index.ts';
 import { buildProfile, markStale } from './build-profile.ts';
 import { ProfileErrorCode } from './engine.ts';
@@ -93,15 +93,6 @@ function recordedError(err: unknown): RecordedError {
   return { code: typeof code === 'string' ? code : ProfileErrorCode.failed, message: err instanceof Error ? err.message : String(err) };
 }
 
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /** Removes spill directories of profiling processes that no longer run (left by a broker that was killed). */
 async function sweepSpill(dir: string): Promise<void> {
   let names: string[];
@@ -110,7 +101,7 @@ async function sweepSpill(dir: string): Promise<void> {
   } catch {
     return;
   }
-  await Promise.all(names.filter((n) => /^\d+$/.test(n) && !isRunning(Number(n))).map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
+  await Promise.all(names.filter((n) => /^\d+$/.test(n) && !isProcessAlive(Number(n))).map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
 }
 
 /** Profiles `tables` one at a time; returns one outcome per table handled (fewer when aborted). */
