@@ -10,9 +10,10 @@ import { serveCommands } from './commands/serve.ts';
 import { healthCommands } from './commands/health.ts';
 import { analystCommands } from './commands/analyst.ts';
 import { profileCommands } from './commands/profile.ts';
+import { initCommands } from './commands/init.ts';
 
 /** Every command, in the order `ada --help` lists them. */
-export const COMMANDS: Command[] = [...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands];
+export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands];
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };

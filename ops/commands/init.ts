@@ -1,0 +1,82 @@
+/** `ada init`: the first-time setup wizard, interactive or driven by flags; later runs add tables new in the source. */
+import path from 'node:path';
+import type { Command } from '../command.ts';
+import { commonOptions } from '../command.ts';
+import { stdioPrompter } from '../init/prompter.ts';
+import { runInit } from '../init/wizard.ts';
+import type { InitFlags } from '../init/wizard.ts';
+import { UsageError } from './events.ts';
+
+const USAGE = [
+  'ada init [--config DIR] [--docs DIR] [--force] [--add-new-tables]   (asks; on a pipe, reads one answer per line)',
+  '       ada init --non-interactive --domain D --source keboola|csv [--name N]',
+  '                [--stack-url U] [--token-env VAR | --token T] [--project-id P] [--buckets all|A,B]',
+  '                [--csv-dir DIR] [--config DIR] [--docs DIR] [--force] [--add-new-tables]',
+].join('\n');
+
+const string = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+
+/** The flags as the wizard takes them; the token comes from `--token-env VAR` (or `--token`, with a warning). */
+export function initFlags(values: Record<string, unknown>, env: NodeJS.ProcessEnv, cwd: string, warn: (text: string) => void): InitFlags {
+  const flags: InitFlags = {
+    interactive: values['non-interactive'] !== true,
+    configDir: path.resolve(cwd, string(values.config) ?? (env.CONFIG_DIR || 'config')),
+    force: values.force === true,
+    addNewTables: values['add-new-tables'] === true,
+  };
+  const docs = string(values.docs);
+  if (docs !== undefined) flags.docsDir = path.resolve(cwd, docs);
+  for (const [key, flag] of [['domain', 'domain'], ['source', 'source'], ['name', 'name'], ['stackUrl', 'stack-url'], ['projectId', 'project-id'], ['buckets', 'buckets'], ['csvDir', 'csv-dir']] as const) {
+    const value = string(values[flag]);
+    if (value !== undefined) flags[key] = value;
+  }
+  const tokenEnv = string(values['token-env']);
+  const token = string(values.token);
+  if (tokenEnv !== undefined && token !== undefined) throw new UsageError('pass either --token-env VAR or --token T, not both');
+  if (tokenEnv !== undefined) {
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(tokenEnv)) throw new UsageError('--token-env takes the name of an environment variable (e.g. KBC_TOKEN), not the token');
+    const value = env[tokenEnv];
+    if (value === undefined || value === '') throw new UsageError(`--token-env ${tokenEnv}: the environment variable ${tokenEnv} is not set or empty`);
+    flags.token = { value, from: `$${tokenEnv}` };
+  }
+  if (token !== undefined) {
+    warn('warning: --token puts the token in your shell history and the process list; prefer --token-env VAR');
+    flags.token = { value: token, from: '--token' };
+  }
+  return flags;
+}
+
+const init: Command = {
+  name: 'init',
+  summary: 'Set up an instance: ask for the domain and source, check the token, write instance.yaml, .env and data_description.md',
+  usage: USAGE,
+  options: {
+    ...commonOptions,
+    'non-interactive': { type: 'boolean' },
+    domain: { type: 'string' },
+    source: { type: 'string' },
+    name: { type: 'string' },
+    'stack-url': { type: 'string' },
+    'token-env': { type: 'string' },
+    token: { type: 'string' },
+    'project-id': { type: 'string' },
+    buckets: { type: 'string' },
+    'csv-dir': { type: 'string' },
+    docs: { type: 'string' },
+    force: { type: 'boolean' },
+    'add-new-tables': { type: 'boolean' },
+  },
+  async run({ values }, ctx) {
+    const cwd = process.cwd();
+    const flags = initFlags(values, ctx.env, cwd, ctx.err);
+    const prompter = flags.interactive ? stdioPrompter({ input: process.stdin, output: process.stdout, signal: ctx.signal }) : undefined;
+    try {
+      return await runInit(flags, { out: ctx.out, err: ctx.err, env: ctx.env, cwd, signal: ctx.signal, now: new Date(), ...(prompter ? { prompter } : {}) });
+    } finally {
+      prompter?.close();
+    }
+  },
+};
+
+/** The `ada init` command. */
+export const initCommands: Command[] = [init];
