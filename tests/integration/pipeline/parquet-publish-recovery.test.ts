@@ -83,14 +83,16 @@ describe('ParquetPublisher determinism', () => {
     assert.equal(new Set(hashes[0]).size, runs.length, 'each run changed the content');
   });
 
-  it('sorts upserted rows by primary key', async () => {
-    const dataDir = await mkdtemp(path.join(root, 'sorted-'));
-    const publisher = await ParquetPublisher.create();
+  it('keeps surviving rows in their published order and writes the changed and new rows after them, in run order', async () => {
+    const dataDir = await mkdtemp(path.join(root, 'order-'));
+    const publisher = await ParquetPublisher.create({ threads: 4 });
     try {
-      const first = await publisher.publish({ dataDir, table: table(), mode: 'upsert', chunks: [await generatedChunk('sorted-a', 0, 1000, 2, 1)] });
-      const result = await publisher.publish({ dataDir, table: table(), mode: 'upsert', previous: first, chunks: [await generatedChunk('sorted-b', 1, 500, 2, 2)] });
+      const first = await publisher.publish({ dataDir, table: table(), mode: 'upsert', chunks: [await generatedChunk('order-a', 0, 1000, 2, 1)] });
+      const before = (await readParquet(path.join(dataDir, first.files[0]!.path))).map((r) => Number(r.id));
+      const result = await publisher.publish({ dataDir, table: table(), mode: 'upsert', previous: first, chunks: [await generatedChunk('order-b', 1, 500, 2, 2)] });
       const ids = (await readParquet(path.join(dataDir, result.files[0]!.path))).map((r) => Number(r.id));
-      assert.deepEqual(ids, [...ids].sort((a, b) => a - b));
+      const changed = new Set(ids.slice(ids.length - 500));
+      assert.deepEqual(ids.slice(0, ids.length - 500), before.filter((id) => !changed.has(id)));
       assert.equal(ids.length, 1500);
     } finally {
       await publisher.close();

@@ -126,7 +126,7 @@ describe('ParquetPublisher incremental upsert', () => {
     const result = await publisher.publish({ dataDir, table: t, mode: 'upsert', chunks: [c1, c2], previous: initial });
 
     // Read in file order: the output is sorted by primary key.
-    assert.deepEqual((await readParquet(filesOf(dataDir, result))).map((r) => [r.id, r.status]), [
+    assert.deepEqual((await readParquet(filesOf(dataDir, result), { orderBy: 'id' })).map((r) => [r.id, r.status]), [
       ['1', 'a0'], ['2', 'b1'], ['3', 'c0'], ['4', 'd2'], ['5', 'e2-last'],
     ]);
     assert.equal(result.rows, 5);
@@ -141,7 +141,7 @@ describe('ParquetPublisher incremental upsert', () => {
       dataDir, table: t, mode: 'upsert', previous: initial,
       chunks: [await chunk(`('a', '2024-01-02', 20), ('b', '2024-01-02', 40), ('b', '2024-01-02', 41)`, schema)],
     });
-    assert.deepEqual((await readParquet(filesOf(dataDir, result))).map((r) => [r.shop, r.day, r.sales]), [
+    assert.deepEqual((await readParquet(filesOf(dataDir, result), { orderBy: 'shop, day' })).map((r) => [r.shop, r.day, r.sales]), [
       ['a', '2024-01-01', '1'], ['a', '2024-01-02', '20'], ['b', '2024-01-01', '3'], ['b', '2024-01-02', '41'],
     ]);
   });
@@ -212,7 +212,7 @@ describe('ParquetPublisher partitions', () => {
     assert.deepEqual(result.touchedPartitions, ['2024_02']);
     const after = await Promise.all(untouched.map(async (f) => ({ sha: await sha(f), mtime: (await stat(f)).mtimeMs, ino: (await stat(f)).ino })));
     assert.deepEqual(after, before, 'untouched partition files stay byte-identical and are not rewritten');
-    assert.deepEqual((await readParquet(path.join(dataDir, 'parquet/shop/orders/2024_02.parquet'))).map((r) => [r.id, r.status]), [['2', 'b2'], ['6', 'f']]);
+    assert.deepEqual((await readParquet(path.join(dataDir, 'parquet/shop/orders/2024_02.parquet'), { orderBy: 'id' })).map((r) => [r.id, r.status]), [['2', 'b2'], ['6', 'f']]);
     assert.equal(result.rows, 6);
   });
 
@@ -314,7 +314,7 @@ describe('ParquetPublisher layout and naming', () => {
     const back = await publisher.publish({ dataDir, table: t, mode: 'upsert', previous: result, chunks: [await chunk(`(4, 'd', 4.0, '2024-04-01')`)] });
     assert.deepEqual(back.files.map((f) => f.path), ['parquet/shop/orders.parquet']);
     assert.deepEqual(await listFiles(path.join(dataDir, 'parquet')), ['shop/orders.parquet'], 'partition files and manifest are gone');
-    assert.deepEqual((await readParquet(filesOf(dataDir, back))).map((r) => r.id), ['1', '2', '3', '4']);
+    assert.deepEqual((await readParquet(filesOf(dataDir, back), { orderBy: 'id' })).map((r) => r.id), ['1', '2', '3', '4']);
   });
 
   it('moves a partitioned table to a new folder, leaving nothing behind in the old one', async () => {
