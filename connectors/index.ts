@@ -5,9 +5,10 @@
 import type { AdaConfig } from '../config/index.ts';
 import type { Connector, ConnectorFactory, ConnectorHealthCheck } from '../pipeline/index.ts';
 import { csvConnector } from './csv/index.ts';
+import { keboolaConnector } from './keboola/index.ts';
 
 /** Every connector type this build knows. */
-export const CONNECTOR_FACTORIES: readonly ConnectorFactory[] = [csvConnector];
+export const CONNECTOR_FACTORIES: readonly ConnectorFactory[] = [csvConnector, keboolaConnector];
 
 /** Connectors by source name, created only for the sources whose settings are present. */
 export class ConnectorRegistry {

@@ -172,6 +172,15 @@ describe('Keboola Storage API client', () => {
     assert.deepEqual(bodies.slice(1).map((b) => b.gzip), [true, true]);
   });
 
+  it('a request refused as CSV too is the request\'s fault: Parquet is asked again next time', async (t) => {
+    const { fake, client } = await setup(t);
+    await rejects(client.exportTable('in.c-shop.orders', { columns: 'id,nope' }), KeboolaErrorCode.requestFailed);
+    assert.equal(client.exportFormat, 'parquet');
+    await client.exportTable('in.c-shop.orders', {});
+    const types = fake.requests.filter((r) => r.path.endsWith('/export-async')).map((r) => (r.body as { fileType?: string }).fileType ?? 'csv');
+    assert.deepEqual(types, ['parquet', 'csv', 'parquet']);
+  });
+
   it('downloads sliced gzip CSV to disk, inflated, one file per slice, without a header', async (t) => {
     const { fake, client } = await setup(t, {}, { exportFormat: 'csv' });
     const { text, files } = await exportText(t, client);

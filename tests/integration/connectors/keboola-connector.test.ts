@@ -1,15 +1,19 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { describe, it } from 'node:test';
-import { lastValueFrom, toArray } from 'rxjs';
+import { lastValueFrom, tap, toArray } from 'rxjs';
 import { hasCode } from '../../../events/index.ts';
 import { keboolaConnector, KeboolaErrorCode } from '../../../connectors/keboola/index.ts';
 import { parseHeaderLine } from '../../../connectors/keboola/keboola-connector.ts';
+import { csvSelectSql } from '../../../connectors/keboola/slices-sql.ts';
 import { mapType, pickMetadata } from '../../../connectors/keboola/table-schema.ts';
+import type { PlannedColumn } from '../../../connectors/keboola/table-schema.ts';
 import type { ConnectorEvent } from '../../../pipeline/contract.ts';
 import type { FakeMetadata, FakeTable } from '../../fixtures/keboola/fake-keboola.ts';
 import { chunks, complete, fakeAndConnector, keboolaConfig, keboolaTable, request, run, TOKEN } from '../../fixtures/keboola/keboola-fixtures.ts';
-import { parquetColumns, readParquet } from '../../helpers/parquet.ts';
+import { parquetColumns, queryRows, readParquet } from '../../helpers/parquet.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+import { writeTemp } from '../../fixtures/keboola/keboola-fixtures.ts';
 
 const meta = (key: string, value: string, provider = 'user', timestamp?: string): FakeMetadata => ({ key, value, provider, ...(timestamp ? { timestamp } : {}) });
 const basetype = (value: string, provider = 'user'): FakeMetadata => meta('KBC.datatype.basetype', value, provider);
@@ -145,6 +149,26 @@ describe('Keboola connector: export to typed Parquet', () => {
     assert.equal(mapType('TIMESTAMP_LTZ'), 'TIMESTAMPTZ');
     assert.equal(mapType('NUMERIC(12,2)'), 'DOUBLE');
     assert.deepEqual(parseHeaderLine('\uFEFF"id","a ""b""",c\r\n"1","2","3"'), ['id', 'a "b"', 'c']);
+  });
+
+  it('the CSV reader\'s native parsing and the text conversion agree on every type', async (t) => {
+    const dir = await tempDir(t, 'kbc-sql-');
+    const file = await writeTemp(dir, 'slice.csv', [
+      '"1","10.5","yes","2024-01-05","2024-01-05 10:00:00","2024-01-05 10:00:00+01:00","a ""b"", c"',
+      '"2","","no","","","",""',
+      '" 3 ","-1e3","TRUE","2024-02-29","2024-02-29 23:59:59.123456","2024-02-29T23:59:59Z","x"',
+      '"4","0","0","2024-03-01","2024-03-01 00:00:00","2024-03-01 00:00:00","multi\nline"',
+    ].join('\n') + '\n');
+    const plan: PlannedColumn[] = [
+      { name: 'i', type: 'BIGINT', typeFrom: 'x' }, { name: 'd', type: 'DOUBLE', typeFrom: 'x' }, { name: 'b', type: 'BOOLEAN', typeFrom: 'x' },
+      { name: 'day', type: 'DATE', typeFrom: 'x' }, { name: 'ts', type: 'TIMESTAMP', typeFrom: 'x' }, { name: 'tz', type: 'TIMESTAMPTZ', typeFrom: 'x' },
+      { name: 's', type: 'VARCHAR', typeFrom: 'x' },
+    ];
+    const names = plan.map((c) => c.name);
+    const read = async (native: boolean) => queryRows(`SELECT * REPLACE (epoch_us(tz) AS tz) FROM (${csvSelectSql([file], names, false, plan, native)}) ORDER BY i`);
+    const text = await read(false);
+    assert.deepEqual(await read(true), text);
+    assert.deepEqual(text.map((r) => [r.i, r.d, r.b, r.s]), [['1', 10.5, true, 'a "b", c'], ['2', null, false, ''], ['3', -1000, true, 'x'], ['4', 0, false, 'multi\nline']]);
   });
 
   it('explicit columns in the table config win: their order, types and descriptions; only they are exported', async (t) => {
@@ -335,12 +359,13 @@ describe('Keboola connector: failures', () => {
     const controller = new AbortController();
     const req = await request(workDir, keboolaTable(), { signal: controller.signal });
     const seen: ConnectorEvent[] = [];
-    const done = lastValueFrom(connector.sync(req).pipe(toArray())).catch((err: unknown) => err);
-    connector.sync; // the run is in flight
+    const done = lastValueFrom(connector.sync(req).pipe(tap((e) => seen.push(e)), toArray())).catch((err: unknown) => err);
     setTimeout(() => controller.abort(), 80);
+    const t0 = performance.now();
     const err = await done;
     assert.ok(hasCode(err, 'CANCELLED'), String(err));
-    assert.deepEqual(seen, []);
+    assert.ok(performance.now() - t0 < 2000, 'cancelled promptly');
+    assert.ok(seen.every((e) => e.kind === 'progress'), 'no chunk and no complete event');
     assert.deepEqual(await readdir(req.workDir), []);
   });
 
