@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'data/**', 'coverage/**', '.scratch/**', 'bench/.work/**', '**/*.d.ts'] },
+  { ignores: ['node_modules/**', 'dist/**', 'data/**', 'coverage/**', '.scratch/**', 'bench/.work/**', '**/*.d.ts'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

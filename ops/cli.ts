@@ -16,8 +16,15 @@ import { initCommands } from './commands/init.ts';
 export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands];
 
 function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  // ops/cli.ts from sources, dist/ops/cli.js from the build: package.json is one or two levels up.
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // Try the next place.
+    }
+  }
+  return 'unknown';
 }
 
 /** The text of `ada --help`. */

@@ -14,9 +14,11 @@ import { ProfileErrorCode } from './engine.ts';
 import type { ChildRequest, ChildResponse } from './engine.ts';
 import type { ComputedProfile, EngineReport, EngineSettings, ProfileJob } from './types.ts';
 
-const CHILD_ENTRY = fileURLToPath(new URL('./profile-child.ts', import.meta.url));
-/** The child runs TypeScript through the same loader as the broker, resolved from here (not from the working directory). */
-const TSX_LOADER = import.meta.resolve('tsx');
+/** Running from the compiled build (dist/*.js) or from the TypeScript sources through tsx. */
+const COMPILED = import.meta.url.endsWith('.js');
+const CHILD_ENTRY = fileURLToPath(new URL(COMPILED ? './profile-child.js' : './profile-child.ts', import.meta.url));
+/** From sources the child runs TypeScript through the same loader as the broker, resolved from here (not from the working directory). */
+const LOADER_ARGS = COMPILED ? [] : ['--import', import.meta.resolve('tsx')];
 /** V8 heap of the child: it only holds query results (one profile); DuckDB's memory is native and capped by memory_limit. */
 const CHILD_HEAP_MB = 256;
 /** nice(2) value of the child: profiling yields the CPU to syncs and the portal. */
@@ -54,7 +56,7 @@ export class ProfileWorker {
   }
 
   #spawn(): ChildProcess {
-    const child = spawn(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, '--import', TSX_LOADER, CHILD_ENTRY], {
+    const child = spawn(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, ...LOADER_ARGS, CHILD_ENTRY], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',
     });
