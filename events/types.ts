@@ -25,6 +25,11 @@ export interface PublishedFile {
   rows: number;
   bytes: number;
   sha256: string;
+  /**
+   * Hash of the file's rows (order-independent) when its bytes are not reproducible: merges are written in
+   * parallel and their row order varies; the table's content hash uses this instead of `sha256`.
+   */
+  contentSha?: string;
   /** Partition key (`2024_01`) for partitioned tables. */
   partition?: string;
 }

@@ -40,6 +40,8 @@ export interface WrittenFile {
   partition?: string;
   /** Set when the temp file is a hard link of a content-addressed blob: its hash is known and it is already durable. */
   blobSha256?: string;
+  /** Set for merges, whose row order (so whose bytes) varies from run to run: hashed by content instead. */
+  merged?: boolean;
 }
 
 /** What a writer produced: new temp files, and previous files that stay as they are; every other previous file goes. */
@@ -82,7 +84,8 @@ export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
   } else {
     await createNewRows(ctx, false);
     const old = oldFiles.length > 0 ? await oldRows(ctx, oldFiles) : undefined;
-    await copyMerged(ctx, mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`), out.tmp);
+    await copyTo(ctx, mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`), out.tmp);
+    out.merged = true;
   }
   return { written: [out], kept: [] };
 }
@@ -111,7 +114,8 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
     if (touched.has(key)) {
       const out = newTemp(ctx, partitionFile(ctx.layout, key), key);
       const fresh = `SELECT * EXCLUDE (${PART}) FROM ${NEW_TABLE} WHERE ${PART} = ${lit(key)}`;
-      await copyMerged(ctx, mergeSql(ctx, old ? await oldRows(ctx, [old]) : undefined, fresh), out.tmp);
+      await copyTo(ctx, mergeSql(ctx, old ? await oldRows(ctx, [old]) : undefined, fresh), out.tmp);
+      out.merged = true;
       written.push(out);
     } else if (old && ctx.schemaChanged) {
       // Every partition must have the same schema so a glob reads without union_by_name.
@@ -159,9 +163,9 @@ async function writeChunksAsIs(ctx: WriteContext, tmp: string): Promise<string |
  * a key like any other) plus the new rows, ordered by primary key. Without a primary key: old rows, then new rows.
  */
 /**
- * The merge, without a sort: it is copied out single-threaded (see copyMerged), which makes the order
- * deterministic (surviving published rows in scan order, then the new rows in the order NEW_TABLE stores them)
- * at a fraction of the time and memory of ordering millions of rows by key.
+ * The merge, without a sort and with every thread: its row order varies from run to run, so a merged file is
+ * identified by a hash of its rows (see contentShaOf in publish.ts), not of its bytes. Ordering millions of rows
+ * by key, or writing with one thread, would make the bytes reproducible at two to three times the cost.
  */
 function mergeSql(ctx: WriteContext, old: string | undefined, fresh: string): string {
   return `SELECT ${columnList(ctx)} FROM (${mergeBody(ctx, old, fresh)})`;
@@ -334,21 +338,6 @@ async function distinctParts(ctx: WriteContext, table: string): Promise<string[]
 async function copyTo(ctx: WriteContext, select: string, tmp: string): Promise<void> {
   await mkdir(path.dirname(tmp), { recursive: true });
   await ctx.conn.run(`COPY (${select}) TO ${lit(tmp)} (${PARQUET_COPY_OPTIONS})`);
-}
-
-/**
- * Copies a merge out with one thread. DuckDB's parallel joins and Parquet writes reorder rows and move row-group
- * boundaries from run to run; one thread gives the same bytes every time, so a replay reproduces the content hash.
- * Measured on 5M rows + 100k changes: about as fast as two threads plus the sort it replaces, and far less memory.
- */
-async function copyMerged(ctx: WriteContext, select: string, tmp: string): Promise<void> {
-  const threads = (await ctx.conn.runAndReadAll(`SELECT current_setting('threads')`)).getRowsJson()[0]?.[0];
-  await ctx.conn.run('SET threads = 1');
-  try {
-    await copyTo(ctx, select, tmp);
-  } finally {
-    await ctx.conn.run(`SET threads = ${Number(threads) || 1}`);
-  }
 }
 
 function newTemp(ctx: WriteContext, final: string, partition?: string): WrittenFile {

@@ -8,7 +8,7 @@ import type { TableConfig } from '../../../config/index.ts';
 import type { ColumnSchema } from '../../../events/index.ts';
 import { ParquetPublisher } from '../../../pipeline/projections/parquet/index.ts';
 import type { PublishInput, PublishJournal, PublishResult } from '../../../pipeline/projections/parquet/index.ts';
-import { readParquet, writeParquet } from '../../helpers/parquet.ts';
+import { writeParquet } from '../../helpers/parquet.ts';
 
 function table(overrides: Partial<TableConfig> = {}): TableConfig {
   return {
@@ -83,20 +83,26 @@ describe('ParquetPublisher determinism', () => {
     assert.equal(new Set(hashes[0]).size, runs.length, 'each run changed the content');
   });
 
-  it('keeps surviving rows in their published order and writes the changed and new rows after them, in run order', async () => {
-    const dataDir = await mkdtemp(path.join(root, 'order-'));
-    const publisher = await ParquetPublisher.create({ threads: 4 });
-    try {
-      const first = await publisher.publish({ dataDir, table: table(), mode: 'upsert', chunks: [await generatedChunk('order-a', 0, 1000, 2, 1)] });
-      const before = (await readParquet(path.join(dataDir, first.files[0]!.path))).map((r) => Number(r.id));
-      const result = await publisher.publish({ dataDir, table: table(), mode: 'upsert', previous: first, chunks: [await generatedChunk('order-b', 1, 500, 2, 2)] });
-      const ids = (await readParquet(path.join(dataDir, result.files[0]!.path))).map((r) => Number(r.id));
-      const changed = new Set(ids.slice(ids.length - 500));
-      assert.deepEqual(ids.slice(0, ids.length - 500), before.filter((id) => !changed.has(id)));
-      assert.equal(ids.length, 1500);
-    } finally {
-      await publisher.close();
+  it('identifies merged files by their rows: same content hash whatever the threads, and an upsert that changes nothing keeps the file', async () => {
+    const hashes: string[] = [];
+    for (const threads of [1, 4]) {
+      const dataDir = await mkdtemp(path.join(root, `rows-${threads}-`));
+      const publisher = await ParquetPublisher.create({ threads });
+      try {
+        const first = await publisher.publish({ dataDir, table: table(), mode: 'upsert', chunks: [await generatedChunk(`rows-a-${threads}`, 0, 20_000, 2, 1)] });
+        const result = await publisher.publish({ dataDir, table: table(), mode: 'upsert', previous: first, chunks: [await generatedChunk(`rows-b-${threads}`, 1, 10_000, 3, 2)] });
+        assert.ok(result.files[0]!.contentSha, 'a merged file carries a row hash');
+        hashes.push(result.contentHash);
+        const file = path.join(dataDir, result.files[0]!.path);
+        const before = await stat(file);
+        const again = await publisher.publish({ dataDir, table: table(), mode: 'upsert', previous: result, chunks: [await generatedChunk(`rows-c-${threads}`, 1, 10_000, 3, 2)] });
+        assert.equal(again.contentHash, result.contentHash);
+        assert.equal((await stat(file)).mtimeMs, before.mtimeMs, 'same rows: the published file is left untouched');
+      } finally {
+        await publisher.close();
+      }
     }
+    assert.equal(hashes[0], hashes[1]);
   });
 });
 
