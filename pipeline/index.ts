@@ -14,3 +14,4 @@ export * from './scheduler/timers.ts';
 export * from './scheduler/scheduler.ts';
 export * from './projections/timers/projection.ts';
 export * from './projections/health/health.ts';
+export * from './duckdb-runs.ts';

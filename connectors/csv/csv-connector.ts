@@ -1,9 +1,9 @@
 /** The CSV connector: stages each matched CSV file of a table as a Parquet chunk via DuckDB, with a per-file cursor for incremental runs. */
 import { mkdir, rename, rm, symlink } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
+import { DuckDbRuns } from '../../pipeline/duckdb-runs.ts';
 import type { AdaConfig, TableConfig } from '../../config/index.ts';
 import type { ColumnSchema } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
@@ -48,10 +48,8 @@ export const csvConnector: ConnectorFactory = {
 export class CsvConnector implements Connector {
   readonly source = 'csv';
   readonly dir: string;
-  #instance: Promise<DuckDBInstance> | undefined;
-  #closed = false;
-  /** Runs in flight: `close()` aborts them and waits before closing the instance under them. */
-  readonly #running = new Map<AbortController, Promise<void>>();
+  // Chunks keep the source's row order; strings without an offset are UTC for TIMESTAMPTZ columns.
+  readonly #runs = new DuckDbRuns('CSV', ['SET preserve_insertion_order = true', "SET TimeZone = 'UTC'"]);
 
   constructor(dir: string) {
     this.dir = dir;
@@ -59,43 +57,12 @@ export class CsvConnector implements Connector {
 
   /** A cold Observable: each subscription runs the table once; unsubscribing or aborting `request.signal` cancels it. */
   sync(request: SyncRequest): Observable<ConnectorEvent> {
-    return new Observable<ConnectorEvent>((subscriber) => {
-      const controller = new AbortController();
-      const forward = () => controller.abort(request.signal.reason);
-      if (request.signal.aborted) forward();
-      else request.signal.addEventListener('abort', forward, { once: true });
-      const run = new TableRun(this.dir, request, controller.signal, (event) => subscriber.next(event));
-      const done = this.#connect()
-        .then((connection) => run.execute(connection))
-        .then(() => subscriber.complete(), (err: unknown) => subscriber.error(err))
-        .finally(() => {
-          this.#running.delete(controller);
-          request.signal.removeEventListener('abort', forward);
-        });
-      this.#running.set(controller, done);
-      return () => controller.abort();
-    });
+    return this.#runs.run$(request, (connection, signal, emit) => new TableRun(this.dir, request, signal, emit).execute(connection));
   }
 
   /** Cancels running syncs and closes the DuckDB instance. */
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    for (const controller of this.#running.keys()) controller.abort();
-    await Promise.allSettled(this.#running.values());
-    const instance = this.#instance;
-    this.#instance = undefined;
-    if (instance) (await instance).closeSync();
-  }
-
-  async #connect(): Promise<DuckDBConnection> {
-    if (this.#closed) throw adaError(ErrorCode.closed, 'The CSV connector is closed');
-    this.#instance ??= DuckDBInstance.create(':memory:');
-    const connection = await (await this.#instance).connect();
-    // Chunks keep the source's row order; strings without an offset are UTC for TIMESTAMPTZ columns.
-    await connection.run('SET preserve_insertion_order = true');
-    await connection.run("SET TimeZone = 'UTC'");
-    return connection;
+  close(): Promise<void> {
+    return this.#runs.close();
   }
 }
 
