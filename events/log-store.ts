@@ -292,6 +292,8 @@ export class EventLog {
   private activeSize = 0;
   private nextPosition = 1;
   private releaseLock!: () => Promise<void>;
+  /** Event ids are this random prefix (unique per log) plus the position: unique, cheaper than a UUID per event. */
+  private readonly idPrefix = randomUUID().slice(0, 24);
 
   private constructor(dir: string, options: EventLogOptions) {
     this.dir = dir;
@@ -464,8 +466,8 @@ export class EventLog {
     let sourceJson = '';
     for (const p of batch) {
       const e = p.event;
-      const id = randomUUID();
       const position = first + strings.length;
+      const id = `${this.idPrefix}${position.toString(16).padStart(12, '0')}`;
       const source = e.source ?? this.defaultSource;
       if (source !== lastSource) {
         lastSource = source;
@@ -474,7 +476,8 @@ export class EventLog {
       // Hand-built JSON in the record's field order: cheaper than building and stringifying an object.
       const json = `{"position":${position},"id":"${id}","at":"${at}","source":${sourceJson}` +
         `${e.key !== undefined ? `,"key":${JSON.stringify(e.key)}` : ''},"type":"${e.type}","v":${e.v},"data":${JSON.stringify(e.data)}}`;
-      if (json.length > MAX_RECORD_BYTES || Buffer.byteLength(json) > MAX_RECORD_BYTES) {
+      // UTF-8 takes at most 3 bytes per UTF-16 unit: only long records need their exact size measured.
+      if (json.length * 3 > MAX_RECORD_BYTES && Buffer.byteLength(json) > MAX_RECORD_BYTES) {
         p.reject(adaError(ErrorCode.badArgument, `event ${e.type} is over the ${MAX_RECORD_BYTES}-byte record limit: stage bulk data as a blob`));
         continue;
       }

@@ -179,7 +179,7 @@ export type EventOf<T extends EventType> = Extract<AdaEvent, { type: T }>;
 
 /** Metadata the log records with every event. */
 export interface EventMetadata {
-  /** Unique id (UUID). */
+  /** Unique id, UUID-shaped: a random per-writer prefix plus the position. */
   id: string;
   /** Monotonic position in the log, starting at 1. */
   position: number;
