@@ -102,7 +102,8 @@ export async function main(ctx: CommandContext): Promise<number> {
     const code = (err as { code?: string }).code;
     ctx.err(`ada ${command.name}: ${code ? `[${code}] ` : ''}${(err as Error).message ?? String(err)}`);
     if (ctx.env.ADA_DEBUG) ctx.err((err as Error).stack ?? '');
-    return 1;
+    // A configuration to fix is a usage problem (2), like a wrong flag; anything else failed while working (1).
+    return code === 'CONFIG_INVALID' || code === 'CONFIG_MISSING' ? 2 : 1;
   }
 }
 

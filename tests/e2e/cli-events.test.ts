@@ -111,3 +111,19 @@ describe('ada CLI', () => {
     assert.match(bad.stderr, /CORRUPT at position 3: segment 00000000000000000001\.seg/);
   });
 });
+
+describe('ada CLI and a broken configuration', () => {
+  it('any command exits 2 naming the file and line of every problem', async (t) => {
+    const dir = await tempDir(t);
+    await writeFile(path.join(dir, 'instance.yaml'), 'instance:\n  name: x\nauth:\n  allowed_domain: example.com\ndata_source:\n  type: csv\n  csv:\n    dir: .\n');
+    await writeFile(path.join(dir, 'data_description.md'), '```yaml\ntables:\n  - id: a.b.c\n    name: c\n    description: d\n    sync_strategy: sometimes\n```\n');
+    const result = await runCli(['sync', '--config', dir, '--data', path.join(dir, 'data')]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /CONFIG_INVALID/);
+    assert.match(result.stderr, /instance\.yaml:\d+/);
+    assert.match(result.stderr, /data_description\.md:6/);
+    const missing = await runCli(['sync', '--config', path.join(dir, 'nope')]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /CONFIG_MISSING/);
+  });
+});
