@@ -116,16 +116,22 @@ export async function startBrokerLoop(broker: Broker, log: (m: string) => void, 
   for (const s of specs) log(`timer ${s.name}: "${s.cron}" (UTC) for ${s.tables.join(', ')}`);
   await health();
   const healthTimer = setInterval(() => void health().catch((err: unknown) => log(`health: ${(err as Error).message}`)), HEALTH_INTERVAL_MS);
-  const stopControl = await startControlServer(broker.dataDir, {
-    append: (events) => Promise.all(events.map((e) => broker.log.append(e))),
-    sync: (tables) => {
-      const names = tables.length ? tables : broker.config.tables.map((t) => t.name);
-      const unknown = names.filter((n) => !broker.config.tables.some((t) => t.name === n));
-      if (unknown.length) return Promise.reject(adaError('BAD_ARGUMENT', `unknown table ${unknown.join(', ')}`));
-      return new Promise((done, failed) => enqueue({ tables: names, by: 'ada sync (via control socket)', trigger: 'api', done, failed }));
-    },
-    health,
-  });
+  // Other ada commands reach the server through this socket; without it they report the lock instead.
+  let stopControl: () => Promise<void> = async () => undefined;
+  try {
+    stopControl = await startControlServer(broker.dataDir, {
+      append: (events) => Promise.all(events.map((e) => broker.log.append(e))),
+      sync: (tables) => {
+        const names = tables.length ? tables : broker.config.tables.map((t) => t.name);
+        const unknown = names.filter((n) => !broker.config.tables.some((t) => t.name === n));
+        if (unknown.length) return Promise.reject(adaError('BAD_ARGUMENT', `unknown table ${unknown.join(', ')}`));
+        return new Promise((done, failed) => enqueue({ tables: names, by: 'ada sync (via control socket)', trigger: 'api', done, failed }));
+      },
+      health,
+    });
+  } catch (err) {
+    log(`control socket unavailable (${(err as Error).message}): other ada commands cannot reach this server while it runs`);
+  }
   return {
     running,
     health,
