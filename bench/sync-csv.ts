@@ -4,9 +4,7 @@
  * a full refresh, an incremental upsert of a 100k-row delta file, and the same delta into a table partitioned by
  * month. `BENCH_SCALE` (default 1) scales the row counts; the generated CSV is cached in bench/.work/sync-csv/.
  */
-import { spawn } from 'node:child_process';
-import { constants, readFileSync } from 'node:fs';
-import { access, copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { copyFile, link, mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -14,8 +12,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { lastValueFrom, toArray } from 'rxjs';
 import { EventLogReader } from '../events/index.ts';
 import type { RecordedEvent } from '../events/index.ts';
-import { BENCH_DIR, report, round, scratch, timed } from './util.ts';
-import type { Figures } from './util.ts';
+import { BENCH_DIR, report, round, runAdaSync, scratch, timed } from './util.ts';
+import type { Figures, SyncRun } from './util.ts';
 
 /** Goals of the figures (from the issue): `min` means at least, `max` at most. */
 export const goals: Record<string, { min?: number; max?: number }> = {
@@ -40,8 +38,6 @@ const CHANGED_FROM_MS = Date.UTC(2025, 10, 1);
 const DATA_VERSION = 1;
 const ROWS_PER_WRITE = 50_000;
 
-const ADA_BIN = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
-const TIME_BIN = '/usr/bin/time';
 
 const CATEGORIES = ['books', 'electronics', 'garden', 'toys', 'grocery', 'fashion', 'sports', 'beauty', 'home', 'auto', 'music', 'office'];
 const ADJECTIVES = ['quick', 'late', 'fragile', 'bulk', 'gift', 'priority', 'returned', 'standard', 'express', 'partial'];
@@ -200,73 +196,9 @@ async function placeSource(inst: Instance, source: string, relative: string): Pr
   }
 }
 
-/** What one `ada sync` child reported. */
-interface SyncRun {
-  ms: number;
-  rssMb: number;
-  rows: number;
-  runId: string;
-  /** Wall-clock start and end (epoch ms), to split the run into phases with the events' times. */
-  startedAt: number;
-  endedAt: number;
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function vmHwmMb(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Runs `node bin/ada.js sync --json` on an instance; peak RSS from GNU time, else by polling /proc. */
-async function adaSync(inst: Instance): Promise<SyncRun> {
-  const args = [ADA_BIN, 'sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
-  const timeFile = path.join(inst.root, 'time-v.txt');
-  const useTime = await isExecutable(TIME_BIN);
-  const startedAt = Date.now();
-  const t0 = performance.now();
-  const proc = useTime
-    ? spawn(TIME_BIN, ['-v', '-o', timeFile, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let polled = 0;
-  const poll = useTime || proc.pid === undefined ? undefined : setInterval(() => (polled = Math.max(polled, vmHwmMb(proc.pid!))), 25);
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('close', resolve);
-  });
-  const ms = performance.now() - t0;
-  const endedAt = Date.now();
-  if (poll) clearInterval(poll);
-  let json: { ok?: boolean; tables?: Array<{ rows: number; runId: string; status: string }> } = {};
-  try {
-    json = JSON.parse(out) as typeof json;
-  } catch {
-    // Reported below.
-  }
-  const table = json.tables?.[0];
-  if (code !== 0 || !json.ok || !table) throw new Error(`ada sync of ${inst.table} failed (exit ${code}):\n${err}\n${out}`.trim());
-  let rssMb = polled;
-  if (useTime) {
-    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(await readFile(timeFile, 'utf8'));
-    if (!m) throw new Error(`no peak RSS in ${timeFile}`);
-    rssMb = Number(m[1]) / 1024;
-  }
-  return { ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt };
+/** Runs `ada sync --json` on an instance as a child process. */
+function adaSync(inst: Instance): Promise<SyncRun> {
+  return runAdaSync(inst);
 }
 
 /**

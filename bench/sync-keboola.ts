@@ -7,9 +7,7 @@
  * is the child's. The fake finishes export jobs at the first poll (Keboola's own job time is not ours to measure).
  * `BENCH_SCALE` (default 1) scales the row count; the slices are cached in bench/.work/sync-keboola/.
  */
-import { spawn } from 'node:child_process';
-import { constants, readFileSync } from 'node:fs';
-import { access, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -18,8 +16,8 @@ import { CONNECTOR_FACTORIES } from '../connectors/index.ts';
 import { EventLogReader } from '../events/index.ts';
 import type { RecordedEvent } from '../events/index.ts';
 import { FakeKeboola } from '../tests/fixtures/keboola/fake-keboola.ts';
-import { BENCH_DIR, report, round, scratch, timed } from './util.ts';
-import type { Figures } from './util.ts';
+import { BENCH_DIR, report, round, runAdaSync, scratch, timed } from './util.ts';
+import type { Figures, SyncRun } from './util.ts';
 
 /** Goals of the figures (from the issue): `min` means at least, `max` at most. */
 export const goals: Record<string, { min?: number; max?: number }> = {
@@ -40,9 +38,7 @@ const DATA_VERSION = 1;
 const TOKEN = 'bench-0000-keboola-storage-token-not-secret';
 const TABLE_ID = 'in.c-bench.orders';
 
-const ADA_BIN = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
 const REGISTER = fileURLToPath(new URL('../tests/fixtures/keboola/register-keboola.ts', import.meta.url));
-const TIME_BIN = '/usr/bin/time';
 
 const COLUMNS: Array<[string, string, string]> = [
   ['id', 'BIGINT', 'INTEGER'], ['ts', 'TIMESTAMP', 'TIMESTAMP'], ['category', 'VARCHAR', 'STRING'], ['amount', 'DOUBLE', 'NUMERIC'], ['note', 'VARCHAR', 'STRING'],
@@ -106,75 +102,13 @@ async function instance(root: string, stackUrl: string): Promise<{ root: string;
   return { root, configDir, dataDir };
 }
 
-interface SyncRun {
-  ms: number;
-  rssMb: number;
-  rows: number;
-  runId: string;
-  startedAt: number;
-  endedAt: number;
-}
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function vmHwmMb(pid: number): number {
-  try {
-    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return m ? Number(m[1]) / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Runs `ada sync --json` as a child; peak RSS from GNU time, else by polling /proc. */
+/** Runs `ada sync --json` as a child; the token must not appear in anything it prints. */
 async function adaSync(inst: { root: string; configDir: string; dataDir: string }): Promise<SyncRun> {
   // Until connectors/index.ts lists the Keboola factory, a preload adds it (it does nothing once it is listed).
   const preload = CONNECTOR_FACTORIES.some((f) => f.type === 'keboola') ? [] : ['--import', 'tsx', '--import', REGISTER];
-  const args = [...preload, ADA_BIN, 'sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
-  const timeFile = path.join(inst.root, 'time-v.txt');
-  const useTime = await isExecutable(TIME_BIN);
-  const env = { ...process.env, KBC_TOKEN: TOKEN };
-  const startedAt = Date.now();
-  const t0 = performance.now();
-  const proc = useTime
-    ? spawn(TIME_BIN, ['-v', '-o', timeFile, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
-  let polled = 0;
-  const poll = useTime || proc.pid === undefined ? undefined : setInterval(() => (polled = Math.max(polled, vmHwmMb(proc.pid!))), 25);
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('close', resolve);
-  });
-  const ms = performance.now() - t0;
-  const endedAt = Date.now();
-  if (poll) clearInterval(poll);
-  let json: { ok?: boolean; tables?: Array<{ rows: number; runId: string }> } = {};
-  try {
-    json = JSON.parse(out) as typeof json;
-  } catch {
-    // Reported below.
-  }
-  const table = json.tables?.[0];
-  if (code !== 0 || !json.ok || !table) throw new Error(`ada sync failed (exit ${code}):\n${err}\n${out}`.trim());
-  if ((out + err).includes(TOKEN)) throw new Error('the storage token appeared in the output of ada sync');
-  let rssMb = polled;
-  if (useTime) {
-    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(await readFile(timeFile, 'utf8'));
-    if (!m) throw new Error(`no peak RSS in ${timeFile}`);
-    rssMb = Number(m[1]) / 1024;
-  }
-  return { ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt };
+  const run = await runAdaSync(inst, { nodeArgs: preload, env: { KBC_TOKEN: TOKEN } });
+  if (run.output.includes(TOKEN)) throw new Error('the storage token appeared in the output of ada sync');
+  return run;
 }
 
 /** Splits a sync by its events' times: start-up until SyncStarted, export + download + convert + stage, publish, the rest. */

@@ -1,7 +1,9 @@
 /** Shared helpers of the benchmarks: timing, peak RSS, printing `name: value` lines. */
-import { readFileSync } from 'node:fs';
-import { mkdir, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { constants, readFileSync } from 'node:fs';
+import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 /** Scratch space of the benchmarks (git-ignored). */
 export const BENCH_DIR = path.resolve(process.env.ADA_BENCH_DIR ?? 'bench/.work');
@@ -46,4 +48,83 @@ export function report(figures: Figures): void {
 export function round(n: number): number {
   if (Math.abs(n) >= 100) return Math.round(n);
   return Math.round(n * 1000) / 1000;
+}
+
+/** What one `ada sync --json` child process reported. */
+export interface SyncRun {
+  ms: number;
+  rssMb: number;
+  rows: number;
+  runId: string;
+  /** Wall-clock start and end (epoch ms), to split the run into phases with the events' times. */
+  startedAt: number;
+  endedAt: number;
+  /** Everything the child printed, for checks such as "no secret in the output". */
+  output: string;
+}
+
+/** GNU time, for the peak RSS of a child process. */
+const TIME_BIN = '/usr/bin/time';
+
+async function isExecutable(file: string): Promise<boolean> {
+  try {
+    await access(file, constants.X_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function vmHwmMb(pid: number): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Runs `node <nodeArgs> bin/ada.js sync --config … --data … --json` as a child process and returns its time, its
+ * first table's rows and run id, and its peak RSS (GNU `time -v`, else by polling /proc/<pid>/status).
+ */
+export async function runAdaSync(inst: { root: string; configDir: string; dataDir: string }, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<SyncRun> {
+  const adaBin = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
+  const args = [...(options.nodeArgs ?? []), adaBin, 'sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
+  const timeFile = path.join(inst.root, 'time-v.txt');
+  const useTime = await isExecutable(TIME_BIN);
+  const env = { ...process.env, ...options.env };
+  const startedAt = Date.now();
+  const t0 = performance.now();
+  const proc = useTime
+    ? spawn(TIME_BIN, ['-v', '-o', timeFile, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+  let polled = 0;
+  const poll = useTime || proc.pid === undefined ? undefined : setInterval(() => (polled = Math.max(polled, vmHwmMb(proc.pid!))), 25);
+  let out = '';
+  let err = '';
+  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    proc.on('error', reject);
+    proc.on('close', resolve);
+  });
+  const ms = performance.now() - t0;
+  const endedAt = Date.now();
+  if (poll) clearInterval(poll);
+  let json: { ok?: boolean; tables?: Array<{ rows: number; runId: string }> } = {};
+  try {
+    json = JSON.parse(out) as typeof json;
+  } catch {
+    // Reported below.
+  }
+  const table = json.tables?.[0];
+  if (code !== 0 || !json.ok || !table) throw new Error(`ada sync failed (exit ${code}):\n${err}\n${out}`.trim());
+  let rssMb = polled;
+  if (useTime) {
+    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(await readFile(timeFile, 'utf8'));
+    if (!m) throw new Error(`no peak RSS in ${timeFile}`);
+    rssMb = Number(m[1]) / 1024;
+  }
+  return { ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt, output: out + err };
 }
