@@ -70,11 +70,11 @@ export class ProjectionRunner {
   }
 
   /** Folds every event after the checkpoint up to the current head, flushing in batches. Returns the position reached. */
-  catchUp<S>(p: Projection<S>): Promise<number> {
-    return this.serial(p.name, () => this.catchUpNow(p));
+  catchUp<S>(p: Projection<S>, onProgress?: (position: number) => void): Promise<number> {
+    return this.serial(p.name, () => this.catchUpNow(p, onProgress));
   }
 
-  private async catchUpNow<S>(p: Projection<S>): Promise<number> {
+  private async catchUpNow<S>(p: Projection<S>, onProgress?: (position: number) => void): Promise<number> {
     const loaded = await this.load(p);
     const { position, rebuilding } = loaded;
     let state = loaded.state;
@@ -89,6 +89,7 @@ export class ProjectionRunner {
         if (++pending >= CATCH_UP_BATCH) {
           state = await this.flush(p, state, last, rebuilding);
           pending = 0;
+          onProgress?.(last);
         }
       }),
     ), { defaultValue: undefined });
@@ -97,13 +98,13 @@ export class ProjectionRunner {
   }
 
   /** Deletes the projection's outputs and checkpoint, then rebuilds it from position 0. */
-  rebuild<S>(p: Projection<S>): Promise<number> {
+  rebuild<S>(p: Projection<S>, onProgress?: (position: number) => void): Promise<number> {
     return this.serial(p.name, async () => {
       this.states.delete(p.name);
       this.positions.delete(p.name);
       await this.checkpoints.remove(p.name);
       await p.reset?.({ dataDir: this.dataDir });
-      return this.catchUpNow(p);
+      return this.catchUpNow(p, onProgress);
     });
   }
 }

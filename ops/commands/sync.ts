@@ -118,7 +118,11 @@ const replay: Command = {
       for (const name of names) {
         const started = performance.now();
         if (!values.json) ctx.err(`rebuilding ${name}…`);
-        const position = await broker.runner.rebuild(broker.projections[name]!);
+        const head = broker.log.head;
+        const position = await broker.runner.rebuild(broker.projections[name]!, (at) => {
+          if (ctx.isTTY && !values.json) process.stderr.write(`\r\x1b[2Krebuilding ${name}: ${at.toLocaleString('en-US')} of ${head.toLocaleString('en-US')} events`);
+        });
+        if (ctx.isTTY && !values.json) process.stderr.write('\r\x1b[2K');
         results.push({ projection: name, position, durationMs: Math.round(performance.now() - started) });
       }
       if (values.json) ctx.out(JSON.stringify({ ok: true, projections: results }, null, 2));
