@@ -9,10 +9,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { lastValueFrom, toArray } from 'rxjs';
-import { EventLogReader } from '../events/index.ts';
-import type { RecordedEvent } from '../events/index.ts';
-import { BENCH_DIR, report, round, runAdaSync, scratch, timed } from './util.ts';
+import { mulberry32 } from '../examples/demo/generate.ts';
+import { BENCH_DIR, report, round, runAdaSync, scratch, seconds, syncPhases, timed } from './util.ts';
 import type { Figures, SyncRun } from './util.ts';
 
 /** Goals of the figures (from the issue): `min` means at least, `max` at most. */
@@ -43,17 +41,7 @@ const CATEGORIES = ['books', 'electronics', 'garden', 'toys', 'grocery', 'fashio
 const ADJECTIVES = ['quick', 'late', 'fragile', 'bulk', 'gift', 'priority', 'returned', 'standard', 'express', 'partial'];
 const NOUNS = ['delivery', 'order', 'parcel', 'shipment', 'pickup', 'refund', 'exchange', 'invoice'];
 
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const prng = mulberry32;
 
 /** The ts of an id: ids grow with time over the 60 months (ids past ROWS continue after them). */
 function tsOf(id: number): number {
@@ -207,19 +195,8 @@ function adaSync(inst: Instance): Promise<SyncRun> {
  * projection catch-up, close, exit).
  */
 async function phases(inst: Instance, run: SyncRun): Promise<{ text: string; startupMs: number }> {
-  const events = await lastValueFrom(new EventLogReader(path.join(inst.dataDir, 'events')).read$(1).pipe(toArray()));
-  const mine = events.filter((e) => (e.data as { runId?: string }).runId === run.runId);
-  const at = (type: RecordedEvent['type']): number => {
-    const found = mine.find((e) => e.type === type);
-    if (!found) throw new Error(`run ${run.runId}: no ${type} event`);
-    return Date.parse(found.at);
-  };
-  const started = at('SyncStarted');
-  const stagingDone = at('TableStagingCompleted');
-  const published = at('TablePublished');
-  const s = (ms: number) => `${round(ms / 1000)}s`;
-  const startupMs = started - run.startedAt;
-  return { text: `startup ${s(startupMs)}, stage ${s(stagingDone - started)}, publish ${s(published - stagingDone)}, finish ${s(run.endedAt - published)}`, startupMs };
+  const p = await syncPhases(inst.dataDir, run);
+  return { text: `startup ${seconds(p.startupMs)}, stage ${seconds(p.stageMs)}, publish ${seconds(p.publishMs)}, finish ${seconds(p.finishMs)}`, startupMs: p.startupMs };
 }
 
 /** The published files of a table, absolute, from the writer's state. */

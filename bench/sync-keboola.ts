@@ -11,12 +11,9 @@ import { mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { lastValueFrom, toArray } from 'rxjs';
 import { CONNECTOR_FACTORIES } from '../connectors/index.ts';
-import { EventLogReader } from '../events/index.ts';
-import type { RecordedEvent } from '../events/index.ts';
 import { FakeKeboola } from '../tests/fixtures/keboola/fake-keboola.ts';
-import { BENCH_DIR, report, round, runAdaSync, scratch, timed } from './util.ts';
+import { BENCH_DIR, report, round, runAdaSync, scratch, seconds, syncPhases, timed } from './util.ts';
 import type { Figures, SyncRun } from './util.ts';
 
 /** Goals of the figures (from the issue): `min` means at least, `max` at most. */
@@ -113,20 +110,10 @@ async function adaSync(inst: { root: string; configDir: string; dataDir: string 
 
 /** Splits a sync by its events' times: start-up until SyncStarted, export + download + convert + stage, publish, the rest. */
 async function phases(dataDir: string, run: SyncRun): Promise<{ text: string; syncMs: number }> {
-  const events = await lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()));
-  const mine = events.filter((e) => (e.data as { runId?: string }).runId === run.runId);
-  const at = (type: RecordedEvent['type']): number => {
-    const found = mine.find((e) => e.type === type);
-    if (!found) throw new Error(`run ${run.runId}: no ${type} event`);
-    return Date.parse(found.at);
-  };
-  const started = at('SyncStarted');
-  const staged = at('TableStagingCompleted');
-  const published = at('TablePublished');
-  const s = (ms: number) => `${round(ms / 1000)}s`;
+  const p = await syncPhases(dataDir, run);
   return {
-    text: `startup ${s(started - run.startedAt)}, export+download+convert+stage ${s(staged - started)}, publish ${s(published - staged)}, finish ${s(run.endedAt - published)}`,
-    syncMs: published - started,
+    text: `startup ${seconds(p.startupMs)}, export+download+convert+stage ${seconds(p.stageMs)}, publish ${seconds(p.publishMs)}, finish ${seconds(p.finishMs)}`,
+    syncMs: p.stageMs + p.publishMs,
   };
 }
 

@@ -4,6 +4,9 @@ import { constants, readFileSync } from 'node:fs';
 import { access, mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { lastValueFrom, toArray } from 'rxjs';
+import { EventLogReader } from '../events/index.ts';
+import type { RecordedEvent } from '../events/index.ts';
 
 /** Scratch space of the benchmarks (git-ignored). */
 export const BENCH_DIR = path.resolve(process.env.ADA_BENCH_DIR ?? 'bench/.work');
@@ -127,4 +130,32 @@ export async function runAdaSync(inst: { root: string; configDir: string; dataDi
     rssMb = Number(m[1]) / 1024;
   }
   return { ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt, output: out + err };
+}
+
+/** The phases of one sync run, in ms, from its events' times: until SyncStarted, until TableStagingCompleted, until TablePublished, the rest. */
+export interface SyncPhases {
+  startupMs: number;
+  stageMs: number;
+  publishMs: number;
+  finishMs: number;
+}
+
+/** Splits a sync run by the times of its events in the data directory's log. */
+export async function syncPhases(dataDir: string, run: SyncRun): Promise<SyncPhases> {
+  const events = await lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()));
+  const mine = events.filter((e) => (e.data as { runId?: string }).runId === run.runId);
+  const at = (type: RecordedEvent['type']): number => {
+    const found = mine.find((e) => e.type === type);
+    if (!found) throw new Error(`run ${run.runId}: no ${type} event`);
+    return Date.parse(found.at);
+  };
+  const started = at('SyncStarted');
+  const staged = at('TableStagingCompleted');
+  const published = at('TablePublished');
+  return { startupMs: started - run.startedAt, stageMs: staged - started, publishMs: published - staged, finishMs: run.endedAt - published };
+}
+
+/** Seconds with three decimals, for phase texts. */
+export function seconds(ms: number): string {
+  return `${round(ms / 1000)}s`;
 }

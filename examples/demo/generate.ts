@@ -44,8 +44,8 @@ const SIGNUP_TO = Date.UTC(2025, 10, 30);
 const DAY = 86_400_000;
 
 
-/** mulberry32: a small, fast, seedable 32-bit PRNG. */
-function mulberry32(seed: number): () => number {
+/** mulberry32: a small, fast, seedable 32-bit PRNG returning floats in [0, 1). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
