@@ -4,12 +4,10 @@ import type { AdaConfig } from '../config/index.ts';
 import type { HealthReport } from '../pipeline/index.ts';
 import { notificationGateway } from './notifications/index.ts';
 import type { NotificationGatewayDeps } from './notifications/index.ts';
+import { authPlugin, seesPrivate } from './auth-plugin.ts';
+import type { Authenticate } from './auth-plugin.ts';
 
-/** Who a bearer token or session belongs to. */
-export interface PortalPrincipal {
-  name: string;
-  role: 'analyst' | 'privileged' | 'admin';
-}
+export type { PortalPrincipal } from './auth-plugin.ts';
 
 /** What the app reads from the broker. */
 export interface AppDeps {
@@ -17,7 +15,7 @@ export interface AppDeps {
   /** The current health report. */
   health(): Promise<HealthReport>;
   /** Resolves a credential (analyst token, later portal session). */
-  authenticate(credential: { token?: string; session?: string }): Promise<PortalPrincipal | undefined> | PortalPrincipal | undefined;
+  authenticate: Authenticate;
   /** The notification gateway's log and revocations; without them no websocket route. */
   notifications?: Pick<NotificationGatewayDeps, 'log' | 'revoked$' | 'options'>;
 }
@@ -53,19 +51,13 @@ export function redactHealth(report: HealthReport, config: AdaConfig): HealthRep
   };
 }
 
-function bearer(header: string | undefined): string | undefined {
-  const m = /^Bearer\s+(\S+)$/i.exec(header ?? '');
-  return m?.[1];
-}
-
 /** The app plugin. */
 export function adaApp(deps: AppDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
+    await app.register(authPlugin, { authenticate: deps.authenticate });
     app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (req, reply) => {
       const report = await deps.health();
-      const token = bearer(req.headers.authorization);
-      const who = token ? await deps.authenticate({ token }) : undefined;
-      const visible = who && (who.role === 'admin' || who.role === 'privileged') ? report : redactHealth(report, deps.config);
+      const visible = seesPrivate(req.principal) ? report : redactHealth(report, deps.config);
       return reply.code(report.status === 'healthy' ? 200 : 503).send(visible);
     });
     if (deps.notifications) {

@@ -3,3 +3,7 @@ export { adaApp, redactHealth } from './app.ts';
 export type { AppDeps, PortalPrincipal } from './app.ts';
 export { buildServer } from './server.ts';
 export { notificationGateway } from './notifications/index.ts';
+export { authPlugin, bearerToken, requireRole, seesPrivate } from './auth-plugin.ts';
+export type { Authenticate, AuthPluginOptions, Credential } from './auth-plugin.ts';
+export { errorResponse, installErrorHandler, HTTP_STATUS_BY_CODE } from './error-handler.ts';
+export type { ErrorBody } from './error-handler.ts';

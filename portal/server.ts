@@ -2,6 +2,7 @@
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
 import { adaApp } from './app.ts';
+import { installErrorHandler } from './error-handler.ts';
 import type { AppDeps } from './app.ts';
 
 /** Limits of the server, with their reasons. */
@@ -15,6 +16,7 @@ const LIMITS = {
 /** Builds the server (not listening yet). */
 export async function buildServer(deps: AppDeps, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
   const app = Fastify({ logger: options.logger ?? false, bodyLimit: LIMITS.bodyLimit, requestTimeout: LIMITS.requestTimeout });
+  installErrorHandler(app);
   await app.register(adaApp(deps));
   return app;
 }

@@ -1,0 +1,71 @@
+/**
+ * Authentication as one fastify plugin: it resolves the caller of every request once (a bearer
+ * token today; the portal's session cookie plugs in through `credentials`) and decorates the
+ * request with `principal`. Routes ask `requireRole` instead of parsing headers themselves.
+ */
+import fp from 'fastify-plugin';
+import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import { adaError } from '../events/index.ts';
+
+/** Who a bearer token or session belongs to. */
+export interface PortalPrincipal {
+  name: string;
+  role: 'analyst' | 'privileged' | 'admin';
+}
+
+/** A credential as the request carries it. */
+export interface Credential {
+  token?: string;
+  session?: string;
+}
+
+/** Resolves a credential to a principal, or undefined when it is unknown, revoked or expired. */
+export type Authenticate = (credential: Credential) => Promise<PortalPrincipal | undefined> | PortalPrincipal | undefined;
+
+/** Options of the auth plugin. */
+export interface AuthPluginOptions {
+  authenticate: Authenticate;
+  /** Extra credential sources (the portal's session cookie); the bearer header is always read. */
+  credentials?: (req: FastifyRequest) => Credential | undefined;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated caller, or undefined for an anonymous request. */
+    principal: PortalPrincipal | undefined;
+  }
+}
+
+/** Longest Authorization header read: a token is at most a few hundred characters. */
+const MAX_AUTHORIZATION_CHARS = 1024;
+
+/** The token of an `Authorization: Bearer <token>` header, or undefined. */
+export function bearerToken(header: string | undefined): string | undefined {
+  if (!header || header.length > MAX_AUTHORIZATION_CHARS) return undefined;
+  return /^Bearer[ \t]+(\S+)[ \t]*$/i.exec(header)?.[1];
+}
+
+/** Roles that may see private tables. */
+export function seesPrivate(principal: PortalPrincipal | undefined): boolean {
+  return principal?.role === 'admin' || principal?.role === 'privileged';
+}
+
+/** A pre-handler that answers 401 without a principal and 403 when its role is not among `roles`. */
+export function requireRole(...roles: PortalPrincipal['role'][]): preHandlerAsyncHookHandler {
+  return async (req: FastifyRequest, _reply: FastifyReply) => {
+    if (!req.principal) throw adaError('UNAUTHENTICATED', 'sign in or send a personal token (Authorization: Bearer ada_…)');
+    if (roles.length && !roles.includes(req.principal.role)) throw adaError('FORBIDDEN', `this needs the role ${roles.join(' or ')}; you are ${req.principal.role}`);
+  };
+}
+
+/** The plugin: decorates every request with its principal. */
+export const authPlugin = fp<AuthPluginOptions>(async (app, opts) => {
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (req) => {
+    const token = bearerToken(req.headers.authorization);
+    const extra = opts.credentials?.(req);
+    const credential: Credential = { ...extra, ...(token ? { token } : {}) };
+    if (!credential.token && !credential.session) return;
+    req.principal = await opts.authenticate(credential);
+  });
+}, { name: 'ada-auth', fastify: '5.x' });
