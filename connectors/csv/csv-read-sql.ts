@@ -108,12 +108,16 @@ function conversionSql(column: ColumnPlan, shape: FileShape, dialect: CsvDialect
   }
 }
 
-/** Parses text with the format the sniffer found in this file, or by a plain cast for ISO text. */
+/**
+ * Parses text with the format the sniffer found in this file, or by a plain cast for ISO text. A TIMESTAMP goes through
+ * TIMESTAMPTZ (the session zone is UTC): a cast straight to TIMESTAMP drops a UTC offset, this converts the instant to UTC.
+ */
 function parseDateSql(id: string, column: ColumnPlan, shape: FileShape): string {
   const detected = shape.detected?.get(column.name)?.type;
   const format = detected === 'DATE' ? shape.dateFormat : detected === 'TIMESTAMP' ? shape.timestampFormat : undefined;
-  if (format === undefined || format === ISO_DATE_FORMAT) return `TRY_CAST(${id} AS ${column.type})`;
-  return `TRY_CAST(try_strptime(${id}, ${quoteLiteral(format)}) AS ${column.type})`;
+  const via = column.type === 'TIMESTAMP' ? 'TIMESTAMPTZ' : column.type;
+  const parsed = format === undefined || format === ISO_DATE_FORMAT ? `TRY_CAST(${id} AS ${via})` : `TRY_CAST(try_strptime(${id}, ${quoteLiteral(format)}) AS ${via})`;
+  return via === column.type ? parsed : `CAST(${parsed} AS ${column.type})`;
 }
 
 /** A full read of every column as text: surfaces tokenizer problems (field counts, quotes, encoding) with DuckDB's line numbers. */

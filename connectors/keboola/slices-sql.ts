@@ -61,10 +61,18 @@ export function fromTextSql(id: string, column: PlannedColumn): string {
     case 'DATE':
     case 'TIMESTAMP':
     case 'TIMESTAMPTZ':
-      return `CASE WHEN ${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)}) THEN NULL ELSE coalesce(TRY_CAST(${id} AS ${t}), ${fail}) END`;
+      return `CASE WHEN ${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)}) THEN NULL ELSE coalesce(${parseTemporalSql(id, t)}, ${fail}) END`;
     default:
       return assertNever(t);
   }
+}
+
+/**
+ * Text to a date or timestamp, NULL when it does not parse. A TIMESTAMP goes through TIMESTAMPTZ (the session zone
+ * is UTC): a cast straight to TIMESTAMP drops a UTC offset, this converts the instant to UTC.
+ */
+function parseTemporalSql(id: string, type: 'DATE' | 'TIMESTAMP' | 'TIMESTAMPTZ'): string {
+  return type === 'TIMESTAMP' ? `CAST(TRY_CAST(${id} AS TIMESTAMPTZ) AS TIMESTAMP)` : `TRY_CAST(${id} AS ${type})`;
 }
 
 /**
@@ -78,11 +86,14 @@ export function csvSelectSql(files: readonly string[], fileColumns: readonly str
   const isNative = (c: PlannedColumn | undefined): boolean => native && c !== undefined && c.type !== 'VARCHAR';
   const read = fileColumns.map((name): ReadColumn => {
     const column = byName.get(name);
-    return { name, type: isNative(column) ? (column as PlannedColumn).type : 'VARCHAR' };
+    // The reader parses TIMESTAMP text dropping any UTC offset; as TIMESTAMPTZ it keeps the instant.
+    const type = isNative(column) ? (column as PlannedColumn).type : 'VARCHAR';
+    return { name, type: type === 'TIMESTAMP' ? 'TIMESTAMPTZ' : type };
   });
   const exprs = plan.map((c) => {
     const id = quoteIdentifier(c.name);
-    return `${isNative(c) ? id : fromTextSql(id, c)} AS ${id}`;
+    const native = c.type === 'TIMESTAMP' ? `CAST(${id} AS TIMESTAMP)` : id;
+    return `${isNative(c) ? native : fromTextSql(id, c)} AS ${id}`;
   });
   return `SELECT ${exprs.join(', ')} FROM ${readCsvSql(files, read, header)}`;
 }
