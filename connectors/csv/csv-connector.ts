@@ -426,7 +426,7 @@ class TableRun {
 
 /** Zero dates count as NULL while detecting, so a date column holding some still detects as a date (they read as NULL). */
 function sniffNullStrings(dialect: CsvDialect): string[] {
-  return ['', ...(dialect.nullString === undefined ? [] : [dialect.nullString]), ...ZERO_DATES];
+  return ['', ...(dialect.nullString ? [dialect.nullString] : []), ...ZERO_DATES];
 }
 
 function isHeaderOnly(err: unknown): boolean {

@@ -14,7 +14,7 @@ export interface CsvDialect {
   escape: string;
   header: boolean;
   encoding: CsvEncoding;
-  /** An extra marker read as NULL, besides the empty field. */
+  /** `csv.null`: the text read as NULL in every column, text columns included; `""` makes empty fields NULL everywhere. Absent: empty fields are NULL except in text columns. */
   nullString?: string;
 }
 
@@ -46,7 +46,7 @@ export function csvDialect(table: TableConfig): CsvDialect {
   const encoding = ENCODINGS[encodingKey];
   if (!encoding) invalid(`csv.encoding ${JSON.stringify(options.encoding)} is not supported; use utf-8, utf-16 or latin-1`);
   const dialect: CsvDialect = { delimiter, quote, escape, header: options.header ?? true, encoding: encoding as CsvEncoding };
-  if (options.null !== undefined && options.null !== '') dialect.nullString = options.null;
+  if (options.null !== undefined) dialect.nullString = options.null;
   return dialect;
 }
 

@@ -22,18 +22,18 @@ export interface ReadColumn {
 
 /**
  * The type a column is read as. DuckDB's reader parses VARCHAR, BIGINT, DOUBLE and BOOLEAN itself (fastest, and its errors
- * carry the line) unless `csv.null` is set: the reader cannot tell that marker from an empty string per column, so then
- * only VARCHAR is native. Dates and timestamps are always read as text (zero dates).
+ * carry the line) unless `csv.null` is a non-empty marker: the reader cannot tell that marker from an empty string per
+ * column, so then only VARCHAR is native. Dates and timestamps are always read as text (zero dates).
  */
 export function readType(type: PublishedType, dialect: CsvDialect): PublishedType {
   if (type === 'VARCHAR') return type;
   const native = type === 'BIGINT' || type === 'DOUBLE' || type === 'BOOLEAN';
-  return native && dialect.nullString === undefined ? type : 'VARCHAR';
+  return native && !dialect.nullString ? type : 'VARCHAR';
 }
 
 /**
  * The reader's NULL markers. Without `csv.null` the empty field is NULL (VARCHAR columns opt out with force_not_null);
- * with it only the marker is, and empty fields of non-text columns become NULL in SQL.
+ * with it only the marker is (`""`: the empty field, in every column), and empty fields of non-text columns become NULL in SQL.
  */
 export function nullStrings(dialect: CsvDialect): string[] {
   return dialect.nullString === undefined ? [''] : [dialect.nullString];
