@@ -328,6 +328,18 @@ describe('CSV incremental sync', () => {
     }
   });
 
+  it('hashes a file once when its cursor predates ctime and inode, staging it only if the content differs', async () => {
+    await sandbox.write('parts/a.csv', 'id,v\n1,a\n');
+    const table = csvTable({ file: 'parts/*.csv', syncStrategy: 'incremental', primaryKey: ['id'] });
+    const current = (completeOf(await sync(table)).cursor as CsvCursor).files['parts/a.csv']!;
+    assert.equal(typeof current.ctimeMs, 'number');
+    assert.equal(typeof current.ino, 'number');
+    const { ctimeMs: _c, ino: _i, ...older } = current;
+    const events = await sync(table, { cursor: { files: { 'parts/a.csv': older } } });
+    assert.deepEqual(chunksOf(events), [], 'same content is not staged again');
+    assert.deepEqual((completeOf(events).cursor as CsvCursor).files['parts/a.csv'], current);
+  });
+
   it('drops deleted files from the cursor', async () => {
     await sandbox.write('a.csv', 'id\n1\n');
     const table = csvTable({ file: '*.csv', syncStrategy: 'incremental' });
