@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, symlink, utimes, writeFile } from 'node:fs/promises';
+import { readdir, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { TableConfig } from '../../../config/index.ts';
@@ -415,6 +415,33 @@ describe('CSV bad input', () => {
   it('reports an unterminated quote', async () => {
     await sandbox.write('orders.csv', 'id,name\n1,"open\n2,b\n');
     await rejects(csvTable({ columns: [{ name: 'id', type: 'INTEGER' }, { name: 'name', type: 'STRING' }] }), [/"orders\.csv" line 2/, /unterminated quoted field/]);
+  });
+
+  it('reads files mixing CRLF, LF and CR line endings as written, and still names later problems by physical line', async () => {
+    const columns = [{ name: 'id', type: 'INTEGER' }, { name: 'note', type: 'STRING' }];
+    await sandbox.write('orders.csv', 'id,note\r\n1,"a\r\nb"\n2,c\r3,"d\ne"\r\n');
+    for (const table of [csvTable(), csvTable({ columns })]) {
+      const chunk = chunksOf(await sync(table))[0]!;
+      assert.deepEqual(await readParquet(chunk.path), [{ id: '1', note: 'a\r\nb' }, { id: '2', note: 'c' }, { id: '3', note: 'd\ne' }]);
+      assert.deepEqual(await stagedFiles(), [path.basename(chunk.path)], 'the normalised copy is removed');
+      await rm(chunk.path);
+    }
+    await sandbox.write('orders.csv', 'id,note\r\n1,"a\r\nb"\r\n2,c,extra\r\n3,d\n');
+    const err = await rejects(csvTable({ columns }), [/"orders\.csv" line 4/, /expected 2 fields, found 3/]);
+    assert.equal(err.details?.line, 4);
+  });
+
+  it('names file, line, size and limit of a record longer than csv.max_line_size', async () => {
+    const long = 'x'.repeat(3000);
+    for (const field of [long, `"${long}"`]) {
+      await sandbox.write('orders.csv', `id,note\n1,a\n2,"two\nlines"\n3,${field}\n4,d\n`);
+      for (const columns of [[], [{ name: 'id', type: 'INTEGER' }, { name: 'note', type: 'STRING' }]]) {
+        const err = await rejects(csvTable({ csv: { maxLineSize: 2000 }, columns }), [/"orders\.csv" line 5/, new RegExp(`record of ${(field.length + 2).toLocaleString('en-US')} bytes`), /limit of 2,000 bytes/, /csv\.max_line_size: 1000000/]);
+        assert.equal(err.details?.line, 5);
+      }
+    }
+    const chunk = chunksOf(await sync(csvTable({ csv: { maxLineSize: 4000 } })))[0]!;
+    assert.equal(chunk.rows, 4);
   });
 
   it('reports a header that does not match the declared columns', async () => {
