@@ -9,6 +9,7 @@ import type { ColumnSchema } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
 import type { Connector, ConnectorEvent, ConnectorFactory, SyncRequest } from '../../pipeline/contract.ts';
 import { normaliseDuckType } from '../../pipeline/column-types.ts';
+import { diskFullError } from '../../pipeline/disk-full.ts';
 import { quoteIdentifier, quoteLiteral, whereFiltersToSql } from '../../pipeline/sql/where-filters.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { csvDialect, dialectSql } from './csv-dialect.ts';
@@ -291,6 +292,12 @@ class TableRun {
     } catch (err) {
       await rm(partial, { force: true });
       if (err instanceof DetectionTooNarrow || hasCode(err, CSV_INVALID)) throw err;
+      // A Parquet copy is rarely larger than its CSV, so the CSV's size is the space to free.
+      const full = await diskFullError(err, {
+        path: partial, bytesNeeded: file.state.size,
+        outcome: `CSV file "${file.relativePath}" of table ${this.#table.id} was not staged, and the table's published files are unchanged`,
+      });
+      if (full) throw full;
       this.#checkAborted();
       throw await this.#readFailure(err, file, shape, plan, readNames, sample);
     }

@@ -458,6 +458,25 @@ describe('CSV bad input', () => {
   });
 });
 
+describe('CSV disk full', () => {
+  it('names the file, the space needed and free, and that nothing was published when the disk is full', async () => {
+    const csv = `id,v\n${Array.from({ length: 2000 }, (_v, i) => `${i},${'v'.repeat(40)}`).join('\n')}\n`;
+    await sandbox.write('orders.csv', csv);
+    // The staged chunk's path is known in advance; a link to /dev/full makes the kernel answer ENOSPC to DuckDB's writes.
+    const partial = path.join(sandbox.workDir, '00001-orders.csv.parquet.partial');
+    await symlink('/dev/full', partial);
+    const err = await rejects(csvTable({ columns: [{ name: 'id', type: 'INTEGER' }, { name: 'v', type: 'STRING' }] }), [
+      new RegExp(`Not enough disk space to write ${partial.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      /no space left on device/,
+      new RegExp(`about ${(Buffer.byteLength(csv) / 1024).toFixed(1)} KB needed`),
+      /free on its filesystem/,
+      /CSV file "orders\.csv" of table in\.c-csv\.orders was not staged, and the table's published files are unchanged/,
+    ], 'DISK_FULL');
+    assert.equal(err.details?.path, partial);
+    assert.deepEqual(await stagedFiles(), [], 'the partial file (here the link) is removed');
+  });
+});
+
 describe('CSV cancellation', () => {
   let big: string;
   before(() => {
