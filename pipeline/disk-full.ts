@@ -43,8 +43,10 @@ export async function diskFullError(err: unknown, context: WriteContext): Promis
 function spaceFailure(err: unknown): { reason: string; path?: string } | undefined {
   const errno = (err as NodeJS.ErrnoException | undefined)?.code;
   if (typeof errno === 'string' && errno in ERRNO_REASONS) {
-    const p = (err as NodeJS.ErrnoException).path;
-    return { reason: ERRNO_REASONS[errno] as string, ...(typeof p === 'string' ? { path: p } : {}) };
+    // copyFile and rename name the target in `dest`; `path` is then the source.
+    const { path: p, dest } = err as NodeJS.ErrnoException & { dest?: unknown };
+    const target = typeof dest === 'string' ? dest : p;
+    return { reason: ERRNO_REASONS[errno] as string, ...(typeof target === 'string' ? { path: target } : {}) };
   }
   const m = DUCKDB_WRITE.exec(err instanceof Error ? err.message : String(err));
   if (!m) return undefined;
