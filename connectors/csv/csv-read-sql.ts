@@ -1,5 +1,6 @@
 /** Builds the DuckDB SQL that reads one CSV file into a table's schema: a single `read_csv` with explicit columns plus conversions. */
 import type { PublishedType } from '../../pipeline/column-types.ts';
+import { isoTemporalSql } from '../../pipeline/sql/temporal.ts';
 import { quoteIdentifier, quoteLiteral } from '../../pipeline/sql/where-filters.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { dialectSql } from './csv-dialect.ts';
@@ -108,17 +109,18 @@ function conversionSql(column: ColumnPlan, shape: FileShape, dialect: CsvDialect
   }
 }
 
-/**
- * Parses text with the format the sniffer found in this file, or by a plain cast for ISO text. A TIMESTAMP goes through
- * TIMESTAMPTZ (the session zone is UTC): a cast straight to TIMESTAMP drops a UTC offset, this converts the instant to UTC.
- */
+/** Parses text with the format the sniffer found in this file (a TIMESTAMP through TIMESTAMPTZ, as below), or as ISO text. */
 function parseDateSql(id: string, column: ColumnPlan, shape: FileShape): string {
   const detected = shape.detected?.get(column.name)?.type;
   const format = detected === 'DATE' ? shape.dateFormat : detected === 'TIMESTAMP' ? shape.timestampFormat : undefined;
-  const via = column.type === 'TIMESTAMP' ? 'TIMESTAMPTZ' : column.type;
-  const parsed = format === undefined || format === ISO_DATE_FORMAT ? `TRY_CAST(${id} AS ${via})` : `TRY_CAST(try_strptime(${id}, ${quoteLiteral(format)}) AS ${via})`;
-  return via === column.type ? parsed : `CAST(${parsed} AS ${column.type})`;
+  if (format !== undefined && format !== ISO_DATE_FORMAT) {
+    const via = column.type === 'TIMESTAMP' ? 'TIMESTAMPTZ' : column.type;
+    const parsed = `TRY_CAST(try_strptime(${id}, ${quoteLiteral(format)}) AS ${via})`;
+    return via === column.type ? parsed : `CAST(${parsed} AS ${column.type})`;
+  }
+  return isoTemporalSql(id, column.type as 'DATE' | 'TIMESTAMP' | 'TIMESTAMPTZ');
 }
+
 
 /** A full read of every column as text: surfaces tokenizer problems (field counts, quotes, encoding) with DuckDB's line numbers. */
 export function scanAllTextSql(path: string, dialect: CsvDialect, names: string[]): string {

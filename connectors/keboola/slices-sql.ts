@@ -5,6 +5,7 @@
  * `0000-00-00…` dates → NULL, booleans from true/false/1/0/yes/no, TIMESTAMP_TZ to UTC (the session time zone).
  */
 import type { PublishedType } from '../../pipeline/column-types.ts';
+import { isoTemporalSql } from '../../pipeline/sql/temporal.ts';
 import { quoteIdentifier, quoteLiteral } from '../../pipeline/sql/where-filters.ts';
 import type { PlannedColumn } from './table-schema.ts';
 
@@ -61,18 +62,10 @@ export function fromTextSql(id: string, column: PlannedColumn): string {
     case 'DATE':
     case 'TIMESTAMP':
     case 'TIMESTAMPTZ':
-      return `CASE WHEN ${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)}) THEN NULL ELSE coalesce(${parseTemporalSql(id, t)}, ${fail}) END`;
+      return `CASE WHEN ${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)}) THEN NULL ELSE coalesce(${isoTemporalSql(id, t)}, ${fail}) END`;
     default:
       return assertNever(t);
   }
-}
-
-/**
- * Text to a date or timestamp, NULL when it does not parse. A TIMESTAMP goes through TIMESTAMPTZ (the session zone
- * is UTC): a cast straight to TIMESTAMP drops a UTC offset, this converts the instant to UTC.
- */
-function parseTemporalSql(id: string, type: 'DATE' | 'TIMESTAMP' | 'TIMESTAMPTZ'): string {
-  return type === 'TIMESTAMP' ? `CAST(TRY_CAST(${id} AS TIMESTAMPTZ) AS TIMESTAMP)` : `TRY_CAST(${id} AS ${type})`;
 }
 
 /**
@@ -83,7 +76,8 @@ function parseTemporalSql(id: string, type: 'DATE' | 'TIMESTAMP' | 'TIMESTAMPTZ'
  */
 export function csvSelectSql(files: readonly string[], fileColumns: readonly string[], header: boolean, plan: readonly PlannedColumn[], native = false): string {
   const byName = new Map(plan.map((c) => [c.name, c]));
-  const isNative = (c: PlannedColumn | undefined): boolean => native && c !== undefined && c.type !== 'VARCHAR';
+  // The reader parses a DATE dropping a time of day and an offset; as text, fromTextSql refuses such values.
+  const isNative = (c: PlannedColumn | undefined): boolean => native && c !== undefined && c.type !== 'VARCHAR' && c.type !== 'DATE';
   const read = fileColumns.map((name): ReadColumn => {
     const column = byName.get(name);
     // The reader parses TIMESTAMP text dropping any UTC offset; as TIMESTAMPTZ it keeps the instant.

@@ -401,6 +401,17 @@ describe('CSV bad input', () => {
     assert.deepEqual(await stagedFiles(), []);
   });
 
+  it('refuses a declared DATE whose text has a time of day or an offset instead of dropping it', async () => {
+    const columns = [{ name: 'id', type: 'INTEGER' }, { name: 'day', type: 'DATE' }];
+    await sandbox.write('d.csv', 'id,day\n1,2025-11-02\n2,2025-11-02 00:00:00\n3,2025-11-02T00:00:00Z\n');
+    const chunk = chunksOf(await sync(csvTable({ file: 'd.csv', columns })))[0]!;
+    assert.deepEqual((await readParquet(chunk.path)).map((r) => r.day), ['2025-11-02', '2025-11-02', '2025-11-02']);
+    for (const value of ['2025-11-02 10:00:00', '2025-11-02T00:00:00+01:00']) {
+      await sandbox.write('d.csv', `id,day\n1,2025-11-02\n2,${value}\n`);
+      await rejects(csvTable({ file: 'd.csv', columns }), [/"d\.csv" line 3/, /column "day"/, new RegExp(`"${value.replace('+', '\\+')}" is not a valid DATE`)]);
+    }
+  });
+
   it('reports invalid UTF-8 bytes with file and line', async () => {
     await sandbox.write('orders.csv', Buffer.concat([Buffer.from('id,name\n1,ok\n2,'), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\n3,fine\n')]));
     await rejects(csvTable(), [/"orders\.csv"/, /line 3/, /invalid UTF-8/]);
