@@ -66,6 +66,28 @@ describe('ada sync: CSV values with a UTC offset are the right instants', () => 
   });
 });
 
+describe('ada sync: partitions of text timestamps with an offset', () => {
+  it('keys a row by the UTC month of its instant', async (t) => {
+    const inst = await csvInstance(t, `  - id: csv.shop.visits
+    name: visits
+    description: Visits partitioned by a text column
+    file: visits.csv
+    sync_strategy: partitioned
+    partition_by: at
+    columns:
+      - {name: id, type: INTEGER}
+      - {name: at, type: STRING}
+`);
+    await inst.writeCsv('visits.csv', 'id,at\n1,2025-11-30T23:30:00-05:00\n2,2025-12-01T00:30:00+01:00\n3,2025-11-15 10:00:00\n');
+    const result = await sync(inst.flags);
+    assert.equal(result.code, 0, result.stdout + result.stderr);
+    const dir = path.join(inst.dataDir, 'parquet', 'shop', 'visits');
+    const ids = async (key: string) => (await query(`SELECT CAST(id AS INTEGER) AS id FROM read_parquet('${path.join(dir, `${key}.parquet`)}') ORDER BY id`)).map((r) => r.id);
+    assert.deepEqual(await ids('2025_12'), [1], '2025-11-30T23:30-05:00 is 2025-12-01 04:30 UTC');
+    assert.deepEqual(await ids('2025_11'), [2, 3], '2025-12-01T00:30+01:00 is 2025-11-30 23:30 UTC');
+  });
+});
+
 describe('ada sync: csv.null', () => {
   it('reads empty fields as NULL in text columns when csv.null is ""', async (t) => {
     const inst = await csvInstance(t, `  - id: csv.shop.customers
