@@ -1,5 +1,5 @@
 /** The CSV connector: stages each matched CSV file of a table as a Parquet chunk via DuckDB, with a per-file cursor for incremental runs. */
-import { mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Observable } from 'rxjs';
@@ -399,7 +399,13 @@ class TableRun {
     const previous = this.#links.get(file.relativePath);
     this.#links.set(file.relativePath, copy);
     if (previous) await rm(previous, { force: true });
-    await scanRecords(file.absolutePath, this.#dialect, { normaliseTo: copy });
+    try {
+      await scanRecords(file.absolutePath, this.#dialect, { normaliseTo: copy });
+    } catch (err) {
+      await rm(copy, { force: true });
+      const outcome = `CSV file "${file.relativePath}" mixes line endings and could not be copied to read it, and the published files of table ${this.#table.id} are unchanged`;
+      throw await diskFullError(err, { path: copy, bytesNeeded: (await stat(file.absolutePath)).size, outcome }) ?? err;
+    }
     this.#emit({ kind: 'progress', rows: 0, bytes: 0, message: `${this.#table.id}: ${file.relativePath} mixes line endings; reading it with every record break as LF` });
   }
 
