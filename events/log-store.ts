@@ -309,7 +309,7 @@ export class EventLog {
       throw adaError(ErrorCode.badArgument, `segmentBytes must be at least 1024, got ${options.segmentBytes}`);
     }
     const log = new EventLog(path.resolve(dir), options);
-    await mkdir(log.dir, { recursive: true });
+    await mkdir(log.dir, { recursive: true, mode: 0o700 });
     log.releaseLock = await acquireWriterLock(log.dir, (err) => log.fail(err));
     try {
       await log.recover();
@@ -531,11 +531,11 @@ export class EventLog {
     const keys: Record<string, number> = {};
     for (const [k, pos] of this.keys) if (pos >= this.activeFirst) keys[k] = pos;
     const index: KeyIndexFile = { first: this.activeFirst, last: first - 1, keys };
-    await writeFileAtomic(this.keyIndexPath(this.activeFirst), JSON.stringify(index), { fsync: true });
+    await writeFileAtomic(this.keyIndexPath(this.activeFirst), JSON.stringify(index), { fsync: true, mode: 0o600 });
     await this.fh.close();
     this.activeFirst = first;
     this.activeSize = 0;
-    this.fh = await open(path.join(this.dir, segmentName(first)), 'a');
+    this.fh = await open(path.join(this.dir, segmentName(first)), 'a', 0o600);
     await fsyncDir(this.dir);
   }
 
@@ -547,7 +547,7 @@ export class EventLog {
   private async recover(): Promise<void> {
     const segments = await listSegments(this.dir);
     if (segments.length === 0) {
-      this.fh = await open(path.join(this.dir, segmentName(1)), 'a');
+      this.fh = await open(path.join(this.dir, segmentName(1)), 'a', 0o600);
       await fsyncDir(this.dir);
       return;
     }
@@ -620,7 +620,7 @@ async function acquireWriterLock(dir: string, onCompromised: (err: Error) => voi
     try {
       const release = await lockfile.lock(dir, options);
       const owner: LockOwner = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(1).join(' ').slice(0, 300) };
-      await writeFile(ownerPath, JSON.stringify(owner));
+      await writeFile(ownerPath, JSON.stringify(owner), { mode: 0o600 });
       return async () => {
         await rm(ownerPath, { force: true });
         await release();

@@ -11,6 +11,8 @@ import { healthCommands } from './commands/health.ts';
 import { analystCommands } from './commands/analyst.ts';
 import { profileCommands } from './commands/profile.ts';
 import { initCommands } from './commands/init.ts';
+import { dataDirOf } from './paths.ts';
+import { tightenDataDir, tightenedLine, usePrivateUmask } from './private-files.ts';
 
 /** Every command, in the order `ada --help` lists them. */
 export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands];
@@ -61,6 +63,7 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
 
 /** Runs the CLI with the given arguments; returns the exit code. */
 export async function main(ctx: CommandContext): Promise<number> {
+  usePrivateUmask();
   const { argv } = ctx;
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     ctx.out(helpText());
@@ -93,6 +96,11 @@ export async function main(ctx: CommandContext): Promise<number> {
     return 0;
   }
   try {
+    if ('data' in command.options) {
+      const dataDir = dataDirOf(parsed.values.data, ctx.env);
+      const changed = await tightenDataDir(dataDir);
+      if (changed > 0) ctx.err(tightenedLine(dataDir, changed));
+    }
     return await command.run(parsed as never, ctx);
   } catch (err) {
     if (err instanceof UsageError) {
