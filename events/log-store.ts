@@ -568,9 +568,10 @@ export class EventLog {
     const end = await scanSegment(last.path, { offset: 0, position: last.first }, (records) => this.indexKeys(records));
     if (end.problem) {
       if (!end.problem.torn) throw corruptError(last.name, end.problem.offset, end.nextPosition, end.problem.reason);
+      const kept = await quarantineTail(this.dir, last, end.end);
       this.logger.warn(
         `event log ${this.dir}: torn tail in ${last.name} at byte ${end.end} (${end.size - end.end} bytes: ${end.problem.reason}); ` +
-          `truncated back to the last valid record, position ${end.nextPosition - 1}`,
+          `truncated back to the last valid record, position ${end.nextPosition - 1}; the cut bytes are kept in ${kept}`,
       );
       await truncate(last.path, end.end);
       const fh = await open(last.path, 'r+');
@@ -591,6 +592,33 @@ export class EventLog {
       if (parsed.key !== undefined) this.keys.set(parsed.key, r.position);
     }
   }
+}
+
+/** Folder (under the log's dir) keeping the bytes cut off torn tails, so recovery never destroys anything. */
+export const QUARANTINE_DIR = 'quarantine';
+
+/** Copies the bytes of `segment` from `offset` to its end into `quarantine/<segment>-<offset>.bin` (fsynced); returns its path. */
+async function quarantineTail(dir: string, segment: SegmentInfo, offset: number): Promise<string> {
+  const qdir = path.join(dir, QUARANTINE_DIR);
+  await mkdir(qdir, { recursive: true, mode: 0o700 });
+  const target = path.join(qdir, `${segment.name.replace(/\.seg$/, '')}-${offset}.bin`);
+  const src = await open(segment.path, 'r');
+  try {
+    const { size } = await src.stat();
+    const bytes = Buffer.allocUnsafe(Math.max(0, size - offset));
+    await src.read(bytes, 0, bytes.length, offset);
+    const out = await open(target, 'w', 0o600);
+    try {
+      await out.writeFile(bytes);
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+  } finally {
+    await src.close();
+  }
+  await fsyncDir(qdir);
+  return target;
 }
 
 async function readKeyIndex(file: string): Promise<KeyIndexFile | undefined> {
