@@ -126,9 +126,13 @@ export class TestClient {
     ws.on('error', () => undefined);
   }
 
-  /** Opens a connection (closed after the test). */
-  static async connect(t: TestContext, url: string, options: ClientOptions = {}): Promise<TestClient> {
+  /**
+   * Opens a connection (closed after the test). `onSocket` runs before anything can arrive, for listeners
+   * that must not miss a frame (the server pings from the moment it accepts the socket).
+   */
+  static async connect(t: TestContext, url: string, options: ClientOptions = {}, onSocket?: (ws: WebSocket) => void): Promise<TestClient> {
     const ws = new WebSocket(url, options);
+    onSocket?.(ws);
     const client = new TestClient(ws);
     t.after(() => ws.terminate());
     await new Promise<void>((resolve, reject) => {
