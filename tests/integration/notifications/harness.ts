@@ -50,6 +50,8 @@ export async function startGateway(t: TestContext, opts: {
   before?: (log: EventLog) => Promise<void>;
   /** Replaces the live stream the gateway subscribes to (to simulate a lagging or redelivering one). */
   follow?: (log: EventLog, from: number) => Observable<RecordedEvent>;
+  /** The configured tables (default `TABLES`). */
+  tables?: ReadonlyArray<{ name: string; id?: string; private: boolean }>;
 } = {}): Promise<Harness> {
   const dir = await tempDir(t, 'ada-notifications-');
   const log = await EventLog.open(path.join(dir, 'events'), { logger: { warn: () => undefined } });
@@ -70,7 +72,7 @@ export async function startGateway(t: TestContext, opts: {
         return log.head;
       },
     },
-    config: { tables: TABLES },
+    config: { tables: opts.tables ?? TABLES },
     authenticate: async (c) => {
       calls.push(c);
       return c.token !== undefined ? tokens.get(c.token) : c.session !== undefined ? sessions.get(c.session) : undefined;
