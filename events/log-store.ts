@@ -594,6 +594,24 @@ export class EventLog {
   }
 }
 
+/** Options whose values are secrets (`--token X`, `--password=X`): the lock's owner file shows `***` instead. */
+const SECRET_OPTION = /^--?[^=]*(token|secret|password|passwd)/i;
+
+/** The command line recorded in the lock's owner file: secret option values masked first, then cut to 300 characters. */
+export function commandLine(args: readonly string[]): string {
+  const shown: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!SECRET_OPTION.test(arg)) shown.push(arg);
+    else if (arg.includes('=')) shown.push(`${arg.slice(0, arg.indexOf('='))}=***`);
+    else if (i + 1 < args.length) {
+      shown.push(arg, '***');
+      i++;
+    } else shown.push(arg);
+  }
+  return shown.join(' ').slice(0, 300);
+}
+
 /** Folder (under the log's dir) keeping the bytes cut off torn tails, so recovery never destroys anything. */
 export const QUARANTINE_DIR = 'quarantine';
 
@@ -647,7 +665,7 @@ async function acquireWriterLock(dir: string, onCompromised: (err: Error) => voi
   for (let attempt = 0; ; attempt++) {
     try {
       const release = await lockfile.lock(dir, options);
-      const owner: LockOwner = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(1).join(' ').slice(0, 300) };
+      const owner: LockOwner = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command: commandLine(process.argv.slice(1)) };
       await writeFile(ownerPath, JSON.stringify(owner), { mode: 0o600 });
       return async () => {
         await rm(ownerPath, { force: true });
