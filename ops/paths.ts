@@ -6,6 +6,11 @@ export function dataDirOf(flag: unknown, env: NodeJS.ProcessEnv): string {
   return path.resolve(typeof flag === 'string' && flag ? flag : env.DATA_DIR || 'data');
 }
 
+/** Resolves the configuration directory as the config loader does: `--config`, else `$CONFIG_DIR`, else `./config`. */
+export function configDirOf(flag: unknown, env: NodeJS.ProcessEnv): string {
+  return path.resolve(typeof flag === 'string' && flag ? flag : env.CONFIG_DIR || 'config');
+}
+
 /** The event log directory of a data directory. */
 export function eventsDirOf(dataDir: string): string {
   return path.join(dataDir, 'events');

@@ -37,7 +37,7 @@ export const keboolaConnector: ConnectorFactory = {
     if (!kbc?.storageToken || !kbc.stackUrl) {
       throw adaError(ErrorCode.configMissing, 'The Keboola source needs data_source.keboola.storage_token and stack_url in instance.yaml', { field: 'data_source.keboola' });
     }
-    return new KeboolaConnector({ stackUrl: kbc.stackUrl, token: kbc.storageToken });
+    return new KeboolaConnector({ stackUrl: kbc.stackUrl, token: kbc.storageToken, secrets: config.secrets });
   },
 };
 

@@ -190,7 +190,7 @@ const verify: Command = {
       ctx.err(`CORRUPT at position ${problem.position}: segment ${problem.segment}, byte offset ${problem.offset}: ${problem.reason}`);
     } else {
       ctx.out(`ok: ${records} records in ${scan.segments.length} segment(s), head ${scan.head}`);
-      if (torn) ctx.out(`note: torn tail after position ${scan.head} in ${torn.segment} at offset ${torn.offset} (${torn.reason}); the next writer truncates it`);
+      if (torn) ctx.out(`note: torn tail after position ${scan.head} in ${torn.segment} at offset ${torn.offset} (${torn.reason}); the next writer truncates it and keeps the cut bytes in events/quarantine/`);
     }
     return problem ? 1 : 0;
   },

@@ -74,7 +74,7 @@ export async function startBrokerLoop(broker: Broker, log: (m: string) => void, 
     if (report.status !== lastStatus) {
       const previous = lastStatus;
       lastStatus = report.status;
-      await broker.log.append({ type: 'HealthChanged', v: 1, source: 'serve', data: { status: report.status, previous, reasons: report.reasons } });
+      await broker.log.append({ type: 'HealthChanged', v: 2, source: 'serve', data: { status: report.status, previous, reasons: report.reasons, problems: report.problems } });
       log(`health: ${report.status}${report.reasons.length ? ` (${report.reasons.join('; ')})` : ''}`);
     }
     return report;
