@@ -7,7 +7,7 @@
  * - an interrupted query fails with `INTERRUPT Error`.
  * Our own SQL conversions raise `error()` with a marker built by `castFailureSql`.
  */
-import { quoteLiteral } from '../../pipeline/sql/where-filters.ts';
+import { quoteLiteral } from '../../pipeline/index.ts';
 
 export type DuckCsvProblem = 'field-count' | 'conversion' | 'encoding' | 'unterminated-quote' | 'line-too-long' | 'interrupted' | 'other';
 
