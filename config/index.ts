@@ -8,3 +8,11 @@ export { isSafePathSegment, unsafePathSegmentReason } from './safe-path-segment.
 export { validateCron } from './validate-cron.ts';
 export { parseDotenv } from './parse-dotenv.ts';
 export { resolvePlaceholders } from './placeholders.ts';
+export type { ConnectorConfigDeclaration, ReadWhen, SectionContext, SectionPlace, TableKeysContext } from './connector-config.ts';
+export type { DocumentContext, YamlPath } from './problems.ts';
+export { formatPath } from './problems.ts';
+export {
+  isAbsent, isYamlMap, readBoolean, readEnum, readInteger, readList, readMap, readString, readStringList, warnUnknownKeys,
+} from './read-fields.ts';
+export type { YamlMap } from './read-fields.ts';
+export { isHttpUrl, readSchedule } from './load-instance.ts';

@@ -10,6 +10,7 @@ import { parseDotenv } from './parse-dotenv.ts';
 import { formatProblem, sortProblems } from './problems.ts';
 import type { ProblemSink } from './problems.ts';
 import type { AdaConfig } from './types.ts';
+import type { ConnectorConfigDeclaration } from './connector-config.ts';
 
 /** Where to load from; only the CLI passes `env` (nothing deep reads process.env). */
 export interface LoadConfigOptions {
@@ -17,6 +18,8 @@ export interface LoadConfigOptions {
   configDir?: string;
   /** Environment for `CONFIG_DIR` and `${VAR}` placeholders; defaults to process.env. */
   env?: NodeJS.ProcessEnv;
+  /** The registered connectors' declarations (`connectors/index.ts`): their sections and table keys. */
+  connectors: readonly ConnectorConfigDeclaration[];
 }
 
 /** Name of the instance settings file inside the config directory. */
@@ -31,7 +34,7 @@ export const DESCRIPTION_FILE = 'data_description.md';
  * reported at once in one `CONFIG_INVALID` error (`details.problems`, each with
  * file, line and key path); a missing instance.yaml is `CONFIG_MISSING`.
  */
-export async function loadConfig(options: LoadConfigOptions = {}): Promise<AdaConfig> {
+export async function loadConfig(options: LoadConfigOptions): Promise<AdaConfig> {
   const env = options.env ?? process.env;
   const configDir = path.resolve(options.configDir || env.CONFIG_DIR || 'config');
   const instanceFile = path.join(configDir, INSTANCE_FILE);
@@ -50,13 +53,15 @@ export async function loadConfig(options: LoadConfigOptions = {}): Promise<AdaCo
   // The process environment wins over .env, as with docker compose and dotenv.
   for (const [key, value] of Object.entries(env)) if (value !== undefined) vars[key] = value;
 
-  const loaded = loadInstance(instanceText, instanceFile, configDir, vars, dotenvFile, sink);
+  const loaded = loadInstance(instanceText, instanceFile, configDir, vars, dotenvFile, sink, options.connectors);
 
   const descriptions = await readDescriptionFiles(configDir, sink);
   const { tables, folderMapping } = loadTables(descriptions, {
     defaultSource: loaded?.defaultSource,
     sources: loaded?.sources,
     datasets: loaded ? Object.keys(loaded.instance.datasets) : undefined,
+    connectors: options.connectors,
+    sectionSettings: loaded?.sectionSettings,
   }, sink);
 
   if (sink.problems.length > 0 || !loaded) {

@@ -1,6 +1,6 @@
 /** Opens everything a broker process works with: configuration, log, blobs, projections, bus. */
 import path from 'node:path';
-import { loadConfig } from '../config/index.ts';
+import { loadConfig } from '../connectors/index.ts';
 import type { AdaConfig } from '../config/index.ts';
 import { BlobStore, CheckpointStore, EventLog, EventLogReader, hasCode } from '../events/index.ts';
 import type { AppendResult, NewEvent } from '../events/index.ts';

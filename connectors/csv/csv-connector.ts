@@ -5,9 +5,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Observable } from 'rxjs';
 import { DuckDbRuns } from '../../pipeline/index.ts';
 import type { AdaConfig, TableConfig } from '../../config/index.ts';
+import { csvConfig } from './csv-config.ts';
 import type { ColumnSchema } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
-import type { Connector, ConnectorEvent, ConnectorFactory, SyncRequest } from '../../pipeline/index.ts';
+import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
 import { normaliseDuckType } from '../../pipeline/index.ts';
 import { quoteIdentifier, quoteLiteral, whereFiltersToSql } from '../../pipeline/index.ts';
 import type { CsvDialect } from './csv-dialect.ts';
@@ -34,8 +35,10 @@ const FULL_SAMPLE = -1;
 const MAX_VALUE_IN_MESSAGE = 80;
 
 /** Registers the CSV source; enabled when `data_source.csv.dir` is configured. */
-export const csvConnector: ConnectorFactory = {
+export const csvConnector: ConnectorModule = {
   type: 'csv',
+  config: csvConfig,
+  docs: 'docs/connectors/csv.md',
   enabled: (config: AdaConfig) => Boolean(config.instance.dataSource.csv?.dir),
   create: (config: AdaConfig) => {
     const dir = config.instance.dataSource.csv?.dir;

@@ -1,5 +1,6 @@
 /** How a table's CSV files are written (delimiter, quoting, header, encoding, null marker), validated from its `csv:` options. */
-import type { CsvOptions, TableConfig } from '../../config/index.ts';
+import type { TableConfig } from '../../config/index.ts';
+import type { CsvOptions } from './csv-config.ts';
 import { adaError, ErrorCode } from '../../events/index.ts';
 import { quoteLiteral } from '../../pipeline/index.ts';
 

@@ -8,9 +8,10 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Observable } from 'rxjs';
 import { DuckDbRuns } from '../../pipeline/index.ts';
 import type { AdaConfig, TableConfig } from '../../config/index.ts';
+import { keboolaConfig } from './keboola-config.ts';
 import type { ColumnSchema } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
-import type { Connector, ConnectorEvent, ConnectorFactory, SyncRequest } from '../../pipeline/index.ts';
+import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
 import type { PublishedType } from '../../pipeline/index.ts';
 import { quoteLiteral } from '../../pipeline/index.ts';
 import { KeboolaClient } from './client.ts';
@@ -28,8 +29,10 @@ const MAX_HEADER_BYTES = 1024 * 1024;
 const MAX_VALUE_IN_MESSAGE = 80;
 
 /** Registers the Keboola source; enabled when `data_source.keboola` has a storage token and a stack URL. */
-export const keboolaConnector: ConnectorFactory = {
+export const keboolaConnector: ConnectorModule = {
   type: 'keboola',
+  config: keboolaConfig,
+  docs: 'docs/keboola.md',
   enabled: (config: AdaConfig) => Boolean(config.instance.dataSource.keboola?.storageToken && config.instance.dataSource.keboola?.stackUrl),
   create: (config: AdaConfig) => {
     const kbc = config.instance.dataSource.keboola;

@@ -6,7 +6,8 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DESCRIPTION_FILE, DOTENV_FILE, formatProblem, INSTANCE_FILE, loadConfig, maskSecrets } from '../../config/index.ts';
+import { DESCRIPTION_FILE, DOTENV_FILE, formatProblem, INSTANCE_FILE, maskSecrets } from '../../config/index.ts';
+import { loadConfig } from '../../connectors/index.ts';
 import type { AdaConfig, ConfigProblem } from '../../config/index.ts';
 import type { KeboolaClient, RetryPolicy } from '../../connectors/keboola/index.ts';
 import { resolveTableFiles } from '../../connectors/csv/table-files.ts';
