@@ -5,7 +5,7 @@ export type { LoadConfigOptions } from './load-config.ts';
 export { describeConfig, isSecretKey, maskSecrets, MASK, SECRET_KEYS } from './secrets.ts';
 export { formatProblem } from './problems.ts';
 export { isSafePathSegment, unsafePathSegmentReason } from './safe-path-segment.ts';
-export { validateCron } from './validate-cron.ts';
+export { validateCron } from './cron-schedule.ts';
 export { parseDotenv } from './parse-dotenv.ts';
 export { resolvePlaceholders } from './placeholders.ts';
 export type { ConnectorConfigDeclaration, ReadWhen, SectionContext, SectionPlace, TableKeysContext } from './connector-config.ts';
@@ -16,3 +16,4 @@ export {
 } from './read-fields.ts';
 export type { YamlMap } from './read-fields.ts';
 export { isHttpUrl, readSchedule } from './load-instance.ts';
+export { extractFencedYamlBlocks } from './fenced-yaml-blocks.ts';

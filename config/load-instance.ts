@@ -1,5 +1,4 @@
 /** Reading `instance.yaml`: placeholders, secrets and the typed InstanceConfig. */
-import path from 'node:path';
 import { parseLocatedYaml } from './located-yaml.ts';
 import { resolveTree } from './placeholders.ts';
 import { documentContext, formatPath } from './problems.ts';
@@ -9,7 +8,7 @@ import {
 } from './read-fields.ts';
 import type { YamlMap } from './read-fields.ts';
 import { isSecretKey } from './secrets.ts';
-import { validateCron } from './validate-cron.ts';
+import { validateCron } from './cron-schedule.ts';
 import type { ConnectorConfigDeclaration } from './connector-config.ts';
 import type { AdminConfig, DatasetConfig, InstanceConfig } from './types.ts';
 

@@ -7,8 +7,8 @@ import type { AppendResult, NewEvent } from '../events/index.ts';
 import { ConnectorRegistry } from '../connectors/index.ts';
 import { ProjectionRunner, SyncBus, ParquetWriter, parquetProjection, catalogProjection, syncStateProjection, timersProjection, healthProjection } from '../pipeline/index.ts';
 import type { Projection } from '../pipeline/index.ts';
-import { accessProjection } from '../pipeline/projections/access/index.ts';
-import { profilerProjection } from '../pipeline/projections/profiler/index.ts';
+import { accessProjection } from '../pipeline/index.ts';
+import { profilerProjection } from '../pipeline/index.ts';
 import { ControlClient } from './control.ts';
 import { dataDirOf, eventsDirOf } from './paths.ts';
 

@@ -3,9 +3,11 @@
  * 0600), and the `.gitignore` entry that keeps `.env` out of git — every write atomic (temp file, fsync, rename).
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import writeFileAtomicly from 'write-file-atomic';
 import { parseDotenv } from '../../config/index.ts';
+import { fsyncDir } from '../../events/index.ts';
 
 /** The variable instance.yaml reads the Storage API token from. */
 export const TOKEN_VAR = 'KEBOOLA_STORAGE_TOKEN';
@@ -140,51 +142,13 @@ export async function exists(file: string): Promise<boolean> {
 }
 
 /**
- * Replaces `file` with `text` atomically: readers see the old or the new file, never a torn one. With `mode` the
- * file gets exactly that mode (from its first byte on, so a secret is never readable by others); otherwise an
- * existing file keeps its mode and a new one gets the umask's.
+ * Replaces `file` with `text` atomically (write-file-atomic: temp file, fsync, rename), then fsyncs the directory
+ * so the rename survives a power loss. With `mode` the file gets exactly that mode from its first byte on (a secret
+ * is never readable by others); otherwise an existing file keeps its mode and a new one gets the umask's.
  */
 export async function writeFileAtomic(file: string, text: string, mode?: number): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  let keep: number | undefined = mode;
-  if (keep === undefined) {
-    try {
-      keep = (await stat(file)).mode & 0o7777;
-    } catch {
-      keep = undefined;
-    }
-  }
-  const handle = await open(tmp, 'wx', mode ?? 0o666);
-  try {
-    if (keep !== undefined) await handle.chmod(keep);
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomicly(file, text, { encoding: 'utf8', fsync: true, ...(mode === undefined ? {} : { mode }) });
   await fsyncDir(path.dirname(file));
-}
-
-/** Makes a rename durable; some file systems cannot open directories, which is fine. */
-async function fsyncDir(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Not supported here (e.g. Windows); the rename is still atomic.
-  } finally {
-    await handle?.close();
-  }
 }
 
 /** The `.gitignore` that should list `.env`: the repository root above `target`, else the cwd when `target` is inside it, else `target`'s directory. */

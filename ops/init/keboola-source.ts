@@ -5,7 +5,7 @@
 import { KeboolaClient, KeboolaErrorCode, metadataColumns, tableDescription } from '../../connectors/keboola/index.ts';
 import type { RetryPolicy, TableDetail, TableWithMetadata } from '../../connectors/keboola/index.ts';
 import { hasCode } from '../../events/index.ts';
-import { isKnownType } from '../../pipeline/column-types.ts';
+import { isKnownType } from '../../pipeline/index.ts';
 import { bucketOfId, bucketsOf } from './project.ts';
 import type { ProjectBucket, ProjectTable } from './project.ts';
 
