@@ -22,10 +22,23 @@ export function validateCron(expr: string): string | undefined {
   if (/h/i.test(text.replace(/[a-z]{3}/gi, (name) => (name.toLowerCase() === 'thu' ? 'x' : name)))) {
     return `cron expression "${expr}": H (hashed values) is not supported; write the minute and hour`;
   }
+  // Each field alone first, so the message names the field at fault.
+  for (let f = 0; f < 5; f++) {
+    const alone = fields.map((field, i) => (i === f ? field : '*')).join(' ');
+    const problem = parseProblem(alone);
+    if (problem) return `cron ${FIELD_NAMES[f]} field "${fields[f]}" is not valid: ${problem}`;
+  }
+  const problem = parseProblem(text);
+  return problem ? `cron expression "${expr}" is not valid: ${problem}` : undefined;
+}
+
+const FIELD_NAMES = ['minute', 'hour', 'day of month', 'month', 'day of week'];
+
+function parseProblem(text: string): string | undefined {
   try {
     CronExpressionParser.parse(text, { tz: 'UTC' });
     return undefined;
   } catch (err) {
-    return `cron expression "${expr}" is not valid: ${(err as Error).message}`;
+    return (err as Error).message.replace(/^Constraint error, /, '');
   }
 }

@@ -17,3 +17,4 @@ export {
 export type { YamlMap } from './read-fields.ts';
 export { isHttpUrl, readSchedule } from './load-instance.ts';
 export { extractFencedYamlBlocks } from './fenced-yaml-blocks.ts';
+export { MAX_CONFIG_FILE_BYTES } from './read-config-file.ts';

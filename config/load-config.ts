@@ -1,5 +1,5 @@
 /** Loading and validating the whole configuration: instance.yaml, .env and the data description. */
-import { readFile, readdir } from 'node:fs/promises';
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { adaError, ErrorCode } from '../events/index.ts';
 import { deepFreeze, withoutUndefined } from './deep-freeze.ts';
@@ -7,6 +7,7 @@ import { loadInstance } from './load-instance.ts';
 import { loadTables } from './load-tables.ts';
 import type { DescriptionFile } from './load-tables.ts';
 import { parseDotenv } from './parse-dotenv.ts';
+import { readConfigFile } from './read-config-file.ts';
 import { formatProblem, sortProblems } from './problems.ts';
 import type { ProblemSink } from './problems.ts';
 import type { AdaConfig } from './types.ts';
@@ -41,12 +42,13 @@ export async function loadConfig(options: LoadConfigOptions): Promise<AdaConfig>
   const dotenvFile = path.join(configDir, DOTENV_FILE);
   const sink: ProblemSink = { problems: [], warnings: [] };
 
-  const instanceText = await readOptional(instanceFile);
+  const instanceText = await readChecked(instanceFile, sink);
+  if (instanceText === null) throw invalid(configDir, sink);
   if (instanceText === undefined) {
     throw adaError(ErrorCode.configMissing, `No configuration found: ${instanceFile} does not exist. Pass --config DIR or set CONFIG_DIR to the directory holding instance.yaml (see config/instance.yaml.example).`, { file: instanceFile, configDir });
   }
 
-  const dotenvText = await readOptional(dotenvFile);
+  const dotenvText = (await readChecked(dotenvFile, sink)) ?? undefined;
   const dotenv = dotenvText === undefined ? { values: {}, problems: [] } : parseDotenv(dotenvText);
   const vars: Record<string, string | undefined> = { ...dotenv.values };
   for (const p of dotenv.problems) sink.problems.push({ file: dotenvFile, line: p.line, message: p.message });
@@ -64,11 +66,7 @@ export async function loadConfig(options: LoadConfigOptions): Promise<AdaConfig>
     sectionSettings: loaded?.sectionSettings,
   }, sink);
 
-  if (sink.problems.length > 0 || !loaded) {
-    const problems = sortProblems(sink.problems);
-    const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
-    throw adaError(ErrorCode.configInvalid, `Invalid configuration in ${configDir} (${count}):\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, { problems, configDir });
-  }
+  if (sink.problems.length > 0 || !loaded) throw invalid(configDir, sink);
 
   return deepFreeze(withoutUndefined<AdaConfig>({
     configDir,
@@ -93,7 +91,8 @@ async function readDescriptionFiles(configDir: string, sink: ProblemSink): Promi
   const files: DescriptionFile[] = [];
   let main: DescriptionFile | undefined;
   for (const file of candidates) {
-    const text = await readOptional(file);
+    const text = await readChecked(file, sink);
+    if (text === null) return files;
     if (text !== undefined) {
       main = { file, text };
       break;
@@ -107,8 +106,8 @@ async function readDescriptionFiles(configDir: string, sink: ProblemSink): Promi
     for (const name of names.filter((n) => n.endsWith('.md') && !n.startsWith('.')).sort()) extra.push(path.join(dir, name));
   }
   for (const file of [...new Set(extra)]) {
-    const text = await readOptional(file);
-    if (text !== undefined) files.push({ file, text });
+    const text = await readChecked(file, sink);
+    if (typeof text === 'string') files.push({ file, text });
   }
   if (files.length === 0) {
     sink.warnings.push({ file: candidates[0]!, message: `no data description found (looked for ${candidates.join(' and ')}); no tables are configured` });
@@ -116,13 +115,20 @@ async function readDescriptionFiles(configDir: string, sink: ProblemSink): Promi
   return files;
 }
 
-async function readOptional(file: string): Promise<string | undefined> {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-    throw err;
-  }
+/** The CONFIG_INVALID error listing every problem found. */
+function invalid(configDir: string, sink: ProblemSink): Error {
+  const problems = sortProblems(sink.problems);
+  const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
+  return adaError(ErrorCode.configInvalid, `Invalid configuration in ${configDir} (${count}):\n${problems.map((p) => `  ${formatProblem(p)}`).join('\n')}`, { problems, configDir });
+}
+
+/** A config file's text; undefined when missing; null when unusable (too large, not UTF-8, a directory), with the problem in `sink`. */
+async function readChecked(file: string, sink: ProblemSink): Promise<string | undefined | null> {
+  const read = await readConfigFile(file);
+  if ('missing' in read) return undefined;
+  if ('text' in read) return read.text;
+  sink.problems.push(read.line === undefined ? { file, message: read.problem } : { file, line: read.line, message: read.problem });
+  return null;
 }
 
 async function readdirOptional(dir: string): Promise<string[]> {
