@@ -7,7 +7,7 @@ export { formatProblem } from './problems.ts';
 export { isSafePathSegment, unsafePathSegmentReason } from './safe-path-segment.ts';
 export { validateCron } from './cron-schedule.ts';
 export { parseDotenv } from './parse-dotenv.ts';
-export { resolvePlaceholders } from './placeholders.ts';
+export { resolvePlaceholders, yamlLiteral } from './placeholders.ts';
 export type { ConnectorConfigDeclaration, ReadWhen, SectionContext, SectionPlace, TableKeysContext } from './connector-config.ts';
 export type { DocumentContext, YamlPath } from './problems.ts';
 export { formatPath } from './problems.ts';

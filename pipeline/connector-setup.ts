@@ -1,6 +1,14 @@
 /** What `ada init` asks of a connector: its questions on a first run, and its tables on every run. */
 import type { AdaConfig } from '../config/index.ts';
 
+/** Exit codes a connector's questions may end `ada init` with (nothing was written). */
+export const SetupExit = {
+  /** The source could not be reached or read. */
+  failed: 1,
+  /** A refused credential or answer, or input that ended early. */
+  usage: 2,
+} as const;
+
 /** An answer read into a value, or why not. */
 export type Parsed<T> = { value: T } | { problem: string };
 
@@ -61,21 +69,27 @@ export interface SetupContext {
   remember(secret: string): string;
   /** Values of the existing `.env`. */
   dotenv(): Promise<Record<string, string>>;
+  /** Wrong answers in a row before giving up. */
+  readonly maxAttempts: number;
+  /** An error `ada init` reports as a usage problem (exit 2) with the usage text. */
+  usageError(message: string): Error;
 }
 
 /** The outcome of a first run's questions. */
 export interface SetupAnswers {
-  /** Lines of the connector's section under `data_source:` (indented by two spaces), comments included. */
+  /** Lines of the connector's section under `data_source:` (indented by two spaces, the `<type>:` line included). */
   sectionLines: string[];
   /** Secrets for `.env` by variable name (the section refers to them as `${NAME}`). */
   dotenv: Record<string, string>;
   discovered: Discovered;
 }
 
-/** A connector's part of `ada init`; a number is an exit code (nothing was written). */
+/** A connector's part of `ada init`; a number is a SetupExit code (nothing was written). */
 export interface ConnectorSetup {
-  /** Flags of its questions, for the usage text and the flag parser (`stack-url`, `project-id`, `csv-dir`). */
-  readonly flags: readonly string[];
+  /** Flags of its questions (`stack-url`, `project-id`, `csv-dir`) with their usage text (`--stack-url URL`). */
+  readonly flags: ReadonlyArray<{ name: string; usage: string }>;
+  /** Whether it asks for a secret, given with `--token-env VAR` or `--token T`. */
+  readonly takesSecret: boolean;
   /** Variables it writes to `.env`, in order. */
   readonly dotenvVars: readonly string[];
   /** Defaults for a `--force` run from the existing section (literal values only). */

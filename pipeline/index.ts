@@ -15,7 +15,7 @@ export * from './scheduler/scheduler.ts';
 export * from './projections/timers/projection.ts';
 export * from './projections/health/health.ts';
 export * from './duckdb-runs.ts';
-export type * from './connector-setup.ts';
+export * from './connector-setup.ts';
 export * from './projections/access/index.ts';
 export * from './projections/profiler/index.ts';
 // The notifications' Principal is the access projection's, narrowed; the access one is exported above.

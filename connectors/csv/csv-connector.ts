@@ -6,6 +6,7 @@ import type { Observable } from 'rxjs';
 import { DuckDbRuns } from '../../pipeline/index.ts';
 import type { AdaConfig, TableConfig } from '../../config/index.ts';
 import { csvConfig } from './csv-config.ts';
+import { csvSetup } from './setup.ts';
 import type { ColumnSchema } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
 import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
@@ -38,6 +39,7 @@ const MAX_VALUE_IN_MESSAGE = 80;
 export const csvConnector: ConnectorModule = {
   type: 'csv',
   config: csvConfig,
+  setup: csvSetup,
   docs: 'docs/connectors/csv.md',
   enabled: (config: AdaConfig) => Boolean(config.instance.dataSource.csv?.dir),
   create: (config: AdaConfig) => {

@@ -9,6 +9,7 @@ import type { Observable } from 'rxjs';
 import { DuckDbRuns } from '../../pipeline/index.ts';
 import type { AdaConfig, TableConfig } from '../../config/index.ts';
 import { keboolaConfig } from './keboola-config.ts';
+import { keboolaSetup } from './setup.ts';
 import type { ColumnSchema } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
 import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
@@ -32,6 +33,7 @@ const MAX_VALUE_IN_MESSAGE = 80;
 export const keboolaConnector: ConnectorModule = {
   type: 'keboola',
   config: keboolaConfig,
+  setup: keboolaSetup,
   docs: 'docs/keboola.md',
   enabled: (config: AdaConfig) => Boolean(config.instance.dataSource.keboola?.storageToken && config.instance.dataSource.keboola?.stackUrl),
   create: (config: AdaConfig) => {

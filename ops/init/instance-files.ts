@@ -6,11 +6,9 @@ import { randomBytes } from 'node:crypto';
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomicly from 'write-file-atomic';
-import { parseDotenv } from '../../config/index.ts';
+import { parseDotenv, yamlLiteral } from '../../config/index.ts';
 import { fsyncDir } from '../../events/index.ts';
 
-/** The variable instance.yaml reads the Storage API token from. */
-export const TOKEN_VAR = 'KEBOOLA_STORAGE_TOKEN';
 /** The variable instance.yaml reads the session-signing key from. */
 export const SECRET_KEY_VAR = 'WEBAPP_SECRET_KEY';
 /** 48 random bytes (384 bits, 64 base64url characters) sign session cookies: far past guessing, short enough to paste. */
@@ -22,10 +20,10 @@ export const DOTENV_MODE = 0o600;
 export interface InstanceAnswers {
   name: string;
   domain: string;
-  source: 'keboola' | 'csv';
-  keboola?: { stackUrl: string; projectId?: string };
-  /** CSV directory as written: relative to the config directory, or absolute. */
-  csvDir?: string;
+  /** The source type (`data_source.type`). */
+  source: string;
+  /** Its section under `data_source:`, as its connector wrote it. */
+  sectionLines: string[];
 }
 
 /** A fresh session-signing key. */
@@ -35,7 +33,7 @@ export function newSecretKey(): string {
 
 /** A YAML double-quoted string that instance.yaml's placeholder expansion leaves as written (`${` → `$${`). */
 export function literal(value: string): string {
-  return JSON.stringify(value.replaceAll('${', () => '$${'));
+  return yamlLiteral(value);
 }
 
 /** The text of instance.yaml: the answers, and `${VAR}` placeholders for every secret. */
@@ -58,18 +56,8 @@ export function renderInstanceYaml(answers: InstanceAnswers, date: string): stri
     '',
     'data_source:',
     `  type: ${answers.source}`,
+    ...answers.sectionLines,
   ];
-  if (answers.source === 'keboola' && answers.keboola) {
-    lines.push(
-      '  keboola:',
-      `    storage_token: \${${TOKEN_VAR}}`,
-      `    stack_url: ${literal(answers.keboola.stackUrl)}`,
-    );
-    if (answers.keboola.projectId) lines.push(`    project_id: ${literal(answers.keboola.projectId)}`);
-  }
-  if (answers.source === 'csv') {
-    lines.push('  csv:', `    dir: ${literal(answers.csvDir ?? '../data/csv')}   # relative to this directory`);
-  }
   return `${lines.join('\n')}\n`;
 }
 
