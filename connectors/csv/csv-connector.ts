@@ -40,7 +40,7 @@ export const csvConnector: ConnectorModule = {
   type: 'csv',
   config: csvConfig,
   setup: csvSetup,
-  docs: 'docs/connectors/csv.md',
+  docs: 'docs/sync.md#csv-sources',
   enabled: (config: AdaConfig) => Boolean(config.instance.dataSource.csv?.dir),
   create: (config: AdaConfig) => {
     const dir = config.instance.dataSource.csv?.dir;
