@@ -45,13 +45,13 @@ export interface ConnectorHealthCheck {
 
 /**
  * A connector module: everything a source contributes, declared in one place (`connectors/<type>/index.ts`) and
- * listed on one line of `connectors/index.ts`. Deleting the folder and that line removes the source entirely.
+ * listed in `connectors/index.ts` (its import and its CONNECTORS entry). Deleting the folder and those lines removes the source entirely.
  */
 export interface ConnectorModule {
   readonly type: string;
   /** Its instance.yaml section (`data_source.<type>` or a top-level key) and its per-table keys. */
   readonly config: ConnectorConfigDeclaration;
-  /** Its user documentation, relative to the repository root (e.g. `docs/connectors/csv.md`). */
+  /** Its user documentation, relative to the repository root (e.g. `docs/keboola.md`, or `docs/sync.md#csv-sources`). */
   readonly docs: string;
   /** True only when its settings are present. */
   enabled(config: AdaConfig): boolean;
