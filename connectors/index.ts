@@ -42,11 +42,6 @@ export class ConnectorRegistry {
     return this.modules.filter((f) => f.enabled(this.config)).map((f) => f.type);
   }
 
-  /** The module of a source type, enabled or not. */
-  module(type: string): ConnectorModule | undefined {
-    return this.modules.find((m) => m.type === type);
-  }
-
   /** The connector of a source, or undefined when it is not enabled or not built in. */
   get(source: string): Connector | undefined {
     const existing = this.connectors.get(source);
