@@ -1,5 +1,4 @@
 /** Reading `instance.yaml`: placeholders, secrets and the typed InstanceConfig. */
-import path from 'node:path';
 import { parseLocatedYaml } from './located-yaml.ts';
 import { resolveTree } from './placeholders.ts';
 import { documentContext, formatPath } from './problems.ts';
@@ -9,8 +8,9 @@ import {
 } from './read-fields.ts';
 import type { YamlMap } from './read-fields.ts';
 import { isSecretKey } from './secrets.ts';
-import { validateCron } from './validate-cron.ts';
-import type { AdminConfig, DatasetConfig, InstanceConfig, SourceType } from './types.ts';
+import { validateCron } from './cron-schedule.ts';
+import type { ConnectorConfigDeclaration } from './connector-config.ts';
+import type { AdminConfig, DatasetConfig, InstanceConfig } from './types.ts';
 
 /** What the rest of loading needs from instance.yaml. */
 export interface LoadedInstance {
@@ -20,10 +20,11 @@ export interface LoadedInstance {
   sources?: string[];
   /** The default source of a table (data_source.type), when valid. */
   defaultSource?: string;
+  /** Each connector's parsed section, by type, for its per-table reader. */
+  sectionSettings?: Record<string, unknown>;
 }
 
-const DATA_SOURCE_TYPES = ['keboola', 'csv', 'bigquery'] as const;
-const TOP_KEYS = ['instance', 'server', 'admins', 'auth', 'data_source', 'jira', 'users', 'datasets', 'catalog'];
+const GENERIC_TOP_KEYS = ['instance', 'server', 'admins', 'auth', 'data_source', 'users', 'datasets', 'catalog'];
 // Shorter session keys can be brute-forced offline from a signed cookie.
 const MIN_SECRET_KEY_LENGTH = 16;
 
@@ -39,6 +40,7 @@ export function loadInstance(
   vars: Readonly<Record<string, string | undefined>>,
   dotenvFile: string,
   sink: ProblemSink,
+  connectors: readonly ConnectorConfigDeclaration[],
 ): LoadedInstance | undefined {
   const parsed = parseLocatedYaml(text);
   if (!parsed.ok) {
@@ -55,29 +57,33 @@ export function loadInstance(
   const root = resolved.value as YamlMap;
   const secrets = collectSecrets(root, resolved.substituted, vars);
 
-  // Jira is enabled exactly when jira.domain has a value. An unset
-  // ${JIRA_DOMAIN} therefore disables Jira instead of failing, and the rest of
-  // the jira section (its own unset placeholders included) is then ignored.
+  // A connector's section is read only when its declaration says so (see ReadWhen); otherwise it is dropped with
+  // its unset placeholders, so a template may keep the settings of a source it does not use.
   const inactive: YamlPath[] = [];
-  const jiraRaw = root.jira;
-  if (isYamlMap(jiraRaw)) {
-    const domainUnset = resolved.issues.find((i) => startsWith(i.path, ['jira', 'domain']) && i.kind === 'missing');
-    const domain = jiraRaw.domain;
-    const jiraEnabled = !domainUnset && !isAbsent(domain) && String(domain).trim() !== '';
-    if (!jiraEnabled) {
-      inactive.push(['jira']);
-      ctx.warn(['jira', 'domain'], domainUnset
-        ? `Jira is disabled: ${domainUnset.text} is not set`
-        : 'Jira is disabled: jira.domain is empty');
-      delete root.jira;
-    }
-  }
-  // Keboola settings matter only when Keboola is the data source; a template
-  // may keep them with unset placeholders while the instance runs on CSV.
   const dataSourceRaw = root.data_source;
-  if (isYamlMap(dataSourceRaw) && dataSourceRaw.type !== 'keboola') {
-    inactive.push(['data_source', 'keboola']);
-    delete dataSourceRaw.keboola;
+  for (const c of connectors) {
+    const at = sectionPath(c);
+    const parent = at.length === 1 ? root : dataSourceRaw;
+    const key = at[at.length - 1] as string;
+    if (!isYamlMap(parent) || !(key in parent)) continue;
+    const raw = parent[key];
+    if (c.readWhen === 'present') continue;
+    if (c.readWhen === 'primary') {
+      if (!isYamlMap(dataSourceRaw) || dataSourceRaw.type !== c.type) {
+        inactive.push(at);
+        delete parent[key];
+      }
+      continue;
+    }
+    if (!isYamlMap(raw)) continue;
+    const keyAt = [...at, c.readWhen.keySet];
+    const unset = resolved.issues.find((i) => startsWith(i.path, keyAt) && i.kind === 'missing');
+    const value = raw[c.readWhen.keySet];
+    if (unset || isAbsent(value) || String(value).trim() === '') {
+      inactive.push(at);
+      ctx.warn(keyAt, unset ? `${c.label} is disabled: ${unset.text} is not set` : `${c.label} is disabled: ${formatPath(keyAt)} is empty`);
+      delete parent[key];
+    }
   }
 
   const reported = new Set<string>();
@@ -94,11 +100,17 @@ export function loadInstance(
 
   // A value left unresolved is reported once, not again as e.g. an unknown data_source.type.
   const buildCtx: DocumentContext = { ...ctx, problem: (at, message) => { if (!reported.has(formatPath(at))) ctx.problem(at, message); } };
-  return { ...buildInstance(buildCtx, root, configDir), secrets };
+  return { ...buildInstance(buildCtx, root, configDir, connectors), secrets };
 }
 
-function buildInstance(ctx: DocumentContext, root: YamlMap, configDir: string): Omit<LoadedInstance, 'secrets'> {
-  warnUnknownKeys(ctx, root, [], TOP_KEYS);
+/** Key path of a connector's section: `['data_source', type]` or `[key]`. */
+function sectionPath(c: ConnectorConfigDeclaration): YamlPath {
+  return c.section.in === 'data_source' ? ['data_source', c.type] : [c.section.key];
+}
+
+function buildInstance(ctx: DocumentContext, root: YamlMap, configDir: string, connectors: readonly ConnectorConfigDeclaration[]): Omit<LoadedInstance, 'secrets'> {
+  const topKeys = [...GENERIC_TOP_KEYS, ...connectors.flatMap((c) => (c.section.in === 'top' ? [c.section.key] : []))];
+  warnUnknownKeys(ctx, root, [], topKeys);
 
   const inst = section(ctx, root, [], 'instance');
   if (inst) warnUnknownKeys(ctx, inst, ['instance'], ['name', 'subtitle', 'copyright']);
@@ -116,18 +128,22 @@ function buildInstance(ctx: DocumentContext, root: YamlMap, configDir: string): 
     appDir: srv && readString(ctx, srv, ['server'], 'app_dir'),
   };
 
+  const sources = readSources(ctx, root, configDir, connectors);
   return {
     instance: {
       instance,
       server,
       admins: readAdmins(ctx, root),
       auth: readAuth(ctx, root),
-      ...readSources(ctx, root, configDir),
+      dataSource: sources.dataSource,
+      ...sources.topLevel,
       users: readUsers(ctx, root),
       datasets: readDatasets(ctx, root),
       catalog: readCatalog(ctx, root),
     },
-    ...sourcesOf(ctx, root),
+    sources: sources.names,
+    defaultSource: sources.defaultSource,
+    sectionSettings: sources.settings,
   };
 }
 
@@ -174,66 +190,51 @@ function readAuth(ctx: DocumentContext, root: YamlMap): InstanceConfig['auth'] {
   };
 }
 
-function readSources(ctx: DocumentContext, root: YamlMap, configDir: string): Pick<InstanceConfig, 'dataSource' | 'jira'> {
+/**
+ * `data_source.type` and `schedule`, then each connector's section handed to its declaration. The sources a table
+ * may name are the main one plus every connector whose section was read into settings.
+ */
+function readSources(ctx: DocumentContext, root: YamlMap, configDir: string, connectors: readonly ConnectorConfigDeclaration[]): {
+  dataSource: InstanceConfig['dataSource'];
+  topLevel: Record<string, unknown>;
+  names?: string[];
+  defaultSource?: string;
+  settings: Record<string, unknown>;
+} {
   const at = ['data_source'];
   const ds = section(ctx, root, [], 'data_source');
-  const type = ds ? readEnum(ctx, ds, at, 'type', DATA_SOURCE_TYPES, { required: true }) : undefined;
-  if (ds) warnUnknownKeys(ctx, ds, at, ['type', 'keboola', 'csv', 'bigquery', 'schedule']);
-  const dataSource: InstanceConfig['dataSource'] = { type: type ?? 'csv' };
+  const primaryTypes = connectors.filter((c) => c.primary).map((c) => c.type);
+  const type = ds ? readEnum(ctx, ds, at, 'type', primaryTypes, { required: true }) : undefined;
+  const dataSourceKeys = ['type', 'schedule', ...connectors.filter((c) => c.section.in === 'data_source').map((c) => c.type)];
+  if (ds) warnUnknownKeys(ctx, ds, at, dataSourceKeys);
+  const dataSource: Record<string, unknown> = { type: type ?? 'csv' };
+  const topLevel: Record<string, unknown> = {};
+  const settings: Record<string, unknown> = {};
+  const names = new Set<string>(type ? [type] : []);
 
-  if (ds && type === 'keboola') {
-    const kbcAt = [...at, 'keboola'];
-    const kbc = readMap(ctx, ds, at, 'keboola', { required: true });
-    if (kbc) {
-      warnUnknownKeys(ctx, kbc, kbcAt, ['storage_token', 'stack_url', 'project_id']);
-      const storageToken = readString(ctx, kbc, kbcAt, 'storage_token', { required: true, secret: true });
-      const stackUrl = readString(ctx, kbc, kbcAt, 'stack_url', { required: true });
-      if (stackUrl !== undefined && !isHttpUrl(stackUrl)) ctx.problem([...kbcAt, 'stack_url'], `expected an http(s) URL such as https://connection.keboola.com, found "${stackUrl}"`);
-      dataSource.keboola = { storageToken: storageToken ?? '', stackUrl: (stackUrl ?? '').replace(/\/+$/, ''), projectId: readString(ctx, kbc, kbcAt, 'project_id') };
-    }
+  for (const c of connectors) {
+    const sectionAt = sectionPath(c);
+    const parent = c.section.in === 'data_source' ? ds : root;
+    if (!parent) continue;
+    const key = sectionAt[sectionAt.length - 1] as string;
+    const primary = type === c.type;
+    if (c.readWhen === 'primary' && !primary) continue;
+    const map = readMap(ctx, parent, sectionAt.slice(0, -1), key, { required: primary });
+    if (!map) continue;
+    const parsed = c.readSection(map, { ctx, at: sectionAt, configDir, primary });
+    if (parsed === undefined) continue;
+    settings[c.type] = parsed;
+    names.add(c.type);
+    if (c.section.in === 'data_source') dataSource[c.type] = parsed;
+    else topLevel[c.section.key] = parsed;
   }
-
-  if (ds) {
-    const csvAt = [...at, 'csv'];
-    const csv = readMap(ctx, ds, at, 'csv', { required: type === 'csv' });
-    if (csv) {
-      warnUnknownKeys(ctx, csv, csvAt, ['dir']);
-      const dir = readString(ctx, csv, csvAt, 'dir', { required: true });
-      if (dir !== undefined) dataSource.csv = { dir: path.resolve(configDir, dir) };
-    }
-    dataSource.schedule = readSchedule(ctx, ds, at);
-  }
-
-  const jiraAt = ['jira'];
-  const jiraMap = isAbsent(root.jira) ? undefined : readMap(ctx, root, [], 'jira');
-  let jira: InstanceConfig['jira'];
-  if (jiraMap) {
-    warnUnknownKeys(ctx, jiraMap, jiraAt, ['domain', 'email', 'api_token', 'webhook_secret', 'sla_email', 'sla_api_token', 'cloud_id', 'schedule']);
-    const domain = (readString(ctx, jiraMap, jiraAt, 'domain', { required: true }) ?? '').trim();
-    jira = {
-      domain: domain.replace(/^https?:\/\//, '').replace(/\/+$/, ''),
-      email: readString(ctx, jiraMap, jiraAt, 'email'),
-      apiToken: readString(ctx, jiraMap, jiraAt, 'api_token', { secret: true }),
-      webhookSecret: readString(ctx, jiraMap, jiraAt, 'webhook_secret', { secret: true }),
-      slaEmail: readString(ctx, jiraMap, jiraAt, 'sla_email'),
-      slaApiToken: readString(ctx, jiraMap, jiraAt, 'sla_api_token', { secret: true }),
-      cloudId: readString(ctx, jiraMap, jiraAt, 'cloud_id'),
-      schedule: readSchedule(ctx, jiraMap, jiraAt),
-    };
-    if (!jira.webhookSecret) ctx.warn(jiraAt, 'no webhook_secret: Jira webhooks will be refused until one is set');
-    if (!jira.email || !jira.apiToken) ctx.warn(jiraAt, 'no email/api_token: issues cannot be fetched from Jira, only taken from webhook bodies');
-  }
-  return { dataSource, jira };
-}
-
-function sourcesOf(ctx: DocumentContext, root: YamlMap): Pick<LoadedInstance, 'sources' | 'defaultSource'> {
-  const ds = root.data_source;
-  if (!isYamlMap(ds) || !(DATA_SOURCE_TYPES as readonly unknown[]).includes(ds.type)) return {};
-  const type = ds.type as SourceType;
-  const sources = new Set<string>([type]);
-  if (isYamlMap(root.jira)) sources.add('jira');
-  if (isYamlMap(ds.csv)) sources.add('csv');
-  return { sources: [...sources], defaultSource: type };
+  if (ds) dataSource.schedule = readSchedule(ctx, ds, at);
+  return {
+    dataSource: dataSource as unknown as InstanceConfig['dataSource'],
+    topLevel,
+    settings,
+    ...(type ? { names: [...names], defaultSource: type } : {}),
+  };
 }
 
 function readUsers(ctx: DocumentContext, root: YamlMap): InstanceConfig['users'] {
@@ -367,7 +368,8 @@ function collectSecrets(
   return [...secrets].sort();
 }
 
-function isHttpUrl(text: string): boolean {
+/** True for an http(s) URL. */
+export function isHttpUrl(text: string): boolean {
   try {
     const url = new URL(text);
     return url.protocol === 'https:' || url.protocol === 'http:';

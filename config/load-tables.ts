@@ -8,9 +8,10 @@ import {
   isAbsent, isYamlMap, readBoolean, readEnum, readInteger, readList, readMap, readString, readStringList, warnUnknownKeys,
 } from './read-fields.ts';
 import type { YamlMap } from './read-fields.ts';
+import type { ConnectorConfigDeclaration } from './connector-config.ts';
 import { unsafePathSegmentReason } from './safe-path-segment.ts';
 import type {
-  ColumnConfig, CsvOptions, FilterOperator, ForeignKey, PartitionGranularity, SourceLocation, SyncStrategy, TableConfig, WhereFilter,
+  ColumnConfig, FilterOperator, ForeignKey, PartitionGranularity, SourceLocation, SyncStrategy, TableConfig, WhereFilter,
 } from './types.ts';
 
 /** A markdown file holding table definitions. */
@@ -24,20 +25,22 @@ export interface TableSettings {
   defaultSource?: string;
   sources?: readonly string[];
   datasets?: readonly string[];
+  /** The connectors' declarations: their table keys are read by them. */
+  connectors: readonly ConnectorConfigDeclaration[];
+  /** Each connector's parsed section, by type. */
+  sectionSettings?: Readonly<Record<string, unknown>>;
 }
 
 const SYNC_STRATEGIES: readonly SyncStrategy[] = ['full_refresh', 'incremental', 'partitioned'];
 const GRANULARITIES: readonly PartitionGranularity[] = ['month', 'day', 'year'];
 const OPERATORS: readonly FilterOperator[] = ['eq', 'ne', 'gt', 'ge', 'lt', 'le'];
 const SCHEMA_POLICIES = ['strict', 'evolve', 'freeze'] as const;
-/** Every key a table definition may have. */
+/** Every generic key a table definition may have; connectors declare the rest. */
 export const TABLE_KEYS = [
   'id', 'name', 'description', 'primary_key', 'sync_strategy', 'incremental_window_days', 'partition_by',
   'partition_granularity', 'max_history_days', 'initial_load_chunk_days', 'where_filters', 'foreign_keys', 'folder',
-  'dataset', 'columns', 'private', 'schedule', 'source', 'file', 'csv', 'schema_policy',
+  'dataset', 'columns', 'private', 'schedule', 'source', 'schema_policy',
 ];
-/** Every key of a table's `csv` options. */
-export const CSV_KEYS = ['delimiter', 'header', 'quote', 'escape', 'encoding', 'null', 'max_line_size'];
 
 const DEFAULT_INCREMENTAL_WINDOW_DAYS = 7;
 const DEFAULT_INITIAL_LOAD_CHUNK_DAYS = 30;
@@ -115,7 +118,7 @@ export function loadTables(files: readonly DescriptionFile[], settings: TableSet
 }
 
 function buildTable({ ctx, map, at }: RawTable, folderMapping: Record<string, string>, settings: TableSettings): TableConfig | undefined {
-  warnUnknownKeys(ctx, map, at, TABLE_KEYS);
+  warnUnknownKeys(ctx, map, at, [...TABLE_KEYS, ...settings.connectors.flatMap((c) => c.tableKeys)]);
   const id = readString(ctx, map, at, 'id', { required: true })?.trim();
   const name = readString(ctx, map, at, 'name', { required: true })?.trim();
   const description = readString(ctx, map, at, 'description', { required: true });
@@ -177,11 +180,12 @@ function buildTable({ ctx, map, at }: RawTable, folderMapping: Record<string, st
     columns: readColumns(ctx, map, at),
     private: (readBoolean(ctx, map, at, 'private') ?? false) || folder === 'private',
     schedule: readSchedule(ctx, map, at),
-    file: readString(ctx, map, at, 'file')?.trim() || undefined,
-    csv: readCsvOptions(ctx, map, at),
     schemaPolicy: readEnum(ctx, map, at, 'schema_policy', SCHEMA_POLICIES) ?? 'strict',
     location: { file: ctx.file, line: ctx.lineOf(at) ?? 1 },
   };
+  for (const c of settings.connectors) {
+    if (c.readTable) Object.assign(table, c.readTable(map, { ctx, at, source, settings: settings.sectionSettings?.[c.type] }));
+  }
   return id === undefined || name === undefined ? undefined : table;
 }
 
@@ -262,39 +266,6 @@ function readColumns(ctx: DocumentContext, map: YamlMap, at: YamlPath): ColumnCo
     columns.push(column);
   });
   return columns;
-}
-
-function readCsvOptions(ctx: DocumentContext, map: YamlMap, at: YamlPath): CsvOptions | undefined {
-  const csv = readMap(ctx, map, at, 'csv');
-  if (!csv) return undefined;
-  const cAt = [...at, 'csv'];
-  // An unquoted `null:` key is YAML's null, which becomes the key ''.
-  const options: YamlMap = { ...csv };
-  if ('' in options && !('null' in options)) {
-    options.null = options[''];
-    delete options[''];
-  }
-  warnUnknownKeys(ctx, options, cAt, CSV_KEYS);
-  const nonEmpty = (key: string): string | undefined => {
-    const value = readString(ctx, options, cAt, key);
-    if (value === '') ctx.problem([...cAt, key], 'must not be empty');
-    return value === '' ? undefined : value;
-  };
-  const out: CsvOptions = {};
-  const delimiter = nonEmpty('delimiter');
-  const quote = nonEmpty('quote');
-  const escape = nonEmpty('escape');
-  const encoding = nonEmpty('encoding');
-  const header = readBoolean(ctx, options, cAt, 'header');
-  const nullString = readString(ctx, options, cAt, 'null');
-  if (delimiter !== undefined) out.delimiter = delimiter;
-  if (header !== undefined) out.header = header;
-  if (quote !== undefined) out.quote = quote;
-  if (escape !== undefined) out.escape = escape;
-  if (encoding !== undefined) out.encoding = encoding;
-  if (nullString !== undefined) out.null = nullString;
-  const maxLineSize = readInteger(ctx, options, cAt, 'max_line_size', 1); if (maxLineSize !== undefined) out.maxLineSize = maxLineSize;
-  return out;
 }
 
 function checkDuplicateNames(built: ReadonlyArray<{ table: TableConfig; raw: RawTable }>): void {

@@ -85,3 +85,8 @@ export function resolveTree(
   };
   return { value: visit(root, []), issues, substituted };
 }
+
+/** A YAML double-quoted string that placeholder expansion leaves as written (`${` → `$${`), for files `ada init` writes. */
+export function yamlLiteral(value: string): string {
+  return JSON.stringify(value.replaceAll('${', () => '$${'));
+}

@@ -3,7 +3,8 @@
 export type SyncStrategy = 'full_refresh' | 'incremental' | 'partitioned';
 export type PartitionGranularity = 'month' | 'day' | 'year';
 export type FilterOperator = 'eq' | 'ne' | 'gt' | 'ge' | 'lt' | 'le';
-export type SourceType = 'keboola' | 'csv' | 'bigquery' | 'jira';
+/** A source type: one a registered connector declares. */
+export type SourceType = string;
 
 export interface WhereFilter {
   column: string;
@@ -26,17 +27,6 @@ export interface ColumnConfig {
   description?: string;
 }
 
-/** Per-table CSV parsing options. */
-export interface CsvOptions {
-  delimiter?: string;
-  header?: boolean;
-  quote?: string;
-  escape?: string;
-  encoding?: string;
-  null?: string;
-  maxLineSize?: number;
-}
-
 /** One configuration problem (or warning), with where it was found. */
 export interface ConfigProblem {
   /** Absolute path of the file the problem is in. */
@@ -54,7 +44,22 @@ export interface SourceLocation {
   line: number;
 }
 
-export interface TableConfig {
+/**
+ * Settings of the connectors' `data_source.<type>` sections, by type. Empty here: each connector adds its own
+ * field by declaration merging (`declare module '…/config/index.ts'`), so deleting a connector deletes its type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface DataSourceSections {}
+
+/** Top-level sections owned by connectors (Jira's `jira:`), filled by declaration merging like DataSourceSections. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface TopLevelSections {}
+
+/** Per-table keys owned by connectors (csv's `file` and `csv`), filled by declaration merging like DataSourceSections. */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- filled by declaration merging
+export interface TableSourceOptions {}
+
+export interface TableConfig extends TableSourceOptions {
   id: string;
   name: string;
   description: string;
@@ -76,9 +81,6 @@ export interface TableConfig {
   columns: ColumnConfig[];
   private: boolean;
   schedule?: string;
-  /** CSV: path or glob relative to the CSV directory. */
-  file?: string;
-  csv?: CsvOptions;
   schemaPolicy: 'strict' | 'evolve' | 'freeze';
   location: SourceLocation;
 }
@@ -96,18 +98,13 @@ export interface AdminConfig {
   sshPublicKey?: string;
 }
 
-export interface InstanceConfig {
+export interface InstanceConfig extends TopLevelSections {
   instance: { name: string; subtitle?: string; copyright?: string };
   server: { hostname?: string; host?: string; appDir?: string };
   admins: AdminConfig[];
   auth: { allowedDomain: string; googleClientId?: string; googleClientSecret?: string; webappSecretKey: string; allowedEmails: string[] };
-  dataSource: {
-    type: SourceType;
-    keboola?: { storageToken: string; stackUrl: string; projectId?: string };
-    csv?: { dir: string };
-    schedule?: string;
-  };
-  jira?: { domain: string; email?: string; apiToken?: string; webhookSecret?: string; slaEmail?: string; slaApiToken?: string; cloudId?: string; schedule?: string };
+  /** `data_source`: the main source's type, the sources' schedule, and each connector's parsed section. */
+  dataSource: { type: SourceType; schedule?: string } & DataSourceSections;
   users: Record<string, { name?: string; initials?: string }>;
   datasets: Record<string, DatasetConfig>;
   catalog: { categories: Record<string, { label?: string; icon?: string }>; order: string[] };

@@ -18,7 +18,7 @@ import writeFileAtomic from 'write-file-atomic';
 import { fsyncDir, isProcessAlive } from './fs-sync.ts';
 import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
 import { adaError, ErrorCode } from './errors.ts';
-import { corruptError, listSegments, scanSegment, segmentName } from './segments.ts';
+import { assertSegmentsJoin, corruptError, listSegments, scanSegment, segmentName } from './segments.ts';
 import type { RawRecord, SegmentInfo } from './segments.ts';
 import { EVENT_TYPES } from './types.ts';
 import type { NewEvent, RecordedEvent } from './types.ts';
@@ -149,10 +149,7 @@ async function readForward(
     if (until !== undefined && current.position > until) return { cursor: current, stopped: false };
     if (!isLast) {
       const next = segments[idx + 1]!;
-      if (end.problem || end.nextPosition !== next.first) {
-        throw corruptError(seg.name, end.problem?.offset ?? end.end, end.nextPosition,
-          end.problem?.reason ?? `segment ends at position ${end.nextPosition - 1} but the next starts at ${next.first}`);
-      }
+      assertSegmentsJoin(seg.name, end, next.first);
       current = { segmentFirst: next.first, offset: 0, position: next.first };
       continue;
     }
@@ -560,9 +557,7 @@ export class EventLog {
         continue;
       }
       const end = await scanSegment(seg.path, { offset: 0, position: seg.first }, (records) => this.indexKeys(records));
-      if (end.problem || end.nextPosition !== next.first) {
-        throw corruptError(seg.name, end.problem?.offset ?? end.end, end.nextPosition, end.problem?.reason ?? `segment ends at position ${end.nextPosition - 1} but the next starts at ${next.first}`);
-      }
+      assertSegmentsJoin(seg.name, end, next.first);
     }
     const last = segments[segments.length - 1]!;
     const end = await scanSegment(last.path, { offset: 0, position: last.first }, (records) => this.indexKeys(records));

@@ -162,6 +162,13 @@ function isZeros(buf: Buffer): boolean {
   return true;
 }
 
+/** Throws LOG_CORRUPT unless a segment that is not the last ended cleanly exactly where the next one starts. */
+export function assertSegmentsJoin(segment: string, end: SegmentScanEnd, nextFirst: number): void {
+  if (end.problem || end.nextPosition !== nextFirst) {
+    throw corruptError(segment, end.problem?.offset ?? end.end, end.nextPosition, end.problem?.reason ?? `segment ends at position ${end.nextPosition - 1} but the next starts at ${nextFirst}`);
+  }
+}
+
 /** The error for damaged bytes that are not a torn tail. */
 export function corruptError(segment: string, offset: number, position: number, reason: string): Error {
   return adaError(

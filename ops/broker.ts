@@ -1,14 +1,14 @@
 /** Opens everything a broker process works with: configuration, log, blobs, projections, bus. */
 import path from 'node:path';
-import { loadConfig } from '../config/index.ts';
+import { loadConfig } from '../connectors/index.ts';
 import type { AdaConfig } from '../config/index.ts';
 import { BlobStore, CheckpointStore, EventLog, EventLogReader, hasCode } from '../events/index.ts';
 import type { AppendResult, NewEvent } from '../events/index.ts';
 import { ConnectorRegistry } from '../connectors/index.ts';
 import { ProjectionRunner, SyncBus, ParquetWriter, parquetProjection, catalogProjection, syncStateProjection, timersProjection, healthProjection } from '../pipeline/index.ts';
 import type { Projection } from '../pipeline/index.ts';
-import { accessProjection } from '../pipeline/projections/access/index.ts';
-import { profilerProjection } from '../pipeline/projections/profiler/index.ts';
+import { accessProjection } from '../pipeline/index.ts';
+import { profilerProjection } from '../pipeline/index.ts';
 import { ControlClient } from './control.ts';
 import { dataDirOf, eventsDirOf } from './paths.ts';
 

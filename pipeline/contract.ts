@@ -1,7 +1,9 @@
 /** The connector contract: what every source in `connectors/` implements. */
 import type { Observable } from 'rxjs';
 import type { ColumnSchema } from '../events/index.ts';
-import type { AdaConfig, TableConfig } from '../config/index.ts';
+import type { FastifyInstance } from 'fastify';
+import type { AdaConfig, ConnectorConfigDeclaration, TableConfig } from '../config/index.ts';
+import type { ConnectorSetup } from './connector-setup.ts';
 
 /** What the bus hands a connector for one table run. */
 export interface SyncRequest {
@@ -41,11 +43,26 @@ export interface ConnectorHealthCheck {
   details?: Record<string, unknown>;
 }
 
-/** Registers a connector type; `enabled` is true only when its settings are present. */
-export interface ConnectorFactory {
+/**
+ * A connector module: everything a source contributes, declared in one place (`connectors/<type>/index.ts`) and
+ * listed in `connectors/index.ts` (its import and its CONNECTORS entry). Deleting the folder and those lines removes the source entirely.
+ */
+export interface ConnectorModule {
   readonly type: string;
+  /** Its instance.yaml section (`data_source.<type>` or a top-level key) and its per-table keys. */
+  readonly config: ConnectorConfigDeclaration;
+  /** Its user documentation, relative to the repository root (e.g. `docs/keboola.md`, or `docs/sync.md#csv-sources`). */
+  readonly docs: string;
+  /** True only when its settings are present. */
   enabled(config: AdaConfig): boolean;
   create(config: AdaConfig): Connector;
   /** Checks of this source for `/health` (e.g. Jira's newest-issue age), given the data directory. */
   healthChecks?(config: AdaConfig, ctx: { dataDir: string; now: Date }): Promise<ConnectorHealthCheck[]>;
+  /** HTTP routes it serves on the portal (Jira's `POST /webhooks/jira`), registered only when enabled. */
+  routes?(config: AdaConfig): (app: FastifyInstance) => Promise<void>;
+  /** Its `ada init` questions and table discovery. */
+  readonly setup?: ConnectorSetup;
 }
+
+/** The former name of ConnectorModule. */
+export type ConnectorFactory = ConnectorModule;

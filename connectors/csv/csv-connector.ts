@@ -3,14 +3,16 @@ import { mkdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Observable } from 'rxjs';
-import { DuckDbRuns } from '../../pipeline/duckdb-runs.ts';
+import { DuckDbRuns } from '../../pipeline/index.ts';
 import type { AdaConfig, TableConfig } from '../../config/index.ts';
+import { csvConfig } from './csv-config.ts';
+import { csvSetup } from './setup.ts';
 import type { ColumnSchema } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
-import type { Connector, ConnectorEvent, ConnectorFactory, SyncRequest } from '../../pipeline/contract.ts';
-import { normaliseDuckType } from '../../pipeline/column-types.ts';
-import { diskFullError } from '../../pipeline/disk-full.ts';
-import { quoteIdentifier, quoteLiteral, whereFiltersToSql } from '../../pipeline/sql/where-filters.ts';
+import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
+import { normaliseDuckType } from '../../pipeline/index.ts';
+import { quoteIdentifier, quoteLiteral, whereFiltersToSql } from '../../pipeline/index.ts';
+import { diskFullError } from '../../pipeline/index.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { csvDialect, dialectSql } from './csv-dialect.ts';
 import type { PlannedFile } from './csv-cursor.ts';
@@ -39,8 +41,11 @@ const FULL_SAMPLE = -1;
 const MAX_VALUE_IN_MESSAGE = 80;
 
 /** Registers the CSV source; enabled when `data_source.csv.dir` is configured. */
-export const csvConnector: ConnectorFactory = {
+export const csvConnector: ConnectorModule = {
   type: 'csv',
+  config: csvConfig,
+  setup: csvSetup,
+  docs: 'docs/sync.md#csv-sources',
   enabled: (config: AdaConfig) => Boolean(config.instance.dataSource.csv?.dir),
   create: (config: AdaConfig) => {
     const dir = config.instance.dataSource.csv?.dir;

@@ -1,7 +1,8 @@
 /** How a table's CSV files are written (delimiter, quoting, header, encoding, null marker), validated from its `csv:` options. */
-import type { CsvOptions, TableConfig } from '../../config/index.ts';
+import type { TableConfig } from '../../config/index.ts';
+import type { CsvOptions } from './csv-config.ts';
 import { adaError, ErrorCode } from '../../events/index.ts';
-import { quoteLiteral } from '../../pipeline/sql/where-filters.ts';
+import { quoteLiteral } from '../../pipeline/index.ts';
 
 /** Encodings DuckDB's CSV reader supports without extensions. */
 export type CsvEncoding = 'utf-8' | 'utf-16' | 'latin-1';

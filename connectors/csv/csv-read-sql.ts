@@ -1,7 +1,7 @@
 /** Builds the DuckDB SQL that reads one CSV file into a table's schema: a single `read_csv` with explicit columns plus conversions. */
-import type { PublishedType } from '../../pipeline/column-types.ts';
-import { isoTemporalSql } from '../../pipeline/sql/temporal.ts';
-import { quoteIdentifier, quoteLiteral } from '../../pipeline/sql/where-filters.ts';
+import type { PublishedType } from '../../pipeline/index.ts';
+import { quoteIdentifier, quoteLiteral } from '../../pipeline/index.ts';
+import { isoTemporalSql } from '../../pipeline/index.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { dialectSql } from './csv-dialect.ts';
 import type { ColumnPlan, FileShape } from './csv-schema.ts';

@@ -1,8 +1,8 @@
 /** The one schema all chunks of a CSV table run share: declared columns, or types DuckDB detects over every matched file. */
 import type { ColumnConfig, TableConfig } from '../../config/index.ts';
 import { adaError } from '../../events/index.ts';
-import { normaliseDuckType, publishedType } from '../../pipeline/column-types.ts';
-import type { PublishedType } from '../../pipeline/column-types.ts';
+import { normaliseDuckType, publishedType } from '../../pipeline/index.ts';
+import type { PublishedType } from '../../pipeline/index.ts';
 import { CSV_INVALID } from './table-files.ts';
 
 /** One output column. */

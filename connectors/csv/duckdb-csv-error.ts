@@ -10,7 +10,7 @@
  *   read`, or even `unterminated quote` on a line near it: only a scan of the file tells (see record-scan.ts).
  * Our own SQL conversions raise `error()` with a marker built by `castFailureSql`.
  */
-import { quoteLiteral } from '../../pipeline/sql/where-filters.ts';
+import { quoteLiteral } from '../../pipeline/index.ts';
 
 export type DuckCsvProblem = 'field-count' | 'conversion' | 'encoding' | 'unterminated-quote' | 'line-too-long' | 'invalid-state' | 'interrupted' | 'other';
 

@@ -57,6 +57,16 @@ function relativePattern(dir: string, pattern: string): string {
   return normalised.replace(/\/$/, '');
 }
 
+/** Why `pattern` cannot name files inside `dir` (empty, absolute elsewhere, or climbing out with `..`), or undefined. */
+export function tablePatternProblem(dir: string, pattern: string): string | undefined {
+  try {
+    relativePattern(dir, pattern);
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
 function escapeError(dir: string, file: string) {
   return adaError(ErrorCode.configInvalid, `CSV file "${file}" is outside the CSV directory ${dir}; use a path relative to it without ".."`, { file, dir });
 }

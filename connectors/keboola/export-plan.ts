@@ -4,8 +4,8 @@
  */
 import type { TableConfig } from '../../config/index.ts';
 import { adaError, ErrorCode } from '../../events/index.ts';
-import type { PublishedType } from '../../pipeline/column-types.ts';
-import { resolvePlaceholder } from '../../pipeline/sql/where-filters.ts';
+import type { PublishedType } from '../../pipeline/index.ts';
+import { resolvePlaceholder } from '../../pipeline/index.ts';
 import type { ExportWhereFilter } from './storage-api-types.ts';
 
 /** The cursor of an incremental Keboola table: when the last successful export started (ISO 8601, UTC). */

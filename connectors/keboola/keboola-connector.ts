@@ -6,19 +6,21 @@ import { mkdir, open, rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Observable } from 'rxjs';
-import { DuckDbRuns } from '../../pipeline/duckdb-runs.ts';
+import { DuckDbRuns } from '../../pipeline/index.ts';
 import type { AdaConfig, TableConfig } from '../../config/index.ts';
+import { keboolaConfig } from './keboola-config.ts';
+import { keboolaSetup } from './setup.ts';
 import type { ColumnSchema } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
-import type { Connector, ConnectorEvent, ConnectorFactory, SyncRequest } from '../../pipeline/contract.ts';
-import type { PublishedType } from '../../pipeline/column-types.ts';
-import { quoteLiteral } from '../../pipeline/sql/where-filters.ts';
+import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
+import type { PublishedType } from '../../pipeline/index.ts';
+import { quoteLiteral } from '../../pipeline/index.ts';
 import { KeboolaClient } from './client.ts';
 import type { CompletedExport, DownloadedExport, KeboolaClientOptions, TableWithMetadata } from './client.ts';
 import { KeboolaErrorCode } from './errors.ts';
 import { exportFilters, planExports } from './export-plan.ts';
 import type { ExportWindow } from './export-plan.ts';
-import { diskFullError } from '../../pipeline/disk-full.ts';
+import { diskFullError } from '../../pipeline/index.ts';
 import { csvSelectSql, emptySelectSql, isNativeConversionError, parquetSelectSql, parseCastFailure } from './slices-sql.ts';
 import { metadataColumns, planColumns, tableDescription } from './table-schema.ts';
 import type { PlannedColumn } from './table-schema.ts';
@@ -29,8 +31,11 @@ const MAX_HEADER_BYTES = 1024 * 1024;
 const MAX_VALUE_IN_MESSAGE = 80;
 
 /** Registers the Keboola source; enabled when `data_source.keboola` has a storage token and a stack URL. */
-export const keboolaConnector: ConnectorFactory = {
+export const keboolaConnector: ConnectorModule = {
   type: 'keboola',
+  config: keboolaConfig,
+  setup: keboolaSetup,
+  docs: 'docs/keboola.md',
   enabled: (config: AdaConfig) => Boolean(config.instance.dataSource.keboola?.storageToken && config.instance.dataSource.keboola?.stackUrl),
   create: (config: AdaConfig) => {
     const kbc = config.instance.dataSource.keboola;

@@ -5,7 +5,7 @@
  */
 import { adaError } from '../../events/index.ts';
 import { KeboolaErrorCode, safeUrl } from './errors.ts';
-import { signS3Get, uriEncode } from './sigv4.ts';
+import { signS3Get, uriEncode } from './s3-signing.ts';
 import type { FileDetail } from './storage-api-types.ts';
 
 /** Where object stores are reached; tests (and S3-compatible stores) point them elsewhere. No trailing slash. */

@@ -4,9 +4,9 @@
  * an empty string, so every column is read as text and converted here: empty → NULL for non-string types,
  * `0000-00-00…` dates → NULL, booleans from true/false/1/0/yes/no, TIMESTAMP_TZ to UTC (the session time zone).
  */
-import type { PublishedType } from '../../pipeline/column-types.ts';
-import { isoTemporalSql } from '../../pipeline/sql/temporal.ts';
-import { quoteIdentifier, quoteLiteral } from '../../pipeline/sql/where-filters.ts';
+import type { PublishedType } from '../../pipeline/index.ts';
+import { quoteIdentifier, quoteLiteral } from '../../pipeline/index.ts';
+import { isoTemporalSql } from '../../pipeline/index.ts';
 import type { PlannedColumn } from './table-schema.ts';
 
 /** A value that does not convert raises `error()` with this marker, the type, the column and the value. */

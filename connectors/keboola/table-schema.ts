@@ -5,8 +5,8 @@
  */
 import type { TableConfig } from '../../config/index.ts';
 import { adaError, ErrorCode } from '../../events/index.ts';
-import { publishedType } from '../../pipeline/column-types.ts';
-import type { PublishedType } from '../../pipeline/column-types.ts';
+import { publishedType } from '../../pipeline/index.ts';
+import type { PublishedType } from '../../pipeline/index.ts';
 import type { TableWithMetadata } from './client.ts';
 import type { MetadataEntry, TableDetail } from './storage-api-types.ts';
 

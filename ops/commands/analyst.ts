@@ -6,8 +6,8 @@ import type { AnalystRole, NewEvent } from '../../events/index.ts';
 import {
   accessError, AccessErrorCode, accessProjection, decideAddAnalyst, decideIssueToken, decideRemoveAnalyst, decideRevokeTokens,
   INPUT_ERROR_CODES, looksLikePrivateKey, MAX_SSH_KEY_CHARS, rolesOf, SSH_KEY_TYPES,
-} from '../../pipeline/projections/access/index.ts';
-import type { AccessState, Decision } from '../../pipeline/projections/access/index.ts';
+} from '../../pipeline/index.ts';
+import type { AccessState, Decision } from '../../pipeline/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
 import { openEventBroker } from '../broker.ts';

@@ -1,6 +1,7 @@
 /** `ada config check`: load the configuration and print it with secrets masked, or every problem. */
 import { stringify } from 'yaml';
-import { describeConfig, formatProblem, loadConfig, maskSecrets } from '../../config/index.ts';
+import { describeConfig, formatProblem, maskSecrets } from '../../config/index.ts';
+import { loadConfig } from '../../connectors/index.ts';
 import type { ConfigProblem } from '../../config/index.ts';
 import { ErrorCode, hasCode } from '../../events/index.ts';
 

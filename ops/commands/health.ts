@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { lastValueFrom, reduce } from 'rxjs';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig } from '../../connectors/index.ts';
 import { CheckpointStore, EventLogReader, isProcessAlive } from '../../events/index.ts';
 import { ConnectorRegistry } from '../../connectors/index.ts';
 import { evaluateHealth, evolveHealth, healthProjection, timerSpecs } from '../../pipeline/index.ts';

@@ -5,13 +5,18 @@ import { commonOptions } from '../command.ts';
 import { stdioPrompter } from '../init/prompter.ts';
 import { runInit } from '../init/wizard.ts';
 import type { InitFlags } from '../init/wizard.ts';
+import { CONNECTORS } from '../../connectors/index.ts';
 import { UsageError } from './events.ts';
+
+/** The connectors' own `ada init` flags (`--stack-url`, `--csv-dir`, …), in registry order. */
+const SOURCE_FLAGS = CONNECTORS.flatMap((c) => c.setup?.flags ?? []);
+const SETUP_TYPES = CONNECTORS.filter((c) => c.setup).map((c) => c.type);
 
 const USAGE = [
   'ada init [--config DIR] [--docs DIR] [--force] [--add-new-tables]   (asks; on a pipe, reads one answer per line)',
-  '       ada init --non-interactive --domain D --source keboola|csv [--name N]',
-  '                [--stack-url U] [--token-env VAR | --token T] [--project-id P] [--buckets all|A,B]',
-  '                [--csv-dir DIR] [--config DIR] [--docs DIR] [--force] [--add-new-tables]',
+  `       ada init --non-interactive --domain D --source ${SETUP_TYPES.join('|')} [--name N]`,
+  `                ${SOURCE_FLAGS.map((f) => `[${f.usage}]`).join(' ')}`,
+  `                ${CONNECTORS.some((c) => c.setup?.takesSecret) ? '[--token-env VAR | --token T] ' : ''}[--buckets all|A,B] [--config DIR] [--docs DIR] [--force] [--add-new-tables]`,
 ].join('\n');
 
 const string = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -23,12 +28,17 @@ export function initFlags(values: Record<string, unknown>, env: NodeJS.ProcessEn
     configDir: path.resolve(cwd, string(values.config) ?? (env.CONFIG_DIR || 'config')),
     force: values.force === true,
     addNewTables: values['add-new-tables'] === true,
+    sourceFlags: {},
   };
   const docs = string(values.docs);
   if (docs !== undefined) flags.docsDir = path.resolve(cwd, docs);
-  for (const [key, flag] of [['domain', 'domain'], ['source', 'source'], ['name', 'name'], ['stackUrl', 'stack-url'], ['projectId', 'project-id'], ['buckets', 'buckets'], ['csvDir', 'csv-dir']] as const) {
-    const value = string(values[flag]);
+  for (const key of ['domain', 'source', 'name', 'buckets'] as const) {
+    const value = string(values[key]);
     if (value !== undefined) flags[key] = value;
+  }
+  for (const { name } of SOURCE_FLAGS) {
+    const value = string(values[name]);
+    if (value !== undefined) flags.sourceFlags[name] = value;
   }
   const tokenEnv = string(values['token-env']);
   const token = string(values.token);
@@ -56,12 +66,10 @@ const init: Command = {
     domain: { type: 'string' },
     source: { type: 'string' },
     name: { type: 'string' },
-    'stack-url': { type: 'string' },
+    ...Object.fromEntries(SOURCE_FLAGS.map((f) => [f.name, { type: 'string' as const }])),
     'token-env': { type: 'string' },
     token: { type: 'string' },
-    'project-id': { type: 'string' },
     buckets: { type: 'string' },
-    'csv-dir': { type: 'string' },
     docs: { type: 'string' },
     force: { type: 'boolean' },
     'add-new-tables': { type: 'boolean' },

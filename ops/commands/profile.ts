@@ -2,8 +2,8 @@
 import path from 'node:path';
 import type { TableConfig } from '../../config/index.ts';
 import { CheckpointStore, EventLogReader } from '../../events/index.ts';
-import { foldProfilerState, profileTables, profilesFile } from '../../pipeline/projections/profiler/index.ts';
-import type { ProfileOutcome, ProfileProgress, ProfilerOptions, TablePublish } from '../../pipeline/projections/profiler/index.ts';
+import { foldProfilerState, profileTables, profilesFile } from '../../pipeline/index.ts';
+import type { ProfileOutcome, ProfileProgress, ProfilerOptions, TablePublish } from '../../pipeline/index.ts';
 import type { Command } from '../command.ts';
 import { commonOptions } from '../command.ts';
 import { openEventBroker } from '../broker.ts';

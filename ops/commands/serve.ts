@@ -1,7 +1,7 @@
 /** `ada serve`: runs the timers and the web server until interrupted. */
 import { concatMap, filter, Subject } from 'rxjs';
-import { authenticateToken } from '../../pipeline/projections/access/index.ts';
-import type { AccessState } from '../../pipeline/projections/access/index.ts';
+import { authenticateToken } from '../../pipeline/index.ts';
+import type { AccessState } from '../../pipeline/index.ts';
 import { evaluateHealth, healthProjection, startScheduler, timerSpecs, timersProjection } from '../../pipeline/index.ts';
 import type { HealthReport, HealthState, SyncOutcome, TimersState } from '../../pipeline/index.ts';
 import { adaError } from '../../events/index.ts';

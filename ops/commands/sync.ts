@@ -3,7 +3,7 @@ import type { TableConfig } from '../../config/index.ts';
 import type { SyncOutcome, SyncProgress } from '../../pipeline/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig } from '../../connectors/index.ts';
 import { hasCode } from '../../events/index.ts';
 import { openBroker } from '../broker.ts';
 import { ControlClient } from '../control.ts';

@@ -2,11 +2,10 @@
  * Reading and checking the wizard's answers, whether typed or given as flags. Problems with free text (domain, name,
  * token, URL) never repeat the answer: someone who pastes a token into the wrong prompt must not see it printed back.
  */
+import type { Parsed } from '../../pipeline/index.ts';
 import type { ProjectBucket } from './project.ts';
-import { KNOWN_STACKS, stackUrlProblem } from './keboola-source.ts';
 
-/** An answer read into a value, or why not. */
-export type Parsed<T> = { value: T } | { problem: string };
+export type { Parsed };
 
 /** The allowed Google domain: lower-cased, a leading `@` dropped. */
 export function parseDomain(raw: string): Parsed<string> {
@@ -19,12 +18,14 @@ export function parseDomain(raw: string): Parsed<string> {
   return { value: domain };
 }
 
-/** The data source kinds the wizard can set up. */
-export function parseSource(raw: string): Parsed<'keboola' | 'csv'> {
+/** One of the data source types the wizard can set up (`types`, the connectors with setup questions). */
+export function parseSource(raw: string, types: readonly string[]): Parsed<string> {
   const source = raw.trim().toLowerCase();
-  if (source === 'keboola' || source === 'csv') return { value: source };
-  if (source === 'bigquery') return { problem: 'ada init sets up keboola or csv; for bigquery write instance.yaml by hand (docs/configuration.md)' };
-  return { problem: 'expected keboola or csv' };
+  if (types.includes(source)) return { value: source };
+  if (/^[a-z][a-z0-9_-]*$/.test(source) && source.length <= 32) {
+    return { problem: `ada init sets up ${types.join(' or ')}; for ${source} write instance.yaml by hand (docs/configuration.md)` };
+  }
+  return { problem: `expected ${types.join(' or ')}` };
 }
 
 /** The instance name shown in the portal. */
@@ -41,52 +42,6 @@ export function parseName(raw: string): Parsed<string> {
 export function defaultName(domain: string): string {
   const label = domain.split('.')[0] ?? '';
   return label === '' ? 'Data' : `${label.charAt(0).toUpperCase()}${label.slice(1)} Data`;
-}
-
-/** The number that picks another stack in the stack list. */
-export const CUSTOM_STACK = String(KNOWN_STACKS.length + 1);
-
-/**
- * A stack: a number of the known stacks, or a URL (`https://` is assumed when left out; a trailing `/` dropped).
- * `custom` means the caller should ask for the URL.
- */
-export function parseStack(raw: string): Parsed<string | 'custom'> {
-  const answer = raw.trim();
-  if (answer === '') return { problem: 'choose a stack' };
-  if (/^\d+$/.test(answer)) {
-    const n = Number(answer);
-    if (n >= 1 && n <= KNOWN_STACKS.length) return { value: KNOWN_STACKS[n - 1]!.url };
-    if (answer === CUSTOM_STACK) return { value: 'custom' };
-    return { problem: `expected a number from 1 to ${CUSTOM_STACK}, or a URL` };
-  }
-  if (/^(custom|other)$/i.test(answer)) return { value: 'custom' };
-  return parseStackUrl(answer);
-}
-
-/** A stack URL. */
-export function parseStackUrl(raw: string): Parsed<string> {
-  let url = raw.trim();
-  if (url === '') return { problem: 'a stack URL is required, e.g. https://connection.keboola.com' };
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(url)) url = `https://${url}`;
-  url = url.replace(/\/+$/, '');
-  const problem = stackUrlProblem(url);
-  return problem ? { problem } : { value: url };
-}
-
-/** A Storage API token as typed: no spaces or line breaks (they would also break the `.env` line). */
-export function parseToken(raw: string): Parsed<string> {
-  const token = raw.trim();
-  if (token === '') return { problem: 'the token is empty' };
-  // eslint-disable-next-line no-control-regex -- control characters are what is refused
-  if (/[\s\x00-\x1f\x7f]/.test(token)) return { problem: 'a Storage API token has no spaces or control characters; paste it again' };
-  return { value: token };
-}
-
-/** A Keboola project id (a number; Keboola ids are numeric). */
-export function parseProjectId(raw: string): Parsed<string> {
-  const id = raw.trim();
-  if (!/^\d{1,12}$/.test(id)) return { problem: 'a project id is a number, e.g. 1234' };
-  return { value: id };
 }
 
 /**

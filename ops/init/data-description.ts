@@ -4,7 +4,7 @@
  */
 import { Document, parse } from 'yaml';
 import type { YAMLMap, YAMLSeq } from 'yaml';
-import { extractFencedYamlBlocks } from '../../config/fenced-yaml-blocks.ts';
+import { extractFencedYamlBlocks } from '../../config/index.ts';
 import { formatBytes } from '../format.ts';
 import type { ProjectBucket, ProjectTable } from './project.ts';
 

@@ -3,12 +3,12 @@
  * 0600), and the `.gitignore` entry that keeps `.env` out of git — every write atomic (temp file, fsync, rename).
  */
 import { randomBytes } from 'node:crypto';
-import { open, readFile, rename, rm, stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { parseDotenv } from '../../config/index.ts';
+import writeFileAtomicly from 'write-file-atomic';
+import { parseDotenv, yamlLiteral } from '../../config/index.ts';
+import { fsyncDir } from '../../events/index.ts';
 
-/** The variable instance.yaml reads the Storage API token from. */
-export const TOKEN_VAR = 'KEBOOLA_STORAGE_TOKEN';
 /** The variable instance.yaml reads the session-signing key from. */
 export const SECRET_KEY_VAR = 'WEBAPP_SECRET_KEY';
 /** 48 random bytes (384 bits, 64 base64url characters) sign session cookies: far past guessing, short enough to paste. */
@@ -20,10 +20,10 @@ export const DOTENV_MODE = 0o600;
 export interface InstanceAnswers {
   name: string;
   domain: string;
-  source: 'keboola' | 'csv';
-  keboola?: { stackUrl: string; projectId?: string };
-  /** CSV directory as written: relative to the config directory, or absolute. */
-  csvDir?: string;
+  /** The source type (`data_source.type`). */
+  source: string;
+  /** Its section under `data_source:`, as its connector wrote it. */
+  sectionLines: string[];
 }
 
 /** A fresh session-signing key. */
@@ -33,7 +33,7 @@ export function newSecretKey(): string {
 
 /** A YAML double-quoted string that instance.yaml's placeholder expansion leaves as written (`${` → `$${`). */
 export function literal(value: string): string {
-  return JSON.stringify(value.replaceAll('${', () => '$${'));
+  return yamlLiteral(value);
 }
 
 /** The text of instance.yaml: the answers, and `${VAR}` placeholders for every secret. */
@@ -56,18 +56,8 @@ export function renderInstanceYaml(answers: InstanceAnswers, date: string): stri
     '',
     'data_source:',
     `  type: ${answers.source}`,
+    ...answers.sectionLines,
   ];
-  if (answers.source === 'keboola' && answers.keboola) {
-    lines.push(
-      '  keboola:',
-      `    storage_token: \${${TOKEN_VAR}}`,
-      `    stack_url: ${literal(answers.keboola.stackUrl)}`,
-    );
-    if (answers.keboola.projectId) lines.push(`    project_id: ${literal(answers.keboola.projectId)}`);
-  }
-  if (answers.source === 'csv') {
-    lines.push('  csv:', `    dir: ${literal(answers.csvDir ?? '../data/csv')}   # relative to this directory`);
-  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -140,51 +130,13 @@ export async function exists(file: string): Promise<boolean> {
 }
 
 /**
- * Replaces `file` with `text` atomically: readers see the old or the new file, never a torn one. With `mode` the
- * file gets exactly that mode (from its first byte on, so a secret is never readable by others); otherwise an
- * existing file keeps its mode and a new one gets the umask's.
+ * Replaces `file` with `text` atomically (write-file-atomic: temp file, fsync, rename), then fsyncs the directory
+ * so the rename survives a power loss. With `mode` the file gets exactly that mode from its first byte on (a secret
+ * is never readable by others); otherwise an existing file keeps its mode and a new one gets the umask's.
  */
 export async function writeFileAtomic(file: string, text: string, mode?: number): Promise<void> {
-  const tmp = `${file}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
-  let keep: number | undefined = mode;
-  if (keep === undefined) {
-    try {
-      keep = (await stat(file)).mode & 0o7777;
-    } catch {
-      keep = undefined;
-    }
-  }
-  const handle = await open(tmp, 'wx', mode ?? 0o666);
-  try {
-    if (keep !== undefined) await handle.chmod(keep);
-    await handle.writeFile(text, 'utf8');
-    await handle.sync();
-  } catch (err) {
-    await handle.close();
-    await rm(tmp, { force: true });
-    throw err;
-  }
-  await handle.close();
-  try {
-    await rename(tmp, file);
-  } catch (err) {
-    await rm(tmp, { force: true });
-    throw err;
-  }
+  await writeFileAtomicly(file, text, { encoding: 'utf8', fsync: true, ...(mode === undefined ? {} : { mode }) });
   await fsyncDir(path.dirname(file));
-}
-
-/** Makes a rename durable; some file systems cannot open directories, which is fine. */
-async function fsyncDir(dir: string): Promise<void> {
-  let handle;
-  try {
-    handle = await open(dir, 'r');
-    await handle.sync();
-  } catch {
-    // Not supported here (e.g. Windows); the rename is still atomic.
-  } finally {
-    await handle?.close();
-  }
 }
 
 /** The `.gitignore` that should list `.env`: the repository root above `target`, else the cwd when `target` is inside it, else `target`'s directory. */

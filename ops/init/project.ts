@@ -1,29 +1,11 @@
 /** What the init wizard knows about the source's tables, whichever source they come from. */
+import type { SetupTable } from '../../pipeline/index.ts';
+
+/** A table of the source project (a Keboola table, or a CSV file), as its connector's setup discovered it. */
+export type ProjectTable = SetupTable;
 
 /** A column as the data description will list it. */
-export interface ProjectColumn {
-  name: string;
-  /** A declared type from source metadata (e.g. `INTEGER`); absent when the source says nothing usable. */
-  type?: string;
-  description?: string;
-}
-
-/** A table of the source project (a Keboola table, or a CSV file). */
-export interface ProjectTable {
-  /** The source table id (`in.c-shop.orders`; for CSV the file path with dots, `sales.orders`). */
-  id: string;
-  /** The id without its last segment; for a CSV file at the top of the directory, `csv`. */
-  bucket: string;
-  /** The source's own table name (the id's last segment). */
-  tableName: string;
-  description?: string;
-  primaryKey: string[];
-  rowsCount?: number;
-  dataSizeBytes?: number;
-  columns: ProjectColumn[];
-  /** CSV: the file, relative to the CSV directory. */
-  file?: string;
-}
+export type ProjectColumn = SetupTable['columns'][number];
 
 /** A bucket of the source project with its number of tables. */
 export interface ProjectBucket {

@@ -6,29 +6,27 @@
 import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { DESCRIPTION_FILE, DOTENV_FILE, formatProblem, INSTANCE_FILE, loadConfig, maskSecrets } from '../../config/index.ts';
+import { DESCRIPTION_FILE, DOTENV_FILE, formatProblem, INSTANCE_FILE, maskSecrets } from '../../config/index.ts';
+import { loadConfig } from '../../connectors/index.ts';
 import type { AdaConfig, ConfigProblem } from '../../config/index.ts';
-import type { KeboolaClient, RetryPolicy } from '../../connectors/keboola/index.ts';
-import { resolveTableFiles } from '../../connectors/csv/table-files.ts';
+import { CONNECTORS } from '../../connectors/index.ts';
+import type { ConnectorModule, ConnectorSetup, Discovered as SourceDiscovered, SetupContext } from '../../pipeline/index.ts';
 import { ErrorCode, hasCode } from '../../events/index.ts';
 import { UsageError } from '../commands/events.ts';
-import {
-  CUSTOM_STACK, defaultName, parseBuckets, parseDomain, parseName, parseProjectId, parseSource, parseStack, parseStackUrl, parseToken, parseYesNo,
-} from './answers.ts';
+import { defaultName, parseBuckets, parseDomain, parseName, parseSource, parseYesNo } from './answers.ts';
 import type { Parsed } from './answers.ts';
-import { scanCsvDir } from './csv-source.ts';
 import {
   appendToDescription, assignFolders, assignNames, describedInMarkdown, renderAppendix, renderDescription, suggestStrategy, TODO_DESCRIPTION,
 } from './data-description.ts';
 import type { DescribedTables, NamedTable } from './data-description.ts';
 import {
   DOTENV_MODE, dotenvValues, ensureGitignored, exists, mergeDotenv, newDotenvHeader, newSecretKey, readIfExists, renderInstanceYaml, SECRET_KEY_VAR,
-  TOKEN_VAR, writeFileAtomic,
+  writeFileAtomic,
 } from './instance-files.ts';
 import type { InstanceAnswers } from './instance-files.ts';
-import { checkToken, INIT_RETRY, KNOWN_STACKS, readKeboolaProject } from './keboola-source.ts';
 import { PromptErrorCode } from './prompter.ts';
 import type { Prompter } from './prompter.ts';
+import { bucketsOf } from './project.ts';
 import type { ProjectBucket, ProjectTable } from './project.ts';
 
 /** Exit codes of `ada init`. */
@@ -60,13 +58,12 @@ export interface InitFlags {
   domain?: string;
   source?: string;
   name?: string;
-  stackUrl?: string;
-  /** The token and where it came from (`--token`, `$VAR`), never printed. */
+  /** The source's secret and where it came from (`--token`, `$VAR`), never printed. */
   token?: { value: string; from: string };
-  projectId?: string;
   /** `--buckets`, raw (`all` or a comma-separated list). */
   buckets?: string;
-  csvDir?: string;
+  /** The connectors' own flags by name (`stack-url`, `project-id`, `csv-dir`). */
+  sourceFlags: Record<string, string>;
 }
 
 /** The wizard's surroundings. */
@@ -79,16 +76,17 @@ export interface InitIO {
   now: Date;
   /** Present exactly when interactive. */
   prompter?: Prompter;
-  retry?: RetryPolicy;
+  /** The connector's retry policy for its checks (tests make it short). */
+  retry?: unknown;
+  /** The connector modules to offer; default: every registered one with setup questions. */
+  connectors?: readonly ConnectorModule[];
 }
 
-/** The source as discovered: its tables and how to name it in prose. */
-interface Discovered {
-  kind: 'keboola' | 'csv';
-  label: string;
-  buckets: ProjectBucket[];
-  tables: ProjectTable[];
-}
+/** The source as discovered, its buckets counted. */
+type Discovered = Omit<SourceDiscovered, 'buckets'> & { buckets: ProjectBucket[] };
+
+/** A connector module that has `ada init` questions. */
+type SetupModule = ConnectorModule & { setup: ConnectorSetup };
 
 /** A line of the final summary. */
 interface Written {
@@ -187,30 +185,21 @@ class InitWizard {
 
   async #setup(instanceExists: boolean): Promise<number> {
     const flags = this.#flags;
-    const previous = instanceExists ? await this.#previousAnswers() : {};
+    const previous = instanceExists ? await this.#previousAnswers() : { section: {} };
     const interactive = this.#io.prompter !== undefined;
     if (interactive) {
       this.#out(`Setting up an ada instance in ${this.#show(flags.configDir)}${instanceExists ? ' (--force: instance.yaml and .env are written again)' : ''}.`);
       this.#out('Press Enter to take the value in [brackets].\n');
     }
     const domain = await this.#answer({ flag: flags.domain, flagName: 'domain', question: 'Company domain (Google accounts of this domain may sign in)', defaultValue: previous.domain, parse: parseDomain });
-    const source = await this.#answer({ flag: flags.source, flagName: 'source', question: 'Data source (keboola or csv)', defaultValue: previous.source ?? 'keboola', parse: parseSource });
+    const types = this.#modules().map((m) => m.type);
+    const source = await this.#answer({ flag: flags.source, flagName: 'source', question: `Data source (${types.join(' or ')})`, defaultValue: previous.source ?? types[0], parse: (raw) => parseSource(raw, types) });
     const name = await this.#answer({ flag: flags.name, flagName: 'name', question: 'Instance name (shown in the portal)', defaultValue: previous.name ?? defaultName(domain), parse: parseName });
-    const answers: InstanceAnswers = { name, domain, source };
-
-    let discovered: Discovered;
-    let token: string | undefined;
-    if (source === 'keboola') {
-      const keboola = await this.#keboolaAnswers(previous);
-      if (typeof keboola === 'number') return keboola;
-      token = keboola.token;
-      answers.keboola = { stackUrl: keboola.stackUrl, ...(keboola.projectId ? { projectId: keboola.projectId } : {}) };
-      discovered = keboola.discovered;
-    } else {
-      const csv = await this.#csvAnswers(previous);
-      answers.csvDir = csv.written;
-      discovered = csv.discovered;
-    }
+    const module = this.#modules().find((m) => m.type === source)!;
+    const asked = await module.setup.ask(this.#setupContext(), previous.source === source ? previous.section : {});
+    if (typeof asked === 'number') return asked;
+    const answers: InstanceAnswers = { name, domain, source, sectionLines: asked.sectionLines };
+    const discovered = counted(asked.discovered);
     const chosen = await this.#chooseBuckets(discovered);
     this.#throwIfAborted();
 
@@ -223,104 +212,61 @@ class InitWizard {
     }
     await writeFileAtomic(this.#instanceFile, renderInstanceYaml(answers, this.#date()));
     this.#written.push({ file: this.#instanceFile, note: '' });
-    await this.#writeDotenv(token);
+    await this.#writeDotenv(asked.dotenv);
     await this.#gitignore();
     await this.#writeDescription(discovered, chosen, name);
     return this.#finish(true);
   }
 
   /** Defaults for a `--force` run: what the existing instance.yaml says, where it is written literally. */
-  async #previousAnswers(): Promise<{ domain?: string; source?: string; name?: string; stackUrl?: string; projectId?: string; csvDir?: string }> {
+  async #previousAnswers(): Promise<{ domain?: string; source?: string; name?: string; section: Record<string, string> }> {
     try {
       const doc = parseYaml((await readIfExists(this.#instanceFile)) ?? '') as Record<string, Record<string, unknown> | undefined> | null;
       const literal = (v: unknown): string | undefined => (typeof v === 'string' || typeof v === 'number') && !String(v).includes('${') && String(v).trim() !== '' ? String(v) : undefined;
-      const ds = doc?.data_source as { type?: unknown; keboola?: Record<string, unknown>; csv?: Record<string, unknown> } | undefined;
-      const found = {
-        domain: literal(doc?.auth?.allowed_domain), source: literal(ds?.type), name: literal(doc?.instance?.name),
-        stackUrl: literal(ds?.keboola?.stack_url), projectId: literal(ds?.keboola?.project_id), csvDir: literal(ds?.csv?.dir),
+      const ds = doc?.data_source;
+      const source = literal(ds?.type);
+      const module = this.#modules().find((m) => m.type === source);
+      const section = ds?.[source ?? ''];
+      const found = { domain: literal(doc?.auth?.allowed_domain), source, name: literal(doc?.instance?.name) };
+      return {
+        ...Object.fromEntries(Object.entries(found).filter(([, v]) => v !== undefined)),
+        section: module?.setup.previous(section !== null && typeof section === 'object' ? section as Record<string, unknown> : undefined) ?? {},
       };
-      return Object.fromEntries(Object.entries(found).filter(([, v]) => v !== undefined));
     } catch {
-      return {};
+      return { section: {} };
     }
   }
 
-  async #keboolaAnswers(previous: { stackUrl?: string; projectId?: string }): Promise<number | { stackUrl: string; token: string; projectId?: string; discovered: Discovered }> {
-    const flags = this.#flags;
-    const prompter = this.#io.prompter;
-    let stackUrl = await this.#askStack(flags.stackUrl, previous.stackUrl);
-    let token = await this.#askToken(false);
-    let check;
-    for (let attempt = 1; ; attempt++) {
-      this.#out(`Checking the token at ${stackUrl} …`);
-      check = await checkToken(stackUrl, token, this.#io.signal, this.#io.retry ?? INIT_RETRY);
-      if (check.ok) break;
-      this.#err(`error: ${check.message}`);
-      const refused = check.reason === 'unauthorized' || check.reason === 'forbidden';
-      if (!prompter || attempt >= MAX_ATTEMPTS) {
-        this.#err('Nothing was written.');
-        return refused || check.reason === 'not-keboola' ? InitExit.usage : InitExit.failed;
-      }
-      if (refused) token = await this.#askToken(true);
-      else stackUrl = await this.#askStack(undefined, stackUrl);
-    }
-    const client = check.client;
-    this.#out(`The token works: ${check.projectName ? `project "${check.projectName}"` : 'a project'}${check.projectId ? ` (id ${check.projectId})` : ''}.`);
-    // The project id only makes links; without one from the token or a flag it is left out.
-    const projectId = await this.#answer({
-      flag: flags.projectId, flagName: 'project-id', question: 'Keboola project id', defaultValue: check.projectId ?? previous.projectId ?? '',
-      parse: (raw): Parsed<string | undefined> => (raw.trim() === '' ? { value: undefined } : parseProjectId(raw)),
-    });
-    if (projectId && check.projectId && projectId !== check.projectId) this.#err(`warning: the token belongs to project ${check.projectId}, not ${projectId}`);
-    const discovered = await this.#readKeboola(client, stackUrl, check.projectName, projectId ?? check.projectId);
-    return { stackUrl, token, ...(projectId ? { projectId } : {}), discovered };
+  /** The connectors `ada init` can set up, in registry order. */
+  #modules(): SetupModule[] {
+    return (this.#io.connectors ?? CONNECTORS).filter((m): m is SetupModule => m.setup !== undefined);
   }
 
-  async #askStack(flag: string | undefined, current: string | undefined): Promise<string> {
-    if (flag !== undefined) return this.#answer({ flag, flagName: 'stack-url', question: '', parse: parseStackUrl });
-    const prompter = this.#io.prompter;
-    if (!prompter) {
-      if (current === undefined) throw new UsageError('--stack-url is required with --non-interactive --source keboola');
-      return this.#answer({ flag: current, flagName: 'stack-url', question: '', parse: parseStackUrl });
-    }
-    const known = KNOWN_STACKS.findIndex((s) => s.url === current);
-    const width = Math.max(...KNOWN_STACKS.map((s) => s.url.length));
-    this.#out('Keboola stacks:');
-    KNOWN_STACKS.forEach((s, i) => this.#out(`  ${i + 1}) ${s.url.padEnd(width)}  ${s.label}`));
-    this.#out(`  ${CUSTOM_STACK}) another stack (type its URL)`);
-    const chosen = await this.#answer({
-      flagName: 'stack-url', question: 'Keboola stack (a number or a URL)', defaultValue: known !== -1 ? String(known + 1) : (current ?? '1'), parse: parseStack,
-    });
-    if (chosen !== 'custom') return chosen;
-    return this.#answer({ flagName: 'stack-url', question: 'Stack URL (e.g. https://connection.keboola.com)', parse: parseStackUrl });
-  }
-
-  /** The token: from the flags (first time), else asked without echo, else from the environment or the existing .env. */
-  async #askToken(again: boolean): Promise<string> {
-    const flags = this.#flags;
-    if (!again && flags.token) return this.#remember(this.#tokenFrom(flags.token.value, flags.token.from));
-    const fromEnv = this.#io.env[TOKEN_VAR];
-    const fromDotenv = dotenvValues(await readIfExists(this.#dotenvFile))[TOKEN_VAR];
-    const fallback = again ? undefined : fromEnv ? { value: fromEnv, label: `$${TOKEN_VAR}` } : fromDotenv ? { value: fromDotenv, label: `the token in ${this.#show(this.#dotenvFile)}` } : undefined;
-    const prompter = this.#io.prompter;
-    if (!prompter) {
-      if (!fallback) throw new UsageError(`a Storage API token is required: pass --token-env VAR (the name of a variable holding it), or set ${TOKEN_VAR}`);
-      return this.#remember(this.#tokenFrom(fallback.value, fallback.label));
-    }
-    for (let attempt = 1; ; attempt++) {
-      const raw = await prompter.askSecret(`Storage API token${again ? ' (again)' : ''}`, fallback?.value, fallback ? `Enter: use ${fallback.label}` : undefined);
-      const parsed = parseToken(raw);
-      if ('value' in parsed) return this.#remember(parsed.value);
-      this.#err(`  ${parsed.problem}`);
-      if (attempt >= MAX_ATTEMPTS) throw new UsageError(`no usable token after ${MAX_ATTEMPTS} tries`);
-    }
-  }
-
-  #tokenFrom(raw: string, from: string): string {
-    this.#remember(raw);
-    const parsed = parseToken(raw);
-    if ('problem' in parsed) throw new UsageError(`the token from ${from}: ${parsed.problem}`);
-    return parsed.value;
+  /** What a connector's questions may use of the wizard. */
+  #setupContext(): SetupContext {
+    const io = this.#io;
+    return {
+      interactive: io.prompter !== undefined,
+      configDir: this.#flags.configDir,
+      cwd: io.cwd,
+      env: io.env,
+      signal: io.signal,
+      flags: this.#flags.sourceFlags,
+      ...(this.#flags.token ? { secretFlag: this.#flags.token } : {}),
+      retry: io.retry,
+      maxAttempts: MAX_ATTEMPTS,
+      out: (text) => this.#out(text),
+      err: (text) => this.#err(text),
+      show: (file) => this.#show(file),
+      answer: (spec) => this.#answer(spec),
+      askSecret: (question, fallback, hint) => {
+        if (!io.prompter) throw new UsageError(`${question}: cannot ask with --non-interactive`);
+        return io.prompter.askSecret(question, fallback, hint);
+      },
+      remember: (secret) => this.#remember(secret),
+      dotenv: async () => dotenvValues(await readIfExists(this.#dotenvFile)),
+      usageError: (message) => new UsageError(message),
+    };
   }
 
   #remember(secret: string): string {
@@ -328,31 +274,9 @@ class InitWizard {
     return secret;
   }
 
-  async #readKeboola(client: KeboolaClient, stackUrl: string, projectName: string | undefined, projectId: string | undefined): Promise<Discovered> {
-    this.#out('Reading buckets and tables …');
-    const { buckets, tables } = await readKeboolaProject(client, this.#io.signal);
-    const project = projectName ? `Keboola project "${projectName}"${projectId ? ` (${projectId})` : ''}` : `Keboola project${projectId ? ` ${projectId}` : ''}`;
-    return { kind: 'keboola', label: `${project} at ${stackUrl}`, buckets, tables };
-  }
-
-  async #csvAnswers(previous: { csvDir?: string }): Promise<{ written: string; discovered: Discovered }> {
-    const configDir = this.#flags.configDir;
-    const previousAbs = previous.csvDir ? path.resolve(configDir, previous.csvDir) : path.resolve(configDir, '..', 'data', 'csv');
-    const dir = await this.#answer({
-      flag: this.#flags.csvDir, flagName: 'csv-dir', question: 'CSV directory (relative to the current directory)', defaultValue: this.#show(previousAbs),
-      parse: (raw): Parsed<string> => (raw.trim() === '' ? { problem: 'a directory is required' } : { value: path.resolve(this.#io.cwd, raw.trim()) }),
-    });
-    const rel = path.relative(configDir, dir).split(path.sep).join('/');
-    const written = path.isAbsolute(rel) ? dir : rel === '' ? '.' : rel;
-    const { tables, missing } = await scanCsvDir(dir);
-    if (missing) this.#err(`note: ${this.#show(dir)} does not exist yet; create it and put CSV files there, then run \`ada init\` again to describe them`);
-    else this.#out(`Found ${tables.length} CSV file${tables.length === 1 ? '' : 's'} in ${this.#show(dir)}.`);
-    return { written, discovered: { kind: 'csv', label: `the CSV files in ${this.#show(dir)}`, buckets: [], tables } };
-  }
-
   /** The buckets whose tables go into the data description (CSV: every file). */
   async #chooseBuckets(discovered: Discovered): Promise<string[]> {
-    if (discovered.kind === 'csv') return [...new Set(discovered.tables.map((t) => t.bucket))];
+    if (!discovered.pickBuckets) return [...new Set(discovered.tables.map((t) => t.bucket))];
     const { buckets } = discovered;
     if (buckets.length === 0) {
       this.#err('warning: the token can read no buckets; the data description will have no tables');
@@ -373,11 +297,10 @@ class InitWizard {
     buckets.forEach((b, i) => this.#out(`  ${String(i + 1).padStart(2)}) ${b.id.padEnd(width)}  ${b.tables} table${b.tables === 1 ? '' : 's'}`));
   }
 
-  async #writeDotenv(token: string | undefined): Promise<void> {
+  async #writeDotenv(sourceValues: Readonly<Record<string, string>>): Promise<void> {
     const existing = await readIfExists(this.#dotenvFile);
     const current = dotenvValues(existing);
-    const values: Record<string, string> = {};
-    if (token !== undefined) values[TOKEN_VAR] = token;
+    const values: Record<string, string> = { ...sourceValues };
     // Keeping the session key keeps everyone signed in across a --force run.
     const keepKey = current[SECRET_KEY_VAR] !== undefined && current[SECRET_KEY_VAR] !== '';
     values[SECRET_KEY_VAR] = keepKey ? current[SECRET_KEY_VAR]! : newSecretKey();
@@ -387,9 +310,11 @@ class InitWizard {
     if (keepKey) notes.push(`the existing ${SECRET_KEY_VAR} kept`);
     if (existing !== undefined) notes.push('other lines kept');
     this.#written.push({ file: this.#dotenvFile, note: notes.join('; ') });
-    const shadow = this.#io.env[TOKEN_VAR];
-    if (token !== undefined && shadow !== undefined && shadow !== '' && shadow !== token) {
-      this.#err(`warning: ${TOKEN_VAR} is set in your environment to another token, and the environment wins over .env; unset it or update it`);
+    for (const [name, value] of Object.entries(sourceValues)) {
+      const shadow = this.#io.env[name];
+      if (shadow !== undefined && shadow !== '' && shadow !== value) {
+        this.#err(`warning: ${name} is set in your environment to another token, and the environment wins over .env; unset it or update it`);
+      }
     }
   }
 
@@ -491,23 +416,15 @@ class InitWizard {
     for (const s of config.secrets) this.#remember(s);
     if (await exists(this.#dotenvFile)) await this.#gitignore();
 
-    const ds = config.instance.dataSource;
-    let discovered: Discovered;
-    if (ds.type === 'keboola' && ds.keboola) {
-      const check = await checkToken(ds.keboola.stackUrl, ds.keboola.storageToken, this.#io.signal, this.#io.retry ?? INIT_RETRY);
-      if (!check.ok) {
-        this.#err(`error: ${check.message} (the token of ${this.#show(this.#instanceFile)})`);
-        return check.reason === 'unreachable' ? InitExit.failed : InitExit.usage;
-      }
-      discovered = await this.#readKeboola(check.client, ds.keboola.stackUrl, check.projectName, ds.keboola.projectId ?? check.projectId);
-    } else if (ds.type === 'csv' && ds.csv) {
-      const { tables, missing } = await scanCsvDir(ds.csv.dir);
-      if (missing) this.#err(`warning: the CSV directory ${this.#show(ds.csv.dir)} does not exist`);
-      discovered = { kind: 'csv', label: `the CSV files in ${this.#show(ds.csv.dir)}`, buckets: [], tables: await this.#undescribedFiles(config, ds.csv.dir, tables) };
-    } else {
-      this.#out(`ada init discovers tables of keboola and csv sources; this instance's source is ${ds.type}. Nothing to do.`);
+    const type = config.instance.dataSource.type;
+    const module = this.#modules().find((m) => m.type === type);
+    if (!module) {
+      this.#out(`ada init discovers tables of ${this.#modules().map((m) => m.type).join(' and ')} sources; this instance's source is ${type}. Nothing to do.`);
       return InitExit.ok;
     }
+    const found = await module.setup.discover(this.#setupContext(), config);
+    if (typeof found === 'number') return found;
+    const discovered = counted(found);
 
     const file = await this.#descriptionFile();
     const current = await readIfExists(file);
@@ -541,26 +458,12 @@ class InitWizard {
     return this.#finish(false);
   }
 
-  /** CSV files that no configured CSV table reads (a table's `file` may be a glob covering several). */
-  async #undescribedFiles(config: AdaConfig, dir: string, tables: ProjectTable[]): Promise<ProjectTable[]> {
-    const covered = new Set<string>();
-    for (const t of config.tables) {
-      if (t.source !== 'csv' || !t.file) continue;
-      try {
-        for (const f of await resolveTableFiles(dir, t.file)) covered.add(f.relativePath);
-      } catch {
-        // A pattern matching nothing covers nothing.
-      }
-    }
-    return tables.filter((t) => t.file === undefined || !covered.has(t.file));
-  }
-
   /**
    * The buckets whose new tables are offered: `--buckets`; else (Keboola) those the description already has
    * tables or folders for (all when it has none), and interactively any others the user picks; CSV: all.
    */
   async #rerunBuckets(discovered: Discovered, described: DescribedTables, pending: ProjectTable[]): Promise<Set<string>> {
-    if (discovered.kind === 'csv') return new Set(pending.map((t) => t.bucket));
+    if (!discovered.pickBuckets) return new Set(pending.map((t) => t.bucket));
     const flag = this.#flags.buckets;
     if (flag !== undefined) {
       const parsed = parseBuckets(flag, discovered.buckets, 'all');
@@ -587,7 +490,7 @@ class InitWizard {
   }
 
   #reportVanished(discovered: Discovered, described: DescribedTables): void {
-    if (discovered.kind !== 'keboola') return;
+    if (!discovered.complete) return;
     const present = new Set(discovered.tables.map((t) => t.id));
     const projectBuckets = new Set(discovered.buckets.map((b) => b.id));
     // Only ids that look like this project's (their bucket is one Keboola listed, or has the stage form) can have vanished.
@@ -602,7 +505,7 @@ class InitWizard {
   #validationEnv(): NodeJS.ProcessEnv {
     const env = { ...this.#io.env };
     if (this.#written.some((w) => w.file === this.#dotenvFile)) {
-      delete env[TOKEN_VAR];
+      for (const m of this.#modules()) for (const name of m.setup.dotenvVars) delete env[name];
       delete env[SECRET_KEY_VAR];
     }
     delete env.CONFIG_DIR;
@@ -651,6 +554,11 @@ class InitWizard {
   #throwIfAborted(): void {
     if (this.#io.signal.aborted) throw Object.assign(new Error('cancelled'), { code: PromptErrorCode.cancelled });
   }
+}
+
+/** A connector's discovery with its buckets counted (only where the user picks buckets). */
+function counted(found: SourceDiscovered): Discovered {
+  return { ...found, buckets: found.pickBuckets ? bucketsOf(found.tables, found.buckets) : [] };
 }
 
 function describeTables(named: readonly NamedTable[]): string {

@@ -24,10 +24,21 @@ export function timerSpecs(config: AdaConfig): TimerSpec[] {
     bySource.set(t.source, [...(bySource.get(t.source) ?? []), t.name]);
   }
   for (const [source, tables] of bySource) {
-    const cron = source === 'jira' ? config.instance.jira?.schedule : config.instance.dataSource.schedule;
+    const cron = ownSectionOf(config, source) ? ownSectionOf(config, source)!.schedule : config.instance.dataSource.schedule;
     specs.push({ name: `source:${source}`, cron: cron ?? DEFAULT_SCHEDULE, tables });
   }
   return specs.sort((a, b) => a.name.localeCompare(b.name));
+}
+
+/**
+ * The top-level section of a connector that has one (Jira's `jira:`): its `schedule` is its source timer's, and
+ * `data_source.schedule` is not. Read by shape, so the pipeline names no connector.
+ */
+function ownSectionOf(config: AdaConfig, source: string): { schedule?: string } | undefined {
+  const section = (config.instance as unknown as Record<string, unknown>)[source];
+  if (section === null || typeof section !== 'object' || Array.isArray(section)) return undefined;
+  const schedule = (section as { schedule?: unknown }).schedule;
+  return typeof schedule === 'string' ? { schedule } : {};
 }
 
 /** The first firing of `cron` strictly after `after` (UTC). */

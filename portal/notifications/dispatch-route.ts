@@ -1,7 +1,7 @@
 /** `POST /api/notifications`: an admin sends a custom notification to one user or everyone, as a NotificationDispatched event. */
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Principal } from '../../pipeline/projections/notifications/index.ts';
+import type { Principal } from '../../pipeline/index.ts';
 import type { NotificationLog } from './hub.ts';
 import { isPrincipal } from './protocol.ts';
 import type { Authenticate } from './protocol.ts';

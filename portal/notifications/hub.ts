@@ -6,8 +6,8 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { WebSocket, RawData } from 'ws';
 import type { AppendResult, NewEvent, RecordedEvent } from '../../events/index.ts';
-import { tablePrivacy, toNotification, visibleTo } from '../../pipeline/projections/notifications/index.ts';
-import type { IsPrivate, Notification, NotificationConfig, Principal } from '../../pipeline/projections/notifications/index.ts';
+import { tablePrivacy, toNotification, visibleTo } from '../../pipeline/index.ts';
+import type { IsPrivate, Notification, NotificationConfig, Principal } from '../../pipeline/index.ts';
 import { CloseCode, CloseReason, isPrincipal, parseAuthMessage } from './protocol.ts';
 import type { Authenticate, AuthErrorMessage, AuthMessage, AuthOkMessage, Credential } from './protocol.ts';
 

@@ -1,5 +1,5 @@
 /** The wire protocol of `GET /ws/notifications`: messages, close codes, and parsing of the client's auth message. */
-import type { Principal } from '../../pipeline/projections/notifications/index.ts';
+import type { Principal } from '../../pipeline/index.ts';
 
 /** What a client may present: an API token (analysts, scripts) or a portal session id (the browser). */
 export interface Credential {

@@ -3,7 +3,7 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig } from '../../connectors/index.ts';
 import { CheckpointStore, EventLogReader } from '../../events/index.ts';
 import type { RecordedEvent } from '../../events/index.ts';
 import { authenticateToken, hashToken } from '../../pipeline/projections/access/index.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { loadConfig } from '../../config/index.ts';
+import { loadConfig } from '../../connectors/index.ts';
 import { FakeKeboola } from '../fixtures/keboola/fake-keboola.ts';
 import { TOKEN } from '../fixtures/keboola/keboola-fixtures.ts';
 import { runCli } from '../helpers/cli.ts';

@@ -2,8 +2,10 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { afterEach, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { loadConfig, parseDotenv } from '../../../config/index.ts';
-import { CSV_KEYS, TABLE_KEYS } from '../../../config/load-tables.ts';
+import { parseDotenv } from '../../../config/index.ts';
+import { loadConfig } from '../../../connectors/index.ts';
+import { TABLE_KEYS } from '../../../config/load-tables.ts';
+import { CONNECTOR_CONFIGS, CONNECTORS } from '../../../connectors/index.ts';
 import { tempConfig } from './temp-config.ts';
 import type { TempConfig } from './temp-config.ts';
 
@@ -52,11 +54,19 @@ describe('shipped examples', () => {
     for (const name of new Set(used)) assert.match(template, new RegExp(`^# ${name}=`, 'm'), name);
   });
 
-  it('docs/configuration.md documents every table key and csv option', async () => {
+  it('docs/configuration.md documents every table key, those of the connectors included', async () => {
     const doc = await read('docs/configuration.md');
-    for (const key of [...TABLE_KEYS, ...CSV_KEYS]) assert.ok(doc.includes(`| \`${key}\``), `table key ${key} is not documented`);
+    for (const key of [...TABLE_KEYS, ...CONNECTOR_CONFIGS.flatMap((c) => c.tableKeys)]) assert.ok(doc.includes(`| \`${key}\``), `table key ${key} is not documented`);
     for (const key of ['instance.name', 'auth.allowed_domain', 'auth.webapp_secret_key', 'data_source.type', 'data_source.csv.dir', 'jira.domain', 'datasets.<key>.requires', 'catalog.order']) {
       assert.ok(doc.includes(`\`${key}\``), `instance key ${key} is not documented`);
+    }
+  });
+
+  it('every connector names a docs page that exists', async () => {
+    for (const c of CONNECTORS) {
+      const [file, anchor] = c.docs.split('#');
+      const text = await read(file!);
+      if (anchor) assert.ok(text.toLowerCase().includes(`# ${anchor.replaceAll('-', ' ')}`), `${c.type}: no heading for #${anchor} in ${file}`);
     }
   });
 });

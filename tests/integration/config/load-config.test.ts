@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { realpath } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { loadConfig } from '../../../config/index.ts';
+import { loadConfig } from '../../../connectors/index.ts';
 import type { AdaConfig, ConfigProblem } from '../../../config/index.ts';
 import { AdaError } from '../../../events/index.ts';
 import { MINIMAL_INSTANCE, lineOf, markdownWith, problemsOf, tempConfig } from './temp-config.ts';

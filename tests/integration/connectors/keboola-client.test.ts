@@ -9,7 +9,7 @@ import { KeboolaClient, KeboolaErrorCode } from '../../../connectors/keboola/ind
 import type { KeboolaClientOptions } from '../../../connectors/keboola/index.ts';
 import { redact } from '../../../connectors/keboola/errors.ts';
 import { backoffDelay, parseRetryAfter } from '../../../connectors/keboola/retry-policy.ts';
-import { signS3Get } from '../../../connectors/keboola/sigv4.ts';
+import { signS3Get } from '../../../connectors/keboola/s3-signing.ts';
 import { FakeKeboola } from '../../fixtures/keboola/fake-keboola.ts';
 import type { FakeKeboolaOptions, FakeTable } from '../../fixtures/keboola/fake-keboola.ts';
 import { FAST, TOKEN } from '../../fixtures/keboola/keboola-fixtures.ts';
@@ -307,8 +307,8 @@ describe('Keboola client parts', () => {
   it('signs S3 GETs as AWS documents (Signature Version 4 example "GET Object")', () => {
     const headers = signS3Get(new URL('https://examplebucket.s3.amazonaws.com/test.txt'),
       { accessKeyId: 'AKIAIOSFODNN7EXAMPLE', secretAccessKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }, 'us-east-1', new Date('2013-05-24T00:00:00Z'), { Range: 'bytes=0-9' });
-    assert.equal(headers.authorization, 'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request,'
-      + 'SignedHeaders=host;range;x-amz-content-sha256;x-amz-date,Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41');
+    assert.equal(headers.authorization, 'AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20130524/us-east-1/s3/aws4_request, '
+      + 'SignedHeaders=host;range;x-amz-content-sha256;x-amz-date, Signature=f0e8bdb87c964420e857bd35b5d6ed310bd44f0170aba48dd91039c6036bdb41');
   });
 
   it('redacts the token and URL signatures from messages', () => {

@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseDotenv } from '../../../config/index.ts';
 import { extractFencedYamlBlocks } from '../../../config/fenced-yaml-blocks.ts';
-import { parseBuckets, parseDomain, parseStack, parseToken } from '../../../ops/init/answers.ts';
+import { parseBuckets, parseDomain, parseSource } from '../../../ops/init/answers.ts';
 import {
   appendToDescription, assignFolders, assignNames, describedInMarkdown, folderForBucket, LARGE_TABLE_BYTES, renderDescription, sqlName, suggestStrategy,
 } from '../../../ops/init/data-description.ts';
 import { dotenvValue, isIgnored, literal, mergeDotenv } from '../../../ops/init/instance-files.ts';
-import { stackUrlProblem } from '../../../ops/init/keboola-source.ts';
 import type { ProjectTable } from '../../../ops/init/project.ts';
 
 const table = (id: string, extra: Partial<ProjectTable> = {}): ProjectTable => ({
@@ -80,14 +79,11 @@ describe('ada init helpers', () => {
   it('checks answers without repeating them', () => {
     assert.deepEqual(parseDomain('@ACME.com '), { value: 'acme.com' });
     const secret = '4242-987654-SecretValue';
-    for (const parsed of [parseDomain(secret), parseStack(secret), parseToken(`${secret} x`)]) {
+    for (const parsed of [parseDomain(secret), parseSource(secret, ['keboola', 'csv'])]) {
       assert.ok('problem' in parsed && !parsed.problem.includes(secret), JSON.stringify(parsed));
     }
-    assert.deepEqual(parseStack('2'), { value: 'https://connection.eu-central-1.keboola.com' });
-    assert.deepEqual(parseStack('connection.keboola.com/'), { value: 'https://connection.keboola.com' });
-    assert.deepEqual(parseStack('4'), { value: 'custom' });
-    assert.equal(stackUrlProblem('http://127.0.0.1:8080'), undefined);
-    assert.match(stackUrlProblem('http://connection.keboola.com') ?? '', /unencrypted/);
+    assert.deepEqual(parseSource(' CSV', ['keboola', 'csv']), { value: 'csv' });
+    assert.match((parseSource('bigquery', ['keboola', 'csv']) as { problem: string }).problem, /sets up keboola or csv; for bigquery write instance.yaml by hand/);
     const buckets = [{ id: 'in.c-crm', tables: 1 }, { id: 'in.c-shop', tables: 2 }, { id: 'out.c-shop', tables: 1 }];
     assert.deepEqual(parseBuckets('', buckets, 'all'), { value: ['in.c-crm', 'in.c-shop', 'out.c-shop'] });
     assert.deepEqual(parseBuckets('2, crm, out.c-shop', buckets, 'all'), { value: ['in.c-shop', 'in.c-crm', 'out.c-shop'] });

@@ -1,20 +1,16 @@
 /**
- * The init wizard's view of a Keboola project through the connector's client: checking a token, and reading
+ * `ada init`'s view of a Keboola project through the connector's client: checking a token, and reading
  * buckets and tables with their descriptions, primary keys, sizes and column types from metadata.
  */
-import { KeboolaClient, KeboolaErrorCode, metadataColumns, tableDescription } from '../../connectors/keboola/index.ts';
-import type { RetryPolicy, TableDetail, TableWithMetadata } from '../../connectors/keboola/index.ts';
 import { hasCode } from '../../events/index.ts';
-import { isKnownType } from '../../pipeline/column-types.ts';
-import { bucketOfId, bucketsOf } from './project.ts';
-import type { ProjectBucket, ProjectTable } from './project.ts';
-
-/** The stacks offered by the wizard, in the order shown. */
-export const KNOWN_STACKS: ReadonlyArray<{ url: string; label: string }> = [
-  { url: 'https://connection.keboola.com', label: 'US (AWS)' },
-  { url: 'https://connection.eu-central-1.keboola.com', label: 'EU Frankfurt (AWS)' },
-  { url: 'https://connection.north-europe.azure.keboola.com', label: 'EU North Europe (Azure)' },
-];
+import { isKnownType } from '../../pipeline/index.ts';
+import type { SetupBucket, SetupTable } from '../../pipeline/index.ts';
+import { KeboolaClient } from './client.ts';
+import type { TableWithMetadata } from './client.ts';
+import { KeboolaErrorCode } from './errors.ts';
+import type { RetryPolicy } from './retry-policy.ts';
+import type { TableDetail } from './storage-api-types.ts';
+import { metadataColumns, tableDescription } from './table-schema.ts';
 
 /**
  * Someone is waiting at a prompt: three attempts within 20 s tell a typo in the stack URL (or a dead network) from
@@ -30,27 +26,6 @@ export type TokenCheck =
   | { ok: true; client: KeboolaClient; projectId?: string; projectName?: string }
   /** `unauthorized`: 401; `forbidden`: 403; `unreachable`: network or 5xx after retries; `not-keboola`: the URL answers, but not as a Storage API. */
   | { ok: false; reason: 'unauthorized' | 'forbidden' | 'unreachable' | 'not-keboola'; message: string };
-
-/**
- * Why `url` is not a stack URL the wizard accepts (https to a host name with a dot, or http to this machine for a
- * local fake or proxy), or undefined. The message does not repeat the URL: a token pasted at the wrong prompt is not
- * a host name with a dot (Keboola tokens have none), and must not be printed back.
- */
-export function stackUrlProblem(url: string): string | undefined {
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    return 'that is not a URL; expected e.g. https://connection.keboola.com';
-  }
-  const loopback = /^(localhost|127\.\d+\.\d+\.\d+|\[::1\])$/i.test(parsed.hostname);
-  if (parsed.protocol === 'http:' && loopback) return undefined;
-  if (parsed.protocol === 'http:') return 'plain http would send the token unencrypted; use https://';
-  if (parsed.protocol !== 'https:') return 'expected an https:// URL, e.g. https://connection.keboola.com';
-  if (!loopback && !parsed.hostname.includes('.')) return 'that is not a stack host name; expected e.g. https://connection.keboola.com';
-  if (parsed.username !== '' || parsed.password !== '') return 'the stack URL must not contain credentials';
-  return undefined;
-}
 
 /** Checks `token` with `GET /v2/storage/tokens/verify`; a failure says why in words a user can act on (never with the token). */
 export async function checkToken(stackUrl: string, token: string, signal: AbortSignal, retry: RetryPolicy = INIT_RETRY): Promise<TokenCheck> {
@@ -79,11 +54,11 @@ export async function checkToken(stackUrl: string, token: string, signal: AbortS
 }
 
 /** Every bucket and table the token can read, tables with their columns and metadata. */
-export async function readKeboolaProject(client: KeboolaClient, signal: AbortSignal): Promise<{ buckets: ProjectBucket[]; tables: ProjectTable[] }> {
+export async function readKeboolaProject(client: KeboolaClient, signal: AbortSignal): Promise<{ buckets: SetupBucket[]; tables: SetupTable[] }> {
   const [buckets, details] = await Promise.all([client.listBuckets(signal), client.listTables(signal)]);
   const withMetadata = await withAliasMetadata(client, details, signal);
   const tables = withMetadata.map(toProjectTable).sort((a, b) => a.id.localeCompare(b.id));
-  return { buckets: bucketsOf(tables, buckets.map((b) => ({ id: b.id, ...(b.description ? { description: b.description } : {}) }))), tables };
+  return { buckets: buckets.map((b) => ({ id: b.id, ...(b.description ? { description: b.description } : {}) })), tables };
 }
 
 /** Table metadata as listed; an alias without column metadata takes its source table's (fetched). */
@@ -111,16 +86,16 @@ function columnMetadataOf(detail: TableDetail): TableWithMetadata['columnMetadat
   return value && !Array.isArray(value) ? value : {};
 }
 
-function toProjectTable(keboola: TableWithMetadata): ProjectTable {
+function toProjectTable(keboola: TableWithMetadata): SetupTable {
   const { detail } = keboola;
-  const bucket = typeof detail.bucket?.id === 'string' && detail.bucket.id !== '' ? detail.bucket.id : bucketOfId(detail.id);
-  const table: ProjectTable = {
+  const bucket = typeof detail.bucket?.id === 'string' && detail.bucket.id !== '' ? detail.bucket.id : detail.id.slice(0, Math.max(0, detail.id.lastIndexOf('.')));
+  const table: SetupTable = {
     id: detail.id,
     bucket,
     tableName: detail.name || detail.id.slice(detail.id.lastIndexOf('.') + 1),
     primaryKey: detail.primaryKey ?? [],
     columns: metadataColumns(keboola).map((c) => {
-      const column: ProjectTable['columns'][number] = { name: c.name };
+      const column: SetupTable['columns'][number] = { name: c.name };
       const base = c.typeFrom === 'default' ? undefined : c.sourceType?.trim().toUpperCase().replace(/\(.*\)$/, '').trim();
       if (base && isKnownType(base)) column.type = base;
       if (c.description !== undefined && c.description.trim() !== '') column.description = c.description.trim();
