@@ -175,7 +175,7 @@ export class SyncBus {
       const durationMs = Math.round(performance.now() - started);
       await this.append({ type: 'SyncSucceeded', v: 1, key: `${runId}:succeeded`, data: { runId, table: table.name, rows: progress.rows, cursor: complete.cursor, durationMs } });
       report('done');
-      return { table: table.name, runId, status: 'succeeded', rows: progress.rows, bytes: published?.bytes ?? 0, files: published?.files.length ?? 0, durationMs };
+      return { table: table.name, runId, status: 'succeeded', rows: complete.mode === 'replace' && published ? published.rows : progress.rows, bytes: published?.bytes ?? 0, files: published?.files.length ?? 0, durationMs };
     } catch (err) {
       const error = recordError(err, config.secrets);
       const durationMs = Math.round(performance.now() - started);

@@ -219,6 +219,7 @@ export class ParquetPublisher {
     try {
       const ctx: WriteContext = {
         conn, dataDir, tableName: table.name, layout, schema: merged.schema, primaryKey: table.primaryKey,
+        dedupe: table.syncStrategy !== 'full_refresh',
         chunkPaths, mode, partitionBy: table.partitionBy, granularity: table.partitionGranularity ?? 'month',
         previousFiles: inLayout ? previousFiles : [],
         relayoutFrom: inLayout ? [] : previousFiles,
