@@ -156,7 +156,7 @@ export class SyncBus {
         takeUntil(options.signal ? fromEvent(options.signal, 'abort') : []),
         concatMap(async (e: ConnectorEvent) => {
           if (e.kind === 'chunk') {
-            const blob = await blobs.putFile(e.path);
+            const blob = await blobs.putFile(e.path, { replaceCorrupt: options.fullRefresh === true });
             const chunk: StagedChunk = { blob: { ...blob, format: e.format }, rows: e.rows, schema: e.schema };
             chunks.push(chunk);
             await this.append({

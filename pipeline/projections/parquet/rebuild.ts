@@ -115,7 +115,6 @@ async function rebuildTable(deps: RebuildDeps, writer: ParquetWriter, stageRoot:
     const chunk = current?.chunks.find((c) => c.blob.sha256 === sha);
     const position = chunk?.at ?? current?.position ?? 0;
     const error = { code: typeof e.code === 'string' ? e.code : 'REBUILD_FAILED', message: String(e.message ?? err) };
-    deps.warn(`replay: table ${table.name} kept as published: its history cannot be rebuilt at event ${position}${sha ? ` (blob ${sha})` : ''}: ${error.message}; \`ada sync ${table.name} --full-refresh\` starts its history anew`);
     await deps.append({
       type: 'TableHistoryBroken', v: 1, key: `history-broken:${table.name}:${head}`,
       data: { table: table.name, runId: current?.runId ?? '', position, ...(sha ? { blob: sha } : {}), error },

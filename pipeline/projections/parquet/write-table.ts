@@ -80,7 +80,7 @@ export interface WriteContext {
 export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
   const out = newTemp(ctx, ctx.layout.singleFile);
   const oldFiles = ctx.mode === 'upsert' ? [...ctx.previousFiles, ...ctx.relayoutFrom] : [];
-  if (ctx.mode === 'replace' && ctx.dedupe && ctx.primaryKey.length > 0) {
+  if (ctx.mode === 'replace' && await hasDuplicateKeys(ctx)) {
     await createNewRows(ctx, false);
     await copyTo(ctx, `SELECT ${columnList(ctx)} FROM ${NEW_TABLE} ORDER BY ${ORD}`, out.tmp);
   } else if (ctx.mode === 'replace' || (oldFiles.length === 0 && ctx.primaryKey.length === 0)) {
@@ -99,7 +99,7 @@ export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
 export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
   if (ctx.mode === 'replace') {
     const rows = newRowsSql(ctx, await chunkColumns(ctx));
-    const source = ctx.dedupe && ctx.primaryKey.length > 0 ? `SELECT * FROM (${rows})${latestPerKey(ctx)}` : rows;
+    const source = await hasDuplicateKeys(ctx) ? `SELECT * FROM (${rows})${latestPerKey(ctx)}` : rows;
     return { written: await writeAllPartitions(ctx, source, [ORD], ctx.chunkPaths), kept: [] };
   }
   await createNewRows(ctx, true);
@@ -210,6 +210,19 @@ async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise
   const dedup = ctx.primaryKey.length > 0 ? latestPerKey(ctx) : '';
   // Stored in ORD order (a total order of the run's rows), which a single-threaded scan then reads back as is.
   await ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${NEW_TABLE} AS SELECT * FROM (SELECT * FROM (${select})${dedup}) ORDER BY ${ORD}`);
+}
+
+/**
+ * True when a run to deduplicate holds a primary key twice. One aggregate over the key columns (it spills under the
+ * memory limit): a run without duplicates, the usual case, keeps the plain copy (and the blob hard link).
+ */
+async function hasDuplicateKeys(ctx: WriteContext): Promise<boolean> {
+  if (!ctx.dedupe || ctx.primaryKey.length === 0 || ctx.chunkPaths.length === 0) return false;
+  const types = new Map(ctx.schema.map((c) => [c.name, c.type]));
+  const cols = await chunkColumns(ctx);
+  const keys = ctx.primaryKey.map((k) => `CAST(${cols.has(k) ? `c.${q(k)}` : 'NULL'} AS ${types.get(k) ?? 'VARCHAR'})`).join(', ');
+  const rows = (await ctx.conn.runAndReadAll(`SELECT 1 FROM read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true) c GROUP BY ${keys} HAVING count(*) > 1 LIMIT 1`)).getRowsJson();
+  return rows.length > 0;
 }
 
 /** The QUALIFY clause keeping the last row of each primary key in the run (later chunk, then later row). */
