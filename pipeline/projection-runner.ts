@@ -103,8 +103,8 @@ export class ProjectionRunner {
       this.states.delete(p.name);
       this.positions.delete(p.name);
       if (p.rebuildAside) {
-        const position = await p.rebuildAside({ dataDir: this.dataDir, read$: (from) => this.log.read$(from), ...(onProgress ? { onProgress } : {}) });
-        await this.flush(p, p.initialState(), position, true);
+        const { position, state } = await p.rebuildAside({ dataDir: this.dataDir, read$: (from) => this.log.read$(from), ...(onProgress ? { onProgress } : {}) });
+        await this.flush(p, state, position, true);
         return position;
       }
       await this.checkpoints.remove(p.name);

@@ -35,9 +35,9 @@ export interface Projection<S> {
   reset?: (ctx: { dataDir: string }) => Promise<void>;
   /**
    * Rebuilds the outputs aside and swaps them in, instead of `reset` and a refold: what is published stays until its
-   * replacement is complete. Returns the position reached; the runner then checkpoints the initial state there.
+   * replacement is complete. Returns the position reached and the state there, which the runner checkpoints.
    */
-  rebuildAside?: (ctx: RebuildContext) => Promise<number>;
+  rebuildAside?: (ctx: RebuildContext) => Promise<{ position: number; state: S }>;
   /** Keep the folded state in the checkpoint (default true); false for reactors and big states kept by the sink. */
   persistState?: boolean;
 }

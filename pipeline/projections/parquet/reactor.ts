@@ -145,7 +145,10 @@ export function parquetReactor(deps: ParquetReactorDeps): ParquetReactor {
       }
       return { runs, ready: [], broken };
     },
-    rebuildAside: (ctx) => rebuildAside({ ...ctx, config: deps.config, blobs: deps.blobs, writer: deps.writer, append: deps.append, warn }),
+    async rebuildAside(ctx) {
+      const { position, broken } = await rebuildAside({ ...ctx, config: deps.config, blobs: deps.blobs, writer: deps.writer, append: deps.append });
+      return { position, state: { runs: {}, ready: [], broken } };
+    },
   });
   return {
     ...projection,

@@ -32,12 +32,12 @@ export interface RebuildDeps extends RebuildContext {
   blobs: BlobStore;
   writer: () => Promise<ParquetWriter>;
   append: (event: NewEvent) => Promise<unknown>;
-  warn: (message: string) => void;
 }
 
 /** Per table, the published runs a rebuild applies: those from the newest published full refresh (replace) on. */
-export async function runsToRebuild(read$: RebuildContext['read$'], onProgress?: (position: number) => void): Promise<{ head: number; byTable: Map<string, LoggedRun[]> }> {
+export async function runsToRebuild(read$: RebuildContext['read$'], onProgress?: (position: number) => void): Promise<{ head: number; byTable: Map<string, LoggedRun[]>; broken: Record<string, number> }> {
   const runs = new Map<string, LoggedRun>();
+  const broken: Record<string, number> = {};
   const published: LoggedRun[] = [];
   let head = 0;
   await lastValueFrom(read$(1).pipe(tap((e: RecordedEvent) => {
@@ -70,6 +70,12 @@ export async function runsToRebuild(read$: RebuildContext['read$'], onProgress?:
         if (run && !run.published) runs.delete(e.data.runId);
         break;
       }
+      case 'TableHistoryBroken':
+        broken[e.data.table] = e.position;
+        break;
+      case 'TableHistoryRestarted':
+        delete broken[e.data.table];
+        break;
       default:
         break;
     }
@@ -80,12 +86,12 @@ export async function runsToRebuild(read$: RebuildContext['read$'], onProgress?:
     if (run.mode === 'replace') byTable.set(run.table, [run]);
     else byTable.set(run.table, [...byTable.get(run.table) ?? [], run]);
   }
-  return { head, byTable };
+  return { head, byTable, broken };
 }
 
-/** Rebuilds every configured table aside and swaps each in when it is complete; returns the position reached. */
-export async function rebuildAside(deps: RebuildDeps): Promise<number> {
-  const { head, byTable } = await runsToRebuild(deps.read$, deps.onProgress);
+/** Rebuilds every configured table aside and swaps each in when it is complete; returns the position reached and the tables whose history was broken there. */
+export async function rebuildAside(deps: RebuildDeps): Promise<{ position: number; broken: Record<string, number> }> {
+  const { head, byTable, broken } = await runsToRebuild(deps.read$, deps.onProgress);
   const writer = await deps.writer();
   const stageRoot = path.join(deps.dataDir, REBUILD_DIR);
   await rm(stageRoot, { recursive: true, force: true });
@@ -98,7 +104,7 @@ export async function rebuildAside(deps: RebuildDeps): Promise<number> {
   } finally {
     await rm(stageRoot, { recursive: true, force: true });
   }
-  return head;
+  return { position: head, broken };
 }
 
 async function rebuildTable(deps: RebuildDeps, writer: ParquetWriter, stageRoot: string, table: TableConfig, runs: LoggedRun[], head: number): Promise<void> {
