@@ -49,10 +49,12 @@ export class ParquetWriter {
     private readonly publisher: ParquetPublisher,
   ) {}
 
-  /** Opens the writer; finishes any publish a crash interrupted. */
+  /** Opens the writer; finishes any publish or rebuild swap a crash interrupted, and drops a killed rebuild's staging files. */
   static async create(dataDir: string, blobs: BlobStore, options: { memoryLimit?: string } = {}): Promise<ParquetWriter> {
     const publisher = await ParquetPublisher.create({ memoryLimit: options.memoryLimit });
     await publisher.recover(dataDir);
+    // Journals are rolled forward now, so a killed rebuild's staging copies are claimed by none.
+    await rm(path.join(dataDir, REBUILD_DIR), { recursive: true, force: true });
     return new ParquetWriter(dataDir, blobs, publisher);
   }
 
