@@ -97,7 +97,7 @@ export function newRunId(table: string, now: Date): string {
   return `${table}-${now.toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Runs syncs through connectors, the log and the Parquet writer. */
+/** Runs syncs: connectors stage into the log, the Parquet reactor publishes from it. */
 export class SyncBus {
   /** The Parquet reactor that publishes the runs this bus stages. */
   readonly parquet: ParquetReactor;
@@ -188,7 +188,7 @@ export class SyncBus {
       const durationMs = Math.round(performance.now() - started);
       await this.append({ type: 'SyncSucceeded', v: 1, key: `${runId}:succeeded`, data: { runId, table: table.name, rows: progress.rows, cursor: complete.cursor, durationMs } });
       report('done');
-      return { table: table.name, runId, status: 'succeeded', rows: mode === 'replace' && published ? published.rows : progress.rows, bytes: published?.bytes ?? 0, files: published?.files.length ?? 0, durationMs };
+      return { table: table.name, runId, status: 'succeeded', rows: published?.runRows ?? (mode === 'replace' && published ? published.rows : progress.rows), bytes: published?.bytes ?? 0, files: published?.files.length ?? 0, durationMs };
     } catch (err) {
       const error = recordError(err, config.secrets);
       const durationMs = Math.round(performance.now() - started);

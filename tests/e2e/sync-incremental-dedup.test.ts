@@ -39,6 +39,7 @@ describe('ada sync: an incremental table deduplicates each batch by its primary 
       await inst.writeCsv('items.csv', 'id,label,at\n1,a,2024-01-01\n1,b,2024-02-01\n2,c,2024-01-02\n3,x,2024-01-03\n3,y,2024-01-04\n');
       const second = await sync(inst.flags);
       assert.equal(second.code, 0, second.stderr + second.stdout);
+      assert.equal(second.json.tables[0]!.rows, 3, 'the run published ids 1, 2 and 3 once each');
       const after = await query(`SELECT id, label FROM read_parquet('${file}') ORDER BY id`);
       assert.deepEqual(after.map((r) => [r.id, r.label]), [[1, 'b'], [2, 'c'], [3, 'y']]);
     });

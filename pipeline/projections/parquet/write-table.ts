@@ -74,6 +74,8 @@ export interface WriteContext {
   temps: string[];
   /** DuckDB's memory limit in bytes, to size the groups of a partition split. */
   memoryLimitBytes: number;
+  /** Set when the run's rows were deduplicated by key: how many remain. */
+  runRows?: number;
 }
 
 /** Writes a table without `partitionBy`: one file. */
@@ -210,6 +212,7 @@ async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise
   const dedup = ctx.primaryKey.length > 0 ? latestPerKey(ctx) : '';
   // Stored in ORD order (a total order of the run's rows), which a single-threaded scan then reads back as is.
   await ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${NEW_TABLE} AS SELECT * FROM (SELECT * FROM (${select})${dedup}) ORDER BY ${ORD}`);
+  if (dedup) ctx.runRows = Number((await ctx.conn.runAndReadAll(`SELECT count(*) FROM ${NEW_TABLE}`)).getRowsJson()[0]?.[0] ?? 0);
 }
 
 /**
