@@ -146,7 +146,7 @@ export function parquetReactor(deps: ParquetReactorDeps): ParquetReactor {
       return { runs, ready: [], broken };
     },
     async rebuildAside(ctx) {
-      const { position, broken } = await rebuildAside({ ...ctx, config: deps.config, blobs: deps.blobs, writer: deps.writer, append: deps.append });
+      const { position, broken } = await rebuildAside({ ...ctx, config: deps.config, blobs: deps.blobs, writer: deps.writer, append: deps.append, warn });
       return { position, state: { runs: {}, ready: [], broken } };
     },
   });

@@ -21,6 +21,8 @@ interface LoggedRun {
   position?: number;
   chunks: Array<StagedChunk & { at: number }>;
   published: boolean;
+  /** The content hash its `TablePublished` recorded. */
+  contentHash?: string;
 }
 
 /** Events between two progress reports. */
@@ -32,6 +34,7 @@ export interface RebuildDeps extends RebuildContext {
   blobs: BlobStore;
   writer: () => Promise<ParquetWriter>;
   append: (event: NewEvent) => Promise<unknown>;
+  warn: (message: string) => void;
 }
 
 /** Per table, the published runs a rebuild applies: those from the newest published full refresh (replace) on. */
@@ -61,6 +64,7 @@ export async function runsToRebuild(read$: RebuildContext['read$'], onProgress?:
         const run = runs.get(e.data.runId);
         if (run && !run.published && run.mode && run.position !== undefined) {
           run.published = true;
+          run.contentHash = e.data.contentHash;
           published.push(run);
         }
         break;
@@ -127,6 +131,11 @@ async function rebuildTable(deps: RebuildDeps, writer: ParquetWriter, stageRoot:
     });
     await aside.forget(table);
     return;
+  }
+  const rebuilt = await aside.applied(table.name);
+  const recorded = runs.at(-1)?.contentHash;
+  if (rebuilt && recorded && rebuilt.contentHash !== recorded) {
+    deps.warn(`replay: table ${table.name} run ${rebuilt.runId} rebuilt with content hash ${rebuilt.contentHash}, the log recorded ${recorded}`);
   }
   await writer.swapIn(aside, table);
   await aside.forget(table);
