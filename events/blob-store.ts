@@ -41,6 +41,11 @@ export class BlobStore {
     return store;
   }
 
+  /** Opens the store to read and verify only: touches nothing on disk (safe while another process writes to it). */
+  static reader(root: string): BlobStore {
+    return new BlobStore(path.resolve(root));
+  }
+
   /** The path a blob lives at (whether or not it exists). */
   pathOf(sha256: string): string {
     if (!SHA256_HEX.test(sha256)) throw adaError(ErrorCode.badArgument, `not a sha256 hex digest: ${sha256}`);
@@ -82,7 +87,7 @@ export class BlobStore {
    * Stores a local file by moving it into the store (same filesystem) after hashing it;
    * a file on another filesystem is copied. The source path is gone afterwards.
    */
-  async putFile(file: string): Promise<StoredBlob> {
+  async putFile(file: string, options: { replaceCorrupt?: boolean } = {}): Promise<StoredBlob> {
     const { sha256, bytes } = await hashFile(file);
     const tmp = path.join(this.tmpDir, `${randomBytes(8).toString('hex')}.tmp`);
     try {
@@ -93,16 +98,21 @@ export class BlobStore {
         await pipeline(createReadStream(file), createWriteStream(tmp, { mode: 0o600 }));
         await rm(file, { force: true });
       }
-      return await this.commit(tmp, { sha256, bytes });
+      return await this.commit(tmp, { sha256, bytes }, options.replaceCorrupt === true);
     } finally {
       await rm(tmp, { force: true });
     }
   }
 
-  private async commit(tmp: string, blob: StoredBlob): Promise<StoredBlob> {
+  /**
+   * Moves a hashed temp file to its place. An existing blob of the same hash is kept as it is, unless
+   * `replaceCorrupt` asks to check it first (a full refresh that recovers a broken history must not reuse a corrupt blob).
+   */
+  private async commit(tmp: string, blob: StoredBlob, replaceCorrupt = false): Promise<StoredBlob> {
     const final = this.pathOf(blob.sha256);
+    const known = this.verified.has(blob.sha256);
     this.verified.add(blob.sha256);
-    if (await this.has(blob.sha256)) return blob;
+    if (await this.has(blob.sha256) && (!replaceCorrupt || known || (await hashFile(final).catch(() => undefined))?.sha256 === blob.sha256)) return blob;
     await fsyncFile(tmp);
     await mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
     await rename(tmp, final);

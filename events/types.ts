@@ -89,6 +89,21 @@ export type SchemaChanged = {
   data: { runId: string; table: string; added: ColumnSchema[]; dropped: ColumnSchema[]; retyped: Array<{ name: string; from: string; to: string }> };
 };
 
+/**
+ * A rebuild of a table's Parquet files from the log could not read the table's history (a staged blob is missing
+ * or corrupt): the table's published files were kept as they were; `position` is the event naming the blob.
+ */
+export type TableHistoryBroken = {
+  type: 'TableHistoryBroken'; v: 1;
+  data: { table: string; runId: string; position: number; blob?: string; error: RecordedError };
+};
+
+/** A full refresh (a replace run) was published for a table whose history was broken: its history starts anew at `runId`. */
+export type TableHistoryRestarted = {
+  type: 'TableHistoryRestarted'; v: 1;
+  data: { table: string; runId: string; brokenAt: number };
+};
+
 // ---- Timers ----------------------------------------------------------------
 
 export type TimerFired = {
@@ -163,6 +178,7 @@ export type TokenRevoked = { type: 'TokenRevoked'; v: 1; data: { name: string; t
 export type AdaEvent =
   | SyncStarted | SyncSucceeded | SyncFailed
   | TableChunkStaged | TableStagingCompleted | TablePublished | SchemaChanged
+  | TableHistoryBroken | TableHistoryRestarted
   | TimerFired | TimerSkipped
   | JiraIssueChanged
   | TableProfiled | TableProfileFailed | HealthChanged | NotificationDispatched
@@ -174,6 +190,7 @@ export type EventType = AdaEvent['type'];
 export const EVENT_TYPES: readonly EventType[] = [
   'SyncStarted', 'SyncSucceeded', 'SyncFailed',
   'TableChunkStaged', 'TableStagingCompleted', 'TablePublished', 'SchemaChanged',
+  'TableHistoryBroken', 'TableHistoryRestarted',
   'TimerFired', 'TimerSkipped',
   'JiraIssueChanged',
   'TableProfiled', 'TableProfileFailed', 'HealthChanged', 'NotificationDispatched',

@@ -5,7 +5,7 @@ import type { AdaConfig } from '../config/index.ts';
 import { BlobStore, CheckpointStore, EventLog, EventLogReader, hasCode } from '../events/index.ts';
 import type { AppendResult, NewEvent } from '../events/index.ts';
 import { ConnectorRegistry } from '../connectors/index.ts';
-import { ProjectionRunner, SyncBus, ParquetWriter, parquetProjection, catalogProjection, syncStateProjection, timersProjection, healthProjection } from '../pipeline/index.ts';
+import { ProjectionRunner, SyncBus, ParquetWriter, parquetReactor, catalogProjection, syncStateProjection, timersProjection, healthProjection } from '../pipeline/index.ts';
 import type { Projection } from '../pipeline/index.ts';
 import { accessProjection } from '../pipeline/index.ts';
 import { profilerProjection } from '../pipeline/index.ts';
@@ -79,9 +79,10 @@ export async function openBroker(opts: OpenOptions): Promise<Broker> {
     const connectors = new ConnectorRegistry(config);
     let writer: Promise<ParquetWriter> | undefined;
     const getWriter = (): Promise<ParquetWriter> => (writer ??= ParquetWriter.create(dataDir, blobs));
-    const bus = new SyncBus({ config, dataDir, log, blobs, writer: await getWriter(), connectors, runner, eventSource: opts.eventSource });
+    const parquet = parquetReactor({ config, blobs, writer: getWriter, append: (e) => log.append({ source: opts.eventSource, ...e }), logger: { warn } });
+    const bus = new SyncBus({ config, dataDir, log, blobs, writer: await getWriter(), connectors, runner, eventSource: opts.eventSource, parquet });
     const projections: Record<string, Projection<unknown>> = {
-      parquet: parquetProjection({ config, writer: getWriter, logger: { warn } }) as Projection<unknown>,
+      parquet: parquet as Projection<unknown>,
       catalog: catalogProjection(config) as Projection<unknown>,
       'sync-state': syncStateProjection as Projection<unknown>,
       timers: timersProjection as Projection<unknown>,

@@ -1,7 +1,7 @@
 /**
- * The bus: runs a connector's stream for one table, stages its rows as blobs (claim check),
- * appends the events with idempotency keys, has the Parquet writer publish the run, and records
- * `SyncStarted` and `SyncSucceeded` or `SyncFailed` for every run.
+ * The bus: runs a connector's stream for one table, stages its rows as blobs (claim check) and
+ * appends the events with idempotency keys; the Parquet reactor, driven by the log, publishes the
+ * run. The bus records `SyncStarted` and `SyncSucceeded` or `SyncFailed` for every run.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
@@ -9,6 +9,7 @@ import path from 'node:path';
 import { concatMap, lastValueFrom, takeUntil, fromEvent } from 'rxjs';
 import { maskSecrets } from '../config/index.ts';
 import type { AdaConfig, TableConfig } from '../config/index.ts';
+import { adaError } from '../events/index.ts';
 import type { BlobStore, EventLog, NewEvent, RecordedError } from '../events/index.ts';
 import type { Connector, ConnectorEvent } from './contract.ts';
 import type { ProjectionRunner } from './projection-runner.ts';
@@ -16,6 +17,8 @@ import { syncStateProjection } from './projections/sync-state/projection.ts';
 import type { SyncState } from './projections/sync-state/projection.ts';
 import type { ParquetWriter, StagedChunk } from './projections/parquet/writer.ts';
 import type { AppliedRun } from './projections/parquet/writer.ts';
+import { parquetReactor, recordPublished } from './projections/parquet/reactor.ts';
+import type { ParquetReactor } from './projections/parquet/reactor.ts';
 import type { SyncTrigger } from '../events/index.ts';
 
 /** Progress of a sync, for terminals and the portal. */
@@ -58,6 +61,8 @@ export interface BusDeps {
   runner: ProjectionRunner;
   /** `source` of the events the bus appends (`cli:sync`, `serve`). */
   eventSource: string;
+  /** The Parquet reactor the bus drives after staging; one is made over `writer` when not given. Register the same one (`bus.parquet`) with the other projections. */
+  parquet?: ParquetReactor;
 }
 
 /** Options of one sync. */
@@ -66,6 +71,11 @@ export interface SyncOptions {
   onProgress?: (p: SyncProgress) => void;
   signal?: AbortSignal;
   now?: () => Date;
+  /**
+   * Fetch everything (ignore the cursor) and publish it as a replace run: the table's history starts anew at this
+   * run, so a rebuild never reads what came before (the recovery of a table whose history is broken).
+   */
+  fullRefresh?: boolean;
 }
 
 /** An error as an event records it: code, message, and where in the input, with secrets masked. */
@@ -87,9 +97,15 @@ export function newRunId(table: string, now: Date): string {
   return `${table}-${now.toISOString().replace(/[-:.]/g, '').slice(0, 15)}-${randomBytes(3).toString('hex')}`;
 }
 
-/** Runs syncs through connectors, the log and the Parquet writer. */
+/** Runs syncs: connectors stage into the log, the Parquet reactor publishes from it. */
 export class SyncBus {
-  constructor(private readonly deps: BusDeps) {}
+  /** The Parquet reactor that publishes the runs this bus stages. */
+  readonly parquet: ParquetReactor;
+
+  constructor(private readonly deps: BusDeps) {
+    const writer = Promise.resolve(deps.writer);
+    this.parquet = deps.parquet ?? parquetReactor({ config: deps.config, blobs: deps.blobs, writer: () => writer, append: (e) => this.append(e) });
+  }
 
   /** Syncs tables one after another; one table's failure does not stop the others. */
   async syncTables(tables: readonly TableConfig[], options: SyncOptions): Promise<SyncOutcome[]> {
@@ -114,7 +130,7 @@ export class SyncBus {
 
   /** Syncs one table: stage, publish, record. Never throws for a failure of the table itself. */
   async syncTable(table: TableConfig, options: SyncOptions, place = { index: 1, total: 1 }): Promise<SyncOutcome> {
-    const { config, dataDir, blobs, writer, connectors } = this.deps;
+    const { config, dataDir, blobs, connectors, runner } = this.deps;
     const now = options.now?.() ?? new Date();
     const started = performance.now();
     const runId = newRunId(table.name, now);
@@ -122,7 +138,7 @@ export class SyncBus {
     const report = (phase: SyncProgress['phase'], message?: string): void =>
       options.onProgress?.({ table: table.name, ...place, phase, rows: progress.rows, bytes: progress.bytes, ...(message ? { message } : {}) });
     const state = await this.syncState();
-    const cursor = state.tables[table.name]?.cursor;
+    const cursor = options.fullRefresh ? undefined : state.tables[table.name]?.cursor;
     await this.append({ type: 'SyncStarted', v: 1, key: `${runId}:started`, data: { runId, table: table.name, source: table.source, strategy: table.syncStrategy, trigger: options.trigger } });
     report('start');
     const workDir = path.join(dataDir, 'tmp', 'runs', runId);
@@ -140,7 +156,7 @@ export class SyncBus {
         takeUntil(options.signal ? fromEvent(options.signal, 'abort') : []),
         concatMap(async (e: ConnectorEvent) => {
           if (e.kind === 'chunk') {
-            const blob = await blobs.putFile(e.path);
+            const blob = await blobs.putFile(e.path, { replaceCorrupt: options.fullRefresh === true });
             const chunk: StagedChunk = { blob: { ...blob, format: e.format }, rows: e.rows, schema: e.schema };
             chunks.push(chunk);
             await this.append({
@@ -160,22 +176,19 @@ export class SyncBus {
       options.signal?.removeEventListener('abort', onAbort);
       if (options.signal?.aborted) throw Object.assign(new Error('sync cancelled'), { code: 'CANCELLED' });
       if (!complete) throw Object.assign(new Error(`connector ${table.source} ended without completing the run`), { code: 'CONNECTOR_INCOMPLETE' });
-      const staged = await this.deps.log.append({
-        source: this.deps.eventSource,
-        type: 'TableStagingCompleted', v: 1, key: `${runId}:staged`,
-        data: { runId, table: table.name, chunks: chunks.length, rows: progress.rows, mode: complete.mode, cursor: complete.cursor, ...(complete.metadata ? { metadata: complete.metadata } : {}) },
-      });
+      const mode = options.fullRefresh ? 'replace' : complete.mode;
+      await this.append({ type: 'TableStagingCompleted', v: 1, key: `${runId}:staged`, data: { runId, table: table.name, chunks: chunks.length, rows: progress.rows, mode, cursor: complete.cursor, ...(complete.metadata ? { metadata: complete.metadata } : {}) } });
       report('publish');
       let published: AppliedRun | undefined;
-      if (chunks.length > 0 || complete.mode === 'replace') {
-        const { result } = await writer.apply({ runId, table, mode: complete.mode, position: staged.position, chunks });
-        published = result;
-        await this.recordPublished(runId, table, result);
+      // An upsert of no rows changes nothing: the reactor skips it (see reactor.ts).
+      if (chunks.length > 0 || mode === 'replace') {
+        await runner.catchUp(this.parquet);
+        published = await this.publishedRun(table.name, runId);
       }
       const durationMs = Math.round(performance.now() - started);
       await this.append({ type: 'SyncSucceeded', v: 1, key: `${runId}:succeeded`, data: { runId, table: table.name, rows: progress.rows, cursor: complete.cursor, durationMs } });
       report('done');
-      return { table: table.name, runId, status: 'succeeded', rows: progress.rows, bytes: published?.bytes ?? 0, files: published?.files.length ?? 0, durationMs };
+      return { table: table.name, runId, status: 'succeeded', rows: published?.runRows ?? (mode === 'replace' && published ? published.rows : progress.rows), bytes: published?.bytes ?? 0, files: published?.files.length ?? 0, durationMs };
     } catch (err) {
       const error = recordError(err, config.secrets);
       const durationMs = Math.round(performance.now() - started);
@@ -187,18 +200,15 @@ export class SyncBus {
     }
   }
 
-  private async recordPublished(runId: string, table: TableConfig, result: AppliedRun): Promise<void> {
-    if (result.schemaChange) {
-      await this.append({ type: 'SchemaChanged', v: 1, key: `${runId}:schema`, data: { runId, table: table.name, ...result.schemaChange } });
-    }
-    await this.append({
-      type: 'TablePublished', v: 1, key: `published:${runId}`,
-      data: {
-        runId, table: table.name, folder: result.folder, strategy: table.syncStrategy, files: result.files,
-        rows: result.rows, bytes: result.bytes, schema: result.schema, contentHash: result.contentHash,
-        ...(result.touchedPartitions ? { touchedPartitions: result.touchedPartitions } : {}),
-      },
-    });
+  /** What the reactor made of a run: its published state, or the error that kept it from being published. */
+  private async publishedRun(table: string, runId: string): Promise<AppliedRun> {
+    const outcome = this.parquet.takeOutcome(runId);
+    if (outcome?.ok) return outcome.result;
+    if (outcome) throw outcome.error;
+    // Applied by another catch-up of the same reactor (the server's loop): the writer remembers it.
+    const applied = await this.deps.writer.applied(table);
+    if (applied?.runId === runId) return applied;
+    throw adaError('PUBLISH_FAILED', `table ${table}: run ${runId} was staged but not published; see the warnings of the Parquet reactor`, { table });
   }
 
   /**
@@ -215,7 +225,7 @@ export class SyncBus {
       const table = config.tables.find((x) => x.name === applied.table);
       if (!table || t?.published?.runId === applied.runId) continue;
       if (this.deps.log.positionOfKey(`published:${applied.runId}`) !== undefined) continue;
-      await this.recordPublished(applied.runId, table, applied);
+      await recordPublished((e) => this.append(e), table.syncStrategy, applied);
     }
     for (const t of Object.values(state.tables)) {
       if (t.lastRun?.status !== 'running') continue;

@@ -97,11 +97,16 @@ export class ProjectionRunner {
     return last;
   }
 
-  /** Deletes the projection's outputs and checkpoint, then rebuilds it from position 0. */
+  /** Rebuilds a projection from position 0: aside and swapped in when it can, else deleting its outputs and checkpoint first. */
   rebuild<S>(p: Projection<S>, onProgress?: (position: number) => void): Promise<number> {
     return this.serial(p.name, async () => {
       this.states.delete(p.name);
       this.positions.delete(p.name);
+      if (p.rebuildAside) {
+        const { position, state } = await p.rebuildAside({ dataDir: this.dataDir, read$: (from) => this.log.read$(from), ...(onProgress ? { onProgress } : {}) });
+        await this.flush(p, state, position, true);
+        return position;
+      }
       await this.checkpoints.remove(p.name);
       await p.reset?.({ dataDir: this.dataDir });
       return this.catchUpNow(p, onProgress);

@@ -1,8 +1,9 @@
 /** `ada events tail|show|stats|verify`: operators' view of the event log. */
 import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { filter } from 'rxjs';
 import type { Subscription } from 'rxjs';
-import { EventLogReader, EVENT_TYPES } from '../../events/index.ts';
+import { BlobStore, EventLogReader, EVENT_TYPES } from '../../events/index.ts';
 import type { RecordedEvent } from '../../events/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
@@ -162,11 +163,46 @@ const stats: Command = {
   },
 };
 
+/** A referenced blob that is missing or does not hash to its name. */
+interface BadBlob { position: number; type: string; table?: string; runId?: string; sha256: string; code: string; message: string }
+
+/** Checks every blob the log references (exists, sha256 matches), each blob once; lists every bad reference. */
+async function verifyBlobs(reader: EventLogReader, blobsDir: string): Promise<{ checked: number; bad: BadBlob[] }> {
+  const refs: Array<{ position: number; type: string; table?: string; runId?: string; sha256: string }> = [];
+  await new Promise<void>((resolve, reject) => {
+    reader.read$(1).subscribe({
+      next: (e) => {
+        if (e.type === 'TableChunkStaged') refs.push({ position: e.position, type: e.type, table: e.data.table, runId: e.data.runId, sha256: e.data.blob.sha256 });
+        else if (e.type === 'JiraIssueChanged' && e.data.blob) refs.push({ position: e.position, type: e.type, sha256: e.data.blob.sha256 });
+      },
+      error: reject,
+      complete: resolve,
+    });
+  });
+  const store = BlobStore.reader(blobsDir);
+  const results = new Map<string, { code: string; message: string } | null>();
+  const bad: BadBlob[] = [];
+  for (const ref of refs) {
+    if (!results.has(ref.sha256)) {
+      try {
+        await store.verifiedPath(ref.sha256);
+        results.set(ref.sha256, null);
+      } catch (err) {
+        const e = err as { code?: string; message?: string };
+        results.set(ref.sha256, { code: e.code ?? 'BLOB_UNREADABLE', message: e.message ?? String(err) });
+      }
+    }
+    const problem = results.get(ref.sha256);
+    if (problem) bad.push({ ...ref, ...problem });
+  }
+  return { checked: results.size, bad };
+}
+
 const verify: Command = {
   name: 'events verify',
-  summary: 'Check every record of the log (CRC, positions, JSON); exit code 1 on corruption',
-  usage: 'ada events verify [--json] [--data DIR]',
-  options: { ...commonOptions, json: { type: 'boolean' } },
+  summary: 'Check every record of the log (CRC, positions, JSON), and with --blobs every referenced blob; exit code 1 on corruption',
+  usage: 'ada events verify [--blobs] [--json] [--data DIR]',
+  options: { ...commonOptions, blobs: { type: 'boolean' }, json: { type: 'boolean' } },
   async run({ values }, ctx) {
     const reader = readerOf(values, ctx);
     let records = 0;
@@ -184,15 +220,25 @@ const verify: Command = {
     });
     const problem = bad ?? (scan.problem && !scan.problem.torn ? scan.problem : undefined);
     const torn = scan.problem?.torn ? scan.problem : undefined;
+    const blobs = values.blobs && !problem ? await verifyBlobs(reader, path.join(dataDirOf(values.data, ctx.env), 'blobs')) : undefined;
+    const ok = !problem && (blobs?.bad.length ?? 0) === 0;
     if (values.json) {
-      ctx.out(JSON.stringify({ ok: !problem, records, head: scan.head, segments: scan.segments.length, ...(problem ? { problem } : {}), ...(torn ? { tornTail: torn } : {}) }, null, 2));
-    } else if (problem) {
-      ctx.err(`CORRUPT at position ${problem.position}: segment ${problem.segment}, byte offset ${problem.offset}: ${problem.reason}`);
-    } else {
-      ctx.out(`ok: ${records} records in ${scan.segments.length} segment(s), head ${scan.head}`);
-      if (torn) ctx.out(`note: torn tail after position ${scan.head} in ${torn.segment} at offset ${torn.offset} (${torn.reason}); the next writer truncates it and keeps the cut bytes in events/quarantine/`);
+      ctx.out(JSON.stringify({ ok, records, head: scan.head, segments: scan.segments.length, ...(problem ? { problem } : {}), ...(torn ? { tornTail: torn } : {}), ...(blobs ? { blobs } : {}) }, null, 2));
+      return ok ? 0 : 1;
     }
-    return problem ? 1 : 0;
+    if (problem) {
+      ctx.err(`CORRUPT at position ${problem.position}: segment ${problem.segment}, byte offset ${problem.offset}: ${problem.reason}`);
+      return 1;
+    }
+    ctx.out(`ok: ${records} records in ${scan.segments.length} segment(s), head ${scan.head}`);
+    if (torn) ctx.out(`note: torn tail after position ${scan.head} in ${torn.segment} at offset ${torn.offset} (${torn.reason}); the next writer truncates it and keeps the cut bytes in events/quarantine/`);
+    if (blobs) {
+      for (const b of blobs.bad) ctx.err(`${b.code} at position ${b.position} (${b.type}${b.table ? `, table ${b.table}` : ''}${b.runId ? `, run ${b.runId}` : ''}): blob ${b.sha256}: ${b.message}`);
+      const n = blobs.bad.length;
+      if (n === 0) ctx.out(`ok: ${blobs.checked} referenced blob(s) exist and match their sha256`);
+      else ctx.err(`${n} bad blob reference(s) among ${blobs.checked} blob(s); a table whose history they break recovers with \`ada sync --table NAME --full-refresh\` (docs/events.md)`);
+    }
+    return ok ? 0 : 1;
   },
 };
 

@@ -1,4 +1,5 @@
 /** `ada sync`: sync tables into Parquet with progress, a summary, and an exit code. */
+import { filter, lastValueFrom, toArray } from 'rxjs';
 import type { TableConfig } from '../../config/index.ts';
 import type { SyncOutcome, SyncProgress } from '../../pipeline/index.ts';
 import type { Command, CommandContext } from '../command.ts';
@@ -49,7 +50,7 @@ export function summaryTable(outcomes: SyncOutcome[]): string {
 }
 
 /** Syncs tables with an open broker and brings the catalog and sync state up to date. */
-export async function runSync(broker: Broker, tables: TableConfig[], ctx: Pick<CommandContext, 'isTTY' | 'err' | 'signal'>, options: { json?: boolean; trigger?: 'manual' | 'startup' } = {}): Promise<SyncOutcome[]> {
+export async function runSync(broker: Broker, tables: TableConfig[], ctx: Pick<CommandContext, 'isTTY' | 'err' | 'signal'>, options: { json?: boolean; trigger?: 'manual' | 'startup'; fullRefresh?: boolean } = {}): Promise<SyncOutcome[]> {
   let lastDraw = 0;
   const onProgress = (p: SyncProgress): void => {
     if (options.json) return;
@@ -62,7 +63,7 @@ export async function runSync(broker: Broker, tables: TableConfig[], ctx: Pick<C
       ctx.err(progressLine(p));
     }
   };
-  const outcomes = await broker.bus.syncTables(tables, { trigger: options.trigger ?? 'manual', onProgress, signal: ctx.signal });
+  const outcomes = await broker.bus.syncTables(tables, { trigger: options.trigger ?? 'manual', onProgress, signal: ctx.signal, ...(options.fullRefresh ? { fullRefresh: true } : {}) });
   // Every projection but the profiler follows the log, so health reports no lag after a sync from the shell;
   // profiling is the server's work after its runs, or `ada profile`'s.
   for (const [name, p] of Object.entries(broker.projections)) if (name !== 'profiler') await broker.runner.catchUp(p);
@@ -85,8 +86,8 @@ function report(outcomes: SyncOutcome[], wanted: number, dataDir: string, starte
 const sync: Command = {
   name: 'sync',
   summary: 'Sync tables from their sources into Parquet (all, or --table NAME...); exit 1 if any failed',
-  usage: 'ada sync [--config DIR] [--data DIR] [--table NAME]... [--json]',
-  options: { ...commonOptions, table: { type: 'string', multiple: true, short: 't' }, json: { type: 'boolean' } },
+  usage: 'ada sync [--config DIR] [--data DIR] [--table NAME]... [--full-refresh] [--json]',
+  options: { ...commonOptions, table: { type: 'string', multiple: true, short: 't' }, 'full-refresh': { type: 'boolean' }, json: { type: 'boolean' } },
   async run({ values }, ctx) {
     const opts = { configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:sync', warn: (m: string) => ctx.err(`warning: ${m}`) };
     const names = (values.table as string[] | undefined) ?? [];
@@ -99,6 +100,7 @@ const sync: Command = {
       const dataDir = dataDirOf(opts.dataDir, ctx.env);
       const remote = hasCode(err, 'LOCKED') ? await ControlClient.connect(dataDir) : undefined;
       if (!remote) throw err;
+      if (values['full-refresh']) throw new UsageError('--full-refresh runs in this process only: stop ada serve for it, or run it while serve is stopped');
       const config = await loadConfig({ configDir: opts.configDir, env: ctx.env });
       const tables = selectTables(config.tables, names);
       if (!values.json) ctx.err(`ada serve is running on this data directory: the sync runs there (after its current run)…`);
@@ -107,7 +109,7 @@ const sync: Command = {
     }
     try {
       const tables = selectTables(broker.config.tables, names);
-      const outcomes = await runSync(broker, tables, ctx, { json: Boolean(values.json) });
+      const outcomes = await runSync(broker, tables, ctx, { json: Boolean(values.json), fullRefresh: Boolean(values['full-refresh']) });
       return report(outcomes, tables.length, broker.dataDir, started, Boolean(values.json), ctx);
     } finally {
       await broker.close();
@@ -117,7 +119,7 @@ const sync: Command = {
 
 const replay: Command = {
   name: 'replay',
-  summary: 'Delete a projection\'s outputs and rebuild them from the event log (all projections by default)',
+  summary: 'Rebuild a projection\'s outputs from the event log (all projections by default); Parquet is rebuilt aside and swapped in table by table',
   usage: 'ada replay [--projection NAME]... [--config DIR] [--data DIR] [--json]',
   options: { ...commonOptions, projection: { type: 'string', multiple: true, short: 'p' }, json: { type: 'boolean' } },
   async run({ values }, ctx) {
@@ -127,6 +129,7 @@ const replay: Command = {
       const unknown = names.filter((n) => !broker.projections[n]);
       if (unknown.length) throw new UsageError(`unknown projection ${unknown.join(', ')}; known: ${Object.keys(broker.projections).join(', ')}`);
       const results: Array<{ projection: string; position: number; durationMs: number }> = [];
+      const startHead = broker.log.head;
       for (const name of names) {
         const started = performance.now();
         if (!values.json) ctx.err(`rebuilding ${name}…`);
@@ -137,9 +140,17 @@ const replay: Command = {
         if (ctx.isTTY && !values.json) process.stderr.write('\r\x1b[2K');
         results.push({ projection: name, position, durationMs: Math.round(performance.now() - started) });
       }
-      if (values.json) ctx.out(JSON.stringify({ ok: true, projections: results }, null, 2));
-      else ctx.out(formatTable(['projection', 'position', 'time'], results.map((r) => [r.projection, String(r.position), formatDuration(r.durationMs)])));
-      return 0;
+      // Tables whose history could not be rebuilt kept their published files; the replay says which and fails.
+      const broken = await lastValueFrom(broker.log.read$(startHead + 1).pipe(
+        filter((e) => e.type === 'TableHistoryBroken'), toArray(),
+      ));
+      const brokenTables = broken.flatMap((e) => (e.type === 'TableHistoryBroken' ? [{ table: e.data.table, position: e.data.position, runId: e.data.runId, blob: e.data.blob ?? null, error: e.data.error }] : []));
+      if (values.json) ctx.out(JSON.stringify({ ok: brokenTables.length === 0, projections: results, ...(brokenTables.length ? { brokenTables } : {}) }, null, 2));
+      else {
+        ctx.out(formatTable(['projection', 'position', 'time'], results.map((r) => [r.projection, String(r.position), formatDuration(r.durationMs)])));
+        for (const b of brokenTables) ctx.err(`table ${b.table}: history broken at event ${b.position}${b.blob ? ` (blob ${b.blob})` : ''}: [${b.error.code}] ${b.error.message}; its published files were kept; \`ada sync --table ${b.table} --full-refresh\` starts its history anew`);
+      }
+      return brokenTables.length === 0 ? 0 : 1;
     } finally {
       await broker.close();
     }

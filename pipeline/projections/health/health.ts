@@ -17,6 +17,8 @@ export interface TableHealthState {
   lastSuccessAt?: string;
   lastRun?: { runId: string; status: 'running' | 'succeeded' | 'failed'; at: string; error?: RecordedError };
   consecutiveFailures: number;
+  /** Set when a rebuild could not read the table's history: where, and why; cleared by a full refresh. */
+  historyBroken?: { position: number; runId: string; blob?: string; error: RecordedError };
 }
 
 /** What health knows of a timer. */
@@ -48,6 +50,14 @@ export function evolveHealth(state: HealthState, e: RecordedEvent): HealthState 
     }
     case 'TablePublished':
       return { ...state, tables: { ...state.tables, [e.data.table]: { ...table(e.data.table), lastPublishedAt: e.at } } };
+    case 'TableHistoryBroken': {
+      const { table: name, position, runId, blob, error } = e.data;
+      return { ...state, tables: { ...state.tables, [name]: { ...table(name), historyBroken: { position, runId, error, ...(blob ? { blob } : {}) } } } };
+    }
+    case 'TableHistoryRestarted': {
+      const { historyBroken: _cleared, ...rest } = table(e.data.table);
+      return { ...state, tables: { ...state.tables, [e.data.table]: rest } };
+    }
     case 'TimerFired':
       return { ...state, timers: { ...state.timers, [e.data.timer]: { ...timer(e.data.timer), lastFiredAt: e.at, lastScheduledAt: e.data.scheduledAt } } };
     case 'TimerSkipped': {
@@ -63,7 +73,7 @@ export function evolveHealth(state: HealthState, e: RecordedEvent): HealthState 
 export const healthProjection = defineProjection<HealthState>({
   name: 'health',
   version: 1,
-  handles: ['SyncStarted', 'SyncSucceeded', 'SyncFailed', 'TablePublished', 'TimerFired', 'TimerSkipped'],
+  handles: ['SyncStarted', 'SyncSucceeded', 'SyncFailed', 'TablePublished', 'TableHistoryBroken', 'TableHistoryRestarted', 'TimerFired', 'TimerSkipped'],
   initialState: () => ({ tables: {}, timers: {} }),
   evolve: evolveHealth,
 });
@@ -113,6 +123,7 @@ export const HealthProblemCode = {
   tableSyncFailed: 'TABLE_SYNC_FAILED',
   tableOverdue: 'TABLE_OVERDUE',
   tableNeverSynced: 'TABLE_NEVER_SYNCED',
+  tableHistoryBroken: 'TABLE_HISTORY_BROKEN',
   allTablesFailing: 'ALL_TABLES_FAILING',
   timerOverdue: 'TIMER_OVERDUE',
   projectionLag: 'PROJECTION_LAG',
@@ -143,7 +154,7 @@ export interface HealthReport {
   problems: HealthProblem[];
   checkedAt: string;
   checks: {
-    tables: Record<string, { status: HealthStatus; freshness: 'fresh' | 'overdue' | 'never_synced'; lastPublishedAt: string | null; lastSuccessAt: string | null; lastError: RecordedError | null; schedule: string | null; missedRuns: number }>;
+    tables: Record<string, { status: HealthStatus; freshness: 'fresh' | 'overdue' | 'never_synced'; lastPublishedAt: string | null; lastSuccessAt: string | null; lastError: RecordedError | null; schedule: string | null; missedRuns: number; historyBroken?: TableHealthState['historyBroken'] }>;
     timers: Record<string, { status: HealthStatus; cron: string; tables: string[]; lastFiredAt: string | null; nextDueAt: string; skipped: number; overdue: boolean }>;
     projections: Record<string, { position: number; lag: number; status: HealthStatus }>;
     disk: (HealthInputs['disk'] & { status: HealthStatus }) | null;
@@ -200,7 +211,13 @@ export function evaluateHealth(state: HealthState, inputs: HealthInputs): Health
       tableStatus = 'degraded';
       raise('degraded', P.tableNeverSynced, `table ${t.name}: never synced`, t.name);
     }
+    if (s.historyBroken) {
+      tableStatus = 'degraded';
+      const b = s.historyBroken;
+      raise('degraded', P.tableHistoryBroken, `table ${t.name}: its history cannot be rebuilt from the log at event ${b.position}${b.blob ? ` (blob ${b.blob})` : ''}: ${b.error.code}; its published files are kept; \`ada sync --table ${t.name} --full-refresh\` starts its history anew`, t.name);
+    }
     tables[t.name] = {
+      ...(s.historyBroken ? { historyBroken: s.historyBroken } : {}),
       status: tableStatus, freshness, schedule, missedRuns: missed,
       lastPublishedAt: s.lastPublishedAt ?? null, lastSuccessAt: s.lastSuccessAt ?? null,
       lastError: s.lastRun?.status === 'failed' ? s.lastRun.error ?? null : null,

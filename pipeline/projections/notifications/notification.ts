@@ -131,7 +131,11 @@ export function toNotification(event: RecordedEvent, config: NotificationConfig,
       const { title, message, level, to, table } = event.data;
       return { ...base, level, title, message: clip(message), ...(table !== undefined ? { table } : {}), ...(to !== undefined ? { to } : {}) };
     }
-    case 'SyncStarted': case 'SyncSucceeded': case 'TableChunkStaged': case 'TableStagingCompleted': case 'SchemaChanged':
+    case 'TableHistoryBroken': {
+      const { table, position, error } = event.data;
+      return { ...base, level: 'warning', table, title: `History of ${table} is broken`, message: clip(`Table ${table} could not be rebuilt from the log at event ${position} (${error.code}); its published data stays as it was`) };
+    }
+    case 'SyncStarted': case 'SyncSucceeded': case 'TableChunkStaged': case 'TableStagingCompleted': case 'SchemaChanged': case 'TableHistoryRestarted':
     case 'TimerFired': case 'TimerSkipped': case 'JiraIssueChanged':
     case 'AnalystAdded': case 'AnalystRemoved': case 'TokenIssued': case 'TokenRevoked':
       return undefined;

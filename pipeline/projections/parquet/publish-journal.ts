@@ -23,6 +23,12 @@ export interface PublishJournal {
   extras?: Array<{ path: string; content: string }>;
 }
 
+/**
+ * Where a rebuild stages a table's files, relative to the data directory: inside it (so the swap is a rename on one
+ * filesystem) and outside `parquet/` (so nothing that serves published files sees them).
+ */
+export const REBUILD_DIR = 'tmp/rebuild';
+
 /** Code of a journal that cannot be read; it is written atomically, so this means outside interference. */
 export const JOURNAL_CORRUPT = 'JOURNAL_CORRUPT';
 
@@ -40,7 +46,7 @@ export async function writeJournal(dataDir: string, journalPath: string, journal
 export async function applyJournal(dataDir: string, journalPath: string, journal: PublishJournal): Promise<void> {
   const dirs = new Set<string>();
   for (const { from, to } of journal.renames) {
-    const src = resolveInside(dataDir, from);
+    const src = isInsideRebuildDir(from) ? path.join(dataDir, from) : resolveInside(dataDir, from);
     const dst = resolveInside(dataDir, to);
     try {
       await rename(src, dst);
@@ -138,6 +144,10 @@ function resolveInside(dataDir: string, rel: string): string {
     throw adaError(JOURNAL_CORRUPT, `publish journal names ${rel}, which is not inside ${PARQUET_ROOT}/`, { path: rel });
   }
   return path.join(dataDir, rel);
+}
+
+function isInsideRebuildDir(rel: string): boolean {
+  return rel.startsWith(`${REBUILD_DIR}/${PARQUET_ROOT}/`) && path.posix.normalize(rel) === rel && !rel.split('/').includes('..');
 }
 
 function resolveMetadata(dataDir: string, rel: string): string {

@@ -62,6 +62,8 @@ export interface PublishResult extends PublishedTable {
   touchedPartitions?: string[];
   /** The difference from the previous schema; undefined when nothing changed and on a first publish. */
   schemaChange?: SchemaChange;
+  /** Rows of this run after keeping one row per primary key, when the run was deduplicated; else the staged rows count. */
+  runRows?: number;
 }
 
 export interface ParquetPublisherOptions {
@@ -220,6 +222,7 @@ export class ParquetPublisher {
     try {
       const ctx: WriteContext = {
         conn, dataDir, tableName: table.name, layout, schema: merged.schema, primaryKey: table.primaryKey,
+        dedupe: table.syncStrategy !== 'full_refresh',
         chunkPaths, mode, partitionBy: table.partitionBy, granularity: table.partitionGranularity ?? 'month',
         previousFiles: inLayout ? previousFiles : [],
         relayoutFrom: inLayout ? [] : previousFiles,
@@ -228,7 +231,8 @@ export class ParquetPublisher {
       };
       const plan = table.partitionBy ? await writePartitions(ctx) : await writeSingleFile(ctx);
       const result = await commit({ conn, dataDir, table, layout, previousFiles, written: plan.written, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
-      return merged.change ? { ...result, schemaChange: merged.change } : result;
+      const withRows = ctx.runRows !== undefined ? { ...result, runRows: ctx.runRows } : result;
+      return merged.change ? { ...withRows, schemaChange: merged.change } : withRows;
     } catch (err) {
       if (progress.journaled) {
         throw adaError(PUBLISH_INCOMPLETE, `table ${table.name}: publishing stopped after its journal was written (${(err as Error).message}); the next publish of the table or recover() completes it`, { table: table.name }, err);

@@ -58,6 +58,8 @@ export interface WriteContext {
   layout: TableLayout;
   schema: ColumnSchema[];
   primaryKey: string[];
+  /** Keep one row per primary key within the run even on a replace (incremental tables): the last in file order wins. */
+  dedupe: boolean;
   chunkPaths: string[];
   mode: 'replace' | 'upsert';
   partitionBy?: string;
@@ -72,13 +74,18 @@ export interface WriteContext {
   temps: string[];
   /** DuckDB's memory limit in bytes, to size the groups of a partition split. */
   memoryLimitBytes: number;
+  /** Set when the run's rows were deduplicated by key: how many remain. */
+  runRows?: number;
 }
 
 /** Writes a table without `partitionBy`: one file. */
 export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
   const out = newTemp(ctx, ctx.layout.singleFile);
   const oldFiles = ctx.mode === 'upsert' ? [...ctx.previousFiles, ...ctx.relayoutFrom] : [];
-  if (ctx.mode === 'replace' || (oldFiles.length === 0 && ctx.primaryKey.length === 0)) {
+  if (ctx.mode === 'replace' && await hasDuplicateKeys(ctx)) {
+    await createNewRows(ctx, false);
+    await copyTo(ctx, `SELECT ${columnList(ctx)} FROM ${NEW_TABLE} ORDER BY ${ORD}`, out.tmp);
+  } else if (ctx.mode === 'replace' || (oldFiles.length === 0 && ctx.primaryKey.length === 0)) {
     const sha = await writeChunksAsIs(ctx, out.tmp);
     if (sha) out.blobSha256 = sha;
   } else {
@@ -93,7 +100,9 @@ export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
 /** Writes a partitioned table: all partitions on replace (or a layout change), only touched ones on upsert. */
 export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
   if (ctx.mode === 'replace') {
-    return { written: await writeAllPartitions(ctx, newRowsSql(ctx, await chunkColumns(ctx)), [ORD], ctx.chunkPaths), kept: [] };
+    const rows = newRowsSql(ctx, await chunkColumns(ctx));
+    const source = await hasDuplicateKeys(ctx) ? `SELECT * FROM (${rows})${latestPerKey(ctx)}` : rows;
+    return { written: await writeAllPartitions(ctx, source, [ORD], ctx.chunkPaths), kept: [] };
   }
   await createNewRows(ctx, true);
   if (ctx.relayoutFrom.length > 0) {
@@ -200,11 +209,28 @@ function ordExpr(alias: string, source: 0 | 1): string {
 async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise<void> {
   let select = newRowsSql(ctx, await chunkColumns(ctx));
   if (withPartition) select = `SELECT *, ${partitionExpr(ctx)} AS ${PART} FROM (${select})`;
-  const dedup = ctx.primaryKey.length > 0
-    ? ` QUALIFY row_number() OVER (PARTITION BY ${ctx.primaryKey.map(q).join(', ')} ORDER BY ${ORD} DESC) = 1`
-    : '';
+  const dedup = ctx.primaryKey.length > 0 ? latestPerKey(ctx) : '';
   // Stored in ORD order (a total order of the run's rows), which a single-threaded scan then reads back as is.
   await ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${NEW_TABLE} AS SELECT * FROM (SELECT * FROM (${select})${dedup}) ORDER BY ${ORD}`);
+  if (dedup) ctx.runRows = Number((await ctx.conn.runAndReadAll(`SELECT count(*) FROM ${NEW_TABLE}`)).getRowsJson()[0]?.[0] ?? 0);
+}
+
+/**
+ * True when a run to deduplicate holds a primary key twice. One aggregate over the key columns (it spills under the
+ * memory limit): a run without duplicates, the usual case, keeps the plain copy (and the blob hard link).
+ */
+async function hasDuplicateKeys(ctx: WriteContext): Promise<boolean> {
+  if (!ctx.dedupe || ctx.primaryKey.length === 0 || ctx.chunkPaths.length === 0) return false;
+  const types = new Map(ctx.schema.map((c) => [c.name, c.type]));
+  const cols = await chunkColumns(ctx);
+  const keys = ctx.primaryKey.map((k) => `CAST(${cols.has(k) ? `c.${q(k)}` : 'NULL'} AS ${types.get(k) ?? 'VARCHAR'})`).join(', ');
+  const rows = (await ctx.conn.runAndReadAll(`SELECT 1 FROM read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true) c GROUP BY ${keys} HAVING count(*) > 1 LIMIT 1`)).getRowsJson();
+  return rows.length > 0;
+}
+
+/** The QUALIFY clause keeping the last row of each primary key in the run (later chunk, then later row). */
+function latestPerKey(ctx: WriteContext): string {
+  return ` QUALIFY row_number() OVER (PARTITION BY ${ctx.primaryKey.map(q).join(', ')} ORDER BY ${ORD} DESC) = 1`;
 }
 
 /**

@@ -3,12 +3,16 @@
  * It remembers, per table, the last run it applied (`metadata/published/<table>.json`), so
  * applying the same run again (after a crash, or during a catch-up) does nothing.
  */
-import { mkdir, readFile, readdir, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
-import type { BlobRef, BlobStore, ColumnSchema } from '../../../events/index.ts';
+import { adaError, ErrorCode } from '../../../events/index.ts';
+import type { BlobRef, BlobStore, ColumnSchema, PublishedFile } from '../../../events/index.ts';
 import type { TableConfig } from '../../../config/index.ts';
 import { ParquetPublisher } from './publish.ts';
+import { applyJournal, REBUILD_DIR, writeJournal } from './publish-journal.ts';
+import type { PublishJournal } from './publish-journal.ts';
+import { MANIFEST_NAME, tableLayout } from './table-layout.ts';
 import type { PublishedTable, PublishResult } from './publish.ts';
 
 /** A staged chunk of a run, as named by its `TableChunkStaged` event. */
@@ -40,15 +44,17 @@ export interface AppliedRun extends PublishResult {
 /** Applies staged runs through the DuckDB publisher and keeps the per-table applied state. */
 export class ParquetWriter {
   private constructor(
-    private readonly dataDir: string,
+    readonly dataDir: string,
     private readonly blobs: BlobStore,
     private readonly publisher: ParquetPublisher,
   ) {}
 
-  /** Opens the writer; finishes any publish a crash interrupted. */
+  /** Opens the writer; finishes any publish or rebuild swap a crash interrupted, and drops a killed rebuild's staging files. */
   static async create(dataDir: string, blobs: BlobStore, options: { memoryLimit?: string } = {}): Promise<ParquetWriter> {
     const publisher = await ParquetPublisher.create({ memoryLimit: options.memoryLimit });
     await publisher.recover(dataDir);
+    // Journals are rolled forward now, so a killed rebuild's staging copies are claimed by none.
+    await rm(path.join(dataDir, REBUILD_DIR), { recursive: true, force: true });
     return new ParquetWriter(dataDir, blobs, publisher);
   }
 
@@ -113,6 +119,67 @@ export class ParquetWriter {
     return { result: applied, alreadyApplied: false };
   }
 
+  /** A writer over the same publisher that publishes into `dir` instead (a rebuild's staging directory). */
+  aside(dir: string): ParquetWriter {
+    return new ParquetWriter(dir, this.blobs, this.publisher);
+  }
+
+  /**
+   * Makes what `aside` built the table's published state, atomically (one publish journal, rolled forward after a
+   * crash). A table whose rebuilt content equals what is published is left untouched, bytes and mtimes included.
+   */
+  async swapIn(aside: ParquetWriter, table: TableConfig): Promise<'unchanged' | 'swapped'> {
+    const rebuilt = await aside.applied(table.name);
+    if (!rebuilt) return 'unchanged';
+    const current = await this.applied(table.name);
+    const stageRel = path.relative(this.dataDir, aside.dataDir).split(path.sep).join('/');
+    if (stageRel !== REBUILD_DIR) throw adaError(ErrorCode.badArgument, `rebuild staging directory must be ${REBUILD_DIR}, got ${stageRel}`);
+    const layout = tableLayout(table.folder, table.name);
+    const currentByPath = new Map((current?.files ?? []).map((f) => [f.path, f]));
+    const files: PublishedFile[] = [];
+    const renames: PublishJournal['renames'] = [];
+    for (const f of rebuilt.files) {
+      const cur = currentByPath.get(f.path);
+      const same = cur !== undefined && (cur.sha256 === f.sha256 || (f.contentSha !== undefined && cur.contentSha === f.contentSha))
+        && await sizeOf(path.join(this.dataDir, f.path)) === cur.bytes;
+      // Same content as published: the published file stays, bytes and mtime included.
+      if (same) files.push(cur);
+      else {
+        files.push(f);
+        renames.push({ from: `${stageRel}/${f.path}`, to: f.path });
+      }
+    }
+    const finalPaths = new Set(files.map((f) => f.path));
+    const deletes = (current?.files ?? []).map((f) => f.path).filter((p) => !finalPaths.has(p));
+    const manifests = new Set((current?.files ?? []).filter((f) => f.partition !== undefined).map((f) => path.posix.join(path.posix.dirname(f.path), MANIFEST_NAME)));
+    if (table.partitionBy) manifests.delete(layout.manifest);
+    deletes.push(...manifests);
+    const staged = table.partitionBy ? await readFile(path.join(aside.dataDir, layout.manifest), 'utf8').catch(() => undefined) : undefined;
+    const onDisk = table.partitionBy ? await readFile(path.join(this.dataDir, layout.manifest), 'utf8').catch(() => undefined) : undefined;
+    const manifest = staged !== undefined && staged !== onDisk && renames.length > 0 ? staged : undefined;
+    const state: AppliedRun = { ...rebuilt, files };
+    const sameState = current !== undefined && current.runId === state.runId && current.contentHash === state.contentHash;
+    if (renames.length === 0 && deletes.length === 0 && sameState) return 'unchanged';
+    const stateRel = path.relative(this.dataDir, this.stateFile(table.name)).split(path.sep).join('/');
+    const journal: PublishJournal = {
+      v: 1, table: table.name, renames, deletes,
+      ...(manifest !== undefined ? { manifest: { path: layout.manifest, content: manifest } } : {}),
+      extras: [{ path: stateRel, content: JSON.stringify(state, null, 2) }],
+    };
+    for (const r of renames) await mkdir(path.dirname(path.join(this.dataDir, r.to)), { recursive: true });
+    await writeJournal(this.dataDir, layout.journal, journal);
+    await applyJournal(this.dataDir, layout.journal, journal);
+    return 'swapped';
+  }
+
+  /** Removes a table's files and applied state from this writer's directory (a rebuild's staging copy). */
+  async forget(table: TableConfig): Promise<void> {
+    const layout = tableLayout(table.folder, table.name);
+    await rm(path.join(this.dataDir, layout.singleFile), { force: true });
+    await rm(path.join(this.dataDir, layout.partitionDir), { recursive: true, force: true });
+    await rm(this.stateFile(table.name), { force: true });
+  }
+
   /** Deletes every published file and the applied state (before a rebuild from the log). */
   static async reset(dataDir: string): Promise<void> {
     await rm(path.join(dataDir, 'parquet'), { recursive: true, force: true });
@@ -121,5 +188,13 @@ export class ParquetWriter {
 
   async close(): Promise<void> {
     await this.publisher.close();
+  }
+}
+
+async function sizeOf(file: string): Promise<number | undefined> {
+  try {
+    return (await stat(file)).size;
+  } catch {
+    return undefined;
   }
 }
