@@ -15,3 +15,4 @@ export * from './scheduler/scheduler.ts';
 export * from './projections/timers/projection.ts';
 export * from './projections/health/health.ts';
 export * from './duckdb-runs.ts';
+export * from './broker/index.ts';

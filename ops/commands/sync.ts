@@ -1,14 +1,10 @@
-/** `ada sync`: sync tables into Parquet with progress, a summary, and an exit code. */
+/** `ada sync` and `ada replay`: sync tables into Parquet, or rebuild projections, with progress, a summary and an exit code. */
 import type { TableConfig } from '../../config/index.ts';
 import type { SyncOutcome, SyncProgress } from '../../pipeline/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
-import { loadConfig } from '../../config/index.ts';
-import { hasCode } from '../../events/index.ts';
-import { openBroker } from '../broker.ts';
-import { ControlClient } from '../control.ts';
-import { dataDirOf } from '../paths.ts';
-import type { Broker } from '../broker.ts';
+import { connectBroker, openBroker } from '../connect.ts';
+import { progressOf } from '../progress.ts';
 import { formatBytes, formatDuration, formatTable } from '../format.ts';
 import { UsageError } from './events.ts';
 
@@ -36,25 +32,13 @@ export function summaryTable(outcomes: SyncOutcome[]): string {
   );
 }
 
-/** Syncs tables with an open broker and brings the catalog and sync state up to date. */
-export async function runSync(broker: Broker, tables: TableConfig[], ctx: Pick<CommandContext, 'isTTY' | 'err' | 'signal'>, options: { json?: boolean; trigger?: 'manual' | 'startup' } = {}): Promise<SyncOutcome[]> {
-  let lastDraw = 0;
-  const onProgress = (p: SyncProgress): void => {
-    if (options.json) return;
-    if (ctx.isTTY) {
-      const now = Date.now();
-      if (p.phase === 'fetch' && now - lastDraw < 100) return;
-      lastDraw = now;
-      process.stderr.write(`\r\x1b[2K${progressLine(p)}${p.phase === 'done' || p.phase === 'failed' ? '\n' : ''}`);
-    } else if (p.phase === 'done' || p.phase === 'failed') {
-      ctx.err(progressLine(p));
-    }
+/** Shows a sync's progress: a bar per table on a terminal, the line of each finished table otherwise. */
+export function syncProgress(ctx: Pick<CommandContext, 'isTTY' | 'err'>, json: boolean): (p: SyncProgress) => void {
+  const progress = progressOf(ctx, { json });
+  return (p) => {
+    if (p.phase === 'done' || p.phase === 'failed') progress.line(progressLine(p));
+    else progress.update({ done: p.index - 1, total: p.total, text: progressLine(p) }, p.phase !== 'fetch');
   };
-  const outcomes = await broker.bus.syncTables(tables, { trigger: options.trigger ?? 'manual', onProgress, signal: ctx.signal });
-  // Every projection but the profiler follows the log, so health reports no lag after a sync from the shell;
-  // profiling is the server's work after its runs, or `ada profile`'s.
-  for (const [name, p] of Object.entries(broker.projections)) if (name !== 'profiler') await broker.runner.catchUp(p);
-  return outcomes;
 }
 
 /** Prints the outcome of a sync and returns the exit code. */
@@ -76,27 +60,15 @@ const sync: Command = {
   usage: 'ada sync [--config DIR] [--data DIR] [--table NAME]... [--json]',
   options: { ...commonOptions, table: { type: 'string', multiple: true, short: 't' }, json: { type: 'boolean' } },
   async run({ values }, ctx) {
-    const opts = { configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:sync', warn: (m: string) => ctx.err(`warning: ${m}`) };
-    const names = (values.table as string[] | undefined) ?? [];
+    const json = Boolean(values.json);
     const started = performance.now();
-    let broker: Broker;
+    const broker = await connectBroker(values, ctx, 'cli:sync');
     try {
-      broker = await openBroker(opts);
-    } catch (err) {
-      // A running `ada serve` holds the log: let it run the sync, in its queue, after its current run.
-      const dataDir = dataDirOf(opts.dataDir, ctx.env);
-      const remote = hasCode(err, 'LOCKED') ? await ControlClient.connect(dataDir) : undefined;
-      if (!remote) throw err;
-      const config = await loadConfig({ configDir: opts.configDir, env: ctx.env });
-      const tables = selectTables(config.tables, names);
-      if (!values.json) ctx.err(`ada serve is running on this data directory: the sync runs there (after its current run)…`);
-      const outcomes = await remote.sync(tables.map((t) => t.name));
-      return report(outcomes, tables.length, dataDir, started, Boolean(values.json), ctx);
-    }
-    try {
-      const tables = selectTables(broker.config.tables, names);
-      const outcomes = await runSync(broker, tables, ctx, { json: Boolean(values.json) });
-      return report(outcomes, tables.length, broker.dataDir, started, Boolean(values.json), ctx);
+      const tables = selectTables(broker.config.tables, (values.table as string[] | undefined) ?? []);
+      // A running `ada serve` runs the sync in its queue, after its current run; it streams no progress.
+      if (broker.remote && !json) ctx.err('ada serve is running on this data directory: the sync runs there (after its current run)…');
+      const outcomes = await broker.api.sync({ tables: tables.map((t) => t.name), trigger: 'manual', onProgress: syncProgress(ctx, json) });
+      return report(outcomes, tables.length, broker.dataDir, started, json, ctx);
     } finally {
       await broker.close();
     }
@@ -109,22 +81,22 @@ const replay: Command = {
   usage: 'ada replay [--projection NAME]... [--config DIR] [--data DIR] [--json]',
   options: { ...commonOptions, projection: { type: 'string', multiple: true, short: 'p' }, json: { type: 'boolean' } },
   async run({ values }, ctx) {
-    const broker = await openBroker({ configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:replay', warn: (m) => ctx.err(`warning: ${m}`) });
+    const broker = await openBroker(values, ctx, 'cli:replay');
     try {
-      const names = (values.projection as string[] | undefined) ?? Object.keys(broker.projections);
-      const unknown = names.filter((n) => !broker.projections[n]);
-      if (unknown.length) throw new UsageError(`unknown projection ${unknown.join(', ')}; known: ${Object.keys(broker.projections).join(', ')}`);
-      const results: Array<{ projection: string; position: number; durationMs: number }> = [];
-      for (const name of names) {
-        const started = performance.now();
-        if (!values.json) ctx.err(`rebuilding ${name}…`);
-        const head = broker.log.head;
-        const position = await broker.runner.rebuild(broker.projections[name]!, (at) => {
-          if (ctx.isTTY && !values.json) process.stderr.write(`\r\x1b[2Krebuilding ${name}: ${at.toLocaleString('en-US')} of ${head.toLocaleString('en-US')} events`);
-        });
-        if (ctx.isTTY && !values.json) process.stderr.write('\r\x1b[2K');
-        results.push({ projection: name, position, durationMs: Math.round(performance.now() - started) });
-      }
+      const known = broker.projectionNames();
+      const names = (values.projection as string[] | undefined) ?? known;
+      const unknown = names.filter((n) => !known.includes(n));
+      if (unknown.length) throw new UsageError(`unknown projection ${unknown.join(', ')}; known: ${known.join(', ')}`);
+      const progress = progressOf(ctx, { json: Boolean(values.json) });
+      let current = '';
+      const results = await broker.replay(names, (name, at, head) => {
+        if (name !== current) {
+          current = name;
+          progress.line(`rebuilding ${name}…`);
+        }
+        progress.update({ done: at, total: head, text: `rebuilding ${name}: ${at.toLocaleString('en-US')} of ${head.toLocaleString('en-US')} events` });
+      });
+      progress.end();
       if (values.json) ctx.out(JSON.stringify({ ok: true, projections: results }, null, 2));
       else ctx.out(formatTable(['projection', 'position', 'time'], results.map((r) => [r.projection, String(r.position), formatDuration(r.durationMs)])));
       return 0;
