@@ -5,8 +5,3 @@ import path from 'node:path';
 export function dataDirOf(flag: unknown, env: NodeJS.ProcessEnv): string {
   return path.resolve(typeof flag === 'string' && flag ? flag : env.DATA_DIR || 'data');
 }
-
-/** The event log directory of a data directory. */
-export function eventsDirOf(dataDir: string): string {
-  return path.join(dataDir, 'events');
-}
