@@ -64,9 +64,9 @@ export class ControlClient implements BrokerApi {
     });
   }
 
-  /** Appends events through the server's log. */
+  /** Appends events through the server's log; those without a `source` are recorded as this command's. */
   async append(events: readonly NewEvent[]): Promise<AppendResult[]> {
-    return (await this.request<{ results: AppendResult[] }>('POST', '/events', { events })).results;
+    return (await this.request<{ results: AppendResult[] }>('POST', '/events', { events: events.map((e) => ({ source: this.source, ...e })) })).results;
   }
 
   /** Runs a sync of the named tables (all when none) in the server's queue and waits for it; progress is not streamed. */
