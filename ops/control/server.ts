@@ -77,7 +77,8 @@ export async function startControlServer(dataDir: string, handlers: ControlHandl
   // A socket left by a killed server: this process holds the log lock, so no server owns it.
   await rm(socket, { force: true });
   // Syncs can take long and the socket is local: no request timeout; a shutdown closes what is open.
-  const app = Fastify({ bodyLimit: MAX_BODY_BYTES, requestTimeout: 0, forceCloseConnections: true, ...(options.logger ? { loggerInstance: options.logger } : { logger: false }) });
+  // Strict validation: fastify's defaults would turn `"orders"` into `["orders"]` and drop unknown keys silently.
+  const app = Fastify({ bodyLimit: MAX_BODY_BYTES, requestTimeout: 0, forceCloseConnections: true, ajv: { customOptions: { coerceTypes: false, removeAdditional: false } }, ...(options.logger ? { loggerInstance: options.logger } : { logger: false }) });
   installErrorHandler(app);
   app.get('/health', () => answer(() => handlers.health()));
   app.post<{ Body: { events: NewEvent[] } }>('/events', { schema: schemas.events }, async (req) => ({ results: await answer(() => handlers.append(req.body.events)) }));
