@@ -2,7 +2,7 @@
 export type * from './types.ts';
 export { loadConfig, INSTANCE_FILE, DOTENV_FILE, DESCRIPTION_FILE } from './load-config.ts';
 export type { LoadConfigOptions } from './load-config.ts';
-export { describeConfig, isSecretKey, maskSecrets, MASK, SECRET_KEYS } from './secrets.ts';
+export { describeConfig, isSecretKey, maskedExcerpt, maskSecrets, MASK, SECRET_KEYS, secretForms } from './secrets.ts';
 export { formatProblem } from './problems.ts';
 export { isSafePathSegment, unsafePathSegmentReason } from './safe-path-segment.ts';
 export { validateCron } from './validate-cron.ts';

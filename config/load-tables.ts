@@ -37,7 +37,7 @@ export const TABLE_KEYS = [
   'dataset', 'columns', 'private', 'schedule', 'source', 'file', 'csv', 'schema_policy',
 ];
 /** Every key of a table's `csv` options. */
-export const CSV_KEYS = ['delimiter', 'header', 'quote', 'escape', 'encoding', 'null'];
+export const CSV_KEYS = ['delimiter', 'header', 'quote', 'escape', 'encoding', 'null', 'max_line_size'];
 
 const DEFAULT_INCREMENTAL_WINDOW_DAYS = 7;
 const DEFAULT_INITIAL_LOAD_CHUNK_DAYS = 30;
@@ -293,6 +293,7 @@ function readCsvOptions(ctx: DocumentContext, map: YamlMap, at: YamlPath): CsvOp
   if (escape !== undefined) out.escape = escape;
   if (encoding !== undefined) out.encoding = encoding;
   if (nullString !== undefined) out.null = nullString;
+  const maxLineSize = readInteger(ctx, options, cAt, 'max_line_size', 1); if (maxLineSize !== undefined) out.maxLineSize = maxLineSize;
   return out;
 }
 

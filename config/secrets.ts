@@ -16,12 +16,55 @@ export function isSecretKey(key: string): boolean {
 /** The replacement printed instead of a secret. */
 export const MASK = '***';
 
-/** Replaces every occurrence of each secret in `text` with `***` (longest secrets first). */
+/**
+ * Encoded forms shorter than this are not masked on their own: a short form could match ordinary text,
+ * and the raw secret is masked whatever its length.
+ */
+const MIN_ENCODED_FORM = 8;
+
+/**
+ * The forms a secret takes in text: as is, URL-encoded (path and form style), and base64 / base64url at each of
+ * the three byte alignments it can have inside a longer encoded value (only the characters that depend on the
+ * secret's bytes alone, so the form matches whatever surrounds it).
+ */
+export function secretForms(secret: string): string[] {
+  if (secret === '') return [];
+  const forms = new Set<string>([secret]);
+  const add = (form: string): void => {
+    if (form.length >= MIN_ENCODED_FORM) forms.add(form);
+  };
+  const uri = encodeURIComponent(secret);
+  add(uri);
+  add(uri.replace(/%20/g, '+'));
+  add(uri.replace(/%[0-9A-F]{2}/g, (h) => h.toLowerCase()));
+  const bytes = Buffer.from(secret, 'utf8');
+  for (let pad = 0; pad < 3; pad++) {
+    const encoded = Buffer.concat([Buffer.alloc(pad), bytes]).toString('base64');
+    // Characters before `lead` mix in the padding bytes; the tail after `stable` mixes in what follows.
+    const lead = Math.ceil((pad * 8) / 6);
+    const stable = Math.floor(((pad + bytes.length) * 8) / 6);
+    const core = encoded.slice(lead, stable);
+    add(core);
+    add(core.replace(/\+/g, '-').replace(/\//g, '_'));
+  }
+  return [...forms];
+}
+
+/** Replaces every occurrence of each secret, and of its encoded forms, in `text` with `***` (longest first). */
 export function maskSecrets(text: string, secrets: readonly string[]): string {
-  const ordered = [...new Set(secrets)].filter((s) => s !== '').sort((a, b) => b.length - a.length);
+  const ordered = [...new Set(secrets.flatMap(secretForms))].sort((a, b) => b.length - a.length);
   let out = text;
-  for (const secret of ordered) out = out.split(secret).join(MASK);
+  for (const form of ordered) out = out.split(form).join(MASK);
   return out;
+}
+
+/**
+ * A masked excerpt: secrets are masked on the whole text first and only then is it cut to `maxChars`, so a
+ * cut can never leave a secret's first characters behind.
+ */
+export function maskedExcerpt(text: string, secrets: readonly string[], maxChars: number): string {
+  const masked = maskSecrets(text, secrets);
+  return masked.length <= maxChars ? masked : `${masked.slice(0, Math.max(0, maxChars - 1))}…`;
 }
 
 /**

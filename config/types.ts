@@ -34,6 +34,7 @@ export interface CsvOptions {
   escape?: string;
   encoding?: string;
   null?: string;
+  maxLineSize?: number;
 }
 
 /** One configuration problem (or warning), with where it was found. */

@@ -35,9 +35,9 @@ export class BlobStore {
   /** Opens the store, creating its folders, and removes temp files a crash left behind. */
   static async create(root: string): Promise<BlobStore> {
     const store = new BlobStore(path.resolve(root));
-    await mkdir(path.join(store.root, 'sha256'), { recursive: true });
+    await mkdir(path.join(store.root, 'sha256'), { recursive: true, mode: 0o700 });
     await rm(store.tmpDir, { recursive: true, force: true });
-    await mkdir(store.tmpDir, { recursive: true });
+    await mkdir(store.tmpDir, { recursive: true, mode: 0o700 });
     return store;
   }
 
@@ -71,7 +71,7 @@ export class BlobStore {
     });
     try {
       const input = Buffer.isBuffer(source) ? (async function* () { yield source; })() : source;
-      await pipeline(input, tap, createWriteStream(tmp));
+      await pipeline(input, tap, createWriteStream(tmp, { mode: 0o600 }));
       return await this.commit(tmp, { sha256: hash.digest('hex'), bytes });
     } finally {
       await rm(tmp, { force: true });
@@ -90,7 +90,7 @@ export class BlobStore {
         await rename(file, tmp);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-        await pipeline(createReadStream(file), createWriteStream(tmp));
+        await pipeline(createReadStream(file), createWriteStream(tmp, { mode: 0o600 }));
         await rm(file, { force: true });
       }
       return await this.commit(tmp, { sha256, bytes });
@@ -104,7 +104,7 @@ export class BlobStore {
     this.verified.add(blob.sha256);
     if (await this.has(blob.sha256)) return blob;
     await fsyncFile(tmp);
-    await mkdir(path.dirname(final), { recursive: true });
+    await mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
     await rename(tmp, final);
     await fsyncDir(path.dirname(final));
     return blob;

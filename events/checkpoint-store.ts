@@ -52,8 +52,8 @@ export class CheckpointStore {
   /** Saves a checkpoint atomically and durably. */
   async save<S>(name: string, checkpoint: Omit<Checkpoint<S>, 'savedAt'>): Promise<void> {
     if (this.readOnly) return;
-    await mkdir(this.dir, { recursive: true });
-    await writeFileAtomic(this.file(name), JSON.stringify({ ...checkpoint, savedAt: new Date().toISOString() }), { fsync: true });
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.file(name), JSON.stringify({ ...checkpoint, savedAt: new Date().toISOString() }), { fsync: true, mode: 0o600 });
   }
 
   /** Forgets a projection's checkpoint (the next run rebuilds it from the log). */

@@ -324,7 +324,7 @@ export class EventLog {
       throw adaError(ErrorCode.badArgument, `segmentBytes must be at least 1024, got ${options.segmentBytes}`);
     }
     const log = new EventLog(path.resolve(dir), options);
-    await mkdir(log.dir, { recursive: true });
+    await mkdir(log.dir, { recursive: true, mode: 0o700 });
     log.releaseLock = await acquireWriterLock(log.dir, (err) => log.fail(err));
     try {
       await log.recover();
@@ -546,11 +546,11 @@ export class EventLog {
     const keys: Record<string, number> = {};
     for (const [k, pos] of this.keys) if (pos >= this.activeFirst) keys[k] = pos;
     const index: KeyIndexFile = { first: this.activeFirst, last: first - 1, keys };
-    await writeFileAtomic(this.keyIndexPath(this.activeFirst), JSON.stringify(index), { fsync: true });
+    await writeFileAtomic(this.keyIndexPath(this.activeFirst), JSON.stringify(index), { fsync: true, mode: 0o600 });
     await this.fh.close();
     this.activeFirst = first;
     this.activeSize = 0;
-    this.fh = await open(path.join(this.dir, segmentName(first)), 'a');
+    this.fh = await open(path.join(this.dir, segmentName(first)), 'a', 0o600);
     await fsyncDir(this.dir);
   }
 
@@ -562,7 +562,7 @@ export class EventLog {
   private async recover(): Promise<void> {
     const segments = await listSegments(this.dir);
     if (segments.length === 0) {
-      this.fh = await open(path.join(this.dir, segmentName(1)), 'a');
+      this.fh = await open(path.join(this.dir, segmentName(1)), 'a', 0o600);
       await fsyncDir(this.dir);
       return;
     }
@@ -583,9 +583,10 @@ export class EventLog {
     const end = await scanSegment(last.path, { offset: 0, position: last.first }, (records) => this.indexKeys(records));
     if (end.problem) {
       if (!end.problem.torn) throw corruptError(last.name, end.problem.offset, end.nextPosition, end.problem.reason);
+      const kept = await quarantineTail(this.dir, last, end.end);
       this.logger.warn(
         `event log ${this.dir}: torn tail in ${last.name} at byte ${end.end} (${end.size - end.end} bytes: ${end.problem.reason}); ` +
-          `truncated back to the last valid record, position ${end.nextPosition - 1}`,
+          `truncated back to the last valid record, position ${end.nextPosition - 1}; the cut bytes are kept in ${kept}`,
       );
       await truncate(last.path, end.end);
       const fh = await open(last.path, 'r+');
@@ -606,6 +607,51 @@ export class EventLog {
       if (parsed.key !== undefined) this.keys.set(parsed.key, r.position);
     }
   }
+}
+
+/** Options whose values are secrets (`--token X`, `--password=X`): the lock's owner file shows `***` instead. */
+const SECRET_OPTION = /^--?[^=]*(token|secret|password|passwd)/i;
+
+/** The command line recorded in the lock's owner file: secret option values masked first, then cut to 300 characters. */
+export function commandLine(args: readonly string[]): string {
+  const shown: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (!SECRET_OPTION.test(arg)) shown.push(arg);
+    else if (arg.includes('=')) shown.push(`${arg.slice(0, arg.indexOf('='))}=***`);
+    else if (i + 1 < args.length) {
+      shown.push(arg, '***');
+      i++;
+    } else shown.push(arg);
+  }
+  return shown.join(' ').slice(0, 300);
+}
+
+/** Folder (under the log's dir) keeping the bytes cut off torn tails, so recovery never destroys anything. */
+export const QUARANTINE_DIR = 'quarantine';
+
+/** Copies the bytes of `segment` from `offset` to its end into `quarantine/<segment>-<offset>.bin` (fsynced); returns its path. */
+async function quarantineTail(dir: string, segment: SegmentInfo, offset: number): Promise<string> {
+  const qdir = path.join(dir, QUARANTINE_DIR);
+  await mkdir(qdir, { recursive: true, mode: 0o700 });
+  const target = path.join(qdir, `${segment.name.replace(/\.seg$/, '')}-${offset}.bin`);
+  const src = await open(segment.path, 'r');
+  try {
+    const { size } = await src.stat();
+    const bytes = Buffer.allocUnsafe(Math.max(0, size - offset));
+    await src.read(bytes, 0, bytes.length, offset);
+    const out = await open(target, 'w', 0o600);
+    try {
+      await out.writeFile(bytes);
+      await out.sync();
+    } finally {
+      await out.close();
+    }
+  } finally {
+    await src.close();
+  }
+  await fsyncDir(qdir);
+  return target;
 }
 
 async function readKeyIndex(file: string): Promise<KeyIndexFile | undefined> {
@@ -635,8 +681,8 @@ async function acquireWriterLock(dir: string, onCompromised: (err: Error) => voi
   for (let attempt = 0; ; attempt++) {
     try {
       const release = await lockfile.lock(dir, options);
-      const owner: LogWriterOwner = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command: process.argv.slice(1).join(' ').slice(0, 300) };
-      await writeFile(ownerPath, JSON.stringify(owner));
+      const owner: LogWriterOwner = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command: commandLine(process.argv.slice(1)) };
+      await writeFile(ownerPath, JSON.stringify(owner), { mode: 0o600 });
       return async () => {
         await rm(ownerPath, { force: true });
         await release();

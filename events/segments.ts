@@ -1,5 +1,6 @@
 /** Segment files of the log: naming, listing, and streaming scans that never load a whole segment. */
 import { open, readdir } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import { decodeFrame, FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
 import { adaError, ErrorCode } from './errors.ts';
@@ -62,7 +63,8 @@ export interface SegmentScanEnd {
  * Streams the records of one segment from `offset` (whose record has position `position`)
  * to the end of the file, calling `onBatch` once per read chunk. `onBatch` returns false to stop.
  * Invalid bytes end the scan and are described in `problem`; `torn` tells whether they look like
- * an unfinished write at the tail (incomplete frame, zeros, or a bad last frame) rather than damage.
+ * an unfinished write at the tail (incomplete frame, zeros, a bad last frame, or any bytes with no valid
+ * record after them) rather than damage followed by records that would be lost.
  */
 export async function scanSegment(
   file: string,
@@ -100,7 +102,8 @@ export async function scanSegment(
           continue;
         }
         if (frame.kind === 'bad') {
-          const torn = bufStart + frame.frameEnd >= size || (fileOffset >= size && isZeros(view.subarray(at)));
+          const torn = bufStart + frame.frameEnd >= size || (fileOffset >= size && isZeros(view.subarray(at)))
+            || !(await hasValidFrameAfter(fh, bufStart + at + 1, size));
           problem = { offset: bufStart + at, reason: frame.reason, torn };
         }
         break;
@@ -122,7 +125,8 @@ export async function scanSegment(
       if (len >= FRAME_HEADER_BYTES) {
         const need = FRAME_HEADER_BYTES + buf.readUInt32LE(0);
         if (need > FRAME_HEADER_BYTES + MAX_RECORD_BYTES) {
-          return { end: bufStart, nextPosition: position, size, stopped: false, problem: { offset: bufStart, reason: 'record length out of bounds', torn: false } };
+          const torn = !(await hasValidFrameAfter(fh, bufStart + 1, size));
+          return { end: bufStart, nextPosition: position, size, stopped: false, problem: { offset: bufStart, reason: 'record length out of bounds', torn } };
         }
         if (need > buf.length) {
           // A record larger than the read buffer: grow it (bounded by MAX_RECORD_BYTES).
@@ -135,6 +139,22 @@ export async function scanSegment(
   } finally {
     await fh.close();
   }
+}
+
+/**
+ * True when some offset in [from, size) starts a whole frame with a matching checksum: the damage before it is
+ * then not a torn tail, since cutting there would drop that record. Only runs on the error path; random bytes
+ * rarely hold a length that fits, so most offsets are rejected by the length alone.
+ */
+async function hasValidFrameAfter(fh: FileHandle, from: number, size: number): Promise<boolean> {
+  if (size - from < FRAME_HEADER_BYTES) return false;
+  const rest = Buffer.allocUnsafe(size - from);
+  const { bytesRead } = await fh.read(rest, 0, rest.length, from);
+  const view = rest.subarray(0, bytesRead);
+  for (let at = 0; at + FRAME_HEADER_BYTES <= view.length; at++) {
+    if (decodeFrame(view, at).kind === 'ok') return true;
+  }
+  return false;
 }
 
 function isZeros(buf: Buffer): boolean {

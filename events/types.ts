@@ -122,10 +122,16 @@ export type TableProfileFailed = {
   data: { table: string; contentHash: string; error: RecordedError };
 };
 
-/** The broker's overall health changed. */
+/**
+ * The broker's overall health changed. v2: `problems` carry the table each is about as data (v1 had only
+ * the `reasons` text; its reasons are upcast to problems with code `UNSTRUCTURED`).
+ */
 export type HealthChanged = {
-  type: 'HealthChanged'; v: 1;
-  data: { status: 'healthy' | 'degraded' | 'unhealthy'; previous: 'healthy' | 'degraded' | 'unhealthy' | 'unknown'; reasons: string[] };
+  type: 'HealthChanged'; v: 2;
+  data: {
+    status: 'healthy' | 'degraded' | 'unhealthy'; previous: 'healthy' | 'degraded' | 'unhealthy' | 'unknown'; reasons: string[];
+    problems: Array<{ code: string; table?: string; message: string }>;
+  };
 };
 
 /** An admin sent a custom notification to one user or everyone. */

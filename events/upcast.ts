@@ -15,10 +15,19 @@ export type Upcaster = (data: unknown) => unknown;
 export type UpcasterRegistry = Readonly<Record<string, Readonly<Record<number, Upcaster>>>>;
 
 /**
- * The upcasters of this code base. Empty while every event is at v1; when an event's shape
- * changes, bump its `v` in types.ts and add `{ [type]: { [oldV]: data => newData } }` here.
+ * The upcasters of this code base: when an event's shape changes, bump its `v` in types.ts and add
+ * `{ [type]: { [oldV]: data => newData } }` here.
  */
-export const UPCASTERS: UpcasterRegistry = {};
+export const UPCASTERS: UpcasterRegistry = {
+  // HealthChanged v1 → v2: a v1 reason's table is unknown, so it becomes an UNSTRUCTURED problem (shown only to those who see every table).
+  HealthChanged: {
+    1: (data) => {
+      const d = data as { reasons?: unknown };
+      const reasons = Array.isArray(d.reasons) ? d.reasons.map(String) : [];
+      return { ...(data as object), reasons, problems: reasons.map((message) => ({ code: 'UNSTRUCTURED', message })) };
+    },
+  },
+};
 
 /** Upgrades a stored event step by step to the newest version the registry knows. */
 export function upcast(stored: StoredEvent, registry: UpcasterRegistry = UPCASTERS): AdaEvent {

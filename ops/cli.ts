@@ -11,6 +11,9 @@ import { healthCommands } from './commands/health.ts';
 import { analystCommands } from './commands/analyst.ts';
 import { profileCommands } from './commands/profile.ts';
 import { initCommands } from './commands/init.ts';
+import { dataDirOf } from './paths.ts';
+import { isSecretKey, maskSecrets } from '../config/index.ts';
+import { tightenDataDir, tightenedLine, usePrivateUmask } from './private-files.ts';
 
 /** Every command, in the order `ada --help` lists them. */
 export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands];
@@ -59,8 +62,26 @@ function findCommand(argv: string[]): { command: Command; rest: string[] } | und
   return best;
 }
 
+/**
+ * Values of options whose name says they are secrets (`--token X`, `--token=X`, `--storage-token X`,
+ * `--password=…`), so no error message can echo them, whatever the command or the mistake.
+ */
+export function secretArgValues(argv: readonly string[]): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(argv[i]!);
+    if (!m || !isSecretKey(m[1]!)) continue;
+    if (m[2] !== undefined) values.push(m[2]);
+    else if (i + 1 < argv.length) values.push(argv[++i]!);
+  }
+  return values.filter((v) => v !== '');
+}
+
 /** Runs the CLI with the given arguments; returns the exit code. */
-export async function main(ctx: CommandContext): Promise<number> {
+export async function main(outer: CommandContext): Promise<number> {
+  usePrivateUmask();
+  const secrets = secretArgValues(outer.argv);
+  const ctx: CommandContext = secrets.length === 0 ? outer : { ...outer, err: (text) => outer.err(maskSecrets(text, secrets)) };
   const { argv } = ctx;
   if (argv.length === 0 || argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
     ctx.out(helpText());
@@ -93,6 +114,11 @@ export async function main(ctx: CommandContext): Promise<number> {
     return 0;
   }
   try {
+    if ('data' in command.options) {
+      const dataDir = dataDirOf(parsed.values.data, ctx.env);
+      const changed = await tightenDataDir(dataDir);
+      if (changed > 0) ctx.err(tightenedLine(dataDir, changed));
+    }
     return await command.run(parsed as never, ctx);
   } catch (err) {
     if (err instanceof UsageError) {

@@ -5,3 +5,8 @@ import path from 'node:path';
 export function dataDirOf(flag: unknown, env: NodeJS.ProcessEnv): string {
   return path.resolve(typeof flag === 'string' && flag ? flag : env.DATA_DIR || 'data');
 }
+
+/** Resolves the configuration directory as the config loader does: `--config`, else `$CONFIG_DIR`, else `./config`. */
+export function configDirOf(flag: unknown, env: NodeJS.ProcessEnv): string {
+  return path.resolve(typeof flag === 'string' && flag ? flag : env.CONFIG_DIR || 'config');
+}

@@ -28,7 +28,8 @@ export function isKnownType(declared: string): boolean {
 /** Normalises a DuckDB-reported type name (e.g. `TIMESTAMP WITH TIME ZONE`, `INTEGER`) to a published type. */
 export function normaliseDuckType(duckType: string): PublishedType {
   const t = duckType.toUpperCase();
-  if (t === 'TIMESTAMP WITH TIME ZONE') return 'TIMESTAMPTZ';
+  // Published schemas spell it TIMESTAMPTZ; reading that as a prefix of TIMESTAMP would drop the zone.
+  if (t === 'TIMESTAMP WITH TIME ZONE' || t === 'TIMESTAMPTZ') return 'TIMESTAMPTZ';
   if (t.startsWith('TIMESTAMP')) return 'TIMESTAMP';
   if (t.startsWith('DECIMAL')) return 'DOUBLE';
   if (['HUGEINT', 'INTEGER', 'SMALLINT', 'TINYINT', 'UBIGINT', 'UINTEGER', 'USMALLINT', 'UTINYINT'].includes(t)) return 'BIGINT';

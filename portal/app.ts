@@ -1,6 +1,7 @@
 /** The web app as a fastify plugin: health, the notification gateway; the portal issue fills in pages and APIs. */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AdaConfig } from '../config/index.ts';
+import { healthForViewer } from '../pipeline/index.ts';
 import type { HealthReport } from '../pipeline/index.ts';
 import { notificationGateway } from './notifications/index.ts';
 import type { NotificationGatewayDeps } from './notifications/index.ts';
@@ -26,29 +27,23 @@ const healthSchema = {
   properties: {
     status: { type: 'string', enum: ['healthy', 'degraded', 'unhealthy'] },
     reasons: { type: 'array', items: { type: 'string' } },
+    problems: {
+      type: 'array',
+      items: { type: 'object', additionalProperties: false, required: ['code', 'message'], properties: { code: { type: 'string' }, table: { type: 'string' }, message: { type: 'string' } } },
+    },
     checkedAt: { type: 'string' },
     checks: { type: 'object', additionalProperties: true },
   },
 } as const;
 
 /**
- * The health report as someone who may not see private tables gets it: their checks are left out
- * and reasons naming them are counted, not shown.
+ * The health report as someone who may not see private tables gets it: problems about them are removed by
+ * their `table` field and counted, their checks are left out. A table the configuration does not know is
+ * treated as private.
  */
 export function redactHealth(report: HealthReport, config: AdaConfig): HealthReport {
-  const hidden = config.tables.filter((t) => t.private);
-  if (hidden.length === 0) return report;
-  const names = hidden.flatMap((t) => [t.name, t.id]);
-  const mentions = (r: string): boolean => names.some((n) => new RegExp(`\\b${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(r));
-  const kept = report.reasons.filter((r) => !mentions(r));
-  const dropped = report.reasons.length - kept.length;
-  const tables = Object.fromEntries(Object.entries(report.checks.tables).filter(([n]) => !hidden.some((t) => t.name === n)));
-  const timers = Object.fromEntries(Object.entries(report.checks.timers).map(([n, t]) => [n, { ...t, tables: t.tables.filter((x) => !hidden.some((h) => h.name === x)) }]));
-  return {
-    ...report,
-    reasons: dropped ? [...kept, `${dropped} problem${dropped > 1 ? 's' : ''} with restricted tables`] : kept,
-    checks: { ...report.checks, tables, timers },
-  };
+  const privacy = new Map(config.tables.map((t) => [t.name, t.private]));
+  return healthForViewer(report, (table) => privacy.get(table) ?? true);
 }
 
 /** The app plugin. */

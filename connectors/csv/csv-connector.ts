@@ -1,5 +1,5 @@
 /** The CSV connector: stages each matched CSV file of a table as a Parquet chunk via DuckDB, with a per-file cursor for incremental runs. */
-import { mkdir, rename, rm, symlink } from 'node:fs/promises';
+import { mkdir, rename, rm, stat, symlink } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Observable } from 'rxjs';
@@ -9,6 +9,7 @@ import type { ColumnSchema } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
 import type { Connector, ConnectorEvent, ConnectorFactory, SyncRequest } from '../../pipeline/contract.ts';
 import { normaliseDuckType } from '../../pipeline/column-types.ts';
+import { diskFullError } from '../../pipeline/disk-full.ts';
 import { quoteIdentifier, quoteLiteral, whereFiltersToSql } from '../../pipeline/sql/where-filters.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { csvDialect, dialectSql } from './csv-dialect.ts';
@@ -21,8 +22,12 @@ import type { DuckCsvError } from './duckdb-csv-error.ts';
 import { parseDuckCsvError } from './duckdb-csv-error.ts';
 import { readFirstRecord } from './first-record.ts';
 import { physicalLineOfRecord } from './record-line.ts';
+import { scanRecords } from './record-scan.ts';
 import { CSV_INVALID, resolveTableFiles } from './table-files.ts';
 import type { TableFile } from './table-files.ts';
+
+/** Error code of a read that failed for a reason other than the file's content (DuckDB's first message line says which). */
+export const CSV_READ_FAILED = 'CSV_READ_FAILED';
 
 /** Error code of a run stopped by its abort signal or by `close()`. */
 export const CANCELLED = 'CANCELLED';
@@ -76,6 +81,13 @@ interface StagedChunk {
 /** Thrown internally when a sampled type proved wrong: detection is repeated over whole files. */
 class DetectionTooNarrow extends Error {}
 
+/** Thrown internally when a file mixes line endings (DuckDB's strict reader refuses it): the run reads a normalised copy. */
+class MixedLineEndings extends Error {
+  constructor(readonly file: TableFile) {
+    super(`CSV file "${file.relativePath}" mixes line endings`);
+  }
+}
+
 /** One run of one table. */
 class TableRun {
   readonly #dir: string;
@@ -84,8 +96,9 @@ class TableRun {
   readonly #signal: AbortSignal;
   readonly #emit: (event: ConnectorEvent) => void;
   readonly #written: string[] = [];
-  /** Plain-named links to source files whose paths DuckDB would take for a glob. */
+  /** Plain-named links to source files whose paths DuckDB would take for a glob, and normalised copies of files with mixed line endings. */
   readonly #links = new Map<string, string>();
+  readonly #normalised = new Set<string>();
   #dialect!: CsvDialect;
   #connection: DuckDBConnection | undefined;
 
@@ -133,13 +146,18 @@ class TableRun {
     }
     await mkdir(this.#request.workDir, { recursive: true });
     await this.#linkGlobLikePaths(planned);
-    let result: { chunks: StagedChunk[]; schema: ColumnSchema[] };
-    try {
-      result = await this.#stage(planned, DEFAULT_SAMPLE);
-    } catch (err) {
-      if (!(err instanceof DetectionTooNarrow)) throw err;
-      await this.#removeWritten();
-      result = await this.#stage(planned, FULL_SAMPLE);
+    let result: { chunks: StagedChunk[]; schema: ColumnSchema[] } | undefined;
+    let sample = DEFAULT_SAMPLE;
+    // Each retry widens the sample or normalises one more file, so the loop ends.
+    while (result === undefined) {
+      try {
+        result = await this.#stage(planned, sample);
+      } catch (err) {
+        if (err instanceof DetectionTooNarrow && sample !== FULL_SAMPLE) sample = FULL_SAMPLE;
+        else if (err instanceof MixedLineEndings && !this.#normalised.has(err.file.relativePath)) await this.#normalise(err.file, planned);
+        else throw err;
+        await this.#removeWritten();
+      }
     }
     this.#checkAborted();
     for (const chunk of result.chunks) {
@@ -274,6 +292,12 @@ class TableRun {
     } catch (err) {
       await rm(partial, { force: true });
       if (err instanceof DetectionTooNarrow || hasCode(err, CSV_INVALID)) throw err;
+      // A Parquet copy is rarely larger than its CSV, so the CSV's size is the space to free.
+      const full = await diskFullError(err, {
+        path: partial, bytesNeeded: file.state.size,
+        outcome: `CSV file "${file.relativePath}" of table ${this.#table.id} was not staged, and the table's published files are unchanged`,
+      });
+      if (full) throw full;
       this.#checkAborted();
       throw await this.#readFailure(err, file, shape, plan, readNames, sample);
     }
@@ -282,7 +306,7 @@ class TableRun {
   /** Turns a failed read of `file` into a CSV_INVALID error with the file, physical line and column. */
   async #readFailure(err: unknown, file: PlannedFile, shape: FileShape, plan: ColumnPlan[], readNames: string[], sample: number): Promise<Error> {
     const parsed = parseDuckCsvError(messageOf(err));
-    if (parsed.problem === 'other') return err instanceof Error ? err : new Error(String(err));
+    if (parsed.problem === 'other') return adaError(CSV_READ_FAILED, `CSV file "${file.relativePath}": reading it failed: ${parsed.summary} (table ${this.#table.id})`, { table: this.#table.id, file: file.relativePath }, err);
     if (parsed.problem === 'conversion') {
       const column = plan.find((c) => c.name === parsed.column);
       if (column && !column.declared && sample !== FULL_SAMPLE) return new DetectionTooNarrow(parsed.summary);
@@ -301,6 +325,8 @@ class TableRun {
 
   /** Builds the CSV_INVALID error; the position is DuckDB's record number, or `dataRow` (1-based, blank lines not counted). */
   async #describeProblem(file: TableFile, parsed: DuckCsvError, cause: unknown, position: { dataRow?: number } = {}): Promise<Error> {
+    const scanned = await this.#scanProblem(file, parsed, cause);
+    if (scanned) return scanned;
     let line: number | undefined;
     if (parsed.record !== undefined) {
       line = (await physicalLineOfRecord(file.absolutePath, parsed.record, this.#dialect, true).catch(() => undefined)) ?? parsed.record;
@@ -326,7 +352,10 @@ class TableRun {
         what = 'unterminated quoted field';
         break;
       case 'line-too-long':
-        what = 'a record is longer than DuckDB\'s max_line_size';
+        what = `a record is longer than the limit of ${this.#dialect.maxLineSize.toLocaleString('en-US')} bytes; raise csv.max_line_size of table ${this.#table.id}`;
+        break;
+      case 'invalid-state':
+        what = 'the file is not RFC 4180 CSV (DuckDB\'s parser reached an invalid state: look for a quote inside an unquoted field or text after a closing quote)';
         break;
       default:
         what = parsed.summary;
@@ -337,6 +366,47 @@ class TableRun {
     if (parsed.record !== undefined) extra.record = parsed.record;
     if (parsed.value !== undefined) extra.value = truncate(parsed.value);
     return this.#invalid(file, what, extra, cause);
+  }
+
+  /**
+   * DuckDB misreports a record over max_line_size (as an unterminated quote on a later line, or a parallel reader limit),
+   * and mixed line endings as an invalid state (no line), an unterminated quote or a wrong field count; a scan of the file
+   * finds both. Returns the error to report, or undefined; throws MixedLineEndings when a normalised copy should be read.
+   */
+  async #scanProblem(file: TableFile, parsed: DuckCsvError, cause: unknown): Promise<Error | undefined> {
+    if (!['line-too-long', 'unterminated-quote', 'invalid-state', 'field-count'].includes(parsed.problem) || this.#dialect.encoding === 'utf-16') return undefined;
+    const limit = this.#dialect.maxLineSize;
+    const scan = await scanRecords(file.absolutePath, this.#dialect, { longerThan: limit });
+    if (scan.long) {
+      const { line, bytes } = scan.long;
+      const suggestion = Math.ceil((bytes + 1) / 1_000_000) * 1_000_000;
+      return this.#invalid(file, `a record of ${bytes.toLocaleString('en-US')} bytes is longer than the limit of ${limit.toLocaleString('en-US')} bytes; `
+        + `set csv.max_line_size: ${suggestion} (or more) on table ${this.#table.id} to read it`, { line }, cause);
+    }
+    if (scan.otherEnding && !this.#normalised.has(file.relativePath)) throw new MixedLineEndings(file);
+    if (parsed.problem === 'invalid-state' && scan.otherEnding) {
+      return this.#invalid(file, `line endings are mixed (${scan.firstEnding} first, ${scan.otherEnding.ending} here) and the file still does not read`, { line: scan.otherEnding.line }, cause);
+    }
+    return undefined;
+  }
+
+  /** Reads a file with mixed line endings through a copy whose record breaks are all `\n` (values and line numbers unchanged). */
+  async #normalise(file: TableFile, planned: PlannedFile[]): Promise<void> {
+    const index = planned.findIndex((f) => f.relativePath === file.relativePath);
+    const copy = path.join(this.#request.workDir, `normalised-${String(index + 1).padStart(5, '0')}.csv`);
+    await rm(copy, { force: true });
+    this.#normalised.add(file.relativePath);
+    const previous = this.#links.get(file.relativePath);
+    this.#links.set(file.relativePath, copy);
+    if (previous) await rm(previous, { force: true });
+    try {
+      await scanRecords(file.absolutePath, this.#dialect, { normaliseTo: copy });
+    } catch (err) {
+      await rm(copy, { force: true });
+      const outcome = `CSV file "${file.relativePath}" mixes line endings and could not be copied to read it, and the published files of table ${this.#table.id} are unchanged`;
+      throw await diskFullError(err, { path: copy, bytesNeeded: (await stat(file.absolutePath)).size, outcome }) ?? err;
+    }
+    this.#emit({ kind: 'progress', rows: 0, bytes: 0, message: `${this.#table.id}: ${file.relativePath} mixes line endings; reading it with every record break as LF` });
   }
 
   /** Reads every column of `file` as text so a tokenizer problem surfaces with its line; returns when the file reads cleanly. */
@@ -426,7 +496,7 @@ class TableRun {
 
 /** Zero dates count as NULL while detecting, so a date column holding some still detects as a date (they read as NULL). */
 function sniffNullStrings(dialect: CsvDialect): string[] {
-  return ['', ...(dialect.nullString === undefined ? [] : [dialect.nullString]), ...ZERO_DATES];
+  return ['', ...(dialect.nullString ? [dialect.nullString] : []), ...ZERO_DATES];
 }
 
 function isHeaderOnly(err: unknown): boolean {

@@ -1,13 +1,19 @@
-/** The CSV cursor (size, mtime and content hash per file) and the decision which files a run must stage. */
+/** The CSV cursor (size, mtime, ctime, inode and content hash per file) and the decision which files a run must stage. */
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import type { TableFile } from './table-files.ts';
 
-/** What the last successful run saw of one file. `sha256` is absent when no run needed to hash it. */
+/**
+ * What the last successful run saw of one file. `sha256` is absent when no run needed to hash it. `ctimeMs` and `ino`
+ * catch a rewrite that kept size and mtime (`touch -r`, `utimes`): the change time cannot be set back. They are absent
+ * in cursors written before they were recorded, which then count as changed once (hashed, staged only if different).
+ */
 export interface CsvFileState {
   size: number;
   mtimeMs: number;
+  ctimeMs?: number;
+  ino?: number;
   sha256?: string;
 }
 
@@ -33,23 +39,28 @@ export function parseCsvCursor(cursor: unknown): CsvCursor | undefined {
   for (const [name, raw] of Object.entries(files as Record<string, unknown>)) {
     const s = raw as Partial<CsvFileState> | null;
     if (typeof s?.size !== 'number' || typeof s.mtimeMs !== 'number') continue;
-    out.files[name] = typeof s.sha256 === 'string' ? { size: s.size, mtimeMs: s.mtimeMs, sha256: s.sha256 } : { size: s.size, mtimeMs: s.mtimeMs };
+    const state: CsvFileState = { size: s.size, mtimeMs: s.mtimeMs };
+    if (typeof s.ctimeMs === 'number') state.ctimeMs = s.ctimeMs;
+    if (typeof s.ino === 'number') state.ino = s.ino;
+    if (typeof s.sha256 === 'string') state.sha256 = s.sha256;
+    out.files[name] = state;
   }
   return out;
 }
 
 /**
  * Decides what to stage. `all`: every file (full refresh), hashing nothing new.
- * `changed`: only files new or changed since `previous`; a file whose size or mtime moved is hashed and staged only if its content differs.
+ * `changed`: only files new or changed since `previous`; a file whose size, mtime, ctime or inode moved is hashed and staged only if its content differs.
  */
 export async function planFiles(files: TableFile[], previous: CsvCursor | undefined, mode: 'all' | 'changed', signal: AbortSignal): Promise<PlannedFile[]> {
   const planned: PlannedFile[] = [];
   for (const file of files) {
     signal.throwIfAborted();
     const info = await stat(file.absolutePath);
-    const state: CsvFileState = { size: info.size, mtimeMs: info.mtimeMs };
+    const state: CsvFileState = { size: info.size, mtimeMs: info.mtimeMs, ctimeMs: info.ctimeMs, ino: info.ino };
     const before = previous?.files[file.relativePath];
-    const statUnchanged = before !== undefined && before.size === state.size && before.mtimeMs === state.mtimeMs;
+    const statUnchanged = before !== undefined && before.size === state.size && before.mtimeMs === state.mtimeMs
+      && before.ctimeMs === state.ctimeMs && before.ino === state.ino;
     if (statUnchanged && before.sha256 !== undefined) state.sha256 = before.sha256;
     if (mode === 'all') {
       planned.push({ ...file, state, stage: true });

@@ -14,7 +14,9 @@ export interface CsvDialect {
   escape: string;
   header: boolean;
   encoding: CsvEncoding;
-  /** An extra marker read as NULL, besides the empty field. */
+  /** Longest record DuckDB reads, in bytes (`csv.max_line_size`). */
+  maxLineSize: number;
+  /** `csv.null`: the text read as NULL in every column, text columns included; `""` makes empty fields NULL everywhere. Absent: empty fields are NULL except in text columns. */
   nullString?: string;
 }
 
@@ -24,10 +26,14 @@ const ENCODINGS: Record<string, CsvEncoding> = {
   latin1: 'latin-1', iso88591: 'latin-1', l1: 'latin-1',
 };
 
+/** DuckDB's own default record limit, and the most `csv.max_line_size` may raise it to (DuckDB holds a record in memory). */
+export const DEFAULT_MAX_LINE_SIZE = 2_000_000;
+const MAX_MAX_LINE_SIZE = 1024 * 1024 * 1024;
+
 /** DuckDB accepts delimiters of up to 4 bytes. */
 const MAX_DELIMITER_BYTES = 4;
 
-/** Reads and checks a table's `csv:` options; defaults: `,`, `"`, escape = quote, header, UTF-8. */
+/** Reads and checks a table's `csv:` options; defaults: `,`, `"`, escape = quote, header, UTF-8, DuckDB's 2,000,000-byte record limit. */
 export function csvDialect(table: TableConfig): CsvDialect {
   const options: CsvOptions = table.csv ?? {};
   const where = `table ${table.id} (${table.location.file}:${table.location.line})`;
@@ -45,8 +51,12 @@ export function csvDialect(table: TableConfig): CsvDialect {
   const encodingKey = (options.encoding ?? 'utf-8').toLowerCase().replace(/[-_ ]/g, '');
   const encoding = ENCODINGS[encodingKey];
   if (!encoding) invalid(`csv.encoding ${JSON.stringify(options.encoding)} is not supported; use utf-8, utf-16 or latin-1`);
-  const dialect: CsvDialect = { delimiter, quote, escape, header: options.header ?? true, encoding: encoding as CsvEncoding };
-  if (options.null !== undefined && options.null !== '') dialect.nullString = options.null;
+  const maxLineSize = options.maxLineSize ?? DEFAULT_MAX_LINE_SIZE;
+  if (!Number.isSafeInteger(maxLineSize) || maxLineSize < 1 || maxLineSize > MAX_MAX_LINE_SIZE) {
+    invalid(`csv.max_line_size must be a number of bytes from 1 to ${MAX_MAX_LINE_SIZE}, got ${JSON.stringify(options.maxLineSize)}`);
+  }
+  const dialect: CsvDialect = { delimiter, quote, escape, header: options.header ?? true, encoding: encoding as CsvEncoding, maxLineSize };
+  if (options.null !== undefined) dialect.nullString = options.null;
   return dialect;
 }
 
@@ -63,5 +73,6 @@ export function dialectSql(dialect: CsvDialect): string {
     `strict_mode=true`,
     `null_padding=false`,
     `ignore_errors=false`,
+    `max_line_size=${dialect.maxLineSize}`,
   ].join(', ');
 }

@@ -1,5 +1,6 @@
 /** Builds the DuckDB SQL that reads one CSV file into a table's schema: a single `read_csv` with explicit columns plus conversions. */
 import type { PublishedType } from '../../pipeline/column-types.ts';
+import { isoTemporalSql } from '../../pipeline/sql/temporal.ts';
 import { quoteIdentifier, quoteLiteral } from '../../pipeline/sql/where-filters.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { dialectSql } from './csv-dialect.ts';
@@ -22,18 +23,18 @@ export interface ReadColumn {
 
 /**
  * The type a column is read as. DuckDB's reader parses VARCHAR, BIGINT, DOUBLE and BOOLEAN itself (fastest, and its errors
- * carry the line) unless `csv.null` is set: the reader cannot tell that marker from an empty string per column, so then
- * only VARCHAR is native. Dates and timestamps are always read as text (zero dates).
+ * carry the line) unless `csv.null` is a non-empty marker: the reader cannot tell that marker from an empty string per
+ * column, so then only VARCHAR is native. Dates and timestamps are always read as text (zero dates).
  */
 export function readType(type: PublishedType, dialect: CsvDialect): PublishedType {
   if (type === 'VARCHAR') return type;
   const native = type === 'BIGINT' || type === 'DOUBLE' || type === 'BOOLEAN';
-  return native && dialect.nullString === undefined ? type : 'VARCHAR';
+  return native && !dialect.nullString ? type : 'VARCHAR';
 }
 
 /**
  * The reader's NULL markers. Without `csv.null` the empty field is NULL (VARCHAR columns opt out with force_not_null);
- * with it only the marker is, and empty fields of non-text columns become NULL in SQL.
+ * with it only the marker is (`""`: the empty field, in every column), and empty fields of non-text columns become NULL in SQL.
  */
 export function nullStrings(dialect: CsvDialect): string[] {
   return dialect.nullString === undefined ? [''] : [dialect.nullString];
@@ -108,13 +109,18 @@ function conversionSql(column: ColumnPlan, shape: FileShape, dialect: CsvDialect
   }
 }
 
-/** Parses text with the format the sniffer found in this file, or by a plain cast for ISO text. */
+/** Parses text with the format the sniffer found in this file (a TIMESTAMP through TIMESTAMPTZ, as below), or as ISO text. */
 function parseDateSql(id: string, column: ColumnPlan, shape: FileShape): string {
   const detected = shape.detected?.get(column.name)?.type;
   const format = detected === 'DATE' ? shape.dateFormat : detected === 'TIMESTAMP' ? shape.timestampFormat : undefined;
-  if (format === undefined || format === ISO_DATE_FORMAT) return `TRY_CAST(${id} AS ${column.type})`;
-  return `TRY_CAST(try_strptime(${id}, ${quoteLiteral(format)}) AS ${column.type})`;
+  if (format !== undefined && format !== ISO_DATE_FORMAT) {
+    const via = column.type === 'TIMESTAMP' ? 'TIMESTAMPTZ' : column.type;
+    const parsed = `TRY_CAST(try_strptime(${id}, ${quoteLiteral(format)}) AS ${via})`;
+    return via === column.type ? parsed : `CAST(${parsed} AS ${column.type})`;
+  }
+  return isoTemporalSql(id, column.type as 'DATE' | 'TIMESTAMP' | 'TIMESTAMPTZ');
 }
+
 
 /** A full read of every column as text: surfaces tokenizer problems (field counts, quotes, encoding) with DuckDB's line numbers. */
 export function scanAllTextSql(path: string, dialect: CsvDialect, names: string[]): string {

@@ -4,12 +4,15 @@
  * - a wrong field count says `Expected Number of Columns: 3 Found: 2`;
  * - a value that does not fit a column type says `Error when converting column "a". Could not convert string "x" to 'BIGINT'`;
  * - bad bytes say `Invalid unicode (byte sequence mismatch)`; an open quote at the end says `unterminated quote`;
- * - an interrupted query fails with `INTERRUPT Error`.
+ * - an interrupted query fails with `INTERRUPT Error`;
+ * - mixed line endings (a CRLF file whose last line ends in LF) say `state machine reached an invalid state`, with no line;
+ * - a record longer than `max_line_size` says `Maximum line size`, or `Parallel CSV Reader currently does not support a full
+ *   read`, or even `unterminated quote` on a line near it: only a scan of the file tells (see record-scan.ts).
  * Our own SQL conversions raise `error()` with a marker built by `castFailureSql`.
  */
 import { quoteLiteral } from '../../pipeline/sql/where-filters.ts';
 
-export type DuckCsvProblem = 'field-count' | 'conversion' | 'encoding' | 'unterminated-quote' | 'line-too-long' | 'interrupted' | 'other';
+export type DuckCsvProblem = 'field-count' | 'conversion' | 'encoding' | 'unterminated-quote' | 'line-too-long' | 'invalid-state' | 'interrupted' | 'other';
 
 /** What a DuckDB error says about a CSV read. */
 export interface DuckCsvError {
@@ -53,7 +56,8 @@ export function parseDuckCsvError(message: string): DuckCsvError {
   if (conversion) return { ...base, problem: 'conversion', column: conversion[1], value: conversion[2], type: conversion[3] };
   if (/Invalid unicode/i.test(message)) return { ...base, problem: 'encoding' };
   if (/unterminated quote/i.test(message)) return { ...base, problem: 'unterminated-quote' };
-  if (/Maximum line size/i.test(message)) return { ...base, problem: 'line-too-long' };
+  if (/Maximum line size|Parallel CSV Reader currently does not support/i.test(message)) return { ...base, problem: 'line-too-long' };
+  if (/state machine reached an invalid state/i.test(message)) return { ...base, problem: 'invalid-state' };
   return base;
 }
 

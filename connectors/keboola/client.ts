@@ -40,6 +40,8 @@ export interface KeboolaClientOptions {
   fetch?: typeof fetch;
   /** Source of jitter, in [0, 1). */
   random?: () => number;
+  /** Other secrets of the configuration, masked like the token in every message (a body may echo any of them). */
+  secrets?: readonly string[];
 }
 
 /**
@@ -101,6 +103,7 @@ export class KeboolaClient {
   readonly #poll: JobPollPolicy;
   readonly #fetch: typeof fetch;
   readonly #random: () => number;
+  readonly #secrets: readonly string[];
   readonly #format: ExportFormat;
   readonly #concurrency: number;
   readonly #requestTimeoutMs: number;
@@ -119,6 +122,7 @@ export class KeboolaClient {
     this.#poll = { ...DEFAULT_JOB_POLL, ...options.jobPoll };
     this.#fetch = options.fetch ?? fetch;
     this.#random = options.random ?? Math.random;
+    this.#secrets = options.secrets ?? [];
     this.#format = options.exportFormat ?? 'parquet';
     this.#concurrency = Math.max(1, options.downloadConcurrency ?? DOWNLOAD_CONCURRENCY);
     this.#requestTimeoutMs = options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS;
@@ -134,7 +138,7 @@ export class KeboolaClient {
 
   /** Removes the token (and URL signatures) from text meant for users, logs or events. */
   redact(text: string): string {
-    return redact(text, [this.#token]);
+    return redact(text, [this.#token, ...this.#secrets]);
   }
 
   /** `GET /v2/storage/tokens/verify`: who the token is, its project and bucket permissions. */
@@ -324,7 +328,7 @@ export class KeboolaClient {
       const generation = file.generation;
       const request = file.request(index);
       try {
-        const result = await downloadToFile(request, target, { signal: signal ?? new AbortController().signal, stallTimeoutMs: this.#stallTimeoutMs, fetch: this.#fetch, onBytes });
+        const result = await downloadToFile(request, target, { signal: signal ?? new AbortController().signal, stallTimeoutMs: this.#stallTimeoutMs, fetch: this.#fetch, onBytes, redact: (text) => this.redact(text) });
         return result.written;
       } catch (err) {
         if (signal?.aborted) throw this.#cancelled(err);
@@ -353,7 +357,7 @@ export class KeboolaClient {
           if (manifest) return manifest;
           message = `the manifest of file ${file.id} is not JSON with "entries"`;
         } else {
-          const body = await readExcerpt(res);
+          const body = await readExcerpt(res, (text) => this.redact(text));
           if (res.status === 400 || res.status === 401 || res.status === 403) {
             throw adaError(KeboolaErrorCode.downloadFailed, `Downloading the manifest of file ${file.id} failed with HTTP ${res.status}: ${body}`, { refresh: true, status: res.status });
           }
@@ -395,7 +399,7 @@ export class KeboolaClient {
             message = `HTTP ${res.status} with a body that is not JSON (${text.length} bytes)`;
           }
         } else {
-          const body = await readExcerpt(res);
+          const body = await readExcerpt(res, (text) => this.redact(text));
           const reason = keboolaMessage(body);
           if (res.status !== 429 && res.status < 500) throw this.#statusError(res.status, reason, options.what);
           retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));

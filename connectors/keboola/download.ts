@@ -21,6 +21,8 @@ export interface DownloadOptions {
   fetch: typeof fetch;
   /** Called with the body bytes of each chunk received (compressed size). */
   onBytes?: (bytes: number) => void;
+  /** Masks secrets in an error body; applied to the whole body before it is cut to an excerpt. */
+  redact: (text: string) => string;
 }
 
 /** What a completed download wrote. */
@@ -67,7 +69,7 @@ export async function downloadToFile(request: StoreRequest, target: string, opti
   try {
     const res = await options.fetch(request.url, { headers: request.headers, signal: controller.signal, redirect: 'follow' });
     if (!res.ok) {
-      const body = await readExcerpt(res);
+      const body = await readExcerpt(res, options.redact);
       const status = res.status;
       throw adaError(KeboolaErrorCode.downloadFailed, `Downloading ${where} failed with HTTP ${status}${body ? `: ${body}` : ''}`, {
         status,
@@ -141,10 +143,10 @@ export async function downloadToFile(request: StoreRequest, target: string, opti
   }
 }
 
-/** A short, single-line excerpt of an error body. */
-export async function readExcerpt(res: Response): Promise<string> {
+/** A short, single-line excerpt of an error body, secrets masked by `redact` on the whole body before the cut. */
+export async function readExcerpt(res: Response, redact: (text: string) => string): Promise<string> {
   try {
-    const text = await res.text();
+    const text = redact(await res.text());
     return text.replace(/\s+/g, ' ').trim().slice(0, MAX_ERROR_BODY);
   } catch {
     return '';

@@ -18,6 +18,7 @@ import type { CompletedExport, DownloadedExport, KeboolaClientOptions, TableWith
 import { KeboolaErrorCode } from './errors.ts';
 import { exportFilters, planExports } from './export-plan.ts';
 import type { ExportWindow } from './export-plan.ts';
+import { diskFullError } from '../../pipeline/disk-full.ts';
 import { csvSelectSql, emptySelectSql, isNativeConversionError, parquetSelectSql, parseCastFailure } from './slices-sql.ts';
 import { metadataColumns, planColumns, tableDescription } from './table-schema.ts';
 import type { PlannedColumn } from './table-schema.ts';
@@ -36,7 +37,7 @@ export const keboolaConnector: ConnectorFactory = {
     if (!kbc?.storageToken || !kbc.stackUrl) {
       throw adaError(ErrorCode.configMissing, 'The Keboola source needs data_source.keboola.storage_token and stack_url in instance.yaml', { field: 'data_source.keboola' });
     }
-    return new KeboolaConnector({ stackUrl: kbc.stackUrl, token: kbc.storageToken });
+    return new KeboolaConnector({ stackUrl: kbc.stackUrl, token: kbc.storageToken, secrets: config.secrets });
   },
 };
 
@@ -225,6 +226,12 @@ class TableRun {
     } catch (err) {
       await Promise.all([rm(partial, { force: true }), rm(duckTemp, { force: true })]);
       this.#checkAborted();
+      // Compressed export bytes understate the Parquet size, so twice what was downloaded is the estimate.
+      const full = await diskFullError(err, {
+        path: partial, bytesNeeded: downloaded.bytes * 2,
+        outcome: `the export of table ${this.#table.id} was not staged, and the table's published files are unchanged`,
+      });
+      if (full) throw full;
       throw this.#conversionError(err, plan);
     }
   }

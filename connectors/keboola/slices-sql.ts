@@ -5,6 +5,7 @@
  * `0000-00-00…` dates → NULL, booleans from true/false/1/0/yes/no, TIMESTAMP_TZ to UTC (the session time zone).
  */
 import type { PublishedType } from '../../pipeline/column-types.ts';
+import { isoTemporalSql } from '../../pipeline/sql/temporal.ts';
 import { quoteIdentifier, quoteLiteral } from '../../pipeline/sql/where-filters.ts';
 import type { PlannedColumn } from './table-schema.ts';
 
@@ -61,7 +62,7 @@ export function fromTextSql(id: string, column: PlannedColumn): string {
     case 'DATE':
     case 'TIMESTAMP':
     case 'TIMESTAMPTZ':
-      return `CASE WHEN ${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)}) THEN NULL ELSE coalesce(TRY_CAST(${id} AS ${t}), ${fail}) END`;
+      return `CASE WHEN ${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)}) THEN NULL ELSE coalesce(${isoTemporalSql(id, t)}, ${fail}) END`;
     default:
       return assertNever(t);
   }
@@ -75,14 +76,18 @@ export function fromTextSql(id: string, column: PlannedColumn): string {
  */
 export function csvSelectSql(files: readonly string[], fileColumns: readonly string[], header: boolean, plan: readonly PlannedColumn[], native = false): string {
   const byName = new Map(plan.map((c) => [c.name, c]));
-  const isNative = (c: PlannedColumn | undefined): boolean => native && c !== undefined && c.type !== 'VARCHAR';
+  // The reader parses a DATE dropping a time of day and an offset; as text, fromTextSql refuses such values.
+  const isNative = (c: PlannedColumn | undefined): boolean => native && c !== undefined && c.type !== 'VARCHAR' && c.type !== 'DATE';
   const read = fileColumns.map((name): ReadColumn => {
     const column = byName.get(name);
-    return { name, type: isNative(column) ? (column as PlannedColumn).type : 'VARCHAR' };
+    // The reader parses TIMESTAMP text dropping any UTC offset; as TIMESTAMPTZ it keeps the instant.
+    const type = isNative(column) ? (column as PlannedColumn).type : 'VARCHAR';
+    return { name, type: type === 'TIMESTAMP' ? 'TIMESTAMPTZ' : type };
   });
   const exprs = plan.map((c) => {
     const id = quoteIdentifier(c.name);
-    return `${isNative(c) ? id : fromTextSql(id, c)} AS ${id}`;
+    const native = c.type === 'TIMESTAMP' ? `CAST(${id} AS TIMESTAMP)` : id;
+    return `${isNative(c) ? native : fromTextSql(id, c)} AS ${id}`;
   });
   return `SELECT ${exprs.join(', ')} FROM ${readCsvSql(files, read, header)}`;
 }

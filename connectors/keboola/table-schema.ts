@@ -1,6 +1,6 @@
 /**
  * A Keboola table's published schema: column types from metadata (`KBC.datatype.basetype`, then
- * `KBC.datatype.type`, by provider priority), descriptions from `KBC.description`, and the table config's
+ * `KBC.datatype.type`, by provider priority; a zoned backend type refines a TIMESTAMP basetype), descriptions from `KBC.description`, and the table config's
  * explicit `columns` over both.
  */
 import type { TableConfig } from '../../config/index.ts';
@@ -62,7 +62,12 @@ export function pickMetadata(entries: readonly MetadataEntry[] | undefined, key:
 export function metadataType(name: string, entries: readonly MetadataEntry[] | undefined, detail?: TableDetail): { type: PublishedType; sourceType?: string; typeFrom: string; provider?: string } {
   for (const key of TYPE_KEYS) {
     const entry = pickMetadata(entries, key);
-    if (entry) return { type: mapType(entry.value), sourceType: entry.value, typeFrom: key, provider: entry.provider };
+    if (!entry) continue;
+    const type = mapType(entry.value);
+    // The basetype TIMESTAMP does not say whether values carry a zone; a zoned backend type does, and must win.
+    const backend = key === 'KBC.datatype.basetype' && type === 'TIMESTAMP' ? pickMetadata(entries, 'KBC.datatype.type') : undefined;
+    if (backend && mapType(backend.value) === 'TIMESTAMPTZ') return { type: 'TIMESTAMPTZ', sourceType: backend.value, typeFrom: 'KBC.datatype.type', provider: backend.provider };
+    return { type, sourceType: entry.value, typeFrom: key, provider: entry.provider };
   }
   const defined = detail?.definition?.columns?.find((c) => c.name === name)?.basetype;
   if (defined) return { type: mapType(defined), sourceType: defined, typeFrom: 'definition' };

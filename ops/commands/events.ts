@@ -123,7 +123,7 @@ const verify: Command = {
       ctx.err(`CORRUPT at position ${problem.position}: segment ${problem.segment}, byte offset ${problem.offset}: ${problem.reason}`);
     } else {
       ctx.out(`ok: ${records} records in ${result.segments} segment(s), head ${result.head}`);
-      if (torn) ctx.out(`note: torn tail after position ${result.head} in ${torn.segment} at offset ${torn.offset} (${torn.reason}); the next writer truncates it`);
+      if (torn) ctx.out(`note: torn tail after position ${result.head} in ${torn.segment} at offset ${torn.offset} (${torn.reason}); the next writer truncates it and keeps the cut bytes in events/quarantine/`);
     }
     return problem ? 1 : 0;
   },

@@ -6,7 +6,8 @@ import type { HealthReport } from '../../pipeline/index.ts';
 import type { Command } from '../command.ts';
 import { commonOptions } from '../command.ts';
 import { ControlClient } from '../control/client.ts';
-import { dataDirOf } from '../paths.ts';
+import { configDirOf, dataDirOf } from '../paths.ts';
+import { permissionWarnings } from '../private-files.ts';
 import { formatTable } from '../format.ts';
 
 /** The health report: from the running server when `ada serve` holds the log, else from the data directory's files. */
@@ -52,6 +53,7 @@ const health: Command = {
   async run({ values }, ctx) {
     const report = await currentHealth({ configDir: values.config as string | undefined, dataDir: dataDirOf(values.data, ctx.env), env: ctx.env });
     ctx.out(values.json ? JSON.stringify(report, null, 2) : formatHealth(report));
+    for (const w of await permissionWarnings(configDirOf(values.config, ctx.env), dataDirOf(values.data, ctx.env))) ctx.err(`warning: ${w}`);
     return report.status === 'healthy' ? 0 : report.status === 'degraded' ? 1 : 2;
   },
 };

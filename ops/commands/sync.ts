@@ -21,14 +21,26 @@ export function selectTables(all: readonly TableConfig[], names: string[]): Tabl
 /** A one-line progress display, redrawn in place on a terminal. */
 export function progressLine(p: SyncProgress): string {
   const phase = { start: 'starting', fetch: 'fetching', publish: 'publishing', done: 'done', failed: 'FAILED' }[p.phase];
-  return `[${p.index}/${p.total}] ${p.table}  ${phase}  ${p.rows.toLocaleString('en-US')} rows  ${formatBytes(p.bytes)}${p.message && p.phase !== 'failed' ? `  ${p.message}` : ''}`;
+  return `[${p.index}/${p.total}] ${p.table}  ${phase}  ${p.rows.toLocaleString('en-US')} rows  ${formatBytes(p.bytes)}${p.message && p.phase !== 'failed' ? `  ${oneLine(p.message)}` : ''}`;
 }
 
-/** The summary table printed after a sync. */
+/** Longest error text in a summary row; the full message is in the SyncFailed event. */
+const MAX_SUMMARY_ERROR = 200;
+
+/** Text on one line: every run of whitespace holding a line break (or a tab) becomes one space, so a table row stays one row. */
+export function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n\t\v\f\u2028\u2029]\s*/g, ' ').trim();
+}
+
+/** The summary table printed after a sync: one line per table, whatever its error says. */
 export function summaryTable(outcomes: SyncOutcome[]): string {
+  const error = (e: NonNullable<SyncOutcome['error']>): string => {
+    const text = oneLine(`[${e.code}] ${e.message}`);
+    return text.length > MAX_SUMMARY_ERROR ? `${text.slice(0, MAX_SUMMARY_ERROR - 1)}…` : text;
+  };
   return formatTable(
     ['table', 'status', 'rows', 'files', 'size', 'time', 'error'],
-    outcomes.map((o) => [o.table, o.status === 'succeeded' ? 'ok' : 'FAILED', o.rows.toLocaleString('en-US'), String(o.files), formatBytes(o.bytes), formatDuration(o.durationMs), o.error ? `[${o.error.code}] ${o.error.message}`.slice(0, 200) : '']),
+    outcomes.map((o) => [oneLine(o.table), o.status === 'succeeded' ? 'ok' : 'FAILED', o.rows.toLocaleString('en-US'), String(o.files), formatBytes(o.bytes), formatDuration(o.durationMs), o.error ? error(o.error) : '']),
   );
 }
 

@@ -287,7 +287,7 @@ export class Broker {
     if (report.status !== this.lastStatus) {
       const previous = this.lastStatus;
       this.lastStatus = report.status;
-      await this.log.append({ type: 'HealthChanged', v: 1, source: 'serve', data: { status: report.status, previous, reasons: report.reasons } });
+      await this.log.append({ type: 'HealthChanged', v: 2, source: 'serve', data: { status: report.status, previous, reasons: report.reasons, problems: report.problems } });
       this.logger.info(`health: ${report.status}${report.reasons.length ? ` (${report.reasons.join('; ')})` : ''}`, { status: report.status, previous });
     }
     return report;

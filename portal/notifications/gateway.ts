@@ -48,7 +48,7 @@ export function notificationGateway(deps: NotificationGatewayDeps): Notification
       method: 'GET',
       url: '/ws/notifications',
       handler: async (_req, reply) => reply.code(426).header('upgrade', 'websocket').send({ statusCode: 426, error: 'Upgrade Required', message: 'this endpoint speaks websocket, see docs/notifications.md' }),
-      wsHandler: (socket, req) => hub.accept(socket, req.raw.socket),
+      wsHandler: (socket, req) => hub.accept(socket, req.raw.socket, req.ip),
     });
 
     registerDispatchRoute(app, { log: deps.log, authenticate: deps.authenticate, bodyLimit: options.dispatchBodyLimit });

@@ -50,6 +50,17 @@ export interface GatewayOptions {
   maxClientMessageBytes: number;
   /** Largest body of `POST /api/notifications` (title + message are a few kB at most). */
   dispatchBodyLimit: number;
+  /**
+   * Sockets that have not authenticated yet, all addresses together. A client authenticates within
+   * milliseconds, so 1,000 at once means a flood (or a fleet reconnecting after a restart, which retries
+   * with backoff); each pending socket holds buffers and a timer, so this bounds what a flood can hold.
+   */
+  maxPendingAuth: number;
+  /**
+   * Sockets one remote address may have waiting to authenticate: an office behind one NAT reconnecting
+   * after a restart stays well under 50, while one host opening thousands cannot starve the others.
+   */
+  maxPendingAuthPerAddress: number;
 }
 
 /** Defaults of `GatewayOptions`. */
@@ -65,6 +76,8 @@ export const DEFAULT_GATEWAY_OPTIONS: Readonly<GatewayOptions> = Object.freeze({
   maxCatchUpEvents: 100_000,
   maxClientMessageBytes: 4 * 1024,
   dispatchBodyLimit: 16 * 1024,
+  maxPendingAuth: 1_000,
+  maxPendingAuthPerAddress: 50,
 });
 
 /** Where the hub logs; never given a credential. */
@@ -93,7 +106,7 @@ export interface GatewayStats {
   users: number;
   /** Notifications written to sockets (live and catch-up). */
   delivered: number;
-  closed: { slowConsumer: number; pingTimeout: number; revoked: number; authRefused: number; authTimeout: number };
+  closed: { slowConsumer: number; pingTimeout: number; revoked: number; authRefused: number; authTimeout: number; tooManyPending: number };
 }
 
 /** One live notification, encoded once and shared by every socket it goes to. */
@@ -109,6 +122,9 @@ export interface Corkable {
   cork(): void;
   uncork(): void;
 }
+
+/** Where the pending-authentication count of a socket with no known remote address is kept. */
+const UNKNOWN_ADDRESS = 'unknown';
 
 type ConnState = 'authenticating' | 'catching-up' | 'live' | 'closed';
 
@@ -136,6 +152,8 @@ interface Conn {
   /** Called once inFlight drops to 0 (the catch-up waits for it). */
   onDrained?: () => void;
   authTimer?: ReturnType<typeof setTimeout>;
+  /** Remote address while the socket counts as pending authentication; cleared once it no longer does. */
+  pendingFrom?: string;
 }
 
 const WS_OPEN = 1;
@@ -165,7 +183,10 @@ export class NotificationHub {
   private state: 'new' | 'running' | 'closing' | 'closed' = 'new';
   private closing: Promise<void> | undefined;
   private delivered = 0;
-  private readonly closedCounts = { slowConsumer: 0, pingTimeout: 0, revoked: 0, authRefused: 0, authTimeout: 0 };
+  private readonly closedCounts = { slowConsumer: 0, pingTimeout: 0, revoked: 0, authRefused: 0, authTimeout: 0, tooManyPending: 0 };
+  /** Sockets waiting to authenticate, per remote address (their sum is `pendingTotal`). */
+  private readonly pendingByAddress = new Map<string, number>();
+  private pendingTotal = 0;
   /**
    * A replaying socket pauses above this many buffered bytes (half the limit). read$ cannot pause,
    * so a pause ends the read and the next one rescans the segment up to where it stopped: a larger
@@ -220,13 +241,28 @@ export class NotificationHub {
   /**
    * Takes over a freshly upgraded socket: it must authenticate within `authTimeoutMs`. `tcp` is the
    * socket under `ws` (the upgrade request's `socket`): frames written to it in one tick are then
-   * sent with one system call instead of one each, which is most of the cost of a burst.
+   * sent with one system call instead of one each, which is most of the cost of a burst. `remoteAddress`
+   * is the client's address (the request's `ip`); a socket over the pending-authentication caps, global or
+   * for its address, is closed at once with 4029.
    */
-  accept(ws: WebSocket, tcp?: Corkable): void {
+  accept(ws: WebSocket, tcp?: Corkable, remoteAddress?: string): void {
     if (this.state !== 'running') {
       ws.close(CloseCode.goingAway, CloseReason.shuttingDown);
       return;
     }
+    const from = remoteAddress || UNKNOWN_ADDRESS;
+    const fromThere = this.pendingByAddress.get(from) ?? 0;
+    if (this.pendingTotal >= this.options.maxPendingAuth || fromThere >= this.options.maxPendingAuthPerAddress) {
+      this.closedCounts.tooManyPending++;
+      ws.on('error', () => undefined);
+      ws.close(CloseCode.tooManyConnections, CloseReason.tooManyPending);
+      const cut = setTimeout(() => ws.terminate(), this.options.closeGraceMs);
+      cut.unref();
+      ws.once('close', () => clearTimeout(cut));
+      return;
+    }
+    this.pendingByAddress.set(from, fromThere + 1);
+    this.pendingTotal++;
     const conn: Conn = {
       ws, state: 'authenticating', authStarted: false, position: 0, missedPongs: 0, inFlight: 0, pending: [], corkedBytes: 0,
       ...(tcp ? { tcp } : {}),
@@ -239,6 +275,7 @@ export class NotificationHub {
         }
       },
     };
+    conn.pendingFrom = from;
     this.conns.add(conn);
     conn.authTimer = setTimeout(() => {
       this.closedCounts.authTimeout++;
@@ -344,6 +381,7 @@ export class NotificationHub {
       return;
     }
     clearTimeout(conn.authTimer);
+    this.leavePending(conn);
     conn.principal = { name, role };
     conn.credential = credential;
     mine.add(conn);
@@ -500,11 +538,23 @@ export class NotificationHub {
     });
   }
 
+  /** `conn` no longer waits to authenticate (it did, or it is gone): its pending slot is freed. Idempotent. */
+  private leavePending(conn: Conn): void {
+    const from = conn.pendingFrom;
+    if (from === undefined) return;
+    conn.pendingFrom = undefined;
+    this.pendingTotal--;
+    const left = (this.pendingByAddress.get(from) ?? 1) - 1;
+    if (left > 0) this.pendingByAddress.set(from, left);
+    else this.pendingByAddress.delete(from);
+  }
+
   /** Forgets `conn`: no more deliveries, catch-up stopped, its slot freed. Idempotent. */
   private detach(conn: Conn): void {
     if (conn.state === 'closed') return;
     conn.state = 'closed';
     clearTimeout(conn.authTimer);
+    this.leavePending(conn);
     conn.catchUp?.unsubscribe();
     conn.catchUp = undefined;
     conn.onDrained = undefined;

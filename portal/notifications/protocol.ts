@@ -53,7 +53,10 @@ export const CloseCode = {
   forbidden: 4003,
   /** No auth message in time, or too many pings without a pong. */
   timeout: 4008,
-  /** The user already has the maximum number of connections. */
+  /**
+   * Too many connections: the user already has the maximum number, or too many sockets (in all, or from
+   * this address) are waiting to authenticate. Reconnect later, with backoff.
+   */
   tooManyConnections: 4029,
 } as const;
 
@@ -68,6 +71,7 @@ export const CloseReason = {
   authTimeout: 'authentication timeout',
   pingTimeout: 'ping timeout',
   tooManyConnections: 'too many connections',
+  tooManyPending: 'too many connections waiting to authenticate',
 } as const;
 
 /** Longest token or session id accepted; longer strings are not credentials we issue. */

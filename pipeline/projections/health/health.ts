@@ -108,10 +108,39 @@ export interface HealthInputs {
   connectorChecks?: HealthCheck[];
 }
 
+/** Stable codes of health problems. */
+export const HealthProblemCode = {
+  tableSyncFailed: 'TABLE_SYNC_FAILED',
+  tableOverdue: 'TABLE_OVERDUE',
+  tableNeverSynced: 'TABLE_NEVER_SYNCED',
+  allTablesFailing: 'ALL_TABLES_FAILING',
+  timerOverdue: 'TIMER_OVERDUE',
+  projectionLag: 'PROJECTION_LAG',
+  disk: 'DISK_FULL',
+  load: 'LOAD_HIGH',
+  connector: 'CONNECTOR_CHECK',
+  /** Problems about tables the viewer may not see, counted instead of shown. */
+  restricted: 'RESTRICTED_TABLES',
+  /** A reason recorded before problems carried their table (HealthChanged v1): it may name any table. */
+  unstructured: 'UNSTRUCTURED',
+} as const;
+
+/**
+ * One problem of a health report. `table` is the configured table it is about, as data: a viewer who may
+ * not see that table gets the problem removed by this field, never by searching the message for its name.
+ */
+export interface HealthProblem {
+  code: string;
+  table?: string;
+  message: string;
+}
+
 /** The health report of `/health` and `ada health`. */
 export interface HealthReport {
   status: HealthStatus;
+  /** The messages of `problems`, in the same order (kept for readers of the text only). */
   reasons: string[];
+  problems: HealthProblem[];
   checkedAt: string;
   checks: {
     tables: Record<string, { status: HealthStatus; freshness: 'fresh' | 'overdue' | 'never_synced'; lastPublishedAt: string | null; lastSuccessAt: string | null; lastError: RecordedError | null; schedule: string | null; missedRuns: number }>;
@@ -140,12 +169,13 @@ export function missedRuns(cron: string, since: Date, now: Date, cap = 10): numb
 /** Evaluates health: pure, given the state and the inputs. */
 export function evaluateHealth(state: HealthState, inputs: HealthInputs): HealthReport {
   const { config, specs, now } = inputs;
-  const reasons: string[] = [];
+  const problems: HealthProblem[] = [];
   let status: HealthStatus = 'healthy';
-  const raise = (s: HealthStatus, reason: string): void => {
+  const raise = (s: HealthStatus, code: string, message: string, table?: string): void => {
     status = worst(status, s);
-    if (s !== 'healthy') reasons.push(reason);
+    if (s !== 'healthy') problems.push(table === undefined ? { code, message } : { code, table, message });
   };
+  const P = HealthProblemCode;
   const scheduleOf = new Map<string, string>();
   for (const spec of specs) for (const t of spec.tables) scheduleOf.set(t, spec.cron);
 
@@ -161,14 +191,14 @@ export function evaluateHealth(state: HealthState, inputs: HealthInputs): Health
     if (s.lastRun?.status === 'failed') {
       tableStatus = 'degraded';
       if (s.consecutiveFailures >= HEALTH_LIMITS.systemicFailures) failing++;
-      raise('degraded', `table ${t.name}: last sync failed: ${s.lastRun.error?.message ?? 'unknown error'}`);
+      raise('degraded', P.tableSyncFailed, `table ${t.name}: last sync failed: ${s.lastRun.error?.message ?? 'unknown error'}`, t.name);
     }
     if (freshness === 'overdue') {
       tableStatus = 'degraded';
-      raise('degraded', `table ${t.name}: overdue, ${missed >= 10 ? '10 or more' : missed} scheduled runs since its last successful sync at ${s.lastSuccessAt}`);
+      raise('degraded', P.tableOverdue, `table ${t.name}: overdue, ${missed >= 10 ? '10 or more' : missed} scheduled runs since its last successful sync at ${s.lastSuccessAt}`, t.name);
     } else if (freshness === 'never_synced' && s.lastRun?.status !== 'running') {
       tableStatus = 'degraded';
-      raise('degraded', `table ${t.name}: never synced`);
+      raise('degraded', P.tableNeverSynced, `table ${t.name}: never synced`, t.name);
     }
     tables[t.name] = {
       status: tableStatus, freshness, schedule, missedRuns: missed,
@@ -177,7 +207,7 @@ export function evaluateHealth(state: HealthState, inputs: HealthInputs): Health
     };
   }
   if (config.tables.length > 0 && failing === config.tables.length) {
-    raise('unhealthy', `every table failed its last ${HEALTH_LIMITS.systemicFailures} or more syncs: the source or its credentials are likely down`);
+    raise('unhealthy', P.allTablesFailing, `every table failed its last ${HEALTH_LIMITS.systemicFailures} or more syncs: the source or its credentials are likely down`);
   }
 
   const timers: HealthReport['checks']['timers'] = {};
@@ -187,7 +217,7 @@ export function evaluateHealth(state: HealthState, inputs: HealthInputs): Health
     const lastScheduled = s.lastScheduledAt ? new Date(s.lastScheduledAt) : undefined;
     // Only a timer that fired before can be overdue: a fresh instance has no history to judge.
     const overdue = inputs.timersActive && lastScheduled !== undefined && lastScheduled < due && now.getTime() - due.getTime() > HEALTH_LIMITS.timerGraceMs;
-    if (overdue) raise('degraded', `timer ${spec.name}: the run due at ${due.toISOString()} has not fired`);
+    if (overdue) raise('degraded', P.timerOverdue, `timer ${spec.name}: the run due at ${due.toISOString()} has not fired`);
     timers[spec.name] = {
       status: overdue ? 'degraded' : 'healthy', cron: spec.cron, tables: spec.tables,
       lastFiredAt: s.lastFiredAt ?? null, nextDueAt: nextFiring(spec.cron, now).toISOString(), skipped: s.skipped, overdue,
@@ -198,7 +228,7 @@ export function evaluateHealth(state: HealthState, inputs: HealthInputs): Health
   for (const [name, position] of Object.entries(inputs.projections)) {
     const lag = Math.max(0, inputs.head - position);
     const lagging = lag > HEALTH_LIMITS.projectionLagEvents;
-    if (lagging) raise('degraded', `projection ${name} is ${lag} events behind the log`);
+    if (lagging) raise('degraded', P.projectionLag, `projection ${name} is ${lag} events behind the log`);
     projections[name] = { position, lag, status: lagging ? 'degraded' : 'healthy' };
   }
 
@@ -206,17 +236,35 @@ export function evaluateHealth(state: HealthState, inputs: HealthInputs): Health
   if (inputs.disk) {
     const used = inputs.disk.usedPercent;
     const s: HealthStatus = used >= HEALTH_LIMITS.diskUnhealthyPercent ? 'unhealthy' : used >= HEALTH_LIMITS.diskDegradedPercent ? 'degraded' : 'healthy';
-    raise(s, `disk of the data directory is ${used.toFixed(1)} % full`);
+    raise(s, P.disk, `disk of the data directory is ${used.toFixed(1)} % full`);
     disk = { ...inputs.disk, status: s };
   }
   let load: HealthReport['checks']['load'] = null;
   if (inputs.load) {
     const perCore = inputs.load.load1 / Math.max(1, inputs.load.cpus);
     const s: HealthStatus = perCore > HEALTH_LIMITS.loadPerCore ? 'degraded' : 'healthy';
-    raise(s, `load is ${perCore.toFixed(2)} per core`);
+    raise(s, P.load, `load is ${perCore.toFixed(2)} per core`);
     load = { ...inputs.load, perCore, status: s };
   }
-  for (const c of inputs.connectorChecks ?? []) raise(c.status, `${c.name}: ${c.message}`);
+  for (const c of inputs.connectorChecks ?? []) raise(c.status, P.connector, `${c.name}: ${c.message}`);
 
-  return { status, reasons, checkedAt: now.toISOString(), checks: { tables, timers, projections, disk, load, connectors: inputs.connectorChecks ?? [] } };
+  return { status, reasons: problems.map((p) => p.message), problems, checkedAt: now.toISOString(), checks: { tables, timers, projections, disk, load, connectors: inputs.connectorChecks ?? [] } };
+}
+
+/**
+ * The report as a viewer who may not see the tables `isPrivate` names gets it: problems about them are
+ * removed by their `table` field and counted in one `RESTRICTED_TABLES` problem; their checks are left
+ * out and timers list only the other tables. Unstructured reasons (recorded before problems carried
+ * their table) could name any table, so they are counted the same way.
+ */
+export function healthForViewer(report: HealthReport, isPrivate: (table: string) => boolean): HealthReport {
+  const hides = (p: HealthProblem): boolean => p.code === HealthProblemCode.unstructured || (p.table !== undefined && isPrivate(p.table));
+  const kept = report.problems.filter((p) => !hides(p));
+  const dropped = report.problems.length - kept.length;
+  const problems = dropped > 0
+    ? [...kept, { code: HealthProblemCode.restricted, message: `${dropped} problem${dropped > 1 ? 's' : ''} with restricted tables` }]
+    : kept;
+  const tables = Object.fromEntries(Object.entries(report.checks.tables).filter(([n]) => !isPrivate(n)));
+  const timers = Object.fromEntries(Object.entries(report.checks.timers).map(([n, t]) => [n, { ...t, tables: t.tables.filter((x) => !isPrivate(x)) }]));
+  return { ...report, reasons: problems.map((p) => p.message), problems, checks: { ...report.checks, tables, timers } };
 }

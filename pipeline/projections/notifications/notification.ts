@@ -68,30 +68,27 @@ export function tablePrivacy(config: NotificationConfig): IsPrivate {
   return (table) => known.get(table) ?? true;
 }
 
-const escapeRegExp = (s: string): string => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /**
- * A health reason may name a table (`table orders: last sync failed: …`). Health notifications go
- * to everyone, so reasons naming a private table are not quoted but counted: those who may see the
- * table learn the details from its own SyncFailed notification and from /health.
+ * A health problem may be about a table (`table orders: last sync failed: …`). Health notifications go
+ * to everyone, so problems about a private table are not quoted but counted, by their `table` field
+ * (never by searching the text for a name): those who may see the table learn the details from its own
+ * SyncFailed notification and from /health. Unstructured reasons (HealthChanged v1) may name any
+ * table, so they are counted too.
  */
-function publicReasons(reasons: readonly string[], config: NotificationConfig, isPrivate: IsPrivate): { shown: string[]; hidden: number } {
-  const names = config.tables.filter((t) => isPrivate(t.name)).flatMap((t) => (t.id ? [t.name, t.id] : [t.name]));
-  // A name counts only as a whole word: `orders` must not hide a reason about `orders_archive`.
-  const pattern = names.length > 0 ? new RegExp(`(^|[^\\w.-])(${names.map(escapeRegExp).join('|')})(?![\\w-])`) : undefined;
+function publicReasons(problems: ReadonlyArray<{ code: string; table?: string; message: string }>, isPrivate: IsPrivate): { shown: string[]; hidden: number } {
   const shown: string[] = [];
   let hidden = 0;
-  for (const r of reasons) {
-    if (pattern?.test(r)) hidden++;
-    else shown.push(r);
+  for (const p of problems) {
+    if (p.code === 'UNSTRUCTURED' || (p.table !== undefined && isPrivate(p.table))) hidden++;
+    else shown.push(p.message);
   }
   return { shown, hidden };
 }
 
-function healthMessage(e: RecordedEvent & { type: 'HealthChanged' }, config: NotificationConfig, isPrivate: IsPrivate): string {
-  const { status, previous, reasons } = e.data;
+function healthMessage(e: RecordedEvent & { type: 'HealthChanged' }, isPrivate: IsPrivate): string {
+  const { status, previous, problems } = e.data;
   if (status === 'healthy') return previous === 'unknown' ? 'All checks pass.' : `All checks pass again (was ${previous}).`;
-  const { shown, hidden } = publicReasons(reasons, config, isPrivate);
+  const { shown, hidden } = publicReasons(problems, isPrivate);
   const parts = [...shown];
   if (hidden > 0) parts.push(`${plural(hidden, 'problem')} with restricted tables`);
   const detail = parts.length > 0 ? `: ${parts.join('; ')}` : '';
@@ -129,7 +126,7 @@ export function toNotification(event: RecordedEvent, config: NotificationConfig,
       return { ...base, level: 'warning', table, title: `Profiling ${table} failed`, message: clip(`Profiling table ${table} failed: ${error.message} (${error.code}); its previous profile is kept and marked stale`) };
     }
     case 'HealthChanged':
-      return { ...base, level: HEALTH_LEVEL[event.data.status], title: `Broker ${event.data.status}`, message: clip(healthMessage(event, config, isPrivate)) };
+      return { ...base, level: HEALTH_LEVEL[event.data.status], title: `Broker ${event.data.status}`, message: clip(healthMessage(event, isPrivate)) };
     case 'NotificationDispatched': {
       const { title, message, level, to, table } = event.data;
       return { ...base, level, title, message: clip(message), ...(table !== undefined ? { table } : {}), ...(to !== undefined ? { to } : {}) };

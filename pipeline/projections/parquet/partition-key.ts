@@ -19,7 +19,8 @@ const PARTITIONABLE = new Set(['DATE', 'TIMESTAMP', 'TIMESTAMPTZ', 'VARCHAR']);
 /**
  * A SQL expression giving the partition key of `column` (of published type `type`).
  * TIMESTAMPTZ is keyed by its UTC wall time through epoch microseconds, so the key never depends on the session time zone;
- * VARCHAR is parsed with TRY_CAST, and what does not parse lands in NULL_PARTITION with the NULLs.
+ * VARCHAR is parsed as TIMESTAMPTZ (a cast to TIMESTAMP would drop a UTC offset) and keyed the same way; what does not
+ * parse lands in NULL_PARTITION with the NULLs.
  */
 export function partitionKeySql(table: string, column: string, type: string, granularity: PartitionGranularity): string {
   if (!PARTITIONABLE.has(type)) {
@@ -27,7 +28,7 @@ export function partitionKeySql(table: string, column: string, type: string, gra
   }
   const col = quoteIdentifier(column);
   const instant = type === 'TIMESTAMPTZ' ? `make_timestamp(epoch_us(${col}))`
-    : type === 'VARCHAR' ? `TRY_CAST(${col} AS TIMESTAMP)`
+    : type === 'VARCHAR' ? `make_timestamp(epoch_us(TRY_CAST(${col} AS TIMESTAMPTZ)))`
       : col;
   return `COALESCE(strftime(${instant}, ${quoteLiteral(FORMAT[granularity])}), ${quoteLiteral(NULL_PARTITION)})`;
 }

@@ -15,6 +15,7 @@ import type { TableConfig } from '../../../config/index.ts';
 import type { ColumnSchema, PublishedFile } from '../../../events/index.ts';
 import { AdaError, adaError, ErrorCode, hashFile } from '../../../events/index.ts';
 import { normaliseDuckType } from '../../column-types.ts';
+import { diskFullError } from '../../disk-full.ts';
 import { quoteLiteral } from '../../sql/where-filters.ts';
 import { fsyncFile } from './atomic-files.ts';
 import { isPartitionKey } from './partition-key.ts';
@@ -233,6 +234,10 @@ export class ParquetPublisher {
         throw adaError(PUBLISH_INCOMPLETE, `table ${table.name}: publishing stopped after its journal was written (${(err as Error).message}); the next publish of the table or recover() completes it`, { table: table.name }, err);
       }
       await Promise.all(temps.map((t) => rm(t, { force: true })));
+      const bytesNeeded = (mode === 'upsert' ? previous?.bytes ?? 0 : 0) + (await Promise.all(chunkPaths.map((c) => stat(c).then((s) => s.size, () => 0)))).reduce((a, b) => a + b, 0);
+      const target = path.join(dataDir, table.partitionBy ? layout.partitionDir : layout.singleFile);
+      const full = await diskFullError(err, { path: target, bytesNeeded, outcome: `table ${table.name} was not published and its previous version is kept` });
+      if (full) throw full;
       if (err instanceof AdaError) throw err;
       throw adaError(PUBLISH_FAILED, `table ${table.name}: publishing failed, the published files were left as they were: ${(err as Error).message}`, { table: table.name }, err);
     } finally {

@@ -25,8 +25,8 @@ export interface MergeSchemaInput {
   mode: 'replace' | 'upsert';
 }
 
-/** Widenings that never lose information: the published column takes the wider type and old values are cast. */
-const SAFE_WIDENING = new Set(['BIGINT>DOUBLE', 'DATE>TIMESTAMP']);
+/** Widenings that never lose information: the published column takes the wider type and old values are cast (a TIMESTAMP holds UTC). */
+const SAFE_WIDENING = new Set(['BIGINT>DOUBLE', 'DATE>TIMESTAMP', 'DATE>TIMESTAMPTZ', 'TIMESTAMP>TIMESTAMPTZ']);
 
 /** Code of every schema error; the published files stay as they were. */
 export const SCHEMA_INCOMPATIBLE = 'SCHEMA_INCOMPATIBLE';

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdir, symlink, utimes, writeFile } from 'node:fs/promises';
+import { readdir, rm, stat, symlink, utimes, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, before, beforeEach, describe, it } from 'node:test';
 import type { TableConfig } from '../../../config/index.ts';
@@ -328,6 +328,18 @@ describe('CSV incremental sync', () => {
     }
   });
 
+  it('hashes a file once when its cursor predates ctime and inode, staging it only if the content differs', async () => {
+    await sandbox.write('parts/a.csv', 'id,v\n1,a\n');
+    const table = csvTable({ file: 'parts/*.csv', syncStrategy: 'incremental', primaryKey: ['id'] });
+    const current = (completeOf(await sync(table)).cursor as CsvCursor).files['parts/a.csv']!;
+    assert.equal(typeof current.ctimeMs, 'number');
+    assert.equal(typeof current.ino, 'number');
+    const { ctimeMs: _c, ino: _i, ...older } = current;
+    const events = await sync(table, { cursor: { files: { 'parts/a.csv': older } } });
+    assert.deepEqual(chunksOf(events), [], 'same content is not staged again');
+    assert.deepEqual((completeOf(events).cursor as CsvCursor).files['parts/a.csv'], current);
+  });
+
   it('drops deleted files from the cursor', async () => {
     await sandbox.write('a.csv', 'id\n1\n');
     const table = csvTable({ file: '*.csv', syncStrategy: 'incremental' });
@@ -389,6 +401,17 @@ describe('CSV bad input', () => {
     assert.deepEqual(await stagedFiles(), []);
   });
 
+  it('refuses a declared DATE whose text has a time of day or an offset instead of dropping it', async () => {
+    const columns = [{ name: 'id', type: 'INTEGER' }, { name: 'day', type: 'DATE' }];
+    await sandbox.write('d.csv', 'id,day\n1,2025-11-02\n2,2025-11-02 00:00:00\n3,2025-11-02T00:00:00Z\n');
+    const chunk = chunksOf(await sync(csvTable({ file: 'd.csv', columns })))[0]!;
+    assert.deepEqual((await readParquet(chunk.path)).map((r) => r.day), ['2025-11-02', '2025-11-02', '2025-11-02']);
+    for (const value of ['2025-11-02 10:00:00', '2025-11-02T00:00:00+01:00']) {
+      await sandbox.write('d.csv', `id,day\n1,2025-11-02\n2,${value}\n`);
+      await rejects(csvTable({ file: 'd.csv', columns }), [/"d\.csv" line 3/, /column "day"/, new RegExp(`"${value.replace('+', '\\+')}" is not a valid DATE`)]);
+    }
+  });
+
   it('reports invalid UTF-8 bytes with file and line', async () => {
     await sandbox.write('orders.csv', Buffer.concat([Buffer.from('id,name\n1,ok\n2,'), Buffer.from([0xff, 0xfe, 0x41]), Buffer.from('\n3,fine\n')]));
     await rejects(csvTable(), [/"orders\.csv"/, /line 3/, /invalid UTF-8/]);
@@ -405,6 +428,33 @@ describe('CSV bad input', () => {
     await rejects(csvTable({ columns: [{ name: 'id', type: 'INTEGER' }, { name: 'name', type: 'STRING' }] }), [/"orders\.csv" line 2/, /unterminated quoted field/]);
   });
 
+  it('reads files mixing CRLF, LF and CR line endings as written, and still names later problems by physical line', async () => {
+    const columns = [{ name: 'id', type: 'INTEGER' }, { name: 'note', type: 'STRING' }];
+    await sandbox.write('orders.csv', 'id,note\r\n1,"a\r\nb"\n2,c\r3,"d\ne"\r\n');
+    for (const table of [csvTable(), csvTable({ columns })]) {
+      const chunk = chunksOf(await sync(table))[0]!;
+      assert.deepEqual(await readParquet(chunk.path), [{ id: '1', note: 'a\r\nb' }, { id: '2', note: 'c' }, { id: '3', note: 'd\ne' }]);
+      assert.deepEqual(await stagedFiles(), [path.basename(chunk.path)], 'the normalised copy is removed');
+      await rm(chunk.path);
+    }
+    await sandbox.write('orders.csv', 'id,note\r\n1,"a\r\nb"\r\n2,c,extra\r\n3,d\n');
+    const err = await rejects(csvTable({ columns }), [/"orders\.csv" line 4/, /expected 2 fields, found 3/]);
+    assert.equal(err.details?.line, 4);
+  });
+
+  it('names file, line, size and limit of a record longer than csv.max_line_size', async () => {
+    const long = 'x'.repeat(3000);
+    for (const field of [long, `"${long}"`]) {
+      await sandbox.write('orders.csv', `id,note\n1,a\n2,"two\nlines"\n3,${field}\n4,d\n`);
+      for (const columns of [[], [{ name: 'id', type: 'INTEGER' }, { name: 'note', type: 'STRING' }]]) {
+        const err = await rejects(csvTable({ csv: { maxLineSize: 2000 }, columns }), [/"orders\.csv" line 5/, new RegExp(`record of ${(field.length + 2).toLocaleString('en-US')} bytes`), /limit of 2,000 bytes/, /csv\.max_line_size: 1000000/]);
+        assert.equal(err.details?.line, 5);
+      }
+    }
+    const chunk = chunksOf(await sync(csvTable({ csv: { maxLineSize: 4000 } })))[0]!;
+    assert.equal(chunk.rows, 4);
+  });
+
   it('reports a header that does not match the declared columns', async () => {
     await sandbox.write('orders.csv', 'id,nmae\n1,a\n');
     const err = await rejects(csvTable({ columns: [{ name: 'id', type: 'INTEGER' }, { name: 'name', type: 'STRING' }] }), [/"orders\.csv" line 1/, /missing "name"/, /unexpected "nmae"/]);
@@ -416,6 +466,27 @@ describe('CSV bad input', () => {
     await sandbox.write('p/2.csv', 'id,v\n2,b\n3\n');
     await rejects(csvTable({ file: 'p/*.csv' }), [/"p\/2\.csv" line 3/]);
     assert.deepEqual(await stagedFiles(), []);
+  });
+});
+
+describe('CSV disk full', () => {
+  const devFull = stat('/dev/full').then((s) => s.isCharacterDevice(), () => false);
+  it('names the file, the space needed and free, and that nothing was published when the disk is full', async (t) => {
+    if (!await devFull) return t.skip('/dev/full is not available');
+    const csv = `id,v\n${Array.from({ length: 2000 }, (_v, i) => `${i},${'v'.repeat(40)}`).join('\n')}\n`;
+    await sandbox.write('orders.csv', csv);
+    // The staged chunk's path is known in advance; a link to /dev/full makes the kernel answer ENOSPC to DuckDB's writes.
+    const partial = path.join(sandbox.workDir, '00001-orders.csv.parquet.partial');
+    await symlink('/dev/full', partial);
+    const err = await rejects(csvTable({ columns: [{ name: 'id', type: 'INTEGER' }, { name: 'v', type: 'STRING' }] }), [
+      new RegExp(`Not enough disk space to write ${partial.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+      /no space left on device/,
+      new RegExp(`about ${(Buffer.byteLength(csv) / 1024).toFixed(1)} KB needed`),
+      /free on its filesystem/,
+      /CSV file "orders\.csv" of table in\.c-csv\.orders was not staged, and the table's published files are unchanged/,
+    ], 'DISK_FULL');
+    assert.equal(err.details?.path, partial);
+    assert.deepEqual(await stagedFiles(), [], 'the partial file (here the link) is removed');
   });
 });
 

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import type { NewEvent } from '../../../events/index.ts';
 import { dispatched, published, startGateway, TestClient } from './harness.ts';
 
-const health = (reasons: string[]): NewEvent => ({ type: 'HealthChanged', v: 1, data: { status: 'degraded', previous: 'healthy', reasons } });
+const health = (problems: Array<{ code: string; table?: string; message: string }>): NewEvent => ({ type: 'HealthChanged', v: 2, data: { status: 'degraded', previous: 'healthy', reasons: problems.map((p) => p.message), problems } });
 
 test("an analyst does not get a private table's notification; privileged and admin do", async (t) => {
   const h = await startGateway(t);
@@ -45,7 +45,10 @@ test('health changes go to everyone, without quoting reasons about private table
   const h = await startGateway(t);
   const { client: ann } = await TestClient.login(t, h.wsUrl, { token: 'tok-ann' });
   const { client: root } = await TestClient.login(t, h.wsUrl, { token: 'tok-admin' });
-  await h.log.append(health(['table orders: last sync failed: timeout', 'table salaries: last sync failed: payroll API down']));
+  await h.log.append(health([
+    { code: 'TABLE_SYNC_FAILED', table: 'orders', message: 'table orders: last sync failed: timeout' },
+    { code: 'TABLE_SYNC_FAILED', table: 'salaries', message: 'table salaries: last sync failed: payroll API down' },
+  ]));
   for (const c of [ann, root]) {
     const [n] = await c.notificationsCount(1);
     assert.equal(n?.level, 'warning');

@@ -50,6 +50,8 @@ export async function startGateway(t: TestContext, opts: {
   before?: (log: EventLog) => Promise<void>;
   /** Replaces the live stream the gateway subscribes to (to simulate a lagging or redelivering one). */
   follow?: (log: EventLog, from: number) => Observable<RecordedEvent>;
+  /** The configured tables (default `TABLES`). */
+  tables?: ReadonlyArray<{ name: string; id?: string; private: boolean }>;
 } = {}): Promise<Harness> {
   const dir = await tempDir(t, 'ada-notifications-');
   const log = await EventLog.open(path.join(dir, 'events'), { logger: { warn: () => undefined } });
@@ -70,7 +72,7 @@ export async function startGateway(t: TestContext, opts: {
         return log.head;
       },
     },
-    config: { tables: TABLES },
+    config: { tables: opts.tables ?? TABLES },
     authenticate: async (c) => {
       calls.push(c);
       return c.token !== undefined ? tokens.get(c.token) : c.session !== undefined ? sessions.get(c.session) : undefined;
@@ -126,9 +128,13 @@ export class TestClient {
     ws.on('error', () => undefined);
   }
 
-  /** Opens a connection (closed after the test). */
-  static async connect(t: TestContext, url: string, options: ClientOptions = {}): Promise<TestClient> {
+  /**
+   * Opens a connection (closed after the test). `onSocket` runs before anything can arrive, for listeners
+   * that must not miss a frame (the server pings from the moment it accepts the socket).
+   */
+  static async connect(t: TestContext, url: string, options: ClientOptions = {}, onSocket?: (ws: WebSocket) => void): Promise<TestClient> {
     const ws = new WebSocket(url, options);
+    onSocket?.(ws);
     const client = new TestClient(ws);
     t.after(() => ws.terminate());
     await new Promise<void>((resolve, reject) => {

@@ -17,20 +17,20 @@ test('a client that never reads is closed with 1013 while a normal client receiv
   // ~2 kB per notification: enough to fill the kernel's socket buffers (a few MB on loopback) and then ours.
   const body = 'y'.repeat(1_900);
   const count = 6_000;
-  const started = Date.now();
   const events = Array.from({ length: count }, (_, i) => dispatched(`n${i}`, body));
   for (let i = 0; i < count; i += 200) await h.log.appendAll(events.slice(i, i + 200));
-  await normal.notificationsCount(count, 10_000);
-  const elapsed = Date.now() - started;
+  // No time bound (it would flake on a loaded machine): the normal client gets everything while the stuck one
+  // is still paused, so delivery to it never waited for the stuck socket to drain.
+  await normal.notificationsCount(count, 60_000);
 
   assert.deepEqual(normal.notifications.map((n) => n.position), Array.from({ length: count }, (_, i) => i + 1));
-  assert.ok(elapsed < 5_000, `the normal client needed ${elapsed} ms`);
-  await eventually(() => h.gateway.stats().closed.slowConsumer === 1, 2_000, 'the stuck client to be judged slow');
+  assert.ok(tcpOf(stuck).isPaused(), 'the stuck client was still not reading');
+  await eventually(() => h.gateway.stats().closed.slowConsumer === 1, 30_000, 'the stuck client to be judged slow');
   assert.equal(h.gateway.stats().authenticated, 1);
 
   // Once it reads again it drains what was already written, then finds the close frame.
   tcpOf(stuck).resume();
-  assert.deepEqual(await within(stuck.closed, 10_000, 'the stuck client to see its close'), { code: CloseCode.slowConsumer, reason: 'slow consumer' });
+  assert.deepEqual(await within(stuck.closed, 30_000, 'the stuck client to see its close'), { code: CloseCode.slowConsumer, reason: 'slow consumer' });
   assert.ok(stuck.notifications.length < count, 'the stuck client must not have been sent everything');
   assert.equal(normal.ws.readyState, normal.ws.OPEN);
 });
@@ -41,12 +41,12 @@ test('a slow client is cut off after the close grace when it never drains', asyn
   tcpOf(stuck).pause();
   const body = 'z'.repeat(1_900);
   for (let i = 0; i < 30; i++) await h.log.appendAll(Array.from({ length: 200 }, (_, j) => dispatched(`m${i}-${j}`, body)));
-  await eventually(() => h.gateway.stats().closed.slowConsumer === 1, 5_000, 'the stuck client to be judged slow');
+  await eventually(() => h.gateway.stats().closed.slowConsumer === 1, 30_000, 'the stuck client to be judged slow');
   // The server destroys the socket after the grace: its close frame, queued behind the backlog, is
   // dropped with it, so the client sees an abnormal close (1006) rather than 1013.
   await new Promise((r) => setTimeout(r, 400));
   tcpOf(stuck).resume();
-  const closed = await within(stuck.closed, 5_000, 'the stuck client to be cut off');
+  const closed = await within(stuck.closed, 30_000, 'the stuck client to be cut off');
   assert.equal(closed.code, 1006);
 });
 
@@ -62,15 +62,15 @@ test('a resuming client that stops reading is closed with 1013 once the live mes
   const stuck = await TestClient.connect(t, h.wsUrl);
   stuck.send({ type: 'auth', token: 'tok-ann', since: 0 });
   tcpOf(stuck).pause();
-  await eventually(() => h.gateway.stats().catchingUp === 1, 5_000, 'the replay to start');
+  await eventually(() => h.gateway.stats().catchingUp === 1, 30_000, 'the replay to start');
   // The replay stalls on the full socket; live messages pile up for it.
   await new Promise((r) => setTimeout(r, 200));
   assert.equal(h.gateway.stats().closed.slowConsumer, 0, 'a stalled replay alone is not a slow consumer');
   for (let i = 0; i < 60; i++) await h.log.append(dispatched(`live${i}`, 'live'));
-  await eventually(() => h.gateway.stats().closed.slowConsumer === 1, 5_000, 'the stuck client to be judged slow');
+  await eventually(() => h.gateway.stats().closed.slowConsumer === 1, 30_000, 'the stuck client to be judged slow');
   assert.equal((await normal.notificationsCount(60)).length, 60);
   tcpOf(stuck).resume();
-  assert.deepEqual(await within(stuck.closed, 10_000, 'the stuck client to see its close'), { code: CloseCode.slowConsumer, reason: 'slow consumer' });
+  assert.deepEqual(await within(stuck.closed, 30_000, 'the stuck client to see its close'), { code: CloseCode.slowConsumer, reason: 'slow consumer' });
 });
 
 test('a burst bigger than the buffer limit, appended in one batch, does not close clients that read', async (t) => {
@@ -88,9 +88,8 @@ test('shutting down does not wait out the close grace of a slow consumer', async
   tcpOf(stuck).pause();
   const body = 'v'.repeat(1_900);
   for (let i = 0; i < 30 && h.gateway.stats().closed.slowConsumer === 0; i++) await h.log.appendAll(Array.from({ length: 200 }, (_, j) => dispatched(`s${i}-${j}`, body)));
-  await eventually(() => h.gateway.stats().closed.slowConsumer === 1, 5_000, 'the stuck client to be judged slow');
-  const started = Date.now();
-  await within(h.app.close(), 5_000, 'app.close()');
-  // Bounded by closeGraceMs (the slow consumer never completes its close handshake), not by ws's own 30 s.
-  assert.ok(Date.now() - started <= 2_000, `app.close() took ${Date.now() - started} ms`);
+  await eventually(() => h.gateway.stats().closed.slowConsumer === 1, 30_000, 'the stuck client to be judged slow');
+  // Bounded by closeGraceMs (1 s: the slow consumer never completes its close handshake), not by ws's own 30 s;
+  // the guard sits between the two with room for a loaded machine.
+  await within(h.app.close(), 15_000, 'app.close() (bounded by the 1 s close grace, not ws\'s 30 s)');
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { describeConfig, isSecretKey, maskSecrets } from '../../../config/index.ts';
+import { describeConfig, isSecretKey, maskedExcerpt, maskSecrets } from '../../../config/index.ts';
 import type { AdaConfig } from '../../../config/index.ts';
 
 describe('isSecretKey', () => {
@@ -58,5 +58,29 @@ describe('describeConfig', () => {
     const out = describeConfig(config);
     assert.equal('secrets' in out, false);
     assert.deepEqual(out.folderMapping, { 'in.c-secrets': 'finance' });
+  });
+});
+
+describe('maskSecrets: encoded forms and cuts', () => {
+  const secret = 'tok/en+with spaces&=é-0123456789';
+  it('masks the URL-encoded and base64 forms at every alignment', () => {
+    const encoded = [encodeURIComponent(secret), encodeURIComponent(secret).replace(/%20/g, '+')];
+    for (let pad = 0; pad < 3; pad++) {
+      const b64 = Buffer.from(`${'p'.repeat(pad)}${secret}!!`).toString('base64');
+      encoded.push(b64, b64.replace(/\+/g, '-').replace(/\//g, '_'));
+    }
+    for (const form of encoded) {
+      const masked = maskSecrets(`before ${form} after`, [secret]);
+      const raw = Buffer.from(secret).toString('base64');
+      assert.ok(!masked.includes(raw.slice(4, 16)) && !masked.includes(encodeURIComponent(secret).slice(0, 12)), `${form} -> ${masked}`);
+    }
+  });
+  it('maskedExcerpt masks the whole text before cutting it', () => {
+    for (let at = 0; at < 60; at++) {
+      const text = `${'x'.repeat(at)}${secret}${'y'.repeat(40)}`;
+      const cut = maskedExcerpt(text, [secret], 50);
+      assert.ok(cut.length <= 50);
+      for (let i = 0; i + 8 <= secret.length; i++) assert.ok(!cut.includes(secret.slice(i, i + 8)), `${at}: ${cut}`);
+    }
   });
 });

@@ -1,6 +1,7 @@
 /** The pure event → notification mapping and the audience rule (no I/O; kept beside the gateway tests). */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { upcast } from '../../../events/index.ts';
 import type { AdaEvent, RecordedEvent } from '../../../events/index.ts';
 import { tablePrivacy, toNotification, visibleTo } from '../../../pipeline/projections/notifications/index.ts';
 import { TABLES } from '../../integration/notifications/harness.ts';
@@ -40,15 +41,26 @@ test('long error messages are clipped; events nobody is told about map to undefi
   assert.equal(toNotification(recorded({ type: 'TokenIssued', v: 1, data: { name: 'ann', tokenId: 't', hash: 'h' } }), config), undefined);
 });
 
-test('HealthChanged: level by status; reasons naming a private table (by name or id, whole words) are counted, not quoted', () => {
-  const degraded = toNotification(recorded({ type: 'HealthChanged', v: 1, data: { status: 'unhealthy', previous: 'degraded', reasons: [
-    'table salaries: last sync failed: payroll down', 'export of in.c-hr.salaries stuck', 'table salaries_public: never synced', 'disk 95 % full',
-  ] } }), config);
+test('HealthChanged: level by status; problems about a private table (by their table field) are counted, not quoted', () => {
+  const problems = [
+    { code: 'TABLE_SYNC_FAILED', table: 'salaries', message: 'table salaries: last sync failed: payroll down' },
+    { code: 'TABLE_NEVER_SYNCED', table: 'orders', message: 'table orders: never synced (salaries named in text only)' },
+    { code: 'DISK_FULL', message: 'disk 95 % full' },
+    { code: 'TABLE_OVERDUE', table: 'not-configured', message: 'table not-configured: overdue' },
+  ];
+  const degraded = toNotification(recorded({ type: 'HealthChanged', v: 2, data: { status: 'unhealthy', previous: 'degraded', reasons: problems.map((p) => p.message), problems } }), config);
   assert.equal(degraded?.level, 'error');
   assert.equal(degraded?.table, undefined);
-  assert.equal(degraded?.message, 'The broker is unhealthy (was degraded): table salaries_public: never synced; disk 95 % full; 2 problems with restricted tables.');
-  const healthy = toNotification(recorded({ type: 'HealthChanged', v: 1, data: { status: 'healthy', previous: 'degraded', reasons: [] } }), config);
+  assert.equal(degraded?.message, 'The broker is unhealthy (was degraded): table orders: never synced (salaries named in text only); disk 95 % full; 2 problems with restricted tables.');
+  const healthy = toNotification(recorded({ type: 'HealthChanged', v: 2, data: { status: 'healthy', previous: 'degraded', reasons: [], problems: [] } }), config);
   assert.deepEqual([healthy?.level, healthy?.title, healthy?.message], ['success', 'Broker healthy', 'All checks pass again (was degraded).']);
+});
+
+test('HealthChanged v1 (reasons as text only) is upcast; its reasons may name any table, so they are counted', () => {
+  const v1 = upcast({ type: 'HealthChanged', v: 1, data: { status: 'degraded', previous: 'healthy', reasons: ['table -salaries-: last sync failed', 'disk 95 % full'] } });
+  assert.equal(v1.v, 2);
+  const n = toNotification(recorded(v1 as never), config);
+  assert.equal(n?.message, 'The broker is degraded (was healthy): 2 problems with restricted tables.');
 });
 
 test('NotificationDispatched keeps level, to and table; the id is the event id', () => {
