@@ -189,6 +189,21 @@ export class EventLogReader {
     return end.nextPosition - 1;
   }
 
+  /**
+   * The process holding the writer lock, or undefined when none does. An owner on this host whose
+   * process is gone (killed) counts as none: the next writer breaks its lock.
+   */
+  async writer(): Promise<LogWriterOwner | undefined> {
+    let owner: LogWriterOwner;
+    try {
+      owner = JSON.parse(await readFile(path.join(this.dir, OWNER_NAME), 'utf8')) as LogWriterOwner;
+    } catch {
+      return undefined;
+    }
+    if (owner.hostname === os.hostname() && !isProcessAlive(owner.pid)) return undefined;
+    return owner;
+  }
+
   /** Raw records with their segment and offset, for verification and statistics. */
   async scan(onRecord: (segment: SegmentInfo, record: RawRecord) => void): Promise<{ head: number; segments: SegmentInfo[]; problem?: { segment: string; offset: number; position: number; reason: string; torn: boolean } }> {
     const segments = await listSegments(this.dir);
@@ -642,7 +657,8 @@ async function readKeyIndex(file: string): Promise<KeyIndexFile | undefined> {
   }
 }
 
-interface LockOwner {
+/** Who holds a log's writer lock: the process, its host, since when, and its command line. */
+export interface LogWriterOwner {
   pid: number;
   hostname: string;
   startedAt: string;
@@ -660,7 +676,7 @@ async function acquireWriterLock(dir: string, onCompromised: (err: Error) => voi
   for (let attempt = 0; ; attempt++) {
     try {
       const release = await lockfile.lock(dir, options);
-      const owner: LockOwner = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command: commandLine(process.argv.slice(1)) };
+      const owner: LogWriterOwner = { pid: process.pid, hostname: os.hostname(), startedAt: new Date().toISOString(), command: commandLine(process.argv.slice(1)) };
       await writeFile(ownerPath, JSON.stringify(owner), { mode: 0o600 });
       return async () => {
         await rm(ownerPath, { force: true });
@@ -668,9 +684,9 @@ async function acquireWriterLock(dir: string, onCompromised: (err: Error) => voi
       };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ELOCKED') throw err;
-      let owner: LockOwner | undefined;
+      let owner: LogWriterOwner | undefined;
       try {
-        owner = JSON.parse(await readFile(ownerPath, 'utf8')) as LockOwner;
+        owner = JSON.parse(await readFile(ownerPath, 'utf8')) as LogWriterOwner;
       } catch {
         owner = undefined;
       }

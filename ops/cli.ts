@@ -133,12 +133,27 @@ export async function main(outer: CommandContext): Promise<number> {
   }
 }
 
+/** Exit codes of a process ended by a second signal (128 + the signal's number, as shells report it). */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Aborts `controller` on the first SIGINT or SIGTERM (the command stops cleanly); a second one
+ * exits at once. The listeners stay installed: with none left, a library's signal hook (the log
+ * lock's) would re-raise the signal and kill the process in the middle of its clean stop.
+ */
+export function abortOnSignals(controller: AbortController): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (controller.signal.aborted) process.exit(SIGNAL_EXIT[sig]);
+      controller.abort();
+    });
+  }
+}
+
 /** Runs the CLI for this process: its arguments, environment, streams and signals; sets the exit code. */
 export async function runFromProcess(): Promise<void> {
   const controller = new AbortController();
-  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(sig, () => controller.abort());
-  }
+  abortOnSignals(controller);
   process.exitCode = await main({
     argv: process.argv.slice(2),
     env: process.env,

@@ -10,8 +10,3 @@ export function dataDirOf(flag: unknown, env: NodeJS.ProcessEnv): string {
 export function configDirOf(flag: unknown, env: NodeJS.ProcessEnv): string {
   return path.resolve(typeof flag === 'string' && flag ? flag : env.CONFIG_DIR || 'config');
 }
-
-/** The event log directory of a data directory. */
-export function eventsDirOf(dataDir: string): string {
-  return path.join(dataDir, 'events');
-}

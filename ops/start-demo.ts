@@ -1,10 +1,10 @@
 /** `npm start`: syncs the bundled demo into ./data and serves it on http://127.0.0.1:3000. */
 import { fileURLToPath } from 'node:url';
-import { main } from './cli.ts';
+import { abortOnSignals, main } from './cli.ts';
 
 const demo = fileURLToPath(new URL('../examples/demo', import.meta.url));
 const controller = new AbortController();
-for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => controller.abort());
+abortOnSignals(controller);
 const ctx = {
   env: process.env,
   out: (s: string) => process.stdout.write(`${s}\n`),

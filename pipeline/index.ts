@@ -24,3 +24,4 @@ export { MAX_MESSAGE_CHARS, NOTIFYING_EVENTS, tablePrivacy, toNotification, visi
 export type { IsPrivate, Notification, NotificationConfig, NotificationLevel } from './projections/notifications/index.ts';
 export * from './sql/temporal.ts';
 export * from './disk-full.ts';
+export * from './broker/index.ts';

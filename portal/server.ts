@@ -1,6 +1,6 @@
 /** The HTTP server: the app plus logger, timeouts and graceful close. */
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { adaApp } from './app.ts';
 import { installErrorHandler } from './error-handler.ts';
 import type { AppDeps } from './app.ts';
@@ -13,9 +13,9 @@ const LIMITS = {
   requestTimeout: 30_000,
 };
 
-/** Builds the server (not listening yet). */
-export async function buildServer(deps: AppDeps, options: { logger?: boolean } = {}): Promise<FastifyInstance> {
-  const app = Fastify({ logger: options.logger ?? false, bodyLimit: LIMITS.bodyLimit, requestTimeout: LIMITS.requestTimeout });
+/** Builds the server (not listening yet); `logger` is the process's pino logger (`ada serve`), or none. */
+export async function buildServer(deps: AppDeps, options: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
+  const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), bodyLimit: LIMITS.bodyLimit, requestTimeout: LIMITS.requestTimeout });
   installErrorHandler(app);
   await app.register(adaApp(deps));
   return app;

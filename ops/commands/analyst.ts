@@ -2,16 +2,12 @@
 import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import type { AnalystRole, NewEvent } from '../../events/index.ts';
-import {
-  accessError, AccessErrorCode, accessProjection, decideAddAnalyst, decideIssueToken, decideRemoveAnalyst, decideRevokeTokens,
-  INPUT_ERROR_CODES, looksLikePrivateKey, MAX_SSH_KEY_CHARS, rolesOf, SSH_KEY_TYPES,
-} from '../../pipeline/index.ts';
-import type { AccessState, Decision } from '../../pipeline/index.ts';
+import type { AnalystRole } from '../../events/index.ts';
+import { accessError, AccessErrorCode, INPUT_ERROR_CODES, looksLikePrivateKey, MAX_SSH_KEY_CHARS, SSH_KEY_TYPES } from '../../pipeline/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
-import { openEventBroker } from '../broker.ts';
-import type { EventBroker } from '../broker.ts';
+import { connectBroker } from '../connect.ts';
+import type { Connection } from '../connect.ts';
 import { formatTable } from '../format.ts';
 import { UsageError } from './events.ts';
 
@@ -39,25 +35,14 @@ function accessCommand(command: Command): Command {
   };
 }
 
-/** Opens the broker, brings the access projection up to date, and runs `fn` with its state. */
-async function withAccess(values: Values, ctx: CommandContext, fn: (broker: EventBroker, state: AccessState) => Promise<number>): Promise<number> {
-  const broker = await openEventBroker({
-    configDir: values.config as string | undefined, dataDir: values.data as string | undefined,
-    env: ctx.env, eventSource: EVENT_SOURCE, warn: (m) => ctx.err(`warning: ${m}`),
-  });
+/** Runs `fn` with the broker: opened here, or the running server's through its control socket. */
+async function withBroker(values: Values, ctx: CommandContext, fn: (broker: Connection) => Promise<number>): Promise<number> {
+  const broker = await connectBroker(values, ctx, EVENT_SOURCE);
   try {
-    await broker.runner.catchUp(accessProjection);
-    return await fn(broker, broker.runner.stateOf(accessProjection));
+    return await fn(broker);
   } finally {
     await broker.close();
   }
-}
-
-/** Appends a decided event and folds it; false when an identical change was already recorded (a concurrent command). */
-async function record(broker: EventBroker, decision: Decision<NewEvent>): Promise<boolean> {
-  const result = await broker.log.append({ ...decision.event, key: decision.idempotencyKey, source: EVENT_SOURCE });
-  await broker.runner.catchUp(accessProjection);
-  return !result.duplicate;
 }
 
 function onlyName(positionals: string[], max = 1): string {
@@ -114,14 +99,11 @@ const add: Command = accessCommand({
     const role = roleOf(values);
     const sshKey = typeof values['ssh-key'] === 'string' ? await readSshKeyArgument(values['ssh-key'], ctx.env) : undefined;
     const email = typeof values.email === 'string' ? values.email : undefined;
-    return withAccess(values, ctx, async (broker, state) => {
-      const decision = decideAddAnalyst(state, broker.config, { name, role, ...(email !== undefined ? { email } : {}), ...(sshKey !== undefined ? { sshKey } : {}) });
-      if (!(await record(broker, decision))) {
-        throw accessError(AccessErrorCode.analystExists, `analyst ${name} was just added by another command`, { name });
-      }
+    return withBroker(values, ctx, async (broker) => {
+      const added = await broker.api.analysts.add({ name, role, ...(email !== undefined ? { email } : {}), ...(sshKey !== undefined ? { sshKey } : {}) });
       const details = [
-        decision.event.data.email !== undefined ? `email ${decision.event.data.email}` : undefined,
-        decision.sshKey ? `SSH key ${decision.sshKey.fingerprint} (${decision.sshKey.type})` : 'no SSH key',
+        added.email !== undefined ? `email ${added.email}` : undefined,
+        added.sshKey ? `SSH key ${added.sshKey.fingerprint} (${added.sshKey.type})` : 'no SSH key',
       ].filter((d) => d !== undefined);
       ctx.out(`added ${name} as ${ROLE_TEXT[role]}: ${details.join(', ')}`);
       if (role !== 'admin' && broker.config.instance.admins.some((a) => a.username === name)) {
@@ -144,8 +126,8 @@ const list: Command = accessCommand({
   usage: 'ada analyst list [--json] [--config DIR] [--data DIR]',
   options: { ...commonOptions, json: { type: 'boolean' } },
   async run({ values }, ctx) {
-    return withAccess(values, ctx, async (broker, state) => {
-      const members = [...rolesOf(state, broker.config).values()];
+    return withBroker(values, ctx, async (broker) => {
+      const members = await broker.api.analysts.list();
       if (values.json) {
         ctx.out(JSON.stringify({
           analysts: members.map((m) => ({
@@ -178,12 +160,8 @@ const remove: Command = accessCommand({
   allowPositionals: true,
   async run({ values, positionals }, ctx) {
     const name = onlyName(positionals);
-    return withAccess(values, ctx, async (broker, state) => {
-      const decision = decideRemoveAnalyst(state, broker.config, name);
-      const tokens = Object.keys(state.analysts[name]?.tokens ?? {}).length;
-      if (!(await record(broker, decision))) {
-        throw accessError(AccessErrorCode.analystNotFound, `analyst ${name} was just removed by another command`, { name });
-      }
+    return withBroker(values, ctx, async (broker) => {
+      const { revokedTokens: tokens } = await broker.api.analysts.remove(name);
       ctx.out(`removed analyst ${name}${tokens ? ` and revoked their ${tokens} token${tokens === 1 ? '' : 's'}` : ''}`);
       if (broker.config.instance.admins.some((a) => a.username === name)) {
         ctx.err(`note: ${name} stays an admin: they are listed in instance.yaml \`admins\``);
@@ -202,23 +180,20 @@ const token: Command = accessCommand({
   async run({ values, positionals }, ctx) {
     const name = onlyName(positionals, values.revoke ? 2 : 1);
     const which = positionals[1];
-    return withAccess(values, ctx, async (broker, state) => {
+    return withBroker(values, ctx, async (broker) => {
       if (values.revoke) {
-        const decision = decideRevokeTokens(state, broker.config, name, which);
-        if (!decision) {
+        const { revoked } = await broker.api.analysts.revokeTokens(name, which);
+        if (revoked.length === 0) {
           ctx.out(`${name} has no tokens; nothing to revoke`);
           return 0;
         }
-        // A duplicate means a concurrent command revoked the same tokens: the outcome is the same.
-        await record(broker, decision);
-        ctx.out(`revoked ${decision.revoked.length} token${decision.revoked.length === 1 ? '' : 's'} of ${name}: ${decision.revoked.join(', ')}`);
+        ctx.out(`revoked ${revoked.length} token${revoked.length === 1 ? '' : 's'} of ${name}: ${revoked.join(', ')}`);
         return 0;
       }
-      const decision = decideIssueToken(state, broker.config, name);
-      await record(broker, decision);
-      ctx.out(decision.token.token);
-      ctx.err(`token ${decision.token.tokenId} for ${name} — it is shown only once and cannot be recovered: store it now (e.g. in a password manager).`);
-      ctx.err(`revoke it with \`ada analyst token ${name} --revoke ${decision.token.tokenId}\``);
+      const issued = await broker.api.analysts.issueToken(name);
+      ctx.out(issued.token);
+      ctx.err(`token ${issued.tokenId} for ${name} — it is shown only once and cannot be recovered: store it now (e.g. in a password manager).`);
+      ctx.err(`revoke it with \`ada analyst token ${name} --revoke ${issued.tokenId}\``);
       return 0;
     });
   },

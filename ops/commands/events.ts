@@ -1,20 +1,21 @@
 /** `ada events tail|show|stats|verify`: operators' view of the event log. */
-import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { filter } from 'rxjs';
 import type { Subscription } from 'rxjs';
-import { BlobStore, EventLogReader, EVENT_TYPES } from '../../events/index.ts';
+import { BlobStore, EVENT_TYPES } from '../../events/index.ts';
 import type { RecordedEvent } from '../../events/index.ts';
+import { BrokerReader } from '../../pipeline/index.ts';
+import type { EventReads } from '../../pipeline/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
 import { formatBytes, formatTable } from '../format.ts';
-import { dataDirOf, eventsDirOf } from '../paths.ts';
+import { dataDirOf } from '../paths.ts';
 
 /** How many records `tail` shows without `--from`. */
 const DEFAULT_TAIL = 20;
 
-function readerOf(values: Record<string, unknown>, ctx: CommandContext): EventLogReader {
-  return new EventLogReader(eventsDirOf(dataDirOf(values.data, ctx.env)));
+/** The log's views of the data directory: read-only, so they work while `ada serve` holds the log. */
+function readerOf(values: Record<string, unknown>, ctx: CommandContext): EventReads {
+  return new BrokerReader(dataDirOf(values.data, ctx.env)).events;
 }
 
 function positiveInt(value: unknown, flag: string): number | undefined {
@@ -48,11 +49,10 @@ const tail: Command = {
     let from = positiveInt(values.from, '--from');
     if (from === undefined) {
       const n = positiveInt(values.lines, '-n') ?? DEFAULT_TAIL;
-      if (types.length === 0) from = Math.max(1, (await reader.head()) - n + 1);
-      else from = await firstOfLastMatching(reader, types, n);
+      from = await reader.tailStart(n, types);
     }
     const print = (e: RecordedEvent): void => ctx.out(values.json ? JSON.stringify(e) : formatEventLine(e));
-    const source$ = (values.follow ? reader.follow$(from) : reader.read$(from)).pipe(filter((e) => types.length === 0 || types.includes(e.type)));
+    const source$ = reader.read$(from, { types, follow: Boolean(values.follow) });
     await new Promise<void>((resolve, reject) => {
       const sub: Subscription = source$.subscribe({ next: print, error: reject, complete: resolve });
       ctx.signal.addEventListener('abort', () => { sub.unsubscribe(); resolve(); }, { once: true });
@@ -60,23 +60,6 @@ const tail: Command = {
     return 0;
   },
 };
-
-/** The position from which the last `n` events of the given types start. */
-async function firstOfLastMatching(reader: EventLogReader, types: string[], n: number): Promise<number> {
-  const positions: number[] = [];
-  await new Promise<void>((resolve, reject) => {
-    reader.read$(1).subscribe({
-      next: (e) => {
-        if (!types.includes(e.type)) return;
-        positions.push(e.position);
-        if (positions.length > n) positions.shift();
-      },
-      error: reject,
-      complete: resolve,
-    });
-  });
-  return positions[0] ?? Number.MAX_SAFE_INTEGER;
-}
 
 const show: Command = {
   name: 'events show',
@@ -88,13 +71,7 @@ const show: Command = {
     if (positionals.length !== 1) throw new UsageError('events show takes exactly one position');
     const pos = positiveInt(positionals[0], 'POS')!;
     const reader = readerOf(values, ctx);
-    const found = await new Promise<RecordedEvent | undefined>((resolve, reject) => {
-      const sub = reader.read$(pos).subscribe({
-        next: (e) => { sub?.unsubscribe(); resolve(e.position === pos ? e : undefined); },
-        error: reject,
-        complete: () => resolve(undefined),
-      });
-    });
+    const found = await reader.show(pos);
     if (!found) {
       ctx.err(`no event at position ${pos} (the log's head is ${await reader.head()})`);
       return 1;
@@ -104,8 +81,6 @@ const show: Command = {
   },
 };
 
-interface TypeStats { records: number; bytes: number }
-
 const stats: Command = {
   name: 'events stats',
   summary: 'Records and bytes by event type, segments, first and last time, head position',
@@ -113,38 +88,9 @@ const stats: Command = {
   options: { ...commonOptions, json: { type: 'boolean' } },
   async run({ values }, ctx) {
     const reader = readerOf(values, ctx);
-    const byType = new Map<string, TypeStats>();
-    let first: string | undefined;
-    let last: string | undefined;
-    let records = 0;
-    const scan = await reader.scan((_seg, r) => {
-      const e = JSON.parse(r.payload.toString('utf8')) as RecordedEvent;
-      const s = byType.get(e.type) ?? { records: 0, bytes: 0 };
-      s.records += 1;
-      s.bytes += r.payload.length + 8;
-      byType.set(e.type, s);
-      first ??= e.at;
-      last = e.at;
-      records += 1;
-    });
-    let totalBytes = 0;
-    const segments = [];
-    for (const seg of scan.segments) {
-      const { size } = await stat(seg.path);
-      totalBytes += size;
-      segments.push({ name: seg.name, first: seg.first, bytes: size });
-    }
-    const result = {
-      dir: reader.dir,
-      head: scan.head,
-      records,
-      bytes: totalBytes,
-      firstAt: first ?? null,
-      lastAt: last ?? null,
-      segments,
-      types: Object.fromEntries([...byType].sort((a, b) => b[1].records - a[1].records)),
-      ...(scan.problem ? { problem: scan.problem } : {}),
-    };
+    const result = await reader.stats();
+    const { records, bytes: totalBytes, segments, problem } = result;
+    const byType = Object.entries(result.types);
     if (values.json) {
       ctx.out(JSON.stringify(result, null, 2));
       return 0;
@@ -154,11 +100,11 @@ const stats: Command = {
     ctx.out(`records:  ${records}  (${formatBytes(totalBytes)} in ${segments.length} segment${segments.length === 1 ? '' : 's'})`);
     ctx.out(`first:    ${result.firstAt ?? '-'}`);
     ctx.out(`last:     ${result.lastAt ?? '-'}`);
-    if (byType.size > 0) {
+    if (byType.length > 0) {
       ctx.out('');
-      ctx.out(formatTable(['type', 'records', 'bytes'], [...byType].sort((a, b) => b[1].records - a[1].records).map(([t, s]) => [t, String(s.records), formatBytes(s.bytes)])));
+      ctx.out(formatTable(['type', 'records', 'bytes'], byType.map(([t, s]) => [t, String(s.records), formatBytes(s.bytes)])));
     }
-    if (scan.problem) ctx.err(`warning: ${scan.problem.torn ? 'torn tail' : 'corruption'} at ${scan.problem.segment} offset ${scan.problem.offset}: ${scan.problem.reason} (run \`ada events verify\`)`);
+    if (problem) ctx.err(`warning: ${problem.torn ? 'torn tail' : 'corruption'} at ${problem.segment} offset ${problem.offset}: ${problem.reason} (run \`ada events verify\`)`);
     return 0;
   },
 };
@@ -167,13 +113,12 @@ const stats: Command = {
 interface BadBlob { position: number; type: string; table?: string; runId?: string; sha256: string; code: string; message: string }
 
 /** Checks every blob the log references (exists, sha256 matches), each blob once; lists every bad reference. */
-async function verifyBlobs(reader: EventLogReader, blobsDir: string): Promise<{ checked: number; bad: BadBlob[] }> {
+async function verifyBlobs(reader: EventReads, blobsDir: string): Promise<{ checked: number; bad: BadBlob[] }> {
   const refs: Array<{ position: number; type: string; table?: string; runId?: string; sha256: string }> = [];
   await new Promise<void>((resolve, reject) => {
     reader.read$(1).subscribe({
       next: (e) => {
         if (e.type === 'TableChunkStaged') refs.push({ position: e.position, type: e.type, table: e.data.table, runId: e.data.runId, sha256: e.data.blob.sha256 });
-        else if (e.type === 'JiraIssueChanged' && e.data.blob) refs.push({ position: e.position, type: e.type, sha256: e.data.blob.sha256 });
       },
       error: reject,
       complete: resolve,
@@ -205,33 +150,20 @@ const verify: Command = {
   options: { ...commonOptions, blobs: { type: 'boolean' }, json: { type: 'boolean' } },
   async run({ values }, ctx) {
     const reader = readerOf(values, ctx);
-    let records = 0;
-    let bad: { segment: string; offset: number; position: number; reason: string } | undefined;
-    const scan = await reader.scan((seg, r) => {
-      if (bad) return;
-      records += 1;
-      try {
-        const e = JSON.parse(r.payload.toString('utf8')) as { position?: number; type?: unknown };
-        if (e.position !== r.position) throw new Error(`record says position ${e.position}, its place says ${r.position}`);
-        if (typeof e.type !== 'string') throw new Error('record has no event type');
-      } catch (err) {
-        bad = { segment: seg.name, offset: r.offset, position: r.position, reason: (err as Error).message };
-      }
-    });
-    const problem = bad ?? (scan.problem && !scan.problem.torn ? scan.problem : undefined);
-    const torn = scan.problem?.torn ? scan.problem : undefined;
+    const result = await reader.verify();
+    const { problem, tornTail: torn, records } = result;
     const blobs = values.blobs && !problem ? await verifyBlobs(reader, path.join(dataDirOf(values.data, ctx.env), 'blobs')) : undefined;
     const ok = !problem && (blobs?.bad.length ?? 0) === 0;
     if (values.json) {
-      ctx.out(JSON.stringify({ ok, records, head: scan.head, segments: scan.segments.length, ...(problem ? { problem } : {}), ...(torn ? { tornTail: torn } : {}), ...(blobs ? { blobs } : {}) }, null, 2));
+      ctx.out(JSON.stringify({ ...result, ok, ...(blobs ? { blobs } : {}) }, null, 2));
       return ok ? 0 : 1;
     }
     if (problem) {
       ctx.err(`CORRUPT at position ${problem.position}: segment ${problem.segment}, byte offset ${problem.offset}: ${problem.reason}`);
       return 1;
     }
-    ctx.out(`ok: ${records} records in ${scan.segments.length} segment(s), head ${scan.head}`);
-    if (torn) ctx.out(`note: torn tail after position ${scan.head} in ${torn.segment} at offset ${torn.offset} (${torn.reason}); the next writer truncates it and keeps the cut bytes in events/quarantine/`);
+    ctx.out(`ok: ${records} records in ${result.segments} segment(s), head ${result.head}`);
+    if (torn) ctx.out(`note: torn tail after position ${result.head} in ${torn.segment} at offset ${torn.offset} (${torn.reason}); the next writer truncates it and keeps the cut bytes in events/quarantine/`);
     if (blobs) {
       for (const b of blobs.bad) ctx.err(`${b.code} at position ${b.position} (${b.type}${b.table ? `, table ${b.table}` : ''}${b.runId ? `, run ${b.runId}` : ''}): blob ${b.sha256}: ${b.message}`);
       const n = blobs.bad.length;

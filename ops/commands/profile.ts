@@ -1,30 +1,32 @@
 /** `ada profile`: profile published tables on demand, with progress, a summary, and an exit code. */
-import path from 'node:path';
 import type { TableConfig } from '../../config/index.ts';
-import { CheckpointStore, EventLogReader } from '../../events/index.ts';
-import { foldProfilerState, profileTables, profilesFile } from '../../pipeline/index.ts';
-import type { ProfileOutcome, ProfileProgress, ProfilerOptions, TablePublish } from '../../pipeline/index.ts';
+import { BrokerReader, PROFILE_NOT_PUBLISHED } from '../../pipeline/index.ts';
+import type { ProfileRequest, ProfileResult } from '../../pipeline/index.ts';
+import { profilesFile } from '../../pipeline/index.ts';
+import type { ProfileOutcome, ProfileProgress, ProfilerOptions } from '../../pipeline/index.ts';
 import type { Command } from '../command.ts';
 import { commonOptions } from '../command.ts';
-import { openEventBroker } from '../broker.ts';
-import { eventsDirOf } from '../paths.ts';
+import { connectBroker } from '../connect.ts';
+import type { Connection } from '../connect.ts';
+import { progressOf } from '../progress.ts';
 import { formatDuration, formatTable } from '../format.ts';
 import { UsageError } from './events.ts';
 
-/** Code of a named table that has no publish to profile yet. */
-export const PROFILE_NOT_PUBLISHED = 'PROFILE_NOT_PUBLISHED';
+export { PROFILE_NOT_PUBLISHED };
 
-/** The tables to profile: the named ones (all configured tables with a publish when none), and the named ones never published. */
-export function selectProfileTargets(configured: readonly TableConfig[], published: Readonly<Record<string, TablePublish>>, names: string[]): { targets: TablePublish[]; unpublished: string[] } {
+/** Refuses table names that are not configured (a usage mistake, exit 2). */
+export function checkTableNames(configured: readonly TableConfig[], names: string[]): void {
   const unknown = names.filter((n) => !configured.some((t) => t.name === n));
   if (unknown.length > 0) {
     throw new UsageError(`unknown table${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; configured: ${configured.map((t) => t.name).join(', ') || '(none)'}`);
   }
-  const wanted = names.length > 0 ? configured.filter((t) => names.includes(t.name)) : configured;
-  return {
-    targets: wanted.map((t) => published[t.name]).filter((p): p is TablePublish => p !== undefined),
-    unpublished: names.length > 0 ? wanted.filter((t) => !published[t.name]).map((t) => t.name) : [],
-  };
+}
+
+/** Profiles with the broker opened here, or here with the outcomes recorded through the running server. */
+function profileWith(broker: Connection, request: ProfileRequest): Promise<ProfileResult> {
+  if (broker.local) return broker.local.profile(request);
+  const remote = broker.api;
+  return new BrokerReader(broker.dataDir).profile(broker.config, async (e) => (await remote.append([e]))[0], request);
 }
 
 /** A one-line progress display of a table. */
@@ -79,24 +81,18 @@ const profile: Command = {
     if (threshold !== undefined) options.sampleThreshold = threshold;
     if (typeof values['memory-limit'] === 'string') options.memoryLimit = values['memory-limit'];
     // With `ada serve` running, events go through its control socket; profiling itself runs here.
-    const broker = await openEventBroker({ configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:profile', warn: (m) => ctx.err(`warning: ${m}`) });
+    const broker = await connectBroker(values, ctx, 'cli:profile');
     try {
-      const reader = new EventLogReader(eventsDirOf(broker.dataDir));
-      const state = await foldProfilerState(reader, new CheckpointStore(path.join(broker.dataDir, 'metadata', 'checkpoints'), { readOnly: true }));
-      const { targets, unpublished } = selectProfileTargets(broker.config.tables, state.published, (values.table as string[] | undefined) ?? []);
+      const names = (values.table as string[] | undefined) ?? [];
+      checkTableNames(broker.config.tables, names);
       const started = performance.now();
+      const progress = progressOf(ctx, { json: Boolean(values.json) });
       const onProgress = (p: ProfileProgress): void => {
-        if (values.json) return;
-        if (ctx.isTTY) process.stderr.write(`\r\x1b[2K${profileProgressLine(p)}${p.phase === 'start' ? '' : '\n'}`);
-        else if (p.phase !== 'start') ctx.err(profileProgressLine(p));
+        if (p.phase === 'start') progress.update({ done: p.index - 1, total: p.total, text: profileProgressLine(p) }, true);
+        else progress.line(profileProgressLine(p));
       };
-      const outcomes = await profileTables({
-        dataDir: broker.dataDir, config: broker.config, tables: targets, append: (e) => broker.log.append(e), options, onProgress, signal: ctx.signal,
-      });
-      for (const name of unpublished) {
-        outcomes.push({ table: name, contentHash: '', status: 'failed', durationMs: 0, error: { code: PROFILE_NOT_PUBLISHED, message: `table ${name} has not been published yet; run \`ada sync --table ${name}\` first` } });
-      }
-      const ok = outcomes.length === targets.length + unpublished.length && outcomes.every((o) => o.status === 'profiled');
+      const { outcomes, wanted } = await profileWith(broker, { tables: names, options, onProgress, signal: ctx.signal });
+      const ok = outcomes.length === wanted && outcomes.every((o) => o.status === 'profiled');
       if (values.json) {
         ctx.out(JSON.stringify({ ok, dataDir: broker.dataDir, profiles: profilesFile(broker.dataDir), durationMs: Math.round(performance.now() - started), tables: outcomes }, null, 2));
       } else if (outcomes.length === 0) {

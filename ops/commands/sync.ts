@@ -1,15 +1,10 @@
-/** `ada sync`: sync tables into Parquet with progress, a summary, and an exit code. */
-import { filter, lastValueFrom, toArray } from 'rxjs';
+/** `ada sync` and `ada replay`: sync tables into Parquet, or rebuild projections, with progress, a summary and an exit code. */
 import type { TableConfig } from '../../config/index.ts';
 import type { SyncOutcome, SyncProgress } from '../../pipeline/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
-import { loadConfig } from '../../connectors/index.ts';
-import { hasCode } from '../../events/index.ts';
-import { openBroker } from '../broker.ts';
-import { ControlClient } from '../control.ts';
-import { dataDirOf } from '../paths.ts';
-import type { Broker } from '../broker.ts';
+import { connectBroker, openBroker } from '../connect.ts';
+import { progressOf } from '../progress.ts';
 import { formatBytes, formatDuration, formatTable } from '../format.ts';
 import { UsageError } from './events.ts';
 
@@ -49,25 +44,13 @@ export function summaryTable(outcomes: SyncOutcome[]): string {
   );
 }
 
-/** Syncs tables with an open broker and brings the catalog and sync state up to date. */
-export async function runSync(broker: Broker, tables: TableConfig[], ctx: Pick<CommandContext, 'isTTY' | 'err' | 'signal'>, options: { json?: boolean; trigger?: 'manual' | 'startup'; fullRefresh?: boolean } = {}): Promise<SyncOutcome[]> {
-  let lastDraw = 0;
-  const onProgress = (p: SyncProgress): void => {
-    if (options.json) return;
-    if (ctx.isTTY) {
-      const now = Date.now();
-      if (p.phase === 'fetch' && now - lastDraw < 100) return;
-      lastDraw = now;
-      process.stderr.write(`\r\x1b[2K${progressLine(p)}${p.phase === 'done' || p.phase === 'failed' ? '\n' : ''}`);
-    } else if (p.phase === 'done' || p.phase === 'failed') {
-      ctx.err(progressLine(p));
-    }
+/** Shows a sync's progress: a bar per table on a terminal, the line of each finished table otherwise. */
+export function syncProgress(ctx: Pick<CommandContext, 'isTTY' | 'err'>, json: boolean): (p: SyncProgress) => void {
+  const progress = progressOf(ctx, { json });
+  return (p) => {
+    if (p.phase === 'done' || p.phase === 'failed') progress.line(progressLine(p));
+    else progress.update({ done: p.index - 1, total: p.total, text: progressLine(p) }, p.phase !== 'fetch');
   };
-  const outcomes = await broker.bus.syncTables(tables, { trigger: options.trigger ?? 'manual', onProgress, signal: ctx.signal, ...(options.fullRefresh ? { fullRefresh: true } : {}) });
-  // Every projection but the profiler follows the log, so health reports no lag after a sync from the shell;
-  // profiling is the server's work after its runs, or `ada profile`'s.
-  for (const [name, p] of Object.entries(broker.projections)) if (name !== 'profiler') await broker.runner.catchUp(p);
-  return outcomes;
 }
 
 /** Prints the outcome of a sync and returns the exit code. */
@@ -89,28 +72,16 @@ const sync: Command = {
   usage: 'ada sync [--config DIR] [--data DIR] [--table NAME]... [--full-refresh] [--json]',
   options: { ...commonOptions, table: { type: 'string', multiple: true, short: 't' }, 'full-refresh': { type: 'boolean' }, json: { type: 'boolean' } },
   async run({ values }, ctx) {
-    const opts = { configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:sync', warn: (m: string) => ctx.err(`warning: ${m}`) };
-    const names = (values.table as string[] | undefined) ?? [];
+    const json = Boolean(values.json);
     const started = performance.now();
-    let broker: Broker;
+    const broker = await connectBroker(values, ctx, 'cli:sync');
     try {
-      broker = await openBroker(opts);
-    } catch (err) {
-      // A running `ada serve` holds the log: let it run the sync, in its queue, after its current run.
-      const dataDir = dataDirOf(opts.dataDir, ctx.env);
-      const remote = hasCode(err, 'LOCKED') ? await ControlClient.connect(dataDir) : undefined;
-      if (!remote) throw err;
-      if (values['full-refresh']) throw new UsageError('--full-refresh runs in this process only: stop ada serve for it, or run it while serve is stopped');
-      const config = await loadConfig({ configDir: opts.configDir, env: ctx.env });
-      const tables = selectTables(config.tables, names);
-      if (!values.json) ctx.err(`ada serve is running on this data directory: the sync runs there (after its current run)…`);
-      const outcomes = await remote.sync(tables.map((t) => t.name));
-      return report(outcomes, tables.length, dataDir, started, Boolean(values.json), ctx);
-    }
-    try {
-      const tables = selectTables(broker.config.tables, names);
-      const outcomes = await runSync(broker, tables, ctx, { json: Boolean(values.json), fullRefresh: Boolean(values['full-refresh']) });
-      return report(outcomes, tables.length, broker.dataDir, started, Boolean(values.json), ctx);
+      const tables = selectTables(broker.config.tables, (values.table as string[] | undefined) ?? []);
+      if (broker.remote && values['full-refresh']) throw new UsageError('--full-refresh runs in this process only: stop ada serve for it, or run it while serve is stopped');
+      // A running `ada serve` runs the sync in its queue, after its current run; it streams no progress.
+      if (broker.remote && !json) ctx.err('ada serve is running on this data directory: the sync runs there (after its current run)…');
+      const outcomes = await broker.api.sync({ tables: tables.map((t) => t.name), trigger: 'manual', onProgress: syncProgress(ctx, json), ...(values['full-refresh'] ? { fullRefresh: true } : {}) });
+      return report(outcomes, tables.length, broker.dataDir, started, json, ctx);
     } finally {
       await broker.close();
     }
@@ -123,29 +94,25 @@ const replay: Command = {
   usage: 'ada replay [--projection NAME]... [--config DIR] [--data DIR] [--json]',
   options: { ...commonOptions, projection: { type: 'string', multiple: true, short: 'p' }, json: { type: 'boolean' } },
   async run({ values }, ctx) {
-    const broker = await openBroker({ configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:replay', warn: (m) => ctx.err(`warning: ${m}`) });
+    const broker = await openBroker(values, ctx, 'cli:replay');
     try {
-      const names = (values.projection as string[] | undefined) ?? Object.keys(broker.projections);
-      const unknown = names.filter((n) => !broker.projections[n]);
-      if (unknown.length) throw new UsageError(`unknown projection ${unknown.join(', ')}; known: ${Object.keys(broker.projections).join(', ')}`);
-      const results: Array<{ projection: string; position: number; durationMs: number }> = [];
-      const startHead = broker.log.head;
-      for (const name of names) {
-        const started = performance.now();
-        if (!values.json) ctx.err(`rebuilding ${name}…`);
-        const head = broker.log.head;
-        const position = await broker.runner.rebuild(broker.projections[name]!, (at) => {
-          if (ctx.isTTY && !values.json) process.stderr.write(`\r\x1b[2Krebuilding ${name}: ${at.toLocaleString('en-US')} of ${head.toLocaleString('en-US')} events`);
-        });
-        if (ctx.isTTY && !values.json) process.stderr.write('\r\x1b[2K');
-        results.push({ projection: name, position, durationMs: Math.round(performance.now() - started) });
-      }
+      const known = broker.projectionNames();
+      const names = (values.projection as string[] | undefined) ?? known;
+      const unknown = names.filter((n) => !known.includes(n));
+      if (unknown.length) throw new UsageError(`unknown projection ${unknown.join(', ')}; known: ${known.join(', ')}`);
+      const progress = progressOf(ctx, { json: Boolean(values.json) });
+      let current = '';
+      const results = await broker.replay(names, (name, at, head) => {
+        if (name !== current) {
+          current = name;
+          progress.line(`rebuilding ${name}…`);
+        }
+        progress.update({ done: at, total: head, text: `rebuilding ${name}: ${at.toLocaleString('en-US')} of ${head.toLocaleString('en-US')} events` });
+      });
+      progress.end();
       // Tables whose history could not be rebuilt kept their published files; the replay says which and fails.
-      const broken = await lastValueFrom(broker.log.read$(startHead + 1).pipe(
-        filter((e) => e.type === 'TableHistoryBroken'), toArray(),
-      ));
-      const brokenTables = broken.flatMap((e) => (e.type === 'TableHistoryBroken' ? [{ table: e.data.table, position: e.data.position, runId: e.data.runId, blob: e.data.blob ?? null, error: e.data.error }] : []));
-      if (values.json) ctx.out(JSON.stringify({ ok: brokenTables.length === 0, projections: results, ...(brokenTables.length ? { brokenTables } : {}) }, null, 2));
+      const brokenTables = results.flatMap((r) => r.brokenTables ?? []);
+      if (values.json) ctx.out(JSON.stringify({ ok: brokenTables.length === 0, projections: results.map(({ brokenTables: _b, ...r }) => r), ...(brokenTables.length ? { brokenTables } : {}) }, null, 2));
       else {
         ctx.out(formatTable(['projection', 'position', 'time'], results.map((r) => [r.projection, String(r.position), formatDuration(r.durationMs)])));
         for (const b of brokenTables) ctx.err(`table ${b.table}: history broken at event ${b.position}${b.blob ? ` (blob ${b.blob})` : ''}: [${b.error.code}] ${b.error.message}; its published files were kept; \`ada sync --table ${b.table} --full-refresh\` starts its history anew`);

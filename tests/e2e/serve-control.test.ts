@@ -22,6 +22,18 @@ it('while ada serve holds the log, ada analyst and ada sync go through its contr
   assert.equal(added.code, 0, added.stderr);
   const listed = await runCli(['analyst', 'list', '--json', ...inst.flags]);
   assert.match(listed.stdout, /"alice"/);
+  const again = await runCli(['analyst', 'add', 'alice', ...inst.flags]);
+  assert.equal(again.code, 1, 'a refusal by the server keeps its exit code');
+  assert.match(again.stderr, /^ada analyst add: \[ANALYST_EXISTS\] /);
+  const bad = await runCli(['analyst', 'add', 'Root!', ...inst.flags]);
+  assert.equal(bad.code, 2, bad.stderr);
+  assert.match(bad.stderr, /\[INVALID_NAME\]/);
+  const token = await runCli(['analyst', 'token', 'alice', ...inst.flags]);
+  assert.equal(token.code, 0, token.stderr);
+  const revoked = await runCli(['analyst', 'token', 'alice', '--revoke', ...inst.flags]);
+  assert.match(revoked.stdout, /^revoked 1 token of alice: /);
+  const health = await runCli(['health', '--json', ...inst.flags]);
+  assert.ok(JSON.parse(health.stdout).checks.tables.orders, 'ada health answers while serve runs');
 
   const synced = await runCli(['sync', '--json', ...inst.flags]);
   assert.equal(synced.code, 0, synced.stderr);

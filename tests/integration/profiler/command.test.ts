@@ -4,7 +4,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
 import { EventLog, EventLogReader } from '../../../events/index.ts';
-import { startControlServer } from '../../../ops/control.ts';
+import { startControlServer } from '../../../ops/control/server.ts';
 import type { CommandContext } from '../../../ops/command.ts';
 import { profileCommands } from '../../../ops/commands/profile.ts';
 import type { ProfileOutcome, ProfilesDocument } from '../../../pipeline/projections/profiler/index.ts';
@@ -105,6 +105,7 @@ describe('ada profile', () => {
       append: (events) => Promise.all(events.map((e) => log.append(e))),
       sync: async () => [],
       health: async () => ({}) as never,
+      analystsFor: () => ({}) as never,
     });
     t.after(stop);
     const result = await profile({ config: inst.configDir, data: inst.dataDir, table: ['customers'], json: true });

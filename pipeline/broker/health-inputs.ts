@@ -1,9 +1,9 @@
-/** Gathers what health evaluation needs from a data directory and the machine. */
+/** The machine's side of health: disk use of the data directory's filesystem and the load. */
 import { statfs } from 'node:fs/promises';
 import os from 'node:os';
-import type { HealthInputs } from '../pipeline/index.ts';
+import type { HealthInputs } from '../projections/health/health.ts';
 
-/** Disk use of the filesystem holding `dir`. */
+/** Disk use of the filesystem holding `dir` (undefined when it cannot be read). */
 export async function diskUse(dir: string): Promise<HealthInputs['disk']> {
   try {
     const s = await statfs(dir);

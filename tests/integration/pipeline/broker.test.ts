@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, it } from 'node:test';
+import { lastValueFrom, toArray } from 'rxjs';
+import { loadConfig } from '../../../connectors/index.ts';
+import { EventLog, EventLogReader } from '../../../events/index.ts';
+import { ConnectorRegistry } from '../../../connectors/index.ts';
+import { Broker, BrokerReader } from '../../../pipeline/index.ts';
+import type { BrokerLogger } from '../../../pipeline/index.ts';
+import { csvInstance } from '../../helpers/instance.ts';
+
+const TABLES = `  - id: csv.shop.orders
+    name: orders
+    description: Orders
+    file: orders.csv
+  - id: csv.shop.customers
+    name: customers
+    description: Customers
+    file: customers.csv
+`;
+
+const quiet: BrokerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
+
+async function open(t: Parameters<typeof csvInstance>[0], logger = quiet): Promise<{ broker: Broker; dataDir: string }> {
+  const inst = await csvInstance(t, TABLES);
+  await inst.writeCsv('orders.csv', 'id\n1\n2\n');
+  await inst.writeCsv('customers.csv', 'name\nAnn\n');
+  const config = await loadConfig({ configDir: inst.configDir, env: {} });
+  const broker = await Broker.open({ config, dataDir: inst.dataDir, connectors: (c) => new ConnectorRegistry(c), eventSource: 'test', logger });
+  t.after(() => broker.close());
+  return { broker, dataDir: inst.dataDir };
+}
+
+describe('the broker', () => {
+  it('runs syncs asked at once one after the other, and brings projections up to date', async (t) => {
+    const { broker, dataDir } = await open(t);
+    const [a, b] = await Promise.all([broker.sync({ tables: ['orders'] }), broker.sync({ tables: ['customers', 'orders'] })]);
+    assert.deepEqual(a.map((o) => [o.table, o.status, o.rows]), [['orders', 'succeeded', 2]]);
+    // Tables run in their configured order, whatever order they were asked in.
+    assert.deepEqual(b.map((o) => [o.table, o.status]), [['orders', 'succeeded'], ['customers', 'succeeded']]);
+    const events = await lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()));
+    const runs = events.filter((e) => e.type === 'SyncStarted' || e.type === 'SyncSucceeded').map((e) => `${e.type}:${(e.data as { table: string }).table}`);
+    assert.deepEqual(runs, ['SyncStarted:orders', 'SyncSucceeded:orders', 'SyncStarted:orders', 'SyncSucceeded:orders', 'SyncStarted:customers', 'SyncSucceeded:customers']);
+    const report = await broker.health();
+    for (const name of ['parquet', 'catalog', 'sync-state', 'health', 'access']) assert.equal(report.checks.projections[name]?.lag, 0, name);
+    assert.equal(report.checks.tables.orders?.freshness, 'fresh');
+    await assert.rejects(broker.sync({ tables: ['nope'] }), { code: 'BAD_ARGUMENT', message: /unknown table nope; configured: orders, customers/ });
+  });
+
+  it('manages analysts and tokens through decisions recorded as events', async (t) => {
+    const { broker } = await open(t);
+    const added = await broker.analysts.add({ name: 'alice', role: 'analyst', email: 'alice@example.com' });
+    assert.deepEqual(added, { name: 'alice', role: 'analyst', email: 'alice@example.com' });
+    await assert.rejects(broker.analysts.add({ name: 'alice', role: 'analyst' }), { code: 'ANALYST_EXISTS' });
+    const issued = await broker.analysts.issueToken('alice');
+    assert.equal((await broker.authenticate(issued.token))?.name, 'alice');
+    assert.deepEqual(await broker.analysts.revokeTokens('alice'), { name: 'alice', revoked: [issued.tokenId] });
+    assert.equal(await broker.authenticate(issued.token), undefined);
+    assert.deepEqual((await broker.analysts.list()).map((m) => m.name), ['alice']);
+    assert.deepEqual(await broker.analysts.remove('alice'), { name: 'alice', revokedTokens: 0 });
+    assert.deepEqual(await broker.analysts.list(), []);
+  });
+
+  it('replays projections by name and refuses unknown ones', async (t) => {
+    const { broker } = await open(t);
+    await broker.sync();
+    const seen: string[] = [];
+    const results = await broker.replay(['catalog', 'health'], (name) => seen.push(name));
+    assert.deepEqual(results.map((r) => r.projection), ['catalog', 'health']);
+    assert.ok(results.every((r) => r.position === broker.log.head), 'rebuilt up to the head');
+    assert.deepEqual([...new Set(seen)], ['catalog', 'health']);
+    await assert.rejects(broker.replay(['nope']), { code: 'BAD_ARGUMENT' });
+    assert.deepEqual(broker.projectionNames(), ['parquet', 'catalog', 'sync-state', 'timers', 'health', 'access', 'profiler']);
+  });
+
+  it('started, arms timers and records health changes; closed, releases the log for the next writer', async (t) => {
+    const lines: string[] = [];
+    const { broker, dataDir } = await open(t, { info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(m) });
+    await broker.start();
+    assert.ok(lines.some((l) => /^timer source:csv: /.test(l)), lines.join('\n'));
+    assert.ok(lines.some((l) => /^health: /.test(l)), lines.join('\n'));
+    const reader = new BrokerReader(dataDir);
+    assert.equal((await reader.writer())?.pid, process.pid, 'the reader tells who holds the log');
+    await broker.close();
+    await broker.close();
+    assert.equal(await reader.writer(), undefined);
+    const events = await lastValueFrom(reader.events.read$(1, { types: ['HealthChanged'] }).pipe(toArray()));
+    assert.equal(events.length, 1);
+    const log = await EventLog.open(path.join(dataDir, 'events'), { logger: { warn: () => undefined } });
+    await log.close();
+  });
+
+  it('the read-only side evaluates health from the files without the writer lock', async (t) => {
+    const { broker, dataDir } = await open(t);
+    await broker.sync({ tables: ['orders'] });
+    const config = broker.config;
+    const reader = new BrokerReader(dataDir);
+    const connectors = new ConnectorRegistry(config);
+    t.after(() => connectors.close());
+    const report = await reader.health(config, connectors);
+    assert.equal(report.checks.tables.orders?.freshness, 'fresh');
+    assert.equal(report.checks.tables.customers?.freshness, 'never_synced');
+    assert.ok(!('profiler' in report.checks.projections), 'the profiler is not lag-checked from a shell');
+    assert.equal(report.checks.projections.catalog?.lag, 0);
+  });
+});
