@@ -1,24 +1,18 @@
-/** The web app as a fastify plugin: health, the notification gateway; the portal issue fills in pages and APIs. */
+/** The web app as a fastify plugin: health, sign-in and sessions, the portal's pages and their JSON twins, and the notification gateway. */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AdaConfig } from '../config/index.ts';
 import type { HealthReport } from '../pipeline/index.ts';
+import { emptyAccess } from '../pipeline/projections/access/index.ts';
 import { notificationGateway } from './notifications/index.ts';
-import type { NotificationGatewayDeps } from './notifications/index.ts';
 import { authPlugin, seesPrivate } from './auth-plugin.ts';
-import type { Authenticate } from './auth-plugin.ts';
+import type { AppDeps } from './deps.ts';
+import { portalAuthenticate } from './auth/resolve.ts';
+import { registerSessions, sessionCredential } from './auth/session.ts';
+import { portalWeb } from './web.ts';
+import { cachedHealth } from './data/health-cache.ts';
 
 export type { PortalPrincipal } from './auth-plugin.ts';
-
-/** What the app reads from the broker. */
-export interface AppDeps {
-  config: AdaConfig;
-  /** The current health report. */
-  health(): Promise<HealthReport>;
-  /** Resolves a credential (analyst token, later portal session). */
-  authenticate: Authenticate;
-  /** The notification gateway's log and revocations; without them no websocket route. */
-  notifications?: Pick<NotificationGatewayDeps, 'log' | 'revoked$' | 'options'>;
-}
+export type { AppDeps, PortalLog } from './deps.ts';
 
 const healthSchema = {
   type: 'object',
@@ -39,7 +33,7 @@ export function redactHealth(report: HealthReport, config: AdaConfig): HealthRep
   const hidden = config.tables.filter((t) => t.private);
   if (hidden.length === 0) return report;
   const names = hidden.flatMap((t) => [t.name, t.id]);
-  const mentions = (r: string): boolean => names.some((n) => new RegExp(`\\b${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(r));
+  const mentions = (r: string): boolean => names.some((n) => new RegExp(`\\b${n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\b`).test(r) || r.includes(n));
   const kept = report.reasons.filter((r) => !mentions(r));
   const dropped = report.reasons.length - kept.length;
   const tables = Object.fromEntries(Object.entries(report.checks.tables).filter(([n]) => !hidden.some((t) => t.name === n)));
@@ -54,9 +48,13 @@ export function redactHealth(report: HealthReport, config: AdaConfig): HealthRep
 /** The app plugin. */
 export function adaApp(deps: AppDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    await app.register(authPlugin, { authenticate: deps.authenticate });
+    const access = deps.access ?? (async () => emptyAccess());
+    const authenticate = portalAuthenticate(deps.config, deps.authenticate, access);
+    const health = cachedHealth(() => deps.health(), () => deps.events?.head ?? deps.notifications?.log.head ?? 0);
+    await registerSessions(app, deps.config.instance.auth.webappSecretKey);
+    await app.register(authPlugin, { authenticate, credentials: (req) => sessionCredential(req) });
     app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (req, reply) => {
-      const report = await deps.health();
+      const report = await health();
       const visible = seesPrivate(req.principal) ? report : redactHealth(report, deps.config);
       return reply.code(report.status === 'healthy' ? 200 : 503).send(visible);
     });
@@ -64,9 +62,10 @@ export function adaApp(deps: AppDeps): FastifyPluginAsync {
       await app.register(notificationGateway({
         ...deps.notifications,
         config: deps.config,
-        authenticate: deps.authenticate,
+        authenticate,
         isPrivate: (table) => deps.config.tables.find((t) => t.name === table)?.private ?? true,
       }));
     }
+    await app.register(portalWeb({ ...deps, health, access }));
   };
 }

@@ -1,9 +1,11 @@
 /** `ada serve`: runs the timers and the web server until interrupted. */
+import path from 'node:path';
 import { concatMap, filter, Subject } from 'rxjs';
 import { authenticateToken } from '../../pipeline/projections/access/index.ts';
 import type { AccessState } from '../../pipeline/projections/access/index.ts';
 import { evaluateHealth, healthProjection, startScheduler, timerSpecs, timersProjection } from '../../pipeline/index.ts';
-import type { HealthReport, HealthState, SyncOutcome, TimersState } from '../../pipeline/index.ts';
+import type { CatalogState, HealthReport, HealthState, SyncOutcome, SyncState, TimersState } from '../../pipeline/index.ts';
+import { readProfiles } from '../../pipeline/projections/profiler/index.ts';
 import { adaError } from '../../events/index.ts';
 import { startControlServer } from '../control.ts';
 import { diskUse, loadNow } from '../health.ts';
@@ -21,6 +23,8 @@ const HEALTH_INTERVAL_MS = 30_000;
 export interface BrokerLoop {
   running: Set<string>;
   health(): Promise<HealthReport>;
+  /** Queues a sync of tables (all when empty); resolves with their outcomes. */
+  sync(tables: string[], by?: string): Promise<SyncOutcome[]>;
   stop(): Promise<void>;
 }
 
@@ -116,17 +120,18 @@ export async function startBrokerLoop(broker: Broker, log: (m: string) => void, 
   for (const s of specs) log(`timer ${s.name}: "${s.cron}" (UTC) for ${s.tables.join(', ')}`);
   await health();
   const healthTimer = setInterval(() => void health().catch((err: unknown) => log(`health: ${(err as Error).message}`)), HEALTH_INTERVAL_MS);
+  const sync = (tables: string[], by = 'ada sync (via control socket)'): Promise<SyncOutcome[]> => {
+    const names = tables.length ? tables : broker.config.tables.map((t) => t.name);
+    const unknown = names.filter((n) => !broker.config.tables.some((t) => t.name === n));
+    if (unknown.length) return Promise.reject(adaError('BAD_ARGUMENT', `unknown table ${unknown.join(', ')}`));
+    return new Promise((done, failed) => enqueue({ tables: names, by, trigger: 'api', done, failed }));
+  };
   // Other ada commands reach the server through this socket; without it they report the lock instead.
   let stopControl: () => Promise<void> = async () => undefined;
   try {
     stopControl = await startControlServer(broker.dataDir, {
       append: (events) => Promise.all(events.map((e) => broker.log.append(e))),
-      sync: (tables) => {
-        const names = tables.length ? tables : broker.config.tables.map((t) => t.name);
-        const unknown = names.filter((n) => !broker.config.tables.some((t) => t.name === n));
-        if (unknown.length) return Promise.reject(adaError('BAD_ARGUMENT', `unknown table ${unknown.join(', ')}`));
-        return new Promise((done, failed) => enqueue({ tables: names, by: 'ada sync (via control socket)', trigger: 'api', done, failed }));
-      },
+      sync: (tables) => sync(tables),
       health,
     });
   } catch (err) {
@@ -135,6 +140,7 @@ export async function startBrokerLoop(broker: Broker, log: (m: string) => void, 
   return {
     running,
     health,
+    sync,
     async stop() {
       clearInterval(healthTimer);
       await stopControl();
@@ -161,7 +167,12 @@ const serve: Command = {
     try {
       const loop = await startBrokerLoop(broker, log, ctx.signal);
       // The web stack loads only for serve, keeping other commands' start-up short.
-      const { buildServer } = await import('../../portal/index.ts');
+      const { buildServer, assertDevModeHost, loadMetrics } = await import('../../portal/index.ts');
+      assertDevModeHost(broker.config.instance.auth.mode, host);
+      const caughtUp = async <S>(name: string): Promise<S> => {
+        await broker.runner.catchUp(broker.projections[name]!);
+        return broker.runner.stateOf(broker.projections[name]!) as S;
+      };
       const access = broker.projections.access!;
       const accessState = async (): Promise<AccessState> => {
         await broker.runner.catchUp(access);
@@ -180,6 +191,15 @@ const serve: Command = {
         health: () => loop.health(),
         authenticate: async ({ token }) => (token ? authenticateToken(await accessState(), broker.config, token) : undefined),
         notifications: { log: broker.log, revoked$ },
+        access: accessState,
+        catalog: () => caughtUp<CatalogState>('catalog'),
+        syncState: () => caughtUp<SyncState>('sync-state'),
+        profiles: () => readProfiles(broker.dataDir),
+        metrics: () => loadMetrics(path.join(broker.config.configDir, 'metrics'), (m) => log(`metrics: ${m}`)),
+        events: broker.log,
+        append: (e) => broker.log.append(e),
+        sync: (tables) => loop.sync(tables, 'portal'),
+        ...(broker.config.instance.server.hostname ? { publicUrl: `https://${broker.config.instance.server.hostname}` } : {}),
       });
       const address = await server.listen({ port, host });
       ctx.out(`ada serving ${broker.config.instance.instance.name} on ${address} (data: ${broker.dataDir}); Ctrl-C stops`);
