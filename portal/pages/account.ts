@@ -67,16 +67,16 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps): Promis
   const tokenParams = { type: 'object', properties: { tokenId: { type: 'string', pattern: '^[0-9a-f]{16}$' } }, required: ['tokenId'] } as const;
   const write = apiWriteGuard(app);
 
-  app.get('/api/account', { preHandler: requireRole(), schema: { response: { 200: accountSchema } } }, async (req) => accountData(deps, req));
-  app.post('/api/account/tokens', { preHandler: [requireRole(), write], config: tokenLimit, schema: { response: { 201: { type: 'object', properties: { token: { type: 'string' }, tokenId: { type: 'string' } }, required: ['token', 'tokenId'] }, 409: errorSchema } } }, async (req, reply) => {
+  app.get('/api/account', { onRequest: requireRole(), schema: { response: { 200: accountSchema } } }, async (req) => accountData(deps, req));
+  app.post('/api/account/tokens', { onRequest: requireRole(), preHandler: write, config: tokenLimit, schema: { response: { 201: { type: 'object', properties: { token: { type: 'string' }, tokenId: { type: 'string' } }, required: ['token', 'tokenId'] }, 409: errorSchema } } }, async (req, reply) => {
     return reply.code(201).header('cache-control', 'no-store').send(await issueToken(deps, req));
   });
-  app.delete('/api/account/tokens/:tokenId', { preHandler: [requireRole(), write], schema: { params: tokenParams, response: { 204: { type: 'null' }, 404: errorSchema } } }, async (req, reply) => {
+  app.delete('/api/account/tokens/:tokenId', { onRequest: requireRole(), preHandler: write, schema: { params: tokenParams, response: { 204: { type: 'null' }, 404: errorSchema } } }, async (req, reply) => {
     await revokeToken(deps, req, (req.params as { tokenId: string }).tokenId);
     return reply.code(204).send();
   });
   app.post('/api/account/subscriptions', {
-    preHandler: [requireRole(), write],
+    onRequest: requireRole(), preHandler: write,
     schema: { body: { type: 'object', properties: { datasets: { type: 'object' } }, required: ['datasets'] }, response: { 200: { type: 'object', properties: { datasets: { type: 'array', items: { type: 'string' } } } }, 400: errorSchema } },
   }, async (req) => ({ datasets: await changeSubscriptions(deps, req, (req.body as { datasets: unknown }).datasets) }));
 
@@ -110,9 +110,9 @@ ${shown ?? ''}
     return sendPage(deps, req, reply, { title: 'My account', active: '/account', body }, status);
   };
 
-  app.get('/account', { preHandler: pageAuth(deps) }, async (req, reply) => render(req, reply));
+  app.get('/account', { onRequest: pageAuth(deps) }, async (req, reply) => render(req, reply));
 
-  app.post('/account/tokens', { preHandler: pageAuth(deps), preValidation: app.csrfProtection, config: tokenLimit }, async (req, reply) => {
+  app.post('/account/tokens', { onRequest: pageAuth(deps), preValidation: app.csrfProtection, config: tokenLimit }, async (req, reply) => {
     try {
       const t = await issueToken(deps, req);
       reply.header('cache-control', 'no-store');
@@ -123,7 +123,7 @@ ${shown ?? ''}
     }
   });
 
-  app.post('/account/tokens/:tokenId/revoke', { preHandler: pageAuth(deps), preValidation: app.csrfProtection, schema: { params: tokenParams } }, async (req, reply) => {
+  app.post('/account/tokens/:tokenId/revoke', { onRequest: pageAuth(deps), preValidation: app.csrfProtection, schema: { params: tokenParams } }, async (req, reply) => {
     try {
       await revokeToken(deps, req, (req.params as { tokenId: string }).tokenId);
       flash(req, 'ok', 'Token revoked.');
@@ -133,7 +133,7 @@ ${shown ?? ''}
     return reply.redirect('/account#tokens', 303);
   });
 
-  app.post('/account/subscriptions', { preHandler: pageAuth(deps), preValidation: app.csrfProtection }, async (req, reply) => {
+  app.post('/account/subscriptions', { onRequest: pageAuth(deps), preValidation: app.csrfProtection }, async (req, reply) => {
     const form = (req.body ?? {}) as { datasets?: string | string[] };
     const checked = new Set(Array.isArray(form.datasets) ? form.datasets : form.datasets ? [form.datasets] : []);
     const change = Object.fromEntries(Object.keys(deps.config.instance.datasets).map((k) => [k, checked.has(k)]));

@@ -70,22 +70,22 @@ export async function adminRoutes(app: FastifyInstance, deps: WebDeps): Promise<
   const page = pageAuth(deps, 'admin');
   const nameParams = { type: 'object', properties: { name: { type: 'string', maxLength: 64 } }, required: ['name'] } as const;
 
-  app.get('/api/admin', { preHandler: admin, schema: { response: { 200: adminSchema } } }, async (req) => {
+  app.get('/api/admin', { onRequest: admin, schema: { response: { 200: adminSchema } } }, async (req) => {
     const { analysts, running } = await adminData(deps, req);
     return { analysts, running };
   });
-  app.post('/api/admin/sync', { preHandler: [admin, write], schema: { body: { type: 'object', properties: { tables: { type: 'array', items: { type: 'string' }, maxItems: 1000 } }, required: ['tables'] }, response: { 202: { type: 'object', properties: { queued: { type: 'array', items: { type: 'string' } } } }, 400: errorSchema } } }, async (req, reply) => {
+  app.post('/api/admin/sync', { onRequest: admin, preHandler: write, schema: { body: { type: 'object', properties: { tables: { type: 'array', items: { type: 'string' }, maxItems: 1000 } }, required: ['tables'] }, response: { 202: { type: 'object', properties: { queued: { type: 'array', items: { type: 'string' } } } }, 400: errorSchema } } }, async (req, reply) => {
     return reply.code(202).send({ queued: startSync(deps, req, (req.body as { tables: string[] }).tables) });
   });
-  app.post('/api/admin/analysts', { preHandler: [admin, write], schema: { body: { type: 'object', properties: { name: { type: 'string' }, email: { type: 'string' }, role: { type: 'string', enum: ROLES } }, required: ['name'] }, response: { 201: { type: 'object', properties: { name: { type: 'string' } } }, 400: errorSchema, 409: errorSchema } } }, async (req, reply) => {
+  app.post('/api/admin/analysts', { onRequest: admin, preHandler: write, schema: { body: { type: 'object', properties: { name: { type: 'string' }, email: { type: 'string' }, role: { type: 'string', enum: ROLES } }, required: ['name'] }, response: { 201: { type: 'object', properties: { name: { type: 'string' } } }, 400: errorSchema, 409: errorSchema } } }, async (req, reply) => {
     return reply.code(201).send({ name: await addAnalyst(deps, req.body as Record<string, unknown>) });
   });
-  app.delete('/api/admin/analysts/:name', { preHandler: [admin, write], schema: { params: nameParams, response: { 204: { type: 'null' }, 404: errorSchema } } }, async (req, reply) => {
+  app.delete('/api/admin/analysts/:name', { onRequest: admin, preHandler: write, schema: { params: nameParams, response: { 204: { type: 'null' }, 404: errorSchema } } }, async (req, reply) => {
     await removeAnalyst(deps, (req.params as { name: string }).name);
     return reply.code(204).send();
   });
 
-  app.get('/admin', { preHandler: page }, async (req, reply) => {
+  app.get('/admin', { onRequest: page }, async (req, reply) => {
     const d = await adminData(deps, req);
     const csrf = contextOf(deps, req, reply).csrf;
     const now = new Date();
@@ -123,7 +123,7 @@ ${takeFlash(req)}
     return sendPage(deps, req, reply, { title: 'Admin', active: '/admin', body });
   });
 
-  const form = (path: string, act: (req: FastifyRequest) => Promise<string>) => app.post(path, { preHandler: page, preValidation: app.csrfProtection }, async (req, reply) => {
+  const form = (path: string, act: (req: FastifyRequest) => Promise<string>) => app.post(path, { onRequest: page, preValidation: app.csrfProtection }, async (req, reply) => {
     try {
       flash(req, 'ok', await act(req));
     } catch (err) {

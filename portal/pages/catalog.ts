@@ -96,14 +96,14 @@ export async function catalogRoutes(app: FastifyInstance, deps: WebDeps): Promis
   const querystring = { type: 'object', properties: { q: { type: 'string', maxLength: 200 } } } as const;
   const params = { type: 'object', properties: { table: { type: 'string', maxLength: 300 } }, required: ['table'] } as const;
 
-  app.get('/api/catalog', { preHandler: requireRole(), schema: { querystring, response: { 200: catalogSchema } } }, async (req) => {
+  app.get('/api/catalog', { onRequest: requireRole(), schema: { querystring, response: { 200: catalogSchema } } }, async (req) => {
     const { categories, total } = await catalogData(deps, req, (req.query as { q?: string }).q ?? '');
     return { categories, total };
   });
 
-  app.get('/api/catalog/:table', { preHandler: requireRole(), schema: { params, response: { 200: tableDetailSchema, 404: errorSchema } } }, async (req) => tableData(deps, req, (req.params as { table: string }).table));
+  app.get('/api/catalog/:table', { onRequest: requireRole(), schema: { params, response: { 200: tableDetailSchema, 404: errorSchema } } }, async (req) => tableData(deps, req, (req.params as { table: string }).table));
 
-  app.get('/catalog', { preHandler: pageAuth(deps), schema: { querystring } }, async (req, reply) => {
+  app.get('/catalog', { onRequest: pageAuth(deps), schema: { querystring } }, async (req, reply) => {
     const q = (req.query as { q?: string }).q ?? '';
     const d = await catalogData(deps, req, q);
     const now = new Date();
@@ -128,7 +128,7 @@ ${d.total === 0 ? html`<p class="muted">No tables${q ? ' match your search' : ' 
     return sendPage(deps, req, reply, { title: 'Catalog', active: '/catalog', body, subtitle: `${d.total} tables` });
   });
 
-  app.get('/catalog/:table', { preHandler: pageAuth(deps), schema: { params } }, async (req, reply) => {
+  app.get('/catalog/:table', { onRequest: pageAuth(deps), schema: { params } }, async (req, reply) => {
     const name = (req.params as { table: string }).table;
     let d: Awaited<ReturnType<typeof tableData>>;
     try {

@@ -57,9 +57,9 @@ export async function dashboardData(deps: WebDeps, req: FastifyRequest) {
 
 /** Registers `/` and `/api/dashboard`. */
 export async function dashboardRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
-  app.get('/api/dashboard', { preHandler: requireRole(), schema: { response: { 200: dashboardSchema } } }, async (req) => dashboardData(deps, req));
+  app.get('/api/dashboard', { onRequest: requireRole(), schema: { response: { 200: dashboardSchema } } }, async (req) => dashboardData(deps, req));
 
-  app.get('/', { preHandler: pageAuth(deps) }, async (req, reply) => {
+  app.get('/', { onRequest: pageAuth(deps) }, async (req, reply) => {
     const d = await dashboardData(deps, req);
     const now = new Date();
     // A full bar is a table published just now; it empties over STALE_HOURS.

@@ -77,13 +77,13 @@ export async function eventRoutes(app: FastifyInstance, deps: WebDeps): Promise<
     return v;
   };
 
-  app.get('/api/events', { preHandler: requireRole(), schema: { querystring, response: { 200: eventsSchema } } }, async (req) => {
+  app.get('/api/events', { onRequest: requireRole(), schema: { querystring, response: { 200: eventsSchema } } }, async (req) => {
     const { events, head } = await eventsData(deps, req, req.query as EventQuery);
     return { events, head };
   });
-  app.get('/api/events/:position', { preHandler: requireRole(), schema: { params, response: { 200: { type: 'object', additionalProperties: true }, 404: errorSchema } } }, async (req) => one(req));
+  app.get('/api/events/:position', { onRequest: requireRole(), schema: { params, response: { 200: { type: 'object', additionalProperties: true }, 404: errorSchema } } }, async (req) => one(req));
 
-  app.get('/events', { preHandler: pageAuth(deps), schema: { querystring } }, async (req, reply) => {
+  app.get('/events', { onRequest: pageAuth(deps), schema: { querystring } }, async (req, reply) => {
     const q = req.query as EventQuery;
     const d = await eventsData(deps, req, q);
     const body = html`
@@ -103,7 +103,7 @@ export async function eventRoutes(app: FastifyInstance, deps: WebDeps): Promise<
     return sendPage(deps, req, reply, { title: 'Event log', active: '/events', body, subtitle: 'Everything that happened, newest first; follows live' });
   });
 
-  app.get('/events/:position', { preHandler: pageAuth(deps), schema: { params } }, async (req, reply) => {
+  app.get('/events/:position', { onRequest: pageAuth(deps), schema: { params } }, async (req, reply) => {
     let e: RecordedEvent;
     try {
       e = await one(req);

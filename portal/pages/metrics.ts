@@ -16,8 +16,8 @@ export async function metricsData(deps: WebDeps, req: FastifyRequest) {
 
 /** Registers the metrics page and API. */
 export async function metricsRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
-  app.get('/api/metrics', { preHandler: requireRole(), schema: { response: { 200: metricsSchema } } }, async (req) => metricsData(deps, req));
-  app.get('/metrics', { preHandler: pageAuth(deps) }, async (req, reply) => {
+  app.get('/api/metrics', { onRequest: requireRole(), schema: { response: { 200: metricsSchema } } }, async (req) => metricsData(deps, req));
+  app.get('/metrics', { onRequest: pageAuth(deps) }, async (req, reply) => {
     const { metrics } = await metricsData(deps, req);
     const body = metrics.length === 0
       ? html`<section class="card"><p class="muted">No business metrics are defined. Add YAML files to <code>metrics/</code> next to instance.yaml (see docs/portal.md).</p></section>`

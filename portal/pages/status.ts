@@ -15,8 +15,8 @@ async function healthFor(deps: WebDeps, req: FastifyRequest) {
 
 /** Registers the health page and API. */
 export async function statusRoutes(app: FastifyInstance, deps: WebDeps): Promise<void> {
-  app.get('/api/health', { preHandler: requireRole(), schema: { response: { 200: { type: 'object', additionalProperties: true, properties: { status: { type: 'string' }, reasons: { type: 'array', items: { type: 'string' } } }, required: ['status', 'reasons'] } } } }, async (req) => healthFor(deps, req));
-  app.get('/status', { preHandler: pageAuth(deps) }, async (req, reply) => {
+  app.get('/api/health', { onRequest: requireRole(), schema: { response: { 200: { type: 'object', additionalProperties: true, properties: { status: { type: 'string' }, reasons: { type: 'array', items: { type: 'string' } } }, required: ['status', 'reasons'] } } } }, async (req) => healthFor(deps, req));
+  app.get('/status', { onRequest: pageAuth(deps) }, async (req, reply) => {
     const h = await healthFor(deps, req);
     const now = new Date();
     const c = h.checks;
