@@ -10,7 +10,7 @@ export const DEV_ADMIN = 'dev-admin';
 
 /** The analyst (or configured admin) a session may be issued for: their current role and generation. */
 export function memberOf(state: AccessState, config: AdaConfig, name: string): (PortalPrincipal & { gen: number }) | undefined {
-  if (config.instance.auth.mode === 'dev' && name === DEV_ADMIN) return { name, role: 'admin', gen: 0 };
+  if (config.instance.auth.mode === 'dev' && name === DEV_ADMIN) return { name, role: 'admin', gen: state.analysts[DEV_ADMIN]?.generation ?? 0 };
   const m = rolesOf(state, config).get(name);
   return m ? { name: m.name, role: m.role, gen: m.analyst?.generation ?? 0 } : undefined;
 }

@@ -1,6 +1,7 @@
 /** Sign-in pages and routes: `/signin`, `/auth/login`, `/auth/callback`, `/auth/logout`; `auth.mode: dev` signs in a local admin. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { hasCode } from '../../events/index.ts';
+import { decideAddAnalyst } from '../../pipeline/projections/access/index.ts';
 import { bare } from '../views/layout.ts';
 import { html } from '../views/html.ts';
 import type { WebDeps } from '../web.ts';
@@ -50,6 +51,16 @@ export async function authRoutes(app: FastifyInstance, deps: WebDeps): Promise<v
   const client = mode === 'oidc' ? await registerOidc(app, deps.config) : undefined;
   const providerName = (deps.config.instance.auth.issuer ?? 'https://accounts.google.com').includes('accounts.google.com') ? 'Google' : 'your organisation';
 
+  // The dev admin is recorded like any analyst (role admin), so it can hold tokens and subscriptions.
+  const devAdmin = async (): Promise<{ name: string; gen: number }> => {
+    const state = await deps.access();
+    const known = state.analysts[DEV_ADMIN];
+    if (known || !deps.append) return { name: DEV_ADMIN, gen: known?.generation ?? 0 };
+    const d = decideAddAnalyst(state, deps.config, { name: DEV_ADMIN, role: 'admin' });
+    await deps.append({ ...d.event, key: d.idempotencyKey, source: 'portal:dev' });
+    return { name: DEV_ADMIN, gen: (await deps.access()).analysts[DEV_ADMIN]?.generation ?? 0 };
+  };
+
   const refuse = (reason: string) => bare(deps.config, {
     title: 'Sign-in refused',
     body: html`<h2>Sign-in refused</h2><p class="refusal">${reason}</p><p><a class="button" href="/signin">Back to sign-in</a></p>`,
@@ -60,7 +71,7 @@ export async function authRoutes(app: FastifyInstance, deps: WebDeps): Promise<v
     const next = safeNext(q.next);
     if (req.principal) return reply.redirect(next, 302);
     if (mode === 'dev' && q.signedout === undefined) {
-      startSession(req, secret, { name: DEV_ADMIN, gen: 0 });
+      startSession(req, secret, await devAdmin());
       return reply.redirect(next, 302);
     }
     const body = mode === 'dev'

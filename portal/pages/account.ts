@@ -14,6 +14,12 @@ import { apiWriteGuard, contextOf, pageAuth, principalOf, sendPage, serverUrl } 
 import { flash, takeFlash } from './flash.ts';
 import { accountSchema, errorSchema } from './schemas.ts';
 
+declare module '@fastify/secure-session' {
+  interface SessionData {
+    newToken: string;
+  }
+}
+
 /** The caller's account. */
 export async function accountData(deps: WebDeps, req: FastifyRequest) {
   const p = principalOf(req);
@@ -80,7 +86,7 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps): Promis
     schema: { body: { type: 'object', properties: { datasets: { type: 'object' } }, required: ['datasets'] }, response: { 200: { type: 'object', properties: { datasets: { type: 'array', items: { type: 'string' } } } }, 400: errorSchema } },
   }, async (req) => ({ datasets: await changeSubscriptions(deps, req, (req.body as { datasets: unknown }).datasets) }));
 
-  const render = async (req: FastifyRequest, reply: FastifyReply, shown?: SafeHtml, status = 200) => {
+  const render = async (req: FastifyRequest, reply: FastifyReply, shown?: SafeHtml) => {
     const d = await accountData(deps, req);
     const csrf = contextOf(deps, req, reply).csrf;
     const body = html`
@@ -107,20 +113,24 @@ ${shown ?? ''}
   ${d.tokens.map((t) => html`<tr><td><code>${t.tokenId}</code></td><td>${formatTime(t.issuedAt)}</td><td class="num"><form method="post" action="/account/tokens/${t.tokenId}/revoke">${csrfField(csrf)}<button class="button danger small" type="submit">Revoke</button></form></td></tr>`)}
   </tbody></table>
 </section>`;
-    return sendPage(deps, req, reply, { title: 'My account', active: '/account', body }, status);
+    return sendPage(deps, req, reply, { title: 'My account', active: '/account', body });
   };
 
-  app.get('/account', { onRequest: pageAuth(deps) }, async (req, reply) => render(req, reply));
+  app.get('/account', { onRequest: pageAuth(deps) }, async (req, reply) => {
+    const token = req.session.get('newToken');
+    if (!token) return render(req, reply);
+    req.session.set('newToken', undefined);
+    return render(req, reply, html`<div class="flash ok token-once" role="status"><p><strong>Your new token</strong> (copy it now: it is not shown again):</p><pre class="code"><code data-testid="new-token">${token}</code></pre><p class="muted">Use it with <code>ada login ${serverUrl(deps, req)}</code> or as <code>Authorization: Bearer …</code>.</p></div>`);
+  });
 
+  // Post/redirect/get: the new token rides in the encrypted session to the next page only, so a reload never creates another.
   app.post('/account/tokens', { onRequest: pageAuth(deps), preValidation: app.csrfProtection, config: tokenLimit }, async (req, reply) => {
     try {
-      const t = await issueToken(deps, req);
-      reply.header('cache-control', 'no-store');
-      return await render(req, reply, html`<div class="flash ok token-once" role="status"><p><strong>Your new token</strong> (copy it now: it is not shown again):</p><pre class="code"><code data-testid="new-token">${t.token}</code></pre><p class="muted">Use it with <code>ada login ${serverUrl(deps, req)}</code> or as <code>Authorization: Bearer …</code>.</p></div>`, 201);
+      req.session.set('newToken', (await issueToken(deps, req)).token);
     } catch (err) {
       flash(req, 'error', (err as Error).message);
-      return reply.redirect('/account#tokens', 303);
     }
+    return reply.redirect('/account#tokens', 303);
   });
 
   app.post('/account/tokens/:tokenId/revoke', { onRequest: pageAuth(deps), preValidation: app.csrfProtection, schema: { params: tokenParams } }, async (req, reply) => {

@@ -128,8 +128,10 @@ describe('OpenID Connect sign-in against a local provider', { timeout: 120_000 }
     const forged = await browser.get(`${base}/auth/logout`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: '' });
     assert.equal(forged.status, 403);
     const token = await browser.get(`${base}/account/tokens`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: csrf }).toString() });
-    assert.equal(token.status, 201);
-    assert.match(await token.text(), /ada_[0-9a-f]{16}_/);
+    assert.equal(token.status, 303);
+    const shown = await (await browser.get(`${base}/account`)).text();
+    assert.match(shown, /data-testid="new-token">ada_[0-9a-f]{16}_/);
+    assert.doesNotMatch(await (await browser.get(`${base}/account`)).text(), /new-token/, 'shown once');
     await portal.deps.append!({ type: 'AnalystRemoved', v: 1, data: { name: 'dora' } });
     const after = await browser.get(`${base}/`);
     assert.equal(after.status, 302);
