@@ -53,9 +53,15 @@ export function adaApp(deps: AppDeps): FastifyPluginAsync {
     const health = cachedHealth(() => deps.health(), () => deps.events?.head ?? deps.notifications?.log.head ?? 0);
     await registerSessions(app, deps.config.instance.auth.webappSecretKey);
     await app.register(authPlugin, { authenticate, credentials: (req) => sessionCredential(req) });
+    // One redaction per report, not per request: reports are reused while the log head stands still.
+    const redacted = new WeakMap<HealthReport, HealthReport>();
     app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (req, reply) => {
       const report = await health();
-      const visible = seesPrivate(req.principal) ? report : redactHealth(report, deps.config);
+      let visible = report;
+      if (!seesPrivate(req.principal)) {
+        visible = redacted.get(report) ?? redactHealth(report, deps.config);
+        redacted.set(report, visible);
+      }
       return reply.code(report.status === 'healthy' ? 200 : 503).send(visible);
     });
     if (deps.notifications) {

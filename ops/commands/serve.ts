@@ -167,17 +167,13 @@ const serve: Command = {
     try {
       const loop = await startBrokerLoop(broker, log, ctx.signal);
       // The web stack loads only for serve, keeping other commands' start-up short.
-      const { buildServer, assertDevModeHost, loadMetrics } = await import('../../portal/index.ts');
+      const { buildServer, assertDevModeHost, loadMetrics, whenHeadMoves } = await import('../../portal/index.ts');
       assertDevModeHost(broker.config.instance.auth.mode, host);
-      const caughtUp = async <S>(name: string): Promise<S> => {
+      const caughtUp = <S>(name: string): (() => Promise<S>) => whenHeadMoves(() => broker.log.head, async () => {
         await broker.runner.catchUp(broker.projections[name]!);
         return broker.runner.stateOf(broker.projections[name]!) as S;
-      };
-      const access = broker.projections.access!;
-      const accessState = async (): Promise<AccessState> => {
-        await broker.runner.catchUp(access);
-        return broker.runner.stateOf(access) as AccessState;
-      };
+      });
+      const accessState = caughtUp<AccessState>('access');
       // Sockets of a revoked token or removed analyst close once the access state has applied the change.
       const revoked$ = broker.log.follow$(broker.log.head + 1).pipe(
         filter((e) => e.type === 'TokenRevoked' || e.type === 'AnalystRemoved'),
@@ -192,8 +188,8 @@ const serve: Command = {
         authenticate: async ({ token }) => (token ? authenticateToken(await accessState(), broker.config, token) : undefined),
         notifications: { log: broker.log, revoked$ },
         access: accessState,
-        catalog: () => caughtUp<CatalogState>('catalog'),
-        syncState: () => caughtUp<SyncState>('sync-state'),
+        catalog: caughtUp<CatalogState>('catalog'),
+        syncState: caughtUp<SyncState>('sync-state'),
         profiles: () => readProfiles(broker.dataDir),
         metrics: () => loadMetrics(path.join(broker.config.configDir, 'metrics'), (m) => log(`metrics: ${m}`)),
         events: broker.log,

@@ -42,12 +42,28 @@ export function maySee(principal: PortalPrincipal | undefined, table: Pick<Table
   return !table.private || principal.role === 'privileged' || principal.role === 'admin';
 }
 
+/** Views built from one pair of states (states are replaced, never changed, when events arrive), by who may see private tables. */
+const built = new WeakMap<CatalogState, WeakMap<SyncState, Map<string, TableView[]>>>();
+const EMPTY_CATALOG: CatalogState = { tables: {} };
+const EMPTY_SYNC: SyncState = { tables: {} };
+
 /** The tables of the configuration the principal may see, in catalog order, with what is published of them. */
 export async function visibleTables(deps: AppDeps, principal: PortalPrincipal | undefined): Promise<TableView[]> {
   const [catalog, sync] = await Promise.all([
-    deps.catalog?.() ?? Promise.resolve<CatalogState>({ tables: {} }),
-    deps.syncState?.() ?? Promise.resolve<SyncState>({ tables: {} }),
+    deps.catalog?.() ?? Promise.resolve(EMPTY_CATALOG),
+    deps.syncState?.() ?? Promise.resolve(EMPTY_SYNC),
   ]);
+  const key = principal ? (maySee(principal, { private: true }) ? 'all' : 'public') : 'none';
+  let bySync = built.get(catalog);
+  if (!bySync) built.set(catalog, (bySync = new WeakMap()));
+  let byKey = bySync.get(sync);
+  if (!byKey) bySync.set(sync, (byKey = new Map()));
+  let views = byKey.get(key);
+  if (!views) byKey.set(key, (views = buildViews(deps, principal, catalog, sync)));
+  return views;
+}
+
+function buildViews(deps: AppDeps, principal: PortalPrincipal | undefined, catalog: CatalogState, sync: SyncState): TableView[] {
   const order = deps.config.instance.catalog.order;
   const rank = (folder: string): number => (order.includes(folder) ? order.indexOf(folder) : order.length);
   return deps.config.tables

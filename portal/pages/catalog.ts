@@ -59,7 +59,8 @@ export async function tableData(deps: WebDeps, req: FastifyRequest, name: string
 
 function columnChart(c: ColumnProfile): SafeHtml {
   if ((c.category === 'numeric' || c.category === 'date') && c.histogram.length) {
-    return histogram(c.histogram.map((b) => ({ label: String(b.start).slice(0, 10), value: b.count, display: `${formatCount(b.count)} rows from ${String(b.start).slice(0, 19)} to ${String(b.end).slice(0, 19)}` })), `${c.name}: distribution`);
+    const tick = (v: number | string): string => (typeof v === 'number' ? formatNumber(v, Math.abs(v) >= 100 ? 0 : 2) : String(v).slice(0, 10));
+    return histogram(c.histogram.map((b) => ({ label: tick(b.start), value: b.count, display: `${formatCount(b.count)} rows from ${String(b.start).slice(0, 19)} to ${String(b.end).slice(0, 19)}` })), `${c.name}: distribution`);
   }
   if (c.category === 'string' && c.top_values?.length) {
     return hbars(c.top_values.map((v) => ({ label: v.value === '' ? '(empty)' : v.value, value: v.count, display: `${formatCount(v.count)} · ${formatNumber(v.percent, 1)} %` })), `${c.name}: top values`);

@@ -39,14 +39,14 @@ export function hbars(bars: Bar[], caption: string, opts: { max?: number } = {})
   if (bars.length === 0) return html`<p class="muted">Nothing to show yet.</p>`;
   const max = Math.max(1e-9, opts.max ?? Math.max(...bars.map((b) => b.value)));
   const row = 22;
-  const labelW = 150;
-  const barW = 240;
-  const w = labelW + barW + 90;
+  const labelW = 120;
+  const barW = 170;
+  const w = labelW + barW + 100;
   return html`<figure class="chart"><svg viewBox="0 0 ${w} ${bars.length * row + 4}" role="img" aria-label="${caption}" class="hbars">
 ${bars.map((b, i) => {
     const y = i * row + 2;
     const bw = Math.max(b.value > 0 ? 2 : 0, (Math.min(b.value, max) / max) * barW);
-    const label = b.label.length > 22 ? `${b.label.slice(0, 21)}…` : b.label;
+    const label = b.label.length > 16 ? `${b.label.slice(0, 15)}…` : b.label;
     const text = html`<text x="${labelW - 8}" y="${y + 14}" text-anchor="end" class="label">${label}</text>`;
     return html`<g class="${b.tone ?? ''}">${b.href ? html`<a href="${b.href}">${text}</a>` : text}<rect x="${labelW}" y="${y + 3}" width="${barW}" height="${row - 8}" class="track"/><rect x="${labelW}" y="${y + 3}" width="${bw.toFixed(1)}" height="${row - 8}" class="bar"><title>${b.label}: ${b.display ?? fmt(b.value)}</title></rect><text x="${labelW + barW + 6}" y="${y + 14}" class="value">${b.display ?? fmt(b.value)}</text></g>`;
   })}

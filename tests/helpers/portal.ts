@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { openBroker } from '../../ops/broker.ts';
 import type { Broker } from '../../ops/broker.ts';
 import { brokerHealth } from '../../ops/commands/serve.ts';
-import { buildServer, loadMetrics } from '../../portal/index.ts';
+import { buildServer, loadMetrics, whenHeadMoves } from '../../portal/index.ts';
 import type { AppDeps } from '../../portal/index.ts';
 import { authenticateToken } from '../../pipeline/projections/access/index.ts';
 import type { AccessState } from '../../pipeline/projections/access/index.ts';
@@ -23,18 +23,18 @@ export interface TestPortal {
 
 /** The portal's deps for an open broker, wired as `ada serve` wires them (sync recorded, not run). */
 export function portalDeps(broker: Broker, synced: string[][]): AppDeps {
-  const caughtUp = async <S>(name: string): Promise<S> => {
+  const caughtUp = <S>(name: string): (() => Promise<S>) => whenHeadMoves(() => broker.log.head, async () => {
     await broker.runner.catchUp(broker.projections[name]!);
     return broker.runner.stateOf(broker.projections[name]!) as S;
-  };
-  const access = (): Promise<AccessState> => caughtUp<AccessState>('access');
+  });
+  const access = caughtUp<AccessState>('access');
   return {
     config: broker.config,
     health: () => brokerHealth(broker, false),
     authenticate: async ({ token }) => (token ? authenticateToken(await access(), broker.config, token) : undefined),
     access,
-    catalog: () => caughtUp<CatalogState>('catalog'),
-    syncState: () => caughtUp<SyncState>('sync-state'),
+    catalog: caughtUp<CatalogState>('catalog'),
+    syncState: caughtUp<SyncState>('sync-state'),
     profiles: () => readProfiles(broker.dataDir),
     metrics: () => loadMetrics(path.join(broker.config.configDir, 'metrics')),
     events: broker.log,
