@@ -26,7 +26,7 @@ export async function statusRoutes(app: FastifyInstance, deps: WebDeps): Promise
   ${h.reasons.length ? html`<ul class="reasons">${h.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : html`<p class="muted">No problems found.</p>`}
   <p class="muted">Checked ${formatTime(h.checkedAt)}.</p>
 </section>
-<div class="grid two">
+<div class="grid machine">
   <section class="card"><h2>Machine</h2><dl class="facts wide">
     <div><dt>disk</dt><dd>${c.disk ? html`${pill(c.disk.status)} ${formatNumber(c.disk.usedPercent, 1)} % used, ${formatBytes(c.disk.freeBytes)} free` : '—'}</dd></div>
     <div><dt>load</dt><dd>${c.load ? html`${pill(c.load.status)} ${formatNumber(c.load.load1)} on ${c.load.cpus} cores` : '—'}</dd></div>
