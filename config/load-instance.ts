@@ -167,12 +167,21 @@ function readAdmins(ctx: DocumentContext, root: YamlMap): AdminConfig[] {
   return admins;
 }
 
+/** The default OpenID Connect issuer: Google accounts. */
+const GOOGLE_ISSUER = 'https://accounts.google.com';
+
 function readAuth(ctx: DocumentContext, root: YamlMap): InstanceConfig['auth'] {
   const at = ['auth'];
   const auth = section(ctx, root, [], 'auth');
-  if (!auth) return { allowedDomain: '', webappSecretKey: '', allowedEmails: [] };
-  warnUnknownKeys(ctx, auth, at, ['allowed_domain', 'allowed_emails', 'google_client_id', 'google_client_secret', 'webapp_secret_key']);
+  if (!auth) return { mode: 'oidc', issuer: GOOGLE_ISSUER, allowedDomain: '', webappSecretKey: '', allowedEmails: [] };
+  warnUnknownKeys(ctx, auth, at, ['mode', 'issuer', 'client_id', 'client_secret', 'allowed_domain', 'allowed_emails', 'google_client_id', 'google_client_secret', 'webapp_secret_key']);
 
+  const mode = readEnum(ctx, auth, at, 'mode', ['oidc', 'dev'] as const) ?? 'oidc';
+  let issuer = (readString(ctx, auth, at, 'issuer') ?? GOOGLE_ISSUER).trim().replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+/.test(issuer)) {
+    ctx.problem([...at, 'issuer'], `expected the OpenID Connect issuer URL, such as ${GOOGLE_ISSUER}, found "${issuer}"`);
+    issuer = GOOGLE_ISSUER;
+  }
   let allowedDomain = readString(ctx, auth, at, 'allowed_domain', { required: true }) ?? '';
   allowedDomain = allowedDomain.trim().replace(/^@/, '').toLowerCase();
   if (/[@/\s]/.test(allowedDomain)) ctx.problem([...at, 'allowed_domain'], `expected a domain such as example.com, found "${allowedDomain}"`);
@@ -181,10 +190,14 @@ function readAuth(ctx: DocumentContext, root: YamlMap): InstanceConfig['auth'] {
   if (webappSecretKey !== '' && webappSecretKey.length < MIN_SECRET_KEY_LENGTH) {
     ctx.warn([...at, 'webapp_secret_key'], `is shorter than ${MIN_SECRET_KEY_LENGTH} characters; use a long random value`);
   }
+  const clientId = readString(ctx, auth, at, 'client_id') ?? readString(ctx, auth, at, 'google_client_id');
+  const clientSecret = readString(ctx, auth, at, 'client_secret', { secret: true }) ?? readString(ctx, auth, at, 'google_client_secret', { secret: true });
   return {
+    mode,
+    issuer,
     allowedDomain,
-    googleClientId: readString(ctx, auth, at, 'google_client_id'),
-    googleClientSecret: readString(ctx, auth, at, 'google_client_secret', { secret: true }),
+    ...(clientId !== undefined ? { clientId, googleClientId: clientId } : {}),
+    ...(clientSecret !== undefined ? { clientSecret, googleClientSecret: clientSecret } : {}),
     webappSecretKey,
     allowedEmails: (readStringList(ctx, auth, at, 'allowed_emails') ?? []).map((e) => e.toLowerCase()),
   };

@@ -102,7 +102,21 @@ export interface InstanceConfig extends TopLevelSections {
   instance: { name: string; subtitle?: string; copyright?: string };
   server: { hostname?: string; host?: string; appDir?: string };
   admins: AdminConfig[];
-  auth: { allowedDomain: string; googleClientId?: string; googleClientSecret?: string; webappSecretKey: string; allowedEmails: string[] };
+  auth: {
+    /** `oidc` (sign in with the issuer; the default) or `dev` (a local admin without a provider; loopback only). */
+    mode?: 'oidc' | 'dev';
+    /** OpenID Connect issuer URL (discovery at `<issuer>/.well-known/openid-configuration`). */
+    issuer?: string;
+    allowedDomain: string;
+    clientId?: string;
+    clientSecret?: string;
+    /** Same as `clientId` (the original's key name). */
+    googleClientId?: string;
+    /** Same as `clientSecret` (the original's key name). */
+    googleClientSecret?: string;
+    webappSecretKey: string;
+    allowedEmails: string[];
+  };
   /** `data_source`: the main source's type, the sources' schedule, and each connector's parsed section. */
   dataSource: { type: SourceType; schedule?: string } & DataSourceSections;
   users: Record<string, { name?: string; initials?: string }>;

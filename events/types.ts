@@ -174,6 +174,12 @@ export type TokenIssued = {
 
 export type TokenRevoked = { type: 'TokenRevoked'; v: 1; data: { name: string; tokenId?: string } };
 
+/** An analyst subscribed to a dataset (`instance.yaml` `datasets`): its tables are distributed to them. */
+export type DatasetSubscribed = { type: 'DatasetSubscribed'; v: 1; data: { analyst: string; dataset: string } };
+
+/** An analyst unsubscribed from a dataset. */
+export type DatasetUnsubscribed = { type: 'DatasetUnsubscribed'; v: 1; data: { analyst: string; dataset: string } };
+
 /** The union of every current event version. */
 export type AdaEvent =
   | SyncStarted | SyncSucceeded | SyncFailed
@@ -182,7 +188,8 @@ export type AdaEvent =
   | TimerFired | TimerSkipped
   | JiraIssueChanged
   | TableProfiled | TableProfileFailed | HealthChanged | NotificationDispatched
-  | AnalystAdded | AnalystRemoved | TokenIssued | TokenRevoked;
+  | AnalystAdded | AnalystRemoved | TokenIssued | TokenRevoked
+  | DatasetSubscribed | DatasetUnsubscribed;
 
 export type EventType = AdaEvent['type'];
 
@@ -195,6 +202,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'JiraIssueChanged',
   'TableProfiled', 'TableProfileFailed', 'HealthChanged', 'NotificationDispatched',
   'AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked',
+  'DatasetSubscribed', 'DatasetUnsubscribed',
 ];
 
 /** Narrows the union to one event type. */

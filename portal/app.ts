@@ -1,25 +1,19 @@
-/** The web app as a fastify plugin: health, the notification gateway; the portal issue fills in pages and APIs. */
+/** The web app as a fastify plugin: health, sign-in and sessions, the portal's pages and their JSON twins, and the notification gateway. */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AdaConfig } from '../config/index.ts';
 import { healthForViewer } from '../pipeline/index.ts';
 import type { HealthReport } from '../pipeline/index.ts';
+import { emptyAccess } from '../pipeline/index.ts';
 import { notificationGateway } from './notifications/index.ts';
-import type { NotificationGatewayDeps } from './notifications/index.ts';
 import { authPlugin, seesPrivate } from './auth-plugin.ts';
-import type { Authenticate } from './auth-plugin.ts';
+import type { AppDeps } from './deps.ts';
+import { portalAuthenticate } from './auth/resolve.ts';
+import { registerSessions, sessionCredential } from './auth/session.ts';
+import { portalWeb } from './web.ts';
+import { cachedHealth } from './data/health-cache.ts';
 
 export type { PortalPrincipal } from './auth-plugin.ts';
-
-/** What the app reads from the broker. */
-export interface AppDeps {
-  config: AdaConfig;
-  /** The current health report. */
-  health(): Promise<HealthReport>;
-  /** Resolves a credential (analyst token, later portal session). */
-  authenticate: Authenticate;
-  /** The notification gateway's log and revocations; without them no websocket route. */
-  notifications?: Pick<NotificationGatewayDeps, 'log' | 'revoked$' | 'options'>;
-}
+export type { AppDeps, PortalLog } from './deps.ts';
 
 const healthSchema = {
   type: 'object',
@@ -49,19 +43,30 @@ export function redactHealth(report: HealthReport, config: AdaConfig): HealthRep
 /** The app plugin. */
 export function adaApp(deps: AppDeps): FastifyPluginAsync {
   return async (app: FastifyInstance) => {
-    await app.register(authPlugin, { authenticate: deps.authenticate });
+    const access = deps.access ?? (async () => emptyAccess());
+    const authenticate = portalAuthenticate(deps.config, deps.authenticate, access);
+    const health = cachedHealth(() => deps.health(), () => deps.events?.head ?? deps.notifications?.log.head ?? 0);
+    await registerSessions(app, deps.config.instance.auth.webappSecretKey);
+    await app.register(authPlugin, { authenticate, credentials: (req) => sessionCredential(req) });
+    // One redaction per report, not per request: reports are reused while the log head stands still.
+    const redacted = new WeakMap<HealthReport, HealthReport>();
     app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (req, reply) => {
-      const report = await deps.health();
-      const visible = seesPrivate(req.principal) ? report : redactHealth(report, deps.config);
+      const report = await health();
+      let visible = report;
+      if (!seesPrivate(req.principal)) {
+        visible = redacted.get(report) ?? redactHealth(report, deps.config);
+        redacted.set(report, visible);
+      }
       return reply.code(report.status === 'healthy' ? 200 : 503).send(visible);
     });
     if (deps.notifications) {
       await app.register(notificationGateway({
         ...deps.notifications,
         config: deps.config,
-        authenticate: deps.authenticate,
+        authenticate,
         isPrivate: (table) => deps.config.tables.find((t) => t.name === table)?.private ?? true,
       }));
     }
+    await app.register(portalWeb({ ...deps, health, access }));
   };
 }

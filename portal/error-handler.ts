@@ -12,6 +12,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   CONFIG_INVALID: 400,
   UNAUTHENTICATED: 401,
   FORBIDDEN: 403,
+  SIGN_IN_REFUSED: 403,
   NOT_FOUND: 404,
   SOURCE_DISABLED: 409,
   LOCKED: 409,
@@ -23,6 +24,18 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   RATE_LIMITED: 429,
   CANCELLED: 503,
   UNAVAILABLE: 503,
+  // Access decisions (pipeline/projections/access): mistakes in the input, then conflicts with the current state.
+  INVALID_NAME: 400,
+  RESERVED_NAME: 400,
+  INVALID_EMAIL: 400,
+  INVALID_SSH_KEY: 400,
+  PRIVATE_KEY_REFUSED: 400,
+  INVALID_TOKEN_ID: 400,
+  ANALYST_EXISTS: 409,
+  EMAIL_IN_USE: 409,
+  SSH_KEY_IN_USE: 409,
+  ANALYST_NOT_FOUND: 404,
+  TOKEN_NOT_FOUND: 404,
 };
 
 /** Fastify's own error codes that are the client's fault, by the code we answer with. */

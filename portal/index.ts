@@ -1,6 +1,10 @@
 /** Public face of `portal/`: the fastify app and server, and the notification gateway. */
 export { adaApp, redactHealth } from './app.ts';
-export type { AppDeps, PortalPrincipal } from './app.ts';
+export type { AppDeps, PortalLog, PortalPrincipal } from './app.ts';
+export { assertDevModeHost } from './auth/routes.ts';
+export { loadMetrics } from './data/metrics.ts';
+export { whenHeadMoves } from './data/head-memo.ts';
+export type { MetricDefinition } from './data/metrics.ts';
 export { buildServer } from './server.ts';
 export { notificationGateway } from './notifications/index.ts';
 export { authPlugin, bearerToken, requireRole, seesPrivate } from './auth-plugin.ts';

@@ -1,5 +1,8 @@
 /** `ada serve`: runs the broker (timers, health loop, control socket) and the web server until interrupted. */
+import path from 'node:path';
 import { adaError } from '../../events/index.ts';
+import { readProfiles } from '../../pipeline/index.ts';
+import type { AccessState, CatalogState, SyncState } from '../../pipeline/index.ts';
 import type { Command } from '../command.ts';
 import { commonOptions } from '../command.ts';
 import { openBroker } from '../connect.ts';
@@ -37,12 +40,24 @@ const serve: Command = {
     const stops: Array<() => Promise<void>> = [];
     try {
       // The web stack loads only for serve, keeping other commands' start-up short.
-      const { buildServer } = await import('../../portal/index.ts');
+      const { buildServer, assertDevModeHost, loadMetrics, whenHeadMoves } = await import('../../portal/index.ts');
+      assertDevModeHost(broker.config.instance.auth.mode, host);
+      // Pages read projection state, caught up only when the log head has moved since the last read.
+      const caughtUp = <S>(name: string): (() => Promise<S>) => whenHeadMoves(() => broker.log.head, () => broker.stateOf<S>(name));
       const server = await buildServer({
         config: broker.config,
         health: () => broker.health(),
         authenticate: async ({ token }) => (token ? broker.authenticate(token) : undefined),
         notifications: { log: broker.log, revoked$: broker.revoked$() },
+        access: caughtUp<AccessState>('access'),
+        catalog: caughtUp<CatalogState>('catalog'),
+        syncState: caughtUp<SyncState>('sync-state'),
+        profiles: () => readProfiles(broker.dataDir),
+        metrics: () => loadMetrics(path.join(broker.config.configDir, 'metrics'), (m) => logger.warn(`metrics: ${m}`)),
+        events: broker.log,
+        append: (e) => broker.log.append(e),
+        sync: (tables) => broker.sync({ tables, trigger: 'api', by: 'portal' }),
+        ...(broker.config.instance.server.hostname ? { publicUrl: `https://${broker.config.instance.server.hostname}` } : {}),
       }, { logger });
       stops.push(() => server.close().then(() => undefined));
       // Listen first: a port in use fails before any timer is armed.

@@ -280,6 +280,14 @@ export class Broker {
     return this.closing;
   }
 
+  /** A registered projection's state, caught up with the log (the portal's pages read catalog, sync-state, access). */
+  async stateOf<S>(name: string): Promise<S> {
+    const p = this.projections[name];
+    if (!p) throw adaError('BAD_ARGUMENT', `unknown projection ${name}; known: ${this.projectionNames().join(', ')}`);
+    await this.runner.catchUp(p);
+    return this.runner.stateOf(p) as S;
+  }
+
   private async accessState(): Promise<AccessState> {
     await this.runner.catchUp(accessProjection);
     return this.runner.stateOf(accessProjection);

@@ -29,6 +29,8 @@ export interface AnalystRecord {
   generation: number;
   /** Tokens by token id. */
   tokens: Record<string, TokenRecord>;
+  /** Datasets the analyst subscribed to (keys of instance.yaml `datasets`), sorted. */
+  datasets?: string[];
 }
 
 /** State of the access projection, kept in its checkpoint. */
@@ -107,6 +109,15 @@ export function evolveAccess(state: AccessState, e: RecordedEvent): AccessState 
       const { [tokenId]: _revoked, ...tokens } = analyst.tokens;
       return withAnalyst(state, { ...analyst, tokens });
     }
+    case 'DatasetSubscribed':
+    case 'DatasetUnsubscribed': {
+      const analyst = state.analysts[e.data.analyst];
+      if (!analyst) return state;
+      const current = new Set(analyst.datasets ?? []);
+      if (e.type === 'DatasetSubscribed') current.add(e.data.dataset);
+      else current.delete(e.data.dataset);
+      return withAnalyst(state, { ...analyst, datasets: [...current].sort() });
+    }
     default:
       return state;
   }
@@ -115,8 +126,8 @@ export function evolveAccess(state: AccessState, e: RecordedEvent): AccessState 
 /** The access projection (state kept in its checkpoint; no outputs). */
 export const accessProjection = defineProjection<AccessState>({
   name: 'access',
-  version: 1,
-  handles: ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked'],
+  version: 2,
+  handles: ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked', 'DatasetSubscribed', 'DatasetUnsubscribed'],
   initialState: emptyAccess,
   evolve: evolveAccess,
 });

@@ -88,10 +88,19 @@ describe('access projection: the fold', () => {
     assert.deepEqual(next.analysts, {});
   });
 
-  it('is declared as a checkpointed projection of the four access events', () => {
+  it('folds dataset subscriptions per analyst (sorted, idempotent), dropped with the analyst', () => {
+    const sub = (analyst: string, dataset: string): AdaEvent => ({ type: 'DatasetSubscribed', v: 1, data: { analyst, dataset } });
+    const unsub = (analyst: string, dataset: string): AdaEvent => ({ type: 'DatasetUnsubscribed', v: 1, data: { analyst, dataset } });
+    const state = fold([added('ann'), sub('ann', 'web'), sub('ann', 'sales'), sub('ann', 'web'), sub('nobody', 'web'), unsub('ann', 'web')]);
+    assert.deepEqual(state.analysts.ann!.datasets, ['sales']);
+    assert.equal(state.analysts.nobody, undefined);
+    assert.equal(fold([added('ann'), sub('ann', 'web'), removed('ann'), added('ann')]).analysts.ann!.datasets, undefined);
+  });
+
+  it('is declared as a checkpointed projection of the access and subscription events', () => {
     assert.equal(accessProjection.name, 'access');
-    assert.equal(accessProjection.version, 1);
-    assert.deepEqual([...accessProjection.handles].sort(), ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked']);
+    assert.equal(accessProjection.version, 2);
+    assert.deepEqual([...accessProjection.handles].sort(), ['AnalystAdded', 'AnalystRemoved', 'DatasetSubscribed', 'DatasetUnsubscribed', 'TokenIssued', 'TokenRevoked']);
     assert.notEqual(accessProjection.persistState, false);
     assert.equal(accessProjection.sink, undefined);
     assert.deepEqual(accessProjection.initialState(), emptyAccess());

@@ -1,0 +1,114 @@
+/**
+ * Portal benchmark: `/api/catalog` (with an analyst token) and `/health` requests per second and p99
+ * latency at 50 connections, measured by autocannon in a child process against the portal on
+ * 127.0.0.1, next to a bare fastify hello-world measured the same way in the same run. The portal
+ * serves the demo instance, synced first.
+ */
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Fastify from 'fastify';
+import { main } from '../ops/cli.ts';
+import { ConnectorRegistry, loadConfig } from '../connectors/index.ts';
+import { Broker, decideAddAnalyst, decideIssueToken, readProfiles } from '../pipeline/index.ts';
+import type { AccessState, CatalogState, SyncState } from '../pipeline/index.ts';
+import { buildServer, whenHeadMoves } from '../portal/index.ts';
+import { scratch } from './util.ts';
+import type { Figures } from './util.ts';
+import type { Goals } from './run.ts';
+
+const SCALE = Number(process.env.BENCH_SCALE ?? 1);
+/** Seconds of load per endpoint. */
+const DURATION_S = Math.max(2, Math.round(10 * SCALE));
+const CONNECTIONS = 50;
+const DEMO = fileURLToPath(new URL('../examples/demo', import.meta.url));
+const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
+
+/** Goals of this benchmark. */
+export const goals: Goals = {
+  'portal.catalog_ratio': { min: 0.5 },
+  'portal.health_ratio': { min: 0.5 },
+  'portal.catalog_p99_ms': { max: 20 },
+  'portal.health_p99_ms': { max: 20 },
+};
+
+interface Load {
+  rps: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/** Runs autocannon in its own process, so load generation does not share the server's event loop. */
+function autocannon(url: string, headers: Record<string, string> = {}): Promise<Load> {
+  const args = [AUTOCANNON, '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      try {
+        const r = JSON.parse(out) as { requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number };
+        resolve({ rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx });
+      } catch {
+        reject(new Error(`autocannon exited with ${code}: ${out.slice(0, 500)}`));
+      }
+    });
+  });
+}
+
+/** Runs the benchmark. */
+export async function run(): Promise<Figures> {
+  const dir = await scratch('portal');
+  const dataDir = path.join(dir, 'data');
+  const quiet = { env: process.env, out: () => undefined, err: () => undefined, isTTY: false, signal: new AbortController().signal };
+  if (await main({ ...quiet, argv: ['sync', '--config', DEMO, '--data', dataDir] }) !== 0) throw new Error('syncing the demo failed');
+
+  const hello = Fastify();
+  hello.get('/', async () => ({ hello: 'world' }));
+  const helloUrl = await hello.listen({ port: 0, host: '127.0.0.1' });
+  const baseline = await autocannon(helloUrl);
+  await hello.close();
+
+  const config = await loadConfig({ configDir: DEMO, env: process.env });
+  const broker = await Broker.open({ config, dataDir, connectors: (c) => new ConnectorRegistry(c), eventSource: 'bench', logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
+  try {
+    const caughtUp = <S>(name: string): (() => Promise<S>) => whenHeadMoves(() => broker.log.head, () => broker.stateOf<S>(name));
+    const access = caughtUp<AccessState>('access');
+    const added = decideAddAnalyst(await access(), broker.config, { name: 'bench', role: 'analyst' });
+    await broker.log.append({ ...added.event, key: added.idempotencyKey });
+    const issued = decideIssueToken(await access(), broker.config, 'bench');
+    await broker.log.append({ ...issued.event, key: issued.idempotencyKey });
+    const server = await buildServer({
+      config: broker.config,
+      health: () => broker.health(),
+      authenticate: async ({ token }) => (token ? broker.authenticate(token) : undefined),
+      access,
+      catalog: caughtUp<CatalogState>('catalog'),
+      syncState: caughtUp<SyncState>('sync-state'),
+      profiles: () => readProfiles(broker.dataDir),
+      events: broker.log,
+      append: (e) => broker.log.append(e),
+    });
+    const url = await server.listen({ port: 0, host: '127.0.0.1' });
+    const catalog = await autocannon(`${url}/api/catalog`, { authorization: `Bearer ${issued.token.token}` });
+    const health = await autocannon(`${url}/health`);
+    await server.close();
+    if (catalog.errors || catalog.non2xx) throw new Error(`/api/catalog answered ${catalog.non2xx} non-2xx and ${catalog.errors} errors`);
+    return [
+      ['portal.hello_rps', baseline.rps],
+      ['portal.hello_p99_ms', baseline.p99],
+      ['portal.catalog_rps', catalog.rps],
+      ['portal.catalog_p99_ms', catalog.p99],
+      ['portal.catalog_ratio', catalog.rps / baseline.rps],
+      ['portal.health_rps', health.rps],
+      ['portal.health_p99_ms', health.p99],
+      ['portal.health_ratio', health.rps / baseline.rps],
+      ['portal.connections', CONNECTIONS],
+      ['portal.duration_s', DURATION_S],
+    ];
+  } finally {
+    await broker.close();
+  }
+}

@@ -1,0 +1,223 @@
+import assert from 'node:assert/strict';
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { runCli } from '../../helpers/cli.ts';
+import { csvInstance } from '../../helpers/instance.ts';
+import type { TestInstance } from '../../helpers/instance.ts';
+import { openPortal } from '../../helpers/portal.ts';
+import type { TestPortal } from '../../helpers/portal.ts';
+import { escapeHtml } from '../../../portal/views/html.ts';
+
+/** A seeded generator, so a failing run can be repeated with its seed. */
+function mulberry32(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ALPHABETS = ['abcxyz', 'ÀÉÎõüçñ', 'заказыЖЩ', 'αβγΔΩ', '顧客注文表', ' .,-&\'"()<>!?+=#%', '0123456789'];
+
+/** Private table names of punctuation, spaces and non-Latin letters (safe as a single path segment, at least 8 characters). */
+function privateNames(seed: number, count: number): string[] {
+  const rnd = mulberry32(seed);
+  const names = new Set<string>();
+  while (names.size < count) {
+    let s = 'Ж';
+    for (let i = 0; i < 10; i++) {
+      const alphabet = ALPHABETS[Math.floor(rnd() * ALPHABETS.length)]!;
+      s += alphabet[Math.floor(rnd() * alphabet.length)];
+    }
+    names.add(`${s.trim()}q`);
+  }
+  return [...names];
+}
+
+const SEED = Number(process.env.PORTAL_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const SECRET_NAMES = privateNames(SEED, 3);
+
+function tablesYaml(): string {
+  const pub = `  - id: csv.shop.orders
+    name: orders
+    description: Orders of the shop
+    file: orders.csv
+    primary_key: [id]
+    columns:
+      - {name: id, type: INTEGER, description: Order id}
+      - {name: amount, type: DOUBLE}
+      - {name: status, type: VARCHAR}
+`;
+  return pub + SECRET_NAMES.map((n, i) => `  - id: csv.finance.secret${i}
+    name: ${JSON.stringify(n)}
+    description: Restricted figures ${i}
+    file: secret${i}.csv
+    private: true
+`).join('');
+}
+
+/** Every form in which a name could appear in a body. */
+function forms(name: string): string[] {
+  return [name, escapeHtml(name), JSON.stringify(name).slice(1, -1), encodeURIComponent(name)];
+}
+
+function assertAbsent(body: string, where: string): void {
+  for (const n of SECRET_NAMES) {
+    for (const f of forms(n)) assert.ok(!body.includes(f), `${where} mentions the private table ${JSON.stringify(n)} (seed ${SEED})`);
+  }
+  assert.ok(!body.includes('Restricted figures'), `${where} shows a private table's description (seed ${SEED})`);
+}
+
+describe(`portal pages and APIs (seed ${SEED})`, { timeout: 180_000 }, () => {
+  let inst: TestInstance;
+  let portal: TestPortal;
+  const tokens: Record<string, string> = {};
+  const as = (who: string) => (who === 'anonymous' ? {} : { authorization: `Bearer ${tokens[who]}` });
+
+  before(async () => {
+    const t = { after: (fn: () => unknown) => cleanups.push(fn) };
+    inst = await csvInstance(t, tablesYaml(), 'datasets:\n  sales:\n    label: Sales\n  web:\n    label: Web\n    requires: [sales]\n');
+    await inst.writeCsv('orders.csv', 'id,amount,status\n1,10.5,open\n2,20,shipped\n3,7.25,open\n');
+    for (let i = 0; i < SECRET_NAMES.length; i++) await inst.writeCsv(`secret${i}.csv`, 'id,limit\n1,100\n2,200\n');
+    await mkdir(path.join(inst.configDir, 'metrics'));
+    await writeFile(path.join(inst.configDir, 'metrics', 'revenue.yml'), 'name: Revenue\ndescription: Sum of amounts\ntables: [orders]\nsql: SELECT sum(amount) FROM orders\n');
+    await writeFile(path.join(inst.configDir, 'metrics', 'exposure.yml'), `name: Exposure\ndescription: Credit exposure\ntables: [${JSON.stringify(SECRET_NAMES[0])}]\nsql: SELECT 1\n`);
+    const sync = await runCli(['sync', ...inst.flags]);
+    assert.equal(sync.code, 0, sync.stdout + sync.stderr);
+    for (const [name, flag] of [['bob', []], ['carol', ['--private']], ['rita', ['--admin']]] as const) {
+      const added = await runCli(['analyst', 'add', name, ...flag, ...inst.flags]);
+      assert.equal(added.code, 0, added.stderr);
+      tokens[name] = (await runCli(['analyst', 'token', name, ...inst.flags])).stdout.trim();
+    }
+    portal = await openPortal(t, { configDir: inst.configDir, dataDir: inst.dataDir });
+  });
+  const cleanups: Array<() => unknown> = [];
+  after(async () => {
+    for (const fn of cleanups.reverse()) await fn();
+  });
+
+  const PAGES = ['/', '/catalog', '/catalog/orders', '/metrics', '/status', '/events', '/events?type=TablePublished', '/account'];
+  const APIS = ['/api/dashboard', '/api/catalog', '/api/catalog/orders', '/api/metrics', '/api/health', '/api/events', '/api/events?type=SyncStarted', '/api/account'];
+
+  it('anonymous callers are sent to sign in (pages) or get 401 (APIs)', async () => {
+    for (const url of [...PAGES, '/admin']) {
+      const res = await portal.app.inject({ url });
+      assert.equal(res.statusCode, 302, url);
+      assert.match(String(res.headers.location), /^\/signin\?next=/, url);
+    }
+    for (const url of [...APIS, '/api/admin']) {
+      const res = await portal.app.inject({ url });
+      assert.equal(res.statusCode, 401, url);
+      assert.equal(res.json().code, 'UNAUTHENTICATED');
+    }
+    for (const [method, url] of [['POST', '/api/account/tokens'], ['POST', '/api/admin/sync'], ['DELETE', '/api/account/tokens/0123456789abcdef']] as const) {
+      assert.equal((await portal.app.inject({ method, url, payload: {} })).statusCode, 401, url);
+    }
+  });
+
+  it('every page and API answers an analyst, and admin ones answer 403', async () => {
+    for (const url of [...PAGES, ...APIS]) {
+      const res = await portal.app.inject({ url, headers: as('bob') });
+      assert.equal(res.statusCode, 200, `${url}: ${res.body.slice(0, 300)}`);
+    }
+    assert.equal((await portal.app.inject({ url: '/admin', headers: as('bob') })).statusCode, 403);
+    assert.equal((await portal.app.inject({ url: '/api/admin', headers: as('bob') })).json().code, 'FORBIDDEN');
+    assert.equal((await portal.app.inject({ method: 'POST', url: '/api/admin/sync', headers: as('bob'), payload: { tables: ['orders'] } })).statusCode, 403);
+    assert.equal((await portal.app.inject({ url: '/admin', headers: as('rita') })).statusCode, 200);
+    assert.equal((await portal.app.inject({ url: '/api/admin', headers: as('rita') })).statusCode, 200);
+  });
+
+  it('private tables are absent for an analyst on every page and API, events included, and present for privileged analysts', async () => {
+    const urls = [...PAGES, ...APIS, '/health', ...SECRET_NAMES.flatMap((n) => [`/api/catalog?q=${encodeURIComponent(n.slice(0, 4))}`, `/events?table=${encodeURIComponent(n)}`, `/api/events?table=${encodeURIComponent(n)}`])];
+    for (const url of urls) assertAbsent((await portal.app.inject({ url, headers: as('bob') })).body, url);
+    for (const n of SECRET_NAMES) {
+      // A search for the name finds nothing (the page repeats the query itself, nothing more).
+      assert.equal(((await portal.app.inject({ url: `/api/catalog?q=${encodeURIComponent(n)}`, headers: as('bob') })).json() as { total: number }).total, 0);
+      const search = (await portal.app.inject({ url: `/catalog?q=${encodeURIComponent(n)}`, headers: as('bob') })).body;
+      assert.match(search, /0 tables match/);
+      assert.ok(!search.includes(`data-table="${escapeHtml(n)}"`));
+      assert.equal((await portal.app.inject({ url: `/api/catalog/${encodeURIComponent(n)}`, headers: as('bob') })).statusCode, 404);
+      const page = await portal.app.inject({ url: `/catalog/${encodeURIComponent(n)}`, headers: as('bob') });
+      assert.equal(page.statusCode, 404);
+    }
+    const head = portal.broker.log.head;
+    for (let p = 1; p <= head; p++) {
+      const res = await portal.app.inject({ url: `/api/events/${p}`, headers: as('bob') });
+      assertAbsent(res.body, `/api/events/${p}`);
+      assertAbsent((await portal.app.inject({ url: `/events/${p}`, headers: as('bob') })).body, `/events/${p}`);
+    }
+    const metrics = (await portal.app.inject({ url: '/api/metrics', headers: as('bob') })).json() as { metrics: Array<{ name: string }> };
+    assert.deepEqual(metrics.metrics.map((m) => m.name), ['Revenue'], 'a metric over a private table is absent');
+
+    const full = (await portal.app.inject({ url: '/api/catalog', headers: as('carol') })).json() as { categories: Array<{ tables: Array<{ name: string }> }> };
+    const names = full.categories.flatMap((c) => c.tables.map((t) => t.name));
+    for (const n of SECRET_NAMES) assert.ok(names.includes(n), `a privileged analyst sees ${n}`);
+    const page = (await portal.app.inject({ url: `/catalog/${encodeURIComponent(SECRET_NAMES[0]!)}`, headers: as('carol') }));
+    assert.equal(page.statusCode, 200);
+    assert.ok(page.body.includes(escapeHtml(SECRET_NAMES[0]!)));
+  });
+
+  it('the catalog searches names, descriptions and columns; a table page has its schema, profile and SQL', async () => {
+    const byColumn = (await portal.app.inject({ url: '/api/catalog?q=AMOUNT', headers: as('bob') })).json() as { total: number };
+    assert.equal(byColumn.total, 1);
+    const none = (await portal.app.inject({ url: '/api/catalog?q=nothing-like-this', headers: as('bob') })).json() as { total: number };
+    assert.equal(none.total, 0);
+    const detail = (await portal.app.inject({ url: '/api/catalog/orders', headers: as('bob') })).json() as { table: { rows: number; columns: Array<{ name: string; description?: string }> }; sql: string; history: unknown[]; metrics: Array<{ name: string }> };
+    assert.equal(detail.table.rows, 3);
+    assert.deepEqual(detail.table.columns.map((c) => c.name), ['id', 'amount', 'status']);
+    assert.equal(detail.table.columns[0]!.description, 'Order id');
+    assert.match(detail.sql, /read_parquet/);
+    assert.equal(detail.history.length, 1);
+    assert.deepEqual(detail.metrics.map((m) => m.name), ['Revenue']);
+    const html = (await portal.app.inject({ url: '/catalog/orders', headers: as('bob') })).body;
+    assert.match(html, /<svg[^>]+class="timeline"/);
+  });
+
+  it('pages send a strict CSP, no inline script, and escape what they show', async () => {
+    const res = await portal.app.inject({ url: '/catalog?q=%3Cscript%3Ealert(1)%3C/script%3E', headers: as('bob') });
+    assert.match(String(res.headers['content-security-policy']), /script-src 'self'/);
+    assert.ok(!res.body.includes('<script>alert(1)</script>'));
+    assert.ok(res.body.includes('&lt;script&gt;alert(1)&lt;/script&gt;'));
+    assert.ok(!/<script(?![^>]*\ssrc=)[^>]*>/.test(res.body), 'every script has a src');
+    assert.equal((await portal.app.inject({ url: '/assets/live.js' })).statusCode, 200);
+  });
+
+  it('tokens through the API: created (shown once), listed by id, revoked; subscriptions check requires', async () => {
+    const created = await portal.app.inject({ method: 'POST', url: '/api/account/tokens', headers: as('bob') });
+    assert.equal(created.statusCode, 201);
+    const { token, tokenId } = created.json() as { token: string; tokenId: string };
+    assert.match(token, /^ada_[0-9a-f]{16}_/);
+    const account = (await portal.app.inject({ url: '/api/account', headers: { authorization: `Bearer ${token}` } })).json() as { name: string; tokens: Array<{ tokenId: string }> };
+    assert.equal(account.name, 'bob');
+    assert.ok(account.tokens.some((t) => t.tokenId === tokenId));
+    assert.ok(!JSON.stringify(account).includes(token.slice(22)), 'the secret part is never listed');
+    assert.equal((await portal.app.inject({ method: 'DELETE', url: `/api/account/tokens/${tokenId}`, headers: as('bob') })).statusCode, 204);
+    assert.equal((await portal.app.inject({ url: '/api/account', headers: { authorization: `Bearer ${token}` } })).statusCode, 401);
+
+    const bad = await portal.app.inject({ method: 'POST', url: '/api/account/subscriptions', headers: as('bob'), payload: { datasets: { web: true } } });
+    assert.equal(bad.statusCode, 400);
+    assert.match(bad.json().message, /requires Sales/);
+    assert.equal((await portal.app.inject({ method: 'POST', url: '/api/account/subscriptions', headers: as('bob'), payload: { datasets: { nope: true } } })).statusCode, 400);
+    const ok = await portal.app.inject({ method: 'POST', url: '/api/account/subscriptions', headers: as('bob'), payload: { datasets: { web: true, sales: true } } });
+    assert.deepEqual(ok.json(), { datasets: ['sales', 'web'] });
+    const dropSales = await portal.app.inject({ method: 'POST', url: '/api/account/subscriptions', headers: as('bob'), payload: { datasets: { sales: false } } });
+    assert.equal(dropSales.statusCode, 400, 'web still requires sales');
+    const dash = (await portal.app.inject({ url: '/api/dashboard', headers: as('bob') })).json() as { datasets: Array<{ key: string; subscribed: boolean }> };
+    assert.deepEqual(dash.datasets.filter((d) => d.subscribed).map((d) => d.key), ['sales', 'web']);
+  });
+
+  it('an admin queues a sync, adds and removes analysts; an unknown table is refused', async () => {
+    const queued = await portal.app.inject({ method: 'POST', url: '/api/admin/sync', headers: as('rita'), payload: { tables: ['orders'] } });
+    assert.equal(queued.statusCode, 202);
+    assert.deepEqual(portal.synced.at(-1), ['orders']);
+    assert.equal((await portal.app.inject({ method: 'POST', url: '/api/admin/sync', headers: as('rita'), payload: { tables: ['nope'] } })).statusCode, 400);
+    assert.equal((await portal.app.inject({ method: 'POST', url: '/api/admin/analysts', headers: as('rita'), payload: { name: 'dave', role: 'analyst' } })).statusCode, 201);
+    assert.equal((await portal.app.inject({ method: 'POST', url: '/api/admin/analysts', headers: as('rita'), payload: { name: 'dave' } })).statusCode, 409);
+    assert.equal((await portal.app.inject({ method: 'DELETE', url: '/api/admin/analysts/dave', headers: as('rita') })).statusCode, 204);
+    assert.equal((await portal.app.inject({ method: 'DELETE', url: '/api/admin/analysts/dave', headers: as('rita') })).statusCode, 404);
+  });
+});
