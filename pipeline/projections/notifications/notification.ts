@@ -135,7 +135,8 @@ export function toNotification(event: RecordedEvent, config: NotificationConfig,
       return { ...base, level, title, message: clip(message), ...(table !== undefined ? { table } : {}), ...(to !== undefined ? { to } : {}) };
     }
     case 'SyncStarted': case 'SyncSucceeded': case 'TableChunkStaged': case 'TableStagingCompleted': case 'SchemaChanged':
-    case 'TimerFired': case 'TimerSkipped': case 'JiraIssueChanged':
+    case 'TimerFired': case 'TimerSkipped':
+    case 'JiraWebhookReceived': case 'JiraIssueChanged': case 'JiraIssueDeleted': case 'JiraConsistencyChecked':
     case 'AnalystAdded': case 'AnalystRemoved': case 'TokenIssued': case 'TokenRevoked':
       return undefined;
     default:

@@ -1,0 +1,44 @@
+/**
+ * The Jira connector as one self-contained module: enabled exactly when `jira.domain` (or `JIRA_DOMAIN`) is
+ * set; then it contributes its webhook route, reactor, projection, timers, health checks, commands and docs.
+ * Nothing outside this folder imports anything but this file.
+ */
+import type { AdaConfig } from '../../config/index.ts';
+import { JIRA_COMMANDS } from './commands.ts';
+import { buildJira, startJira } from './runtime.ts';
+import { jiraEnabled, readJiraConfig } from './settings.ts';
+import { JIRA_TABLE_NAMES } from './tables.ts';
+
+export type { JiraCommandSpec, OpenBroker, CommandBroker } from './commands.ts';
+export type { JiraHost, JiraRuntime } from './runtime.ts';
+export type { JiraSettings } from './settings.ts';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** The Jira connector module. */
+export const jiraConnector = {
+  type: 'jira',
+  /** Datasets it publishes: the tables, and the downloaded attachment files as their own dataset. */
+  datasets: ['jira', 'jira_attachments'] as const,
+  tables: JIRA_TABLE_NAMES,
+  /** True exactly when a Jira domain is configured. */
+  enabled: (config: AdaConfig, env: Env): boolean => jiraEnabled(config, env),
+  /** Validates the `jira` section (and `JIRA_*` variables): settings, or problems with file and key. */
+  readConfig: readJiraConfig,
+  /** Routes, reactor, projection, timers and health checks built from a host, without starting anything. */
+  build: buildJira,
+  /** Everything above, started: caught up, following the log, timers running. */
+  start: startJira,
+  /** `POST /webhooks/jira` as a fastify plugin for a host. */
+  routes: (host: Parameters<typeof buildJira>[0]) => buildJira(host).routes,
+  /** The reactor (fetches issues) and the projection (monthly Parquet) of a host. */
+  reactors: (host: Parameters<typeof buildJira>[0]) => [buildJira(host).reactor],
+  projections: (host: Parameters<typeof buildJira>[0]) => [buildJira(host).projection],
+  /** Timers (consistency every 30 min, deep pass weekly, SLA poll every 15 min when SLA fields are set). */
+  timers: (host: Parameters<typeof buildJira>[0]) => buildJira(host).timers,
+  healthChecks: (host: Parameters<typeof buildJira>[0], now: Date) => buildJira(host).healthChecks(now),
+  /** `ada jira backfill`. */
+  commands: JIRA_COMMANDS,
+  /** The user documentation page. */
+  docs: 'docs/jira.md',
+};
