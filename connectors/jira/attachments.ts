@@ -17,7 +17,8 @@ export function safeAttachmentName(id: string, filename: string): string {
   const cleaned = filename
     .normalize('NFC')
     .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_')
-    .replace(/^[.\s]+/, '')
+    .replace(/[._\s]{2,}/g, '_')
+    .replace(/^[._\s]+/, '')
     .replace(/[.\s]+$/, '')
     .slice(0, MAX_NAME);
   const safeId = id.replace(/[^0-9A-Za-z_-]/g, '_');
