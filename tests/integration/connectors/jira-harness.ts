@@ -1,5 +1,6 @@
 /** A Jira test bench: fake Jira, a real log and blob store, the Jira runtime on a virtual clock, and the webhook route on 127.0.0.1. */
-import { readdir } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import type { TestContext } from 'node:test';
 import Fastify from 'fastify';
@@ -13,7 +14,6 @@ import type { JiraRuntime, JiraSettings } from '../../../connectors/jira/index.t
 import { FakeJira } from '../../fixtures/jira/fake-jira.ts';
 import { WebhookSender } from '../../fixtures/jira/webhook-sender.ts';
 import { readParquet } from '../../helpers/parquet.ts';
-import { tempDir } from '../../helpers/tmp.ts';
 
 /** The secret the sender signs with. */
 export const SECRET = 'whsec-test-0123456789';
@@ -53,9 +53,8 @@ export interface JiraBench {
 
 /** Starts a bench. */
 export async function jiraBench(t: Pick<TestContext, 'after'>, over: Partial<JiraSettings> = {}): Promise<JiraBench> {
-  const dataDir = await tempDir(t, 'ada-jira-');
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ada-jira-'));
   const fake = await new FakeJira().start();
-  t.after(() => fake.stop());
   const log = await EventLog.open(path.join(dataDir, 'events'));
   const blobs = await BlobStore.create(path.join(dataDir, 'blobs'));
   const runner = new ProjectionRunner(log, new CheckpointStore(path.join(dataDir, 'metadata', 'checkpoints')), dataDir);
@@ -75,6 +74,9 @@ export async function jiraBench(t: Pick<TestContext, 'after'>, over: Partial<Jir
     await app.close();
     await runtime.stop();
     await log.close();
+    await fake.stop();
+    // Last: the runtime may still have been writing when the test ended.
+    await rm(dataDir, { recursive: true, force: true });
   });
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 20; i++) {
