@@ -4,6 +4,7 @@
  * Nothing outside this folder imports anything but this file.
  */
 import type { AdaConfig } from '../../config/index.ts';
+import { adaError } from '../../events/index.ts';
 import { JIRA_COMMANDS } from './commands.ts';
 import { buildJira, startJira } from './runtime.ts';
 import { jiraEnabled, readJiraConfig } from './settings.ts';
@@ -29,6 +30,8 @@ export const jiraConnector = {
   build: buildJira,
   /** Everything above, started: caught up, following the log, timers running. */
   start: startJira,
+  /** `start` from the instance configuration (settings validated first). */
+  startService: (host: Parameters<typeof startJiraService>[0]) => startJiraService(host),
   /** `POST /webhooks/jira` as a fastify plugin for a host. */
   routes: (host: Parameters<typeof buildJira>[0]) => buildJira(host).routes,
   /** The reactor (fetches issues) and the projection (monthly Parquet) of a host. */
@@ -42,3 +45,11 @@ export const jiraConnector = {
   /** The user documentation page. */
   docs: 'docs/jira.md',
 };
+
+/** Starts Jira inside the server from the instance configuration; throws `CONFIG_INVALID` with file and key when its settings are wrong. */
+export async function startJiraService(host: Omit<Parameters<typeof startJira>[0], 'settings'> & { config: AdaConfig; env: Env }): Promise<Awaited<ReturnType<typeof startJira>>> {
+  const { settings, problems, warnings } = readJiraConfig(host.config, host.env);
+  if (!settings) throw adaError('CONFIG_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n') || 'Jira is not enabled');
+  for (const w of warnings) host.warn(`${w.file}: ${w.path}: ${w.message}`);
+  return startJira({ ...host, settings });
+}

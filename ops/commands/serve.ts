@@ -10,6 +10,8 @@ import { diskUse, loadNow } from '../health.ts';
 import type { Command } from '../command.ts';
 import { commonOptions } from '../command.ts';
 import { openBroker } from '../broker.ts';
+import { startServices } from '../../connectors/index.ts';
+import type { RunningService } from '../../connectors/index.ts';
 import type { Broker } from '../broker.ts';
 import { progressLine } from './sync.ts';
 import { UsageError } from './events.ts';
@@ -25,17 +27,17 @@ export interface BrokerLoop {
 }
 
 /** Evaluates the broker's health now (projections caught up first). */
-export async function brokerHealth(broker: Broker, timersActive: boolean): Promise<HealthReport> {
+export async function brokerHealth(broker: Broker, timersActive: boolean, services: readonly RunningService[] = []): Promise<HealthReport> {
   const { runner } = broker;
   await runner.catchUp(healthProjection);
   const state = runner.stateOf(healthProjection) as HealthState;
   const now = new Date();
   const projections = Object.fromEntries(Object.keys(broker.projections).map((n) => [n, runner.positionOf(n)]));
   return evaluateHealth(state, {
-    config: broker.config, specs: timerSpecs(broker.config), now, timersActive,
+    config: broker.config, specs: [...timerSpecs(broker.config), ...services.flatMap((s) => s.timerSpecs)], now, timersActive,
     head: broker.log.head, projections,
     disk: await diskUse(broker.dataDir), load: loadNow(),
-    connectorChecks: await broker.connectors.healthChecks({ dataDir: broker.dataDir, now }),
+    connectorChecks: [...await broker.connectors.healthChecks({ dataDir: broker.dataDir, now }), ...(await Promise.all(services.map((s) => s.healthChecks(now)))).flat()],
   });
 }
 
@@ -49,7 +51,7 @@ interface QueuedRun {
 }
 
 /** Runs timers and queued syncs for an open broker; returns a stop function. */
-export async function startBrokerLoop(broker: Broker, log: (m: string) => void, signal: AbortSignal): Promise<BrokerLoop> {
+export async function startBrokerLoop(broker: Broker, log: (m: string) => void, signal: AbortSignal, services: readonly RunningService[] = []): Promise<BrokerLoop> {
   const { runner, projections } = broker;
   await broker.bus.recoverInterrupted();
   const { profiler, ...others } = projections;
@@ -70,7 +72,7 @@ export async function startBrokerLoop(broker: Broker, log: (m: string) => void, 
   let markIdle: () => void = () => undefined;
   let lastStatus: HealthReport['status'] | 'unknown' = 'unknown';
   const health = async (): Promise<HealthReport> => {
-    const report = await brokerHealth(broker, true);
+    const report = await brokerHealth(broker, true, services);
     if (report.status !== lastStatus) {
       const previous = lastStatus;
       lastStatus = report.status;
@@ -159,7 +161,8 @@ const serve: Command = {
     const broker = await openBroker({ configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'serve', warn: (m) => ctx.err(`warning: ${m}`), signal: ctx.signal });
     const log = (m: string): void => ctx.err(`${new Date().toISOString()} ${m}`);
     try {
-      const loop = await startBrokerLoop(broker, log, ctx.signal);
+      const services = await startServices({ ...broker, env: ctx.env, warn: log });
+      const loop = await startBrokerLoop(broker, log, ctx.signal, services);
       // The web stack loads only for serve, keeping other commands' start-up short.
       const { buildServer } = await import('../../portal/index.ts');
       const access = broker.projections.access!;
@@ -181,6 +184,7 @@ const serve: Command = {
         authenticate: async ({ token }) => (token ? authenticateToken(await accessState(), broker.config, token) : undefined),
         notifications: { log: broker.log, revoked$ },
       });
+      for (const s of services) await server.register(s.routes);
       const address = await server.listen({ port, host });
       ctx.out(`ada serving ${broker.config.instance.instance.name} on ${address} (data: ${broker.dataDir}); Ctrl-C stops`);
       await new Promise<void>((resolve) => {
@@ -189,6 +193,7 @@ const serve: Command = {
       });
       log('stopping…');
       await server.close();
+      await Promise.all(services.map((s) => s.stop()));
       await loop.stop();
       return 0;
     } finally {
