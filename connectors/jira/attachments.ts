@@ -16,6 +16,7 @@ const MAX_NAME = 120;
 export function safeAttachmentName(id: string, filename: string): string {
   const cleaned = filename
     .normalize('NFC')
+    // eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach a file name
     .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_')
     .replace(/[._\s]{2,}/g, '_')
     .replace(/^[._\s]+/, '')

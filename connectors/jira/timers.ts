@@ -39,11 +39,17 @@ export interface JiraTimerHost {
  */
 export function startJiraTimers(host: JiraTimerHost): { subscription: Subscription; running: ReadonlySet<string>; idle(): Promise<void> } {
   const running = new Set<string>();
-  const jobs = new Set<Promise<void>>();
+  const jobs = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    jobs.add(p);
+    void p.catch(() => undefined).finally(() => jobs.delete(p));
+    return p;
+  };
   const subscription = startScheduler({
     specs: jiraTimerSpecs(host.timers),
     lastFired: host.lastFired,
-    append: host.append,
+    // Firings are tracked too, so `idle` also waits for a firing still being recorded.
+    append: (e) => track(host.append(e)),
     isRunning: (name) => running.has(name),
     ...(host.scheduler ? { scheduler: host.scheduler } : {}),
     onError: (err) => host.onError(err, 'scheduler'),
@@ -52,10 +58,9 @@ export function startJiraTimers(host: JiraTimerHost): { subscription: Subscripti
         const timer = host.timers.find((t) => t.name === name);
         if (!timer) continue;
         running.add(name);
-        const job = timer.run(new Date(host.scheduler?.now() ?? Date.now()).toISOString())
+        void track(timer.run(new Date(host.scheduler?.now() ?? Date.now()).toISOString())
           .catch((err: unknown) => host.onError(err, name))
-          .finally(() => { running.delete(name); jobs.delete(job); });
-        jobs.add(job);
+          .finally(() => running.delete(name)));
       }
     },
   });

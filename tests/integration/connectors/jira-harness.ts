@@ -52,7 +52,7 @@ export interface JiraBench {
 }
 
 /** Starts a bench. */
-export async function jiraBench(t: Pick<TestContext, 'after'>, over: Partial<JiraSettings> = {}): Promise<JiraBench> {
+export async function jiraBench(t: Pick<TestContext, 'after'>, over: Partial<JiraSettings> = {}, opts: { sleepGate?: Promise<void> } = {}): Promise<JiraBench> {
   const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ada-jira-'));
   const fake = await new FakeJira().start();
   const log = await EventLog.open(path.join(dataDir, 'events'));
@@ -65,7 +65,7 @@ export async function jiraBench(t: Pick<TestContext, 'after'>, over: Partial<Jir
   const runtime = await jiraConnector.start({
     settings, log, blobs, runner, dataDir, scheduler,
     warn: (m) => warnings.push(m),
-    sleep: async (ms) => { delays.push(ms); },
+    sleep: async (ms) => { delays.push(ms); await opts.sleepGate; },
   });
   const app = Fastify();
   await app.register(runtime.routes);
