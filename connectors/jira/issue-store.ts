@@ -1,4 +1,4 @@
-/** The Jira projection's own store: the rows of each issue as one JSON file per issue, grouped by created month. */
+/** The Jira projection's own store: the rows and raw JSON of each issue, one JSON file per created month. */
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
@@ -16,12 +16,15 @@ export interface StoredIssue {
   fetched: 'api' | 'webhook';
 }
 
-/** An issue key as a file name: Jira keys are `PROJ-123`; anything else is escaped. */
+/** The issues of one month by key. */
+export type MonthIssues = Map<string, StoredIssue>;
+
+/** An issue key as a path segment: Jira keys are `PROJ-123`; anything else is escaped. */
 export function keyFileName(key: string): string {
   return /^[A-Za-z][A-Za-z0-9_]*-\d+$/.test(key) ? key : `_${Buffer.from(key).toString('hex').slice(0, 200)}`;
 }
 
-/** Issue files under `<data>/metadata/jira/issues/<YYYY_MM>/<KEY>.json`. */
+/** Month files `<data>/metadata/jira/issues/<YYYY_MM>.json`: one write per touched month, not per issue. */
 export class IssueStore {
   readonly root: string;
 
@@ -29,56 +32,50 @@ export class IssueStore {
     this.root = path.join(dataDir, 'metadata', 'jira', 'issues');
   }
 
-  private file(month: string, key: string): string {
-    return path.join(this.root, month, `${keyFileName(key)}.json`);
+  private file(month: string): string {
+    return path.join(this.root, `${month}.json`);
   }
 
-  /** The stored issue, or undefined. */
-  async get(month: string, key: string): Promise<StoredIssue | undefined> {
+  /** Every issue of a month. */
+  async load(month: string): Promise<MonthIssues> {
     try {
-      return JSON.parse(await readFile(this.file(month, key), 'utf8')) as StoredIssue;
+      const list = JSON.parse(await readFile(this.file(month), 'utf8')) as StoredIssue[];
+      return new Map(list.map((i) => [i.key, i]));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw err;
     }
   }
 
-  /** Replaces the stored issue atomically. */
-  async put(month: string, issue: StoredIssue): Promise<void> {
-    await mkdir(path.join(this.root, month), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.file(month, issue.key), JSON.stringify(issue), { mode: 0o600 });
+  /** Replaces a month atomically (an empty month removes its file). */
+  async save(month: string, issues: MonthIssues): Promise<void> {
+    if (issues.size === 0) {
+      await rm(this.file(month), { force: true });
+      return;
+    }
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    await writeFileAtomic(this.file(month), JSON.stringify([...issues.values()].sort((a, b) => a.key.localeCompare(b.key))), { mode: 0o600 });
   }
 
-  /** Removes the issue. */
-  async remove(month: string, key: string): Promise<void> {
-    await rm(this.file(month, key), { force: true });
+  /** One stored issue, or undefined. */
+  async get(month: string, key: string): Promise<StoredIssue | undefined> {
+    return (await this.load(month)).get(key);
   }
 
   /** Key → created month of every stored issue. */
   async index(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    let months: string[];
+    let files: string[];
     try {
-      months = await readdir(this.root);
+      files = (await readdir(this.root)).filter((f) => /^\d{4}_\d{2}\.json$/.test(f)).sort();
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
       throw err;
     }
-    for (const month of months.sort()) {
-      for (const issue of await this.month(month)) out.set(issue.key, month);
+    for (const f of files) {
+      const month = f.slice(0, -'.json'.length);
+      for (const key of (await this.load(month)).keys()) out.set(key, month);
     }
     return out;
-  }
-
-  /** Every issue of a month, in key order. */
-  async month(month: string): Promise<StoredIssue[]> {
-    let names: string[];
-    try {
-      names = (await readdir(path.join(this.root, month))).filter((n) => n.endsWith('.json')).sort();
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw err;
-    }
-    return Promise.all(names.map(async (n) => JSON.parse(await readFile(path.join(this.root, month, n), 'utf8')) as StoredIssue));
   }
 }

@@ -38,8 +38,11 @@ export function encodeParquet(columns: readonly JiraColumn[], rows: readonly Row
   return parquet.writeParquet(wasmTable, props);
 }
 
-/** Writes `bytes` to `file` atomically: temp file in the same folder, fsync, rename, fsync of the folder. */
-export async function publishFile(file: string, bytes: Uint8Array): Promise<void> {
+/**
+ * Writes `bytes` to `file` atomically: temp file in the same folder, fsync, rename, then fsync of the folder
+ * unless the caller syncs it once after several files (`syncDir: false`).
+ */
+export async function publishFile(file: string, bytes: Uint8Array, opts: { syncDir?: boolean } = {}): Promise<void> {
   const dir = path.dirname(file);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
@@ -52,15 +55,15 @@ export async function publishFile(file: string, bytes: Uint8Array): Promise<void
       await handle.close();
     }
     await rename(tmp, file);
-    await fsyncDir(dir);
+    if (opts.syncDir !== false) await fsyncDir(dir);
   } finally {
     await rm(tmp, { force: true });
   }
 }
 
 /** Encodes and publishes one month file; returns its size and checksum. */
-export async function writeMonth(file: string, columns: readonly JiraColumn[], rows: readonly Row[]): Promise<WrittenFile> {
+export async function writeMonth(file: string, columns: readonly JiraColumn[], rows: readonly Row[], opts: { syncDir?: boolean } = {}): Promise<WrittenFile> {
   const bytes = encodeParquet(columns, rows);
-  await publishFile(file, bytes);
+  await publishFile(file, bytes, opts);
   return { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), rows: rows.length };
 }

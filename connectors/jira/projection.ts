@@ -8,6 +8,7 @@ import { link, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { defineProjection } from '../../pipeline/index.ts';
 import type { Projection, SinkContext } from '../../pipeline/index.ts';
+import { fsyncDir } from '../../events/index.ts';
 import type { BlobStore, JiraAttachmentRef, JiraIssueChanged, NewEvent, PublishedFile, RecordedEvent } from '../../events/index.ts';
 import { safeAttachmentName } from './attachments.ts';
 import { IssueStore, keyFileName } from './issue-store.ts';
@@ -86,40 +87,38 @@ async function linkAttachments(dataDir: string, blobs: BlobStore | undefined, ke
   }
 }
 
-/** Applies pending changes to the issue store; returns the months they touched. */
-async function applyPending(state: JiraProjectionState, ctx: SinkContext, deps: JiraProjectionDeps): Promise<Set<string>> {
-  const { store } = jiraPaths(ctx.dataDir);
-  const touched = new Set<string>();
+/** Applies pending changes month by month (one store write per month), rewrites those months' files, and announces the changed tables. */
+async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, deps: JiraProjectionDeps): Promise<void> {
+  const { store, parquet } = jiraPaths(ctx.dataDir);
   // Only the last pending change of an issue matters (the fold already dropped older versions).
   const last = new Map<string, PendingChange>();
   for (const p of state.pending) last.set(p.kind === 'changed' ? p.data.issueKey : p.key, p);
+  const byMonth = new Map<string, Array<[string, PendingChange]>>();
   for (const [key, p] of last) {
-    const entry = state.issues[key]!;
-    touched.add(entry.month);
-    if (p.kind === 'deleted' || entry.deleted) {
-      await store.remove(entry.month, key);
-      await rm(path.join(ctx.dataDir, 'attachments', JIRA_FOLDER, keyFileName(key)), { recursive: true, force: true });
-      continue;
-    }
-    const d = p.data;
-    const issue = d.issue ?? (d.blob && deps.blobs ? JSON.parse((await deps.blobs.read(d.blob.sha256)).toString('utf8')) as Record<string, unknown> : undefined);
-    if (!issue) continue;
-    const rows = issueRows(issue, d.attachments, d.fetched, (a) => (a.blob && deps.blobs ? attachmentRel(key, a) : null));
-    if (d.remoteLinksStale) rows.remote_links = (await store.get(entry.month, key))?.rows.remote_links ?? [];
-    await linkAttachments(ctx.dataDir, deps.blobs, key, d.attachments);
-    await store.put(entry.month, { key, updated: entry.updated, rows, attachments: d.attachments, issue, fetched: d.fetched });
+    const month = state.issues[key]!.month;
+    byMonth.set(month, [...(byMonth.get(month) ?? []), [key, p]]);
   }
-  return touched;
-}
-
-/** Rewrites the touched months of every table and announces the tables whose files changed. */
-async function publishMonths(state: JiraProjectionState, months: Set<string>, ctx: SinkContext, deps: JiraProjectionDeps): Promise<void> {
-  const { parquet, store } = jiraPaths(ctx.dataDir);
   const changed = new Map<JiraTable, string[]>();
-  for (const month of [...months].sort()) {
-    const issues = await store.month(month);
+  for (const month of [...byMonth.keys()].sort()) {
+    const issues = await store.load(month);
+    for (const [key, p] of byMonth.get(month)!) {
+      if (p.kind === 'deleted' || state.issues[key]!.deleted) {
+        issues.delete(key);
+        await rm(path.join(ctx.dataDir, 'attachments', JIRA_FOLDER, keyFileName(key)), { recursive: true, force: true });
+        continue;
+      }
+      const d = p.data;
+      const issue = d.issue ?? (d.blob && deps.blobs ? JSON.parse((await deps.blobs.read(d.blob.sha256)).toString('utf8')) as Record<string, unknown> : undefined);
+      if (!issue) continue;
+      const rows = issueRows(issue, d.attachments, d.fetched, (a) => (a.blob && deps.blobs ? attachmentRel(key, a) : null));
+      if (d.remoteLinksStale) rows.remote_links = issues.get(key)?.rows.remote_links ?? [];
+      await linkAttachments(ctx.dataDir, deps.blobs, key, d.attachments);
+      issues.set(key, { key, updated: state.issues[key]!.updated, rows, attachments: d.attachments, issue, fetched: d.fetched });
+    }
+    await store.save(month, issues);
+    const all = [...issues.values()].sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }));
     for (const table of JIRA_TABLE_NAMES) {
-      const rows = issues.flatMap((i) => i.rows[table]);
+      const rows = all.flatMap((i) => i.rows[table]);
       const file = path.join(parquet, table, `${month}.parquet`);
       const files = (state.files[table] ??= {});
       if (rows.length === 0) {
@@ -127,13 +126,15 @@ async function publishMonths(state: JiraProjectionState, months: Set<string>, ct
         await rm(file, { force: true });
         delete files[month];
       } else {
-        const written = await writeMonth(file, JIRA_TABLES[table], rows);
+        const written = await writeMonth(file, JIRA_TABLES[table], rows, { syncDir: false });
         if (files[month]?.sha256 === written.sha256) continue;
         files[month] = written;
       }
       changed.set(table, [...(changed.get(table) ?? []), month]);
     }
   }
+  // One fsync per table folder makes every rename above durable before the checkpoint moves.
+  for (const table of changed.keys()) await fsyncDir(path.join(parquet, table));
   for (const [table, touched] of changed) {
     const entries = Object.entries(state.files[table] ?? {}).sort(([a], [b]) => a.localeCompare(b));
     const files: PublishedFile[] = entries.map(([month, f]) => ({ path: `parquet/${JIRA_FOLDER}/${table}/${month}.parquet`, rows: f.rows, bytes: f.bytes, sha256: f.sha256, partition: month }));
@@ -160,8 +161,7 @@ export function jiraProjection(deps: JiraProjectionDeps): Projection<JiraProject
     evolve: evolveJira,
     async sink(state, ctx) {
       if (state.pending.length === 0) return state;
-      const months = await applyPending(state, ctx, deps);
-      await publishMonths(state, months, ctx, deps);
+      await applyAndPublish(state, ctx, deps);
       state.pending = [];
       return state;
     },

@@ -21,6 +21,11 @@ import { jiraWebhookRoutes } from './webhook-route.ts';
 
 /** Event types that wake the live pump. */
 const JIRA_EVENTS = new Set(['JiraWebhookReceived', 'JiraIssueChanged', 'JiraIssueDeleted']);
+/**
+ * Least time between two projection passes: each pass rewrites every touched month of six tables, so under a
+ * burst of deliveries batching them keeps the disk free for the log's own fsyncs (webhook answers wait on them).
+ */
+const PROJECTION_MIN_INTERVAL_MS = 200;
 /** Newest issue older than this makes health degraded (the original's freshness check). */
 const FRESHNESS_MS = 48 * 3600_000;
 
@@ -120,6 +125,7 @@ export async function startJira(host: JiraHost): Promise<JiraRuntime> {
   const parts = buildJira(host);
   let running: Promise<void> | undefined;
   let again = false;
+  let lastProjection = 0;
   const pump = (): Promise<void> => {
     if (running) {
       again = true;
@@ -129,7 +135,11 @@ export async function startJira(host: JiraHost): Promise<JiraRuntime> {
       do {
         again = false;
         await host.runner.catchUp(parts.reactor);
+        const wait = lastProjection + PROJECTION_MIN_INTERVAL_MS - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await host.runner.catchUp(parts.reactor);
         await host.runner.catchUp(parts.projection);
+        lastProjection = performance.now();
       } while (again);
     })().finally(() => {
       running = undefined;
