@@ -14,8 +14,8 @@ import type { FieldCatalogue, FullIssue, JiraIssueJson } from './fetch-issue.ts'
 import { IssueStore } from './issue-store.ts';
 import { createdMonth } from './rows.ts';
 
-/** Issues fetched at once: Jira Cloud rate-limits per account, a few in flight are plenty. */
-const CONCURRENCY = 4;
+/** Issues fetched at once: Jira Cloud rate-limits per account (429s are retried), eight in flight keep up with bursts. */
+const CONCURRENCY = 8;
 /** Issue JSON above this size travels as a blob, keeping log records small. */
 const INLINE_MAX_BYTES = 256 * 1024;
 

@@ -25,7 +25,7 @@ const JIRA_EVENTS = new Set(['JiraWebhookReceived', 'JiraIssueChanged', 'JiraIss
  * Least time between two projection passes: each pass rewrites every touched month of six tables, so under a
  * burst of deliveries batching them keeps the disk free for the log's own fsyncs (webhook answers wait on them).
  */
-const PROJECTION_MIN_INTERVAL_MS = 200;
+const PROJECTION_MIN_INTERVAL_MS = 250;
 /** Newest issue older than this makes health degraded (the original's freshness check). */
 const FRESHNESS_MS = 48 * 3600_000;
 
