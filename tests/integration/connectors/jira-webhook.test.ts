@@ -18,13 +18,14 @@ describe('Jira webhook', () => {
     const big = await b.app.inject({ method: 'POST', url: '/webhooks/jira', headers: { 'content-type': 'application/json', 'x-hub-signature': 'sha256=00' }, payload: `{"pad":"${'x'.repeat(1024 * 1024)}"}` });
     assert.equal(big.statusCode, 413);
     assert.equal((await b.events('JiraWebhookReceived')).length, 0, 'nothing refused is recorded');
+    // Jira down: the delivery is still recorded and answered, since the request path never calls Jira.
+    await b.fake.stop();
     const ok = await b.sender.send(d);
     assert.equal(ok.status, 200);
     assert.deepEqual(JSON.parse(ok.body), { ok: true, duplicate: false });
     const recorded = await b.events('JiraWebhookReceived');
     assert.equal(recorded.length, 1);
     assert.equal(recorded[0]!.key, `jira-webhook:${d.id}`);
-    assert.equal(b.fake.requests.length, 0, 'no Jira call in the request path');
   });
 
   it('refuses every delivery with 503 when no secret is configured, and health says so', async (t) => {
