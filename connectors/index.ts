@@ -5,8 +5,11 @@
 import { loadConfig as loadConfigWith } from '../config/index.ts';
 import type { AdaConfig, ConnectorConfigDeclaration, LoadConfigOptions } from '../config/index.ts';
 import type { Connector, ConnectorHealthCheck, ConnectorModule } from '../pipeline/index.ts';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AppendResult, BlobStore, EventLog, NewEvent } from '../events/index.ts';
+import type { ProjectionRunner, TimerSpec } from '../pipeline/index.ts';
 import { csvConnector } from './csv/index.ts';
-import { jiraConfig } from './jira/index.ts';
+import { jiraConnector } from './jira/index.ts';
 import { keboolaConnector } from './keboola/index.ts';
 
 /** Every connector module this build has: one line each. */
@@ -23,13 +26,7 @@ const bigqueryReserved: ConnectorConfigDeclaration = {
   type: 'bigquery', label: 'BigQuery', section: { in: 'data_source' }, primary: true, readWhen: 'primary', readSection: () => ({}), tableKeys: [],
 };
 
-/** The configuration declarations handed to `loadConfig`: the connectors', then sections reserved for coming ones. */
-export const CONNECTOR_CONFIGS: readonly ConnectorConfigDeclaration[] = [...CONNECTORS.map((c) => c.config), bigqueryReserved, jiraConfig];
 
-/** Loads the configuration with every registered connector's section and table keys. */
-export function loadConfig(options: Omit<LoadConfigOptions, 'connectors'> = {}): Promise<AdaConfig> {
-  return loadConfigWith({ ...options, connectors: CONNECTOR_CONFIGS });
-}
 
 /** Connectors by source name, created only for the sources whose settings are present. */
 export class ConnectorRegistry {
@@ -72,4 +69,72 @@ export class ConnectorRegistry {
     await Promise.all([...this.connectors.values()].map((c) => c.close?.()));
     this.connectors.clear();
   }
+}
+
+/** What a connector that runs inside the server (webhooks, timers) is started with. */
+export interface ServiceHost {
+  config: AdaConfig;
+  env: Readonly<Record<string, string | undefined>>;
+  log: EventLog;
+  blobs: BlobStore;
+  runner: ProjectionRunner;
+  dataDir: string;
+  warn(message: string): void;
+}
+
+/** A started service connector: its routes, timers (for health), health checks, and how to stop it. */
+export interface RunningService {
+  routes: FastifyPluginAsync;
+  timerSpecs: TimerSpec[];
+  healthChecks(now: Date): Promise<ConnectorHealthCheck[]>;
+  stop(): Promise<void>;
+}
+
+/** A command a connector declares; `run` also gets the command line's broker opener. */
+export interface ConnectorCommand {
+  name: string;
+  summary: string;
+  usage: string;
+  options: Record<string, { type: 'string' | 'boolean'; short?: string }>;
+  run(args: { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[] }, ctx: { env: NodeJS.ProcessEnv; out(t: string): void; err(t: string): void; isTTY: boolean; signal: AbortSignal }, open: OpenCommandBroker): Promise<number>;
+}
+
+/** Opens the broker for a connector command: in process, or through the running server. */
+export type OpenCommandBroker = (opts: { configDir?: string; dataDir?: string; env: NodeJS.ProcessEnv; eventSource: string; warn?: (m: string) => void }) => Promise<{
+  config: AdaConfig; dataDir: string; log: { append(event: NewEvent): Promise<AppendResult> }; runner: ProjectionRunner; blobs?: BlobStore; remote?: unknown; close(): Promise<void>;
+}>;
+
+/** A connector that runs inside the server. */
+export interface ServiceConnector {
+  readonly type: string;
+  /** Its `instance.yaml` section, validated by `config/` with the other connectors' sections. */
+  readonly config: ConnectorConfigDeclaration;
+  enabled(config: AdaConfig, env: Readonly<Record<string, string | undefined>>): boolean;
+  startService(host: ServiceHost): Promise<RunningService>;
+  readonly commands: readonly ConnectorCommand[];
+}
+
+/** Every service connector this build knows. */
+export const SERVICE_CONNECTORS: readonly ServiceConnector[] = [
+  jiraConnector,
+];
+
+/** The configuration declarations handed to `loadConfig`: the connectors', then sections reserved for coming ones. */
+export const CONNECTOR_CONFIGS: readonly ConnectorConfigDeclaration[] = [...CONNECTORS.map((c) => c.config), bigqueryReserved, ...SERVICE_CONNECTORS.map((s) => s.config)];
+
+/** Starts the enabled service connectors. */
+export async function startServices(host: ServiceHost): Promise<RunningService[]> {
+  const started: RunningService[] = [];
+  for (const s of SERVICE_CONNECTORS) if (s.enabled(host.config, host.env)) started.push(await s.startService(host));
+  return started;
+}
+
+/** The commands of every service connector, bound to the command line's broker opener. */
+export function connectorCommands(open: OpenCommandBroker): Array<Omit<ConnectorCommand, 'run'> & { run: (args: Parameters<ConnectorCommand['run']>[0], ctx: Parameters<ConnectorCommand['run']>[1]) => Promise<number> }> {
+  return SERVICE_CONNECTORS.flatMap((s) => s.commands.map((c) => ({ ...c, run: (args: Parameters<ConnectorCommand['run']>[0], ctx: Parameters<ConnectorCommand['run']>[1]) => c.run(args, ctx, open) })));
+}
+
+/** Loads the configuration with every registered connector's section and table keys. */
+export function loadConfig(options: Omit<LoadConfigOptions, 'connectors'> = {}): Promise<AdaConfig> {
+  return loadConfigWith({ ...options, connectors: CONNECTOR_CONFIGS });
 }

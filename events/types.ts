@@ -15,8 +15,8 @@ export interface ColumnSchema {
 export interface BlobRef {
   sha256: string;
   bytes: number;
-  /** What the blob holds: Parquet or CSV rows, or JSON. */
-  format: 'parquet' | 'csv' | 'json';
+  /** What the blob holds: Parquet or CSV rows, JSON, or an opaque file (a Jira attachment). */
+  format: 'parquet' | 'csv' | 'json' | 'file';
 }
 
 /** A published Parquet file of a table, relative to the data directory. */
@@ -81,6 +81,8 @@ export type TablePublished = {
     runId: string; table: string; folder: string; strategy: string;
     files: PublishedFile[]; rows: number; bytes: number; schema: ColumnSchema[];
     contentHash: string; touchedPartitions?: string[];
+    /** Dataset the table belongs to, for tables no `data_description.md` declares (Jira's). */
+    dataset?: string;
   };
 };
 
@@ -118,9 +120,58 @@ export type TimerSkipped = {
 
 // ---- Jira -----------------------------------------------------------------
 
+/**
+ * A verified Jira webhook delivery, recorded before it is answered. Appended with the idempotency key
+ * `jira-webhook:<X-Atlassian-Webhook-Identifier>`, so Atlassian's retries are recorded once.
+ */
+export type JiraWebhookReceived = {
+  type: 'JiraWebhookReceived'; v: 1;
+  data: { webhookId: string; webhookEvent: string; issueKey?: string; issueId?: string; timestamp?: number; body: Record<string, unknown> };
+};
+
+/** An attachment of a Jira issue, with its file in the blob store when it was downloaded. */
+export interface JiraAttachmentRef {
+  id: string;
+  filename: string;
+  size: number;
+  blob?: BlobRef;
+  /** Why the file was not downloaded (too big, fetch failed). */
+  skipped?: string;
+}
+
+/**
+ * The full state of one Jira issue as fetched (or, when Jira could not be reached, as the webhook carried it).
+ * `issue` is Jira's issue JSON with every comment and changelog entry paged in, `remoteLinks` and the field
+ * names; when it is larger than fits comfortably in the log it is a JSON blob instead (`blob`).
+ */
 export type JiraIssueChanged = {
   type: 'JiraIssueChanged'; v: 1;
-  data: { issueKey: string; change: 'created' | 'updated' | 'deleted'; webhookEvent?: string; issue?: Record<string, unknown>; blob?: BlobRef };
+  data: {
+    issueKey: string; issueId: string; created: string; updated: string;
+    fetched: 'api' | 'webhook';
+    issue?: Record<string, unknown>; blob?: BlobRef;
+    /** True when fetching remote links failed: the last known links stay. */
+    remoteLinksStale?: boolean;
+    attachments: JiraAttachmentRef[];
+    /** The webhook delivery or command that caused it. */
+    cause: string;
+  };
+};
+
+/** A Jira issue was deleted: it vanishes from every Jira table. */
+export type JiraIssueDeleted = {
+  type: 'JiraIssueDeleted'; v: 1;
+  data: { issueKey: string; issueId?: string; cause: string };
+};
+
+/** A consistency pass compared Jira's keys and `updated` times with ours and backfilled what differed. */
+export type JiraConsistencyChecked = {
+  type: 'JiraConsistencyChecked'; v: 1;
+  data: {
+    deep: boolean; jql: string; checked: number;
+    missing: string[]; stale: string[]; backfilled: string[];
+    level: 'ok' | 'warning' | 'critical'; error?: RecordedError;
+  };
 };
 
 // ---- Profiles, health, notifications ------------------------------------------
@@ -186,7 +237,7 @@ export type AdaEvent =
   | TableChunkStaged | TableStagingCompleted | TablePublished | SchemaChanged
   | TableHistoryBroken | TableHistoryRestarted
   | TimerFired | TimerSkipped
-  | JiraIssueChanged
+  | JiraWebhookReceived | JiraIssueChanged | JiraIssueDeleted | JiraConsistencyChecked
   | TableProfiled | TableProfileFailed | HealthChanged | NotificationDispatched
   | AnalystAdded | AnalystRemoved | TokenIssued | TokenRevoked
   | DatasetSubscribed | DatasetUnsubscribed;
@@ -199,7 +250,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'TableChunkStaged', 'TableStagingCompleted', 'TablePublished', 'SchemaChanged',
   'TableHistoryBroken', 'TableHistoryRestarted',
   'TimerFired', 'TimerSkipped',
-  'JiraIssueChanged',
+  'JiraWebhookReceived', 'JiraIssueChanged', 'JiraIssueDeleted', 'JiraConsistencyChecked',
   'TableProfiled', 'TableProfileFailed', 'HealthChanged', 'NotificationDispatched',
   'AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked',
   'DatasetSubscribed', 'DatasetUnsubscribed',

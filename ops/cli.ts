@@ -14,9 +14,11 @@ import { initCommands } from './commands/init.ts';
 import { dataDirOf } from './paths.ts';
 import { isSecretKey, maskSecrets } from '../config/index.ts';
 import { tightenDataDir, tightenedLine, usePrivateUmask } from './private-files.ts';
+import { connectorCommands } from '../connectors/index.ts';
+import { openCommandBroker } from './connector-commands.ts';
 
 /** Every command, in the order `ada --help` lists them. */
-export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands];
+export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands, ...connectorCommands(openCommandBroker)];
 
 function version(): string {
   // ops/cli.ts from sources, dist/ops/cli.js from the build: package.json is one or two levels up.

@@ -7,7 +7,7 @@ import type { AdaConfig } from '../config/index.ts';
 import { hasCode } from '../events/index.ts';
 import { ConnectorRegistry } from '../connectors/index.ts';
 import { Broker } from '../pipeline/index.ts';
-import type { BrokerLogger } from '../pipeline/index.ts';
+import type { BrokerConnectorsFactory, BrokerLogger } from '../pipeline/index.ts';
 import { ControlClient } from './control/client.ts';
 import type { BrokerApi } from './control/client.ts';
 import type { CommandContext } from './command.ts';
@@ -37,9 +37,9 @@ export function commandLogger(ctx: Pick<CommandContext, 'err'>): BrokerLogger {
 }
 
 /** Loads the configuration and opens the broker in this process (`LOCKED` when another process holds the log). */
-export async function openBroker(flags: BrokerFlags, ctx: Pick<CommandContext, 'env' | 'signal' | 'err'>, eventSource: string, logger: BrokerLogger = commandLogger(ctx)): Promise<Broker> {
+export async function openBroker(flags: BrokerFlags, ctx: Pick<CommandContext, 'env' | 'signal' | 'err'>, eventSource: string, logger: BrokerLogger = commandLogger(ctx), connectors: BrokerConnectorsFactory = (c) => new ConnectorRegistry(c)): Promise<Broker> {
   const config = await loadConfig({ configDir: flags.config as string | undefined, env: ctx.env });
-  return Broker.open({ config, dataDir: dataDirOf(flags.data, ctx.env), connectors: (c) => new ConnectorRegistry(c), eventSource, logger, signal: ctx.signal });
+  return Broker.open({ config, dataDir: dataDirOf(flags.data, ctx.env), connectors, eventSource, logger, signal: ctx.signal });
 }
 
 /** Opens the broker here, or connects to the running server that holds its log. */

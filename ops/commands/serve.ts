@@ -1,10 +1,14 @@
 /** `ada serve`: runs the broker (timers, health loop, control socket) and the web server until interrupted. */
 import path from 'node:path';
 import { adaError } from '../../events/index.ts';
-import { readProfiles } from '../../pipeline/index.ts';
+import { checkpointsDirOf, ProjectionRunner, readProfiles } from '../../pipeline/index.ts';
+import { CheckpointStore } from '../../events/index.ts';
+import type { AdaConfig } from '../../config/index.ts';
 import type { AccessState, CatalogState, SyncState } from '../../pipeline/index.ts';
 import type { Command } from '../command.ts';
 import { commonOptions } from '../command.ts';
+import { ConnectorRegistry, startServices } from '../../connectors/index.ts';
+import type { RunningService } from '../../connectors/index.ts';
 import { openBroker } from '../connect.ts';
 import { startControlServer } from '../control/server.ts';
 import { brokerLogger, serveLogger } from '../serve-logger.ts';
@@ -35,7 +39,17 @@ const serve: Command = {
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port expects a port number, got ${JSON.stringify(values.port)}`);
     const host = (values.host as string | undefined) ?? '127.0.0.1';
     const logger = serveLogger(ctx);
-    const broker = await openBroker(values, ctx, 'serve', brokerLogger(logger));
+    // Connectors that run inside the server (Jira's webhook, timers) add their health checks to the registry's.
+    const services: RunningService[] = [];
+    const connectors = (c: AdaConfig) => {
+      const registry = new ConnectorRegistry(c);
+      return {
+        get: (source: string) => registry.get(source),
+        healthChecks: async (hc: { dataDir: string; now: Date }) => [...await registry.healthChecks(hc), ...(await Promise.all(services.map((s) => s.healthChecks(hc.now)))).flat()],
+        close: () => registry.close(),
+      };
+    };
+    const broker = await openBroker(values, ctx, 'serve', brokerLogger(logger), connectors);
     // Everything started is stopped whatever fails next, so a failed start leaves no lock, socket or timer behind.
     const stops: Array<() => Promise<void>> = [];
     try {
@@ -60,6 +74,11 @@ const serve: Command = {
         ...(broker.config.instance.server.hostname ? { publicUrl: `https://${broker.config.instance.server.hostname}` } : {}),
       }, { logger });
       stops.push(() => server.close().then(() => undefined));
+      for (const service of await startServices({ config: broker.config, env: ctx.env, log: broker.log, blobs: broker.blobs, runner: new ProjectionRunner(broker.log, new CheckpointStore(checkpointsDirOf(broker.dataDir)), broker.dataDir), dataDir: broker.dataDir, warn: (m) => logger.warn(m) })) {
+        services.push(service);
+        stops.push(() => service.stop());
+        await server.register(service.routes);
+      }
       // Listen first: a port in use fails before any timer is armed.
       const address = await server.listen({ port, host }).catch((err: unknown) => {
         throw listenError(err, host, port);

@@ -100,8 +100,12 @@ export class Broker {
   private profiling: Promise<void> = Promise.resolve();
   private lastStatus: HealthReport['status'] | 'unknown' = 'unknown';
 
+  /** The blob store (claim checks), for connectors that stage their own files (Jira's attachments). */
+  readonly blobs: BlobStore;
+
   private constructor(parts: { options: BrokerOptions; log: EventLog; blobs: BlobStore; writer: ParquetWriter; connectors: BrokerConnectors }) {
     const { options, log, blobs, writer, connectors } = parts;
+    this.blobs = blobs;
     this.config = options.config;
     this.dataDir = options.dataDir;
     this.log = log;

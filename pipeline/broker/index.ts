@@ -7,7 +7,7 @@ export type { EventReads, LogStats, LogVerification, LogProblem, TypeStats } fro
 export { PROFILE_NOT_PUBLISHED, selectProfileTargets } from './profile.ts';
 export type { ProfileRequest, ProfileResult } from './profile.ts';
 export { PROJECTION_NAMES } from './registry.ts';
-export { controlSocketPath, eventsDirOf } from './paths.ts';
+export { checkpointsDirOf, controlSocketPath, eventsDirOf } from './paths.ts';
 export { diskUse, loadNow } from './health-inputs.ts';
 export { stderrLogger } from './types.ts';
 export type { BrokerConnectors, BrokerConnectorsFactory, BrokerLogger, BrokerOptions } from './types.ts';

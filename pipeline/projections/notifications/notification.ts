@@ -136,7 +136,8 @@ export function toNotification(event: RecordedEvent, config: NotificationConfig,
       return { ...base, level: 'warning', table, title: `History of ${table} is broken`, message: clip(`Table ${table} could not be rebuilt from the log at event ${position} (${error.code}); its published data stays as it was`) };
     }
     case 'SyncStarted': case 'SyncSucceeded': case 'TableChunkStaged': case 'TableStagingCompleted': case 'SchemaChanged': case 'TableHistoryRestarted':
-    case 'TimerFired': case 'TimerSkipped': case 'JiraIssueChanged':
+    case 'TimerFired': case 'TimerSkipped':
+    case 'JiraWebhookReceived': case 'JiraIssueChanged': case 'JiraIssueDeleted': case 'JiraConsistencyChecked':
     case 'AnalystAdded': case 'AnalystRemoved': case 'TokenIssued': case 'TokenRevoked': case 'DatasetSubscribed': case 'DatasetUnsubscribed':
       return undefined;
     default:

@@ -41,6 +41,12 @@ const CASES = [
     tests: ['tests/unit/pipeline/scheduler.test.ts', 'tests/unit/config/validate-cron.test.ts', 'tests/unit/connectors/keboola-s3-signing.test.ts', 'tests/unit/connectors/keboola-setup-answers.test.ts'],
     goneFlags: ['--csv-dir'],
   },
+  {
+    deleted: 'jira',
+    kept: { type: 'csv', section: ['  csv:', '    dir: ../csv'] },
+    tests: ['tests/unit/pipeline/scheduler.test.ts', 'tests/integration/config/csv-file-outside.test.ts'],
+    goneFlags: [],
+  },
 ];
 
 describe('each connector is deletable', () => {

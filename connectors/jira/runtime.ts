@@ -1,0 +1,171 @@
+/**
+ * Jira running inside the broker: the reactor and projection driven live from the log, the timers, the
+ * webhook route and the health checks, built from validated settings.
+ */
+import { filter, type SchedulerLike } from 'rxjs';
+import type { FastifyPluginAsync } from 'fastify';
+import type { ProjectionRunner, ConnectorHealthCheck, TimerSpec } from '../../pipeline/index.ts';
+import type { BlobStore, EventLog } from '../../events/index.ts';
+import { JiraClient } from './client.ts';
+import { checkConsistency } from './consistency.ts';
+import { FieldCatalogue } from './fetch-issue.ts';
+import { jiraFetchReactor } from './fetch-reactor.ts';
+import type { IssueFetcher } from './fetch-reactor.ts';
+import { backfill, searchIssues } from './backfill.ts';
+import { jiraProjection } from './projection.ts';
+import type { JiraProjectionState } from './projection.ts';
+import type { JiraSettings } from './settings.ts';
+import { JIRA_CRONS, jiraTimerSpecs, startJiraTimers } from './timers.ts';
+import type { JiraTimer } from './timers.ts';
+import { jiraWebhookRoutes } from './webhook-route.ts';
+
+/** Event types that wake the live pump. */
+const JIRA_EVENTS = new Set(['JiraWebhookReceived', 'JiraIssueChanged', 'JiraIssueDeleted']);
+/**
+ * Least time between two projection passes: each pass rewrites every touched month of six tables, so under a
+ * burst of deliveries batching them keeps the disk free for the log's own fsyncs (webhook answers wait on them).
+ */
+const PROJECTION_MIN_INTERVAL_MS = 250;
+/** Newest issue older than this makes health degraded (the original's freshness check). */
+const FRESHNESS_MS = 48 * 3600_000;
+
+/** What the runtime needs from the broker. */
+export interface JiraHost {
+  settings: JiraSettings;
+  log: EventLog;
+  blobs?: BlobStore;
+  runner: ProjectionRunner;
+  dataDir: string;
+  warn(message: string): void;
+  /** Injected in tests: no wall-clock waits for retries or timers. */
+  sleep?: (ms: number) => Promise<void>;
+  scheduler?: SchedulerLike;
+  /** Last firing of each timer (from the timers projection), to catch up a missed run. */
+  lastFired?: ReadonlyMap<string, Date>;
+}
+
+/** The fetcher (clients, catalogue, blob store) of a host. */
+export function issueFetcher(host: Omit<JiraHost, 'runner' | 'log'> & { append: IssueFetcher['append'] }): IssueFetcher {
+  const { settings } = host;
+  const client = new JiraClient({ baseUrl: settings.baseUrl, email: settings.email, apiToken: settings.apiToken, ...(host.sleep ? { sleep: host.sleep } : {}) });
+  const slaClient = settings.slaEmail && settings.slaApiToken
+    ? new JiraClient({ baseUrl: settings.baseUrl, email: settings.slaEmail, apiToken: settings.slaApiToken, ...(host.sleep ? { sleep: host.sleep } : {}) })
+    : client;
+  return {
+    client, catalogue: new FieldCatalogue(client),
+    ...(settings.slaFields.length ? { sla: { client: slaClient, fields: settings.slaFields } } : {}),
+    ...(host.blobs ? { blobs: host.blobs } : {}),
+    attachmentMaxBytes: settings.attachmentMaxBytes, dataDir: host.dataDir,
+    append: host.append, warn: host.warn,
+  };
+}
+
+/** A started Jira runtime. */
+export interface JiraRuntime {
+  projection: ReturnType<typeof jiraProjection>;
+  reactor: ReturnType<typeof jiraFetchReactor>;
+  routes: FastifyPluginAsync;
+  timers: JiraTimer[];
+  timerSpecs: TimerSpec[];
+  /** Runs the reactor, then the projection, until both are caught up (concurrent calls coalesce). */
+  pump(): Promise<void>;
+  healthChecks(now: Date): Promise<ConnectorHealthCheck[]>;
+  /** Resolves when the timer jobs running now are done (tests). */
+  timersIdle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** Builds the runtime's parts without starting anything (for commands and tests). */
+export function buildJira(host: JiraHost): Omit<JiraRuntime, 'pump' | 'stop' | 'timersIdle'> & { fetcher: IssueFetcher; index(): Promise<JiraProjectionState['issues']> } {
+  const append = (e: Parameters<EventLog['append']>[0]) => host.log.append(e);
+  const fetcher = issueFetcher({ ...host, append });
+  const projection = jiraProjection({ append, ...(host.blobs ? { blobs: host.blobs } : {}) });
+  const reactor = jiraFetchReactor(fetcher);
+  const index = async (): Promise<JiraProjectionState['issues']> => {
+    await host.runner.catchUp(projection);
+    return host.runner.stateOf(projection).issues;
+  };
+  const { settings } = host;
+  const timers: JiraTimer[] = [
+    { name: 'jira:consistency', cron: JIRA_CRONS['jira:consistency'], run: async (at) => { await checkConsistency(fetcher, await index(), { deep: false, jql: settings.consistencyJql, maxBackfill: settings.consistencyMaxBackfill, scheduledAt: at }); } },
+    { name: 'jira:consistency-deep', cron: JIRA_CRONS['jira:consistency-deep'], run: async (at) => { await checkConsistency(fetcher, await index(), { deep: true, jql: settings.deepJql, maxBackfill: settings.consistencyMaxBackfill, scheduledAt: at }); } },
+  ];
+  if (settings.slaFields.length) {
+    timers.push({
+      name: 'jira:sla', cron: JIRA_CRONS['jira:sla'],
+      run: async (at) => {
+        const open = await searchIssues(fetcher, 'statusCategory != Done ORDER BY updated DESC');
+        const issues = await index();
+        const existing = new Map(open.flatMap((i) => (issues[i.key] && !issues[i.key]!.deleted ? [[i.key, issues[i.key]!.month] as const] : [])));
+        await backfill(fetcher, { keys: [...existing.keys()], parallel: 4, part: 'sla', existing, skipExisting: false, dryRun: false, cause: `sla:${at}` });
+      },
+    });
+  }
+  const healthChecks = async (now: Date): Promise<ConnectorHealthCheck[]> => {
+    const checks: ConnectorHealthCheck[] = [];
+    checks.push(settings.webhookSecret
+      ? { name: 'jira:webhook', status: 'healthy', message: 'webhook secret configured' }
+      : { name: 'jira:webhook', status: 'unhealthy', message: 'jira.webhook_secret is not set: POST /webhooks/jira refuses every delivery' });
+    const live = Object.values(host.runner.stateOf(projection).issues).filter((i) => !i.deleted);
+    const newest = live.reduce((m, i) => Math.max(m, i.updated), 0);
+    const age = newest ? now.getTime() - newest : Infinity;
+    checks.push(age <= FRESHNESS_MS
+      ? { name: 'jira:freshness', status: 'healthy', message: `newest issue updated ${Math.round(age / 60_000)} min ago`, details: { issues: live.length } }
+      : { name: 'jira:freshness', status: 'degraded', message: newest ? `newest issue is ${Math.round(age / 3600_000)} h old (more than 48 h)` : 'no Jira issue yet', details: { issues: live.length } });
+    return checks;
+  };
+  return {
+    projection, reactor, fetcher, index, timers, timerSpecs: jiraTimerSpecs(timers), healthChecks,
+    routes: jiraWebhookRoutes({ ...(settings.webhookSecret ? { webhookSecret: settings.webhookSecret } : {}), append }),
+  };
+}
+
+/** Starts Jira: catches up, follows the log, runs the timers. */
+export async function startJira(host: JiraHost): Promise<JiraRuntime> {
+  const parts = buildJira(host);
+  let running: Promise<void> | undefined;
+  let again = false;
+  let lastProjection = 0;
+  const pump = (): Promise<void> => {
+    if (running) {
+      again = true;
+      return running;
+    }
+    running = (async () => {
+      do {
+        again = false;
+        await host.runner.catchUp(parts.reactor);
+        const wait = lastProjection + PROJECTION_MIN_INTERVAL_MS - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        await host.runner.catchUp(parts.reactor);
+        await host.runner.catchUp(parts.projection);
+        lastProjection = performance.now();
+      } while (again);
+    })().finally(() => {
+      running = undefined;
+      // A wake-up that came after the last check of `again` still gets its pass.
+      if (again) safePump();
+    });
+    return running;
+  };
+  function safePump(): void {
+    void pump().catch((err: unknown) => host.warn(`jira: ${(err as Error).message}`));
+  }
+  await pump();
+  const follow = host.log.follow$(host.log.head + 1).pipe(filter((e) => JIRA_EVENTS.has(e.type))).subscribe(() => safePump());
+  const timers = startJiraTimers({
+    timers: parts.timers, lastFired: host.lastFired ?? new Map(), append: (e) => host.log.append(e),
+    onError: (err, name) => host.warn(`${name}: ${(err as Error).message}`),
+    ...(host.scheduler ? { scheduler: host.scheduler } : {}),
+  });
+  return {
+    ...parts, pump,
+    timersIdle: timers.idle,
+    async stop() {
+      timers.subscription.unsubscribe();
+      follow.unsubscribe();
+      await timers.idle();
+      while (running) await running.catch(() => undefined);
+    },
+  };
+}

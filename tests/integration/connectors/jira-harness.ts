@@ -1,0 +1,110 @@
+/** A Jira test bench: fake Jira, a real log and blob store, the Jira runtime on a virtual clock, and the webhook route on 127.0.0.1. */
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import type { TestContext } from 'node:test';
+import Fastify from 'fastify';
+import type { FastifyInstance } from 'fastify';
+import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
+import { BlobStore, CheckpointStore, EventLog } from '../../../events/index.ts';
+import type { RecordedEvent } from '../../../events/index.ts';
+import { ProjectionRunner } from '../../../pipeline/index.ts';
+import { jiraConnector } from '../../../connectors/jira/index.ts';
+import type { JiraRuntime, JiraSettings } from '../../../connectors/jira/index.ts';
+import { FakeJira } from '../../fixtures/jira/fake-jira.ts';
+import { WebhookSender } from '../../fixtures/jira/webhook-sender.ts';
+import { readParquet } from '../../helpers/parquet.ts';
+
+/** The secret the sender signs with. */
+export const SECRET = 'whsec-test-0123456789';
+
+/** Settings pointing at the fake. */
+export function testSettings(fake: FakeJira, over: Partial<JiraSettings> = {}): JiraSettings {
+  return {
+    baseUrl: fake.url, email: fake.email, apiToken: fake.token, webhookSecret: SECRET, slaFields: [],
+    attachmentMaxBytes: 50 * 1024 * 1024, consistencyMaxBackfill: 50, consistencyJql: 'updated >= -2d', deepJql: 'ORDER BY created',
+    ...over,
+  };
+}
+
+/** A started bench; everything closes when the test ends. */
+export interface JiraBench {
+  dataDir: string;
+  fake: FakeJira;
+  log: EventLog;
+  blobs: BlobStore;
+  runner: ProjectionRunner;
+  runtime: JiraRuntime;
+  app: FastifyInstance;
+  sender: WebhookSender;
+  scheduler: VirtualTimeScheduler;
+  /** Delays the client asked to sleep (retries), in ms. */
+  delays: number[];
+  warnings: string[];
+  /** Waits until the reactor and projection have folded the whole log. */
+  settle(): Promise<void>;
+  events(type?: string): Promise<RecordedEvent[]>;
+  rows(table: string, orderBy?: string): Promise<Array<Record<string, unknown>>>;
+  /** Month files of a table. */
+  files(table: string): Promise<string[]>;
+  /** Advances the virtual clock to `ms` since the epoch and lets timer jobs finish. */
+  advanceTo(ms: number): Promise<void>;
+}
+
+/** Starts a bench. */
+export async function jiraBench(t: Pick<TestContext, 'after'>, over: Partial<JiraSettings> = {}, opts: { sleepGate?: Promise<void> } = {}): Promise<JiraBench> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ada-jira-'));
+  const fake = await new FakeJira().start();
+  const log = await EventLog.open(path.join(dataDir, 'events'));
+  const blobs = await BlobStore.create(path.join(dataDir, 'blobs'));
+  const runner = new ProjectionRunner(log, new CheckpointStore(path.join(dataDir, 'metadata', 'checkpoints')), dataDir);
+  const delays: number[] = [];
+  const warnings: string[] = [];
+  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  const settings = testSettings(fake, over);
+  const runtime = await jiraConnector.start({
+    settings, log, blobs, runner, dataDir, scheduler,
+    warn: (m) => warnings.push(m),
+    sleep: async (ms) => { delays.push(ms); await opts.sleepGate; },
+  });
+  const app = Fastify();
+  await app.register(runtime.routes);
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+  t.after(async () => {
+    await app.close();
+    await runtime.stop();
+    await log.close();
+    await fake.stop();
+    // Last: the runtime may still have been writing when the test ended.
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  const settle = async (): Promise<void> => {
+    for (let i = 0; i < 20; i++) {
+      await runtime.pump();
+      if (runner.positionOf('jira') >= log.head && runner.positionOf('jira-fetch') >= log.head) return;
+    }
+  };
+  const events = async (type?: string): Promise<RecordedEvent[]> => {
+    const out: RecordedEvent[] = [];
+    await new Promise<void>((resolve, reject) => log.read$(1).subscribe({ next: (e) => { if (!type || e.type === type) out.push(e); }, complete: resolve, error: reject }));
+    return out;
+  };
+  const files = async (table: string): Promise<string[]> => {
+    try {
+      return (await readdir(path.join(dataDir, 'parquet', 'jira', table))).filter((f) => f.endsWith('.parquet')).sort();
+    } catch {
+      return [];
+    }
+  };
+  return {
+    dataDir, fake, log, blobs, runner, runtime, app, scheduler, delays, warnings, settle, events, files,
+    sender: new WebhookSender(`${address}/webhooks/jira`, SECRET),
+    rows: async (table, orderBy) => ((await files(table)).length ? readParquet(path.join(dataDir, 'parquet', 'jira', table, '*.parquet'), orderBy ? { orderBy } : {}) : []),
+    advanceTo: async (ms) => {
+      scheduler.maxFrames = ms;
+      scheduler.flush();
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      await runtime.timersIdle();
+    },
+  };
+}
