@@ -153,6 +153,17 @@ export type TokenIssued = {
 
 export type TokenRevoked = { type: 'TokenRevoked'; v: 1; data: { name: string; tokenId?: string } };
 
+/** An analyst subscribed to a dataset (`datasets:` of instance.yaml): its tables join their manifest. */
+export type DatasetSubscribed = { type: 'DatasetSubscribed'; v: 1; data: { name: string; dataset: string } };
+
+/** An analyst unsubscribed from a dataset: its tables leave their manifest at the next pull. */
+export type DatasetUnsubscribed = { type: 'DatasetUnsubscribed'; v: 1; data: { name: string; dataset: string } };
+
+// ---- Distribution -------------------------------------------------------------
+
+/** Someone asked the distribution API for a file they may not have (private, unsubscribed or unknown). */
+export type FileAccessDenied = { type: 'FileAccessDenied'; v: 1; data: { name: string; path: string; reason: 'private' | 'not-subscribed' | 'not-in-manifest' } };
+
 /** The union of every current event version. */
 export type AdaEvent =
   | SyncStarted | SyncSucceeded | SyncFailed
@@ -160,7 +171,8 @@ export type AdaEvent =
   | TimerFired | TimerSkipped
   | JiraIssueChanged
   | TableProfiled | TableProfileFailed | HealthChanged | NotificationDispatched
-  | AnalystAdded | AnalystRemoved | TokenIssued | TokenRevoked;
+  | AnalystAdded | AnalystRemoved | TokenIssued | TokenRevoked
+  | DatasetSubscribed | DatasetUnsubscribed | FileAccessDenied;
 
 export type EventType = AdaEvent['type'];
 
@@ -172,6 +184,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'JiraIssueChanged',
   'TableProfiled', 'TableProfileFailed', 'HealthChanged', 'NotificationDispatched',
   'AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked',
+  'DatasetSubscribed', 'DatasetUnsubscribed', 'FileAccessDenied',
 ];
 
 /** Narrows the union to one event type. */

@@ -9,6 +9,7 @@ import { ProjectionRunner, SyncBus, ParquetWriter, parquetProjection, catalogPro
 import type { Projection } from '../pipeline/index.ts';
 import { accessProjection } from '../pipeline/projections/access/index.ts';
 import { profilerProjection } from '../pipeline/projections/profiler/index.ts';
+import { manifestProjection } from '../pipeline/projections/manifest/index.ts';
 import { ControlClient } from './control.ts';
 import { dataDirOf, eventsDirOf } from './paths.ts';
 
@@ -22,7 +23,7 @@ export interface Broker {
   runner: ProjectionRunner;
   connectors: ConnectorRegistry;
   bus: SyncBus;
-  /** Projections by name (parquet, catalog, sync-state, timers, health, access, profiler). */
+  /** Projections by name (parquet, catalog, sync-state, timers, health, access, manifest, profiler). */
   projections: Record<string, Projection<unknown>>;
   writer(): Promise<ParquetWriter>;
   close(): Promise<void>;
@@ -87,6 +88,7 @@ export async function openBroker(opts: OpenOptions): Promise<Broker> {
       timers: timersProjection as Projection<unknown>,
       health: healthProjection as Projection<unknown>,
       access: accessProjection as Projection<unknown>,
+      manifest: manifestProjection(config) as Projection<unknown>,
       profiler: profilerProjection({ config, append: (e) => log.append(e), logger: { warn }, ...(opts.signal ? { signal: opts.signal } : {}) }) as Projection<unknown>,
     };
     return {

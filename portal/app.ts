@@ -6,6 +6,8 @@ import { notificationGateway } from './notifications/index.ts';
 import type { NotificationGatewayDeps } from './notifications/index.ts';
 import { authPlugin, seesPrivate } from './auth-plugin.ts';
 import type { Authenticate } from './auth-plugin.ts';
+import { distributionApi } from './distribution/index.ts';
+import type { DistributionDeps } from './distribution/index.ts';
 
 export type { PortalPrincipal } from './auth-plugin.ts';
 
@@ -18,6 +20,8 @@ export interface AppDeps {
   authenticate: Authenticate;
   /** The notification gateway's log and revocations; without them no websocket route. */
   notifications?: Pick<NotificationGatewayDeps, 'log' | 'revoked$' | 'options'>;
+  /** The manifest, subscriptions and data dir of the distribution API; without them no `/api/v1/` routes. */
+  distribution?: DistributionDeps;
 }
 
 const healthSchema = {
@@ -68,5 +72,6 @@ export function adaApp(deps: AppDeps): FastifyPluginAsync {
         isPrivate: (table) => deps.config.tables.find((t) => t.name === table)?.private ?? true,
       }));
     }
+    if (deps.distribution) await app.register(distributionApi({ ...deps.distribution, config: deps.config }));
   };
 }

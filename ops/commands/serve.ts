@@ -10,6 +10,7 @@ import { diskUse, loadNow } from '../health.ts';
 import type { Command } from '../command.ts';
 import { commonOptions } from '../command.ts';
 import { openBroker } from '../broker.ts';
+import { distributionDeps } from '../distribution-deps.ts';
 import type { Broker } from '../broker.ts';
 import { progressLine } from './sync.ts';
 import { UsageError } from './events.ts';
@@ -180,6 +181,7 @@ const serve: Command = {
         health: () => loop.health(),
         authenticate: async ({ token }) => (token ? authenticateToken(await accessState(), broker.config, token) : undefined),
         notifications: { log: broker.log, revoked$ },
+        distribution: distributionDeps(broker, accessState),
       });
       const address = await server.listen({ port, host });
       ctx.out(`ada serving ${broker.config.instance.instance.name} on ${address} (data: ${broker.dataDir}); Ctrl-C stops`);

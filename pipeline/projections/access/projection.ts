@@ -29,6 +29,8 @@ export interface AnalystRecord {
   generation: number;
   /** Tokens by token id. */
   tokens: Record<string, TokenRecord>;
+  /** Datasets the analyst subscribed to, sorted (absent: none). */
+  datasets?: string[];
 }
 
 /** State of the access projection, kept in its checkpoint. */
@@ -107,6 +109,15 @@ export function evolveAccess(state: AccessState, e: RecordedEvent): AccessState 
       const { [tokenId]: _revoked, ...tokens } = analyst.tokens;
       return withAnalyst(state, { ...analyst, tokens });
     }
+    case 'DatasetSubscribed':
+    case 'DatasetUnsubscribed': {
+      const analyst = state.analysts[e.data.name];
+      if (!analyst) return state;
+      const current = new Set(analyst.datasets ?? []);
+      if (e.type === 'DatasetSubscribed') current.add(e.data.dataset);
+      else current.delete(e.data.dataset);
+      return withAnalyst(state, { ...analyst, datasets: [...current].sort() });
+    }
     default:
       return state;
   }
@@ -115,8 +126,8 @@ export function evolveAccess(state: AccessState, e: RecordedEvent): AccessState 
 /** The access projection (state kept in its checkpoint; no outputs). */
 export const accessProjection = defineProjection<AccessState>({
   name: 'access',
-  version: 1,
-  handles: ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked'],
+  version: 2,
+  handles: ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked', 'DatasetSubscribed', 'DatasetUnsubscribed'],
   initialState: emptyAccess,
   evolve: evolveAccess,
 });
@@ -185,4 +196,16 @@ export function authenticateToken(state: AccessState, config: AccessConfig, toke
 /** Whether a principal may see a table: private tables only for privileged analysts and admins. */
 export function canSeeTable(principal: Pick<Principal, 'role'>, table: { private: boolean }): boolean {
   return !table.private || principal.role === 'privileged' || principal.role === 'admin';
+}
+
+/** Datasets of an analyst, with the datasets they require (instance.yaml `requires`), transitively. */
+export function subscribedDatasets(state: AccessState, name: string, requires: (dataset: string) => readonly string[] = () => []): Set<string> {
+  const out = new Set<string>();
+  const visit = (d: string): void => {
+    if (out.has(d)) return;
+    out.add(d);
+    for (const r of requires(d)) visit(r);
+  };
+  for (const d of (Object.hasOwn(state.analysts, name) ? state.analysts[name]!.datasets : undefined) ?? []) visit(d);
+  return out;
 }

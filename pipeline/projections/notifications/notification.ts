@@ -137,6 +137,7 @@ export function toNotification(event: RecordedEvent, config: NotificationConfig,
     case 'SyncStarted': case 'SyncSucceeded': case 'TableChunkStaged': case 'TableStagingCompleted': case 'SchemaChanged':
     case 'TimerFired': case 'TimerSkipped': case 'JiraIssueChanged':
     case 'AnalystAdded': case 'AnalystRemoved': case 'TokenIssued': case 'TokenRevoked':
+    case 'DatasetSubscribed': case 'DatasetUnsubscribed': case 'FileAccessDenied':
       return undefined;
     default:
       return assertNever(event);
