@@ -1,6 +1,6 @@
 /**
  * The distribution API: `GET /api/v1/manifest` (what this analyst may download) and `GET /api/v1/files/*`
- * (one manifest file, streamed from disk, with ETag, If-None-Match and Range). A file outside the analyst's
+ * (one manifest file, streamed from disk, with ETag, If-None-Match, If-Match and Range). A file outside the analyst's
  * manifest is refused with 403 and recorded as a `FileAccessDenied` event.
  */
 import { constants, createReadStream } from 'node:fs';
@@ -112,6 +112,10 @@ export function distributionApi(deps: DistributionDeps & { config: AdaConfig }):
         const size = (await handle.stat()).size;
         if (size !== mine.size) throw adaError('CONFLICT', `${wanted} changed since the manifest was read; pull again`);
         const etag = `"${mine.sha256}"`;
+        const ifMatch = req.headers['if-match'];
+        if (ifMatch !== undefined && ifMatch.trim() !== etag && ifMatch.trim() !== '*') {
+          throw adaError('PRECONDITION_FAILED', `${wanted} was republished since your manifest was read (now ${etag}); fetch the manifest again`);
+        }
         const decision = decideRange(req.headers, etag, size);
         void reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache');
         if (decision.kind === 'not-modified') {

@@ -71,7 +71,11 @@ export async function writeVariant(dataDir: string, state: ManifestState, config
     // No profiles yet (or an unreadable file, which the profiler rewrites): the variant has none either.
   }
   if (profiles.tables && typeof profiles.tables === 'object') {
-    const tables = Object.fromEntries(Object.entries(profiles.tables).filter(([name]) => Object.hasOwn(catalog.tables, name)));
+    // Relations naming a table of another audience go too: a public profile must not reveal a private table's name.
+    const tables = Object.fromEntries(Object.entries(profiles.tables).filter(([name]) => Object.hasOwn(catalog.tables, name)).map(([name, p]) => {
+      const entry = p as { related_tables?: Array<{ table: string }> };
+      return [name, Array.isArray(entry.related_tables) ? { ...entry, related_tables: entry.related_tables.filter((r) => seen.tables.some((t) => t.name === r.table)) } : entry];
+    }));
     out.push(await writeEntry(root, 'metadata/profiles.json', `${JSON.stringify({ ...profiles, tables }, null, 2)}\n`, version, previous));
   }
   const keep = new Set(out.map((f) => f.path));
