@@ -13,9 +13,10 @@ import { profileCommands } from './commands/profile.ts';
 import { initCommands } from './commands/init.ts';
 import { pullCommands } from './commands/pull.ts';
 import { mcpCommands } from './commands/mcp.ts';
+import { watchCommands } from './commands/watch.ts';
 
 /** Every command, in the order `ada --help` lists them. */
-export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands, ...pullCommands, ...mcpCommands];
+export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands, ...pullCommands, ...watchCommands, ...mcpCommands];
 
 function version(): string {
   // ops/cli.ts from sources, dist/ops/cli.js from the build: package.json is one or two levels up.
