@@ -88,10 +88,10 @@ describe('access projection: the fold', () => {
     assert.deepEqual(next.analysts, {});
   });
 
-  it('is declared as a checkpointed projection of the four access events', () => {
+  it('is declared as a checkpointed projection of the access and subscription events', () => {
     assert.equal(accessProjection.name, 'access');
-    assert.equal(accessProjection.version, 1);
-    assert.deepEqual([...accessProjection.handles].sort(), ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked']);
+    assert.equal(accessProjection.version, 2);
+    assert.deepEqual([...accessProjection.handles].sort(), ['AnalystAdded', 'AnalystRemoved', 'DatasetSubscribed', 'DatasetUnsubscribed', 'TokenIssued', 'TokenRevoked']);
     assert.notEqual(accessProjection.persistState, false);
     assert.equal(accessProjection.sink, undefined);
     assert.deepEqual(accessProjection.initialState(), emptyAccess());
