@@ -37,14 +37,19 @@ export async function runPull(opts: RunPullOptions, ctx: CommandContext): Promis
   const lib = await import('../pull/index.ts');
   const layout = lib.pullLayout(opts.dir);
   const settings = await lib.resolveSettings(layout.settings, { ...(opts.server ? { server: opts.server } : {}), ...(opts.token ? { token: opts.token } : {}) }, ctx.env);
-  const result = await lib.pull({ dir: opts.dir, ...settings, dryRun: opts.dryRun ?? false, ...(opts.progress ? { onProgress: progressBar() } : {}) });
-  if (opts.dryRun) return result;
-  const missing = await access(layout.duckdb).then(() => false, () => true);
-  if (!result.changed && !missing) return result;
-  const views = await lib.buildViews(layout, result.manifest);
-  const { tables } = await lib.readLocalCatalog(layout);
-  await lib.writeGuides(layout, tables, settings.server, result.position, lib.adaCommand());
-  return { ...result, views };
+  if (opts.dryRun) return lib.pull({ dir: opts.dir, ...settings, dryRun: true });
+  const release = await lib.lockPull(layout.meta);
+  try {
+    const result = await lib.pull({ dir: opts.dir, ...settings, ...(opts.progress ? { onProgress: progressBar() } : {}) });
+    const missing = await access(layout.duckdb).then(() => false, () => true);
+    if (!result.changed && !missing) return result;
+    const views = await lib.buildViews(layout, result.manifest);
+    const { tables } = await lib.readLocalCatalog(layout);
+    await lib.writeGuides(layout, tables, settings.server, result.position, lib.adaCommand());
+    return { ...result, views };
+  } finally {
+    await release();
+  }
 }
 
 const pullCommand: Command = {

@@ -5,9 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import type { PullLayout } from './layout.ts';
 import type { LocalTable } from './local-catalog.ts';
+import { writeAtomic } from './atomic-write.ts';
 
 function cell(s: string | undefined): string {
   return (s ?? '').replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
@@ -84,8 +84,8 @@ export function guideText(tables: LocalTable[], server: string, position: number
 /** Writes CLAUDE.md, AGENTS.md and `.mcp.json` (keeping other servers an existing `.mcp.json` registers). */
 export async function writeGuides(layout: PullLayout, tables: LocalTable[], server: string, position: number, adaCommand: string[]): Promise<void> {
   const text = guideText(tables, server, position);
-  await writeFileAtomic(path.join(layout.dir, 'CLAUDE.md'), text);
-  await writeFileAtomic(path.join(layout.dir, 'AGENTS.md'), text);
+  await writeAtomic(path.join(layout.dir, 'CLAUDE.md'), text);
+  await writeAtomic(path.join(layout.dir, 'AGENTS.md'), text);
   const mcpFile = path.join(layout.dir, '.mcp.json');
   let existing: { mcpServers?: Record<string, unknown> } = {};
   try {
@@ -95,5 +95,5 @@ export async function writeGuides(layout: PullLayout, tables: LocalTable[], serv
   }
   const [command, ...args] = adaCommand;
   const mcp = { ...existing, mcpServers: { ...existing.mcpServers, ada: { command, args: [...args, 'mcp', '--dir', layout.dir] } } };
-  await writeFileAtomic(mcpFile, `${JSON.stringify(mcp, null, 2)}\n`);
+  await writeAtomic(mcpFile, `${JSON.stringify(mcp, null, 2)}\n`);
 }

@@ -9,3 +9,4 @@ export { readLocalCatalog } from './local-catalog.ts';
 export type { LocalTable } from './local-catalog.ts';
 export { writeGuides, guideText } from './guide.ts';
 export { adaCommand } from './ada-command.ts';
+export { lockPull } from './pull-lock.ts';

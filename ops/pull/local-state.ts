@@ -2,7 +2,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import writeFileAtomic from 'write-file-atomic';
+import { writeAtomic } from './atomic-write.ts';
 
 /** A verified file. */
 export interface VerifiedFile {
@@ -28,7 +28,7 @@ export async function readLocalState(file: string): Promise<LocalState> {
 
 /** Writes the state atomically. */
 export async function writeLocalState(file: string, state: LocalState): Promise<void> {
-  await writeFileAtomic(file, JSON.stringify(state), { mode: 0o600 });
+  await writeAtomic(file, JSON.stringify(state), 0o600);
 }
 
 /** sha256 of a file, hex. */

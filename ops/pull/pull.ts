@@ -99,7 +99,7 @@ async function placeKept(from: string, to: string): Promise<void> {
 /** Attempts of a pull whose files are republished while it runs (each attempt reads the manifest again). */
 const MAX_ATTEMPTS = 4;
 
-/** Pulls into `opts.dir`; starts over with a fresh manifest when a file changed on the broker meanwhile. */
+/** Pulls into `opts.dir` (the caller holds `lockPull`); starts over with a fresh manifest when a file changed on the broker meanwhile. */
 export async function pull(opts: PullOptions): Promise<PullResult> {
   for (let attempt = 1; ; attempt++) {
     try {

@@ -1,8 +1,8 @@
 /** Server URL and token of an analyst folder, stored on the first pull (mode 600) so later runs need no flags. */
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import writeFileAtomic from 'write-file-atomic';
 import { adaError } from '../../events/index.ts';
+import { writeAtomic } from './atomic-write.ts';
 
 /** What `.ada/settings.json` holds. */
 export interface PullSettings {
@@ -30,7 +30,7 @@ export async function resolveSettings(file: string, given: { server?: string; to
   if (!/^https?:\/\//.test(server)) throw adaError('BAD_ARGUMENT', `--server expects an http(s) URL, got ${JSON.stringify(server)}`);
   if (server !== stored.server || token !== stored.token) {
     await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
-    await writeFileAtomic(file, `${JSON.stringify({ server, token }, null, 2)}\n`, { mode: 0o600 });
+    await writeAtomic(file, `${JSON.stringify({ server, token }, null, 2)}\n`, 0o600);
     await chmod(file, 0o600);
   }
   return { server, token };

@@ -4,9 +4,9 @@
  * pull when one of them is published. Reconnects with backoff until stopped.
  */
 import { readFile } from 'node:fs/promises';
-import writeFileAtomic from 'write-file-atomic';
 import { adaError } from '../../events/index.ts';
 import type { PullLayout } from '../pull/index.ts';
+import { writeAtomic } from '../pull/atomic-write.ts';
 
 /** A notification as the websocket sends it. */
 export interface WatchNotification {
@@ -96,7 +96,7 @@ export async function watch(opts: WatchOptions): Promise<void> {
           authed = true;
           backoff = BACKOFF_MS.first;
           opts.log(`watching ${opts.server} as ${msg.user}${since !== undefined ? ` (resuming after position ${since})` : ''}`);
-          if (since === undefined && typeof msg.position === 'number') saving = saving.then(() => writeFileAtomic(positionFile, JSON.stringify({ position: msg.position }), { mode: 0o600 }));
+          if (since === undefined && typeof msg.position === 'number') saving = saving.then(() => writeAtomic(positionFile, JSON.stringify({ position: msg.position }), 0o600));
           return;
         }
         if (msg.type === 'auth_error') {
@@ -111,7 +111,7 @@ export async function watch(opts: WatchOptions): Promise<void> {
             opts.notify(n);
             if (n.table !== undefined && PUBLISHED.test(n.title)) schedulePull(n.table);
           }
-          await writeFileAtomic(positionFile, JSON.stringify({ position: n.position }), { mode: 0o600 });
+          await writeAtomic(positionFile, JSON.stringify({ position: n.position }), 0o600);
         });
       });
       ws.on('error', (err) => opts.log(`connection error: ${err.message}`));

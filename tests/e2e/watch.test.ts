@@ -44,7 +44,7 @@ function startWatch(t: TestContext, args: string[]): { child: ChildProcess; out:
       lines.forEach(onLine);
     });
   }
-  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => { if (signal) out.push(`signal ${signal}`); resolve(code); }));
   return {
     child, out,
     waitFor: (re) => {
@@ -90,6 +90,6 @@ it('ada watch: prints updates of the analyst\'s tables, pulls on publish, resume
   const again = startWatch(t, ['--dir', dir]);
   await again.waitFor(/resuming after position/);
   await again.waitFor(/Table orders updated: 3 rows/);
-  assert.equal(await again.stop(), 0);
+  assert.equal(await again.stop(), 0, again.out.join('\n'));
   await serve.stop();
 });

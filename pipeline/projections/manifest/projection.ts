@@ -3,6 +3,7 @@
  * computed when tables are published or profiled (never per request). Parquet entries come straight from
  * `TablePublished`; the docs and profiles are written per audience by the sink.
  */
+import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { AdaConfig } from '../../../config/index.ts';
@@ -38,11 +39,23 @@ export function evolveManifest(state: ManifestState, e: RecordedEvent): Manifest
   }
 }
 
+/** Format version of the projection's state and outputs; bump to rebuild. */
+const FORMAT_VERSION = 1;
+
+/**
+ * The projection's version: its format plus a digest of the table configuration, so a table made private
+ * (or re-described) rebuilds the docs variants on the next start instead of serving stale ones.
+ */
+export function manifestVersion(config: AdaConfig): number {
+  const digest = createHash('sha256').update(JSON.stringify(config.tables)).digest().readUInt32BE(0) % 1_000_000;
+  return FORMAT_VERSION * 1_000_000 + digest;
+}
+
 /** Creates the manifest projection for a configuration. */
 export function manifestProjection(config: AdaConfig): Projection<ManifestState> {
   return defineProjection<ManifestState>({
     name: 'manifest',
-    version: 1,
+    version: manifestVersion(config),
     handles: ['TablePublished', 'TableProfiled', 'TableProfileFailed'],
     initialState: emptyManifest,
     evolve: evolveManifest,
