@@ -77,6 +77,14 @@ it('ada pull: analysts pull what they may see into DuckDB, incrementally, resuma
   const serve = await startServe(t, flags);
   const bob = path.join(root, 'bob');
   const carol = path.join(root, 'carol');
+  // The broker profiles the synced tables in the background after it starts; wait for that, so the
+  // no-op pull below has nothing new to fetch (bounded by the test's timeout, not a clock).
+  for (;;) {
+    const res = await fetch(`${serve.url}/api/v1/files/metadata/profiles.json`, { headers: { authorization: `Bearer ${token.carol}` } });
+    const profiled = res.status === 200 ? Object.keys((await res.json() as { tables: Record<string, unknown> }).tables).length : 0;
+    if (profiled === 6) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   // First pulls: each analyst gets a view per table they may see, and every view reads.
   const first = await pullJson(['--server', serve.url, '--token', token.bob!, '--dir', bob]);
