@@ -225,11 +225,16 @@ export type TokenIssued = {
 
 export type TokenRevoked = { type: 'TokenRevoked'; v: 1; data: { name: string; tokenId?: string } };
 
-/** An analyst subscribed to a dataset (`instance.yaml` `datasets`): its tables are distributed to them. */
-export type DatasetSubscribed = { type: 'DatasetSubscribed'; v: 1; data: { analyst: string; dataset: string } };
+/** An analyst subscribed to a dataset (`datasets:` of instance.yaml): its tables join their manifest. */
+export type DatasetSubscribed = { type: 'DatasetSubscribed'; v: 1; data: { name: string; dataset: string } };
 
-/** An analyst unsubscribed from a dataset. */
-export type DatasetUnsubscribed = { type: 'DatasetUnsubscribed'; v: 1; data: { analyst: string; dataset: string } };
+/** An analyst unsubscribed from a dataset: its tables leave their manifest at the next pull. */
+export type DatasetUnsubscribed = { type: 'DatasetUnsubscribed'; v: 1; data: { name: string; dataset: string } };
+
+// ---- Distribution -------------------------------------------------------------
+
+/** Someone asked the distribution API for a file they may not have (private, unsubscribed or unknown). */
+export type FileAccessDenied = { type: 'FileAccessDenied'; v: 1; data: { name: string; path: string; reason: 'private' | 'not-subscribed' | 'not-in-manifest' } };
 
 /** The union of every current event version. */
 export type AdaEvent =
@@ -240,7 +245,7 @@ export type AdaEvent =
   | JiraWebhookReceived | JiraIssueChanged | JiraIssueDeleted | JiraConsistencyChecked
   | TableProfiled | TableProfileFailed | HealthChanged | NotificationDispatched
   | AnalystAdded | AnalystRemoved | TokenIssued | TokenRevoked
-  | DatasetSubscribed | DatasetUnsubscribed;
+  | DatasetSubscribed | DatasetUnsubscribed | FileAccessDenied;
 
 export type EventType = AdaEvent['type'];
 
@@ -253,7 +258,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'JiraWebhookReceived', 'JiraIssueChanged', 'JiraIssueDeleted', 'JiraConsistencyChecked',
   'TableProfiled', 'TableProfileFailed', 'HealthChanged', 'NotificationDispatched',
   'AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked',
-  'DatasetSubscribed', 'DatasetUnsubscribed',
+  'DatasetSubscribed', 'DatasetUnsubscribed', 'FileAccessDenied',
 ];
 
 /** Narrows the union to one event type. */

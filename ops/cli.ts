@@ -18,7 +18,10 @@ import { connectorCommands } from '../connectors/index.ts';
 import { openCommandBroker } from './connector-commands.ts';
 
 /** Every command, in the order `ada --help` lists them. */
-export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands, ...connectorCommands(openCommandBroker)];
+export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands, ...pullCommands, ...watchCommands, ...mcpCommands, ...connectorCommands(openCommandBroker)];
+import { pullCommands } from './commands/pull.ts';
+import { mcpCommands } from './commands/mcp.ts';
+import { watchCommands } from './commands/watch.ts';
 
 function version(): string {
   // ops/cli.ts from sources, dist/ops/cli.js from the build: package.json is one or two levels up.

@@ -25,3 +25,4 @@ export type { IsPrivate, Notification, NotificationConfig, NotificationLevel } f
 export * from './sql/temporal.ts';
 export * from './disk-full.ts';
 export * from './broker/index.ts';
+export * from './projections/manifest/index.ts';

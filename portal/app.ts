@@ -14,6 +14,7 @@ import { cachedHealth } from './data/health-cache.ts';
 
 export type { PortalPrincipal } from './auth-plugin.ts';
 export type { AppDeps, PortalLog } from './deps.ts';
+import { distributionApi } from './distribution/index.ts';
 
 const healthSchema = {
   type: 'object',
@@ -68,5 +69,6 @@ export function adaApp(deps: AppDeps): FastifyPluginAsync {
       }));
     }
     await app.register(portalWeb({ ...deps, health, access }));
+    if (deps.distribution) await app.register(distributionApi({ ...deps.distribution, config: deps.config }));
   };
 }

@@ -1,4 +1,5 @@
 /** What the portal reads from and asks of the broker: everything arrives through these functions, never by opening another room's files. */
+import type { DistributionDeps } from './distribution/index.ts';
 import type { Observable } from 'rxjs';
 import type { AdaConfig } from '../config/index.ts';
 import type { NewEvent, RecordedEvent } from '../events/index.ts';
@@ -42,4 +43,6 @@ export interface AppDeps {
   sync?(tables: string[]): Promise<unknown>;
   /** The address analysts use to reach this server (`https://data.example.com`), for setup commands; default the request's origin. */
   publicUrl?: string;
+  /** The manifest, subscriptions and data dir of the distribution API; without them no `/api/v1/` routes. */
+  distribution?: DistributionDeps;
 }

@@ -11,3 +11,5 @@ export { authPlugin, bearerToken, requireRole, seesPrivate } from './auth-plugin
 export type { Authenticate, AuthPluginOptions, Credential } from './auth-plugin.ts';
 export { errorResponse, installErrorHandler, HTTP_STATUS_BY_CODE } from './error-handler.ts';
 export type { ErrorBody } from './error-handler.ts';
+export { distributionApi } from './distribution/index.ts';
+export type { DistributionDeps } from './distribution/index.ts';

@@ -1,4 +1,4 @@
-/** `ada analyst add|list|remove|token`: analysts, their roles, SSH keys and personal tokens. */
+/** `ada analyst add|list|remove|token|subscribe|unsubscribe`: analysts, their roles, SSH keys, personal tokens and datasets. */
 import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -134,6 +134,7 @@ const list: Command = accessCommand({
             name: m.name, role: m.role, email: m.email ?? null, sshKeyFingerprint: m.sshKeyFingerprint ?? null, source: m.source,
             addedAt: m.analyst?.addedAt ?? null,
             tokens: Object.keys(m.analyst?.tokens ?? {}).length,
+            datasets: m.analyst?.datasets ?? [],
             issuedTokens: Object.entries(m.analyst?.tokens ?? {}).map(([tokenId, t]) => ({ tokenId, issuedAt: t.issuedAt })),
           })),
         }, null, 2));
@@ -199,5 +200,25 @@ const token: Command = accessCommand({
   },
 });
 
-/** `ada analyst add|list|remove|token`. */
-export const analystCommands: Command[] = [add, list, remove, token];
+function subscription(subscribe: boolean): Command {
+  const verb = subscribe ? 'subscribe' : 'unsubscribe';
+  return accessCommand({
+    name: `analyst ${verb}`,
+    summary: subscribe ? 'Subscribe an analyst to a dataset: its tables join their next pull' : 'Unsubscribe an analyst from a dataset: its tables leave their next pull',
+    usage: `ada analyst ${verb} NAME DATASET [--config DIR] [--data DIR]`,
+    options: { ...commonOptions },
+    allowPositionals: true,
+    async run({ values, positionals }, ctx) {
+      if (positionals.length !== 2) throw new UsageError('expected the analyst\'s NAME and a DATASET');
+      const [name, dataset] = positionals as [string, string];
+      return withBroker(values, ctx, async (broker) => {
+        const { changed } = await broker.api.analysts.subscribe(name, dataset, subscribe);
+        ctx.out(changed ? `${name} ${verb}d ${subscribe ? 'to' : 'from'} ${dataset}` : `${name} was already ${subscribe ? 'subscribed to' : 'not subscribed to'} ${dataset}`);
+        return 0;
+      });
+    },
+  });
+}
+
+/** `ada analyst add|list|remove|token|subscribe|unsubscribe`. */
+export const analystCommands: Command[] = [add, list, remove, token, subscription(true), subscription(false)];

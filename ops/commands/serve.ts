@@ -10,6 +10,7 @@ import { commonOptions } from '../command.ts';
 import { ConnectorRegistry, startServices } from '../../connectors/index.ts';
 import type { RunningService } from '../../connectors/index.ts';
 import { openBroker } from '../connect.ts';
+import { distributionDeps } from '../distribution-deps.ts';
 import { startControlServer } from '../control/server.ts';
 import { brokerLogger, serveLogger } from '../serve-logger.ts';
 import { UsageError } from './events.ts';
@@ -58,12 +59,14 @@ const serve: Command = {
       assertDevModeHost(broker.config.instance.auth.mode, host);
       // Pages read projection state, caught up only when the log head has moved since the last read.
       const caughtUp = <S>(name: string): (() => Promise<S>) => whenHeadMoves(() => broker.log.head, () => broker.stateOf<S>(name));
+      const accessState = caughtUp<AccessState>('access');
       const server = await buildServer({
         config: broker.config,
         health: () => broker.health(),
         authenticate: async ({ token }) => (token ? broker.authenticate(token) : undefined),
         notifications: { log: broker.log, revoked$: broker.revoked$() },
-        access: caughtUp<AccessState>('access'),
+        access: accessState,
+        distribution: distributionDeps(broker, accessState),
         catalog: caughtUp<CatalogState>('catalog'),
         syncState: caughtUp<SyncState>('sync-state'),
         profiles: () => readProfiles(broker.dataDir),

@@ -3,7 +3,7 @@ import type { AdaConfig } from '../../config/index.ts';
 import type { AnalystRole, AppendResult, NewEvent } from '../../events/index.ts';
 import { accessProjection, rolesOf } from '../projections/access/projection.ts';
 import type { AccessState, Member } from '../projections/access/projection.ts';
-import { decideAddAnalyst, decideIssueToken, decideRemoveAnalyst, decideRevokeTokens } from '../projections/access/decide.ts';
+import { decideAddAnalyst, decideIssueToken, decideRemoveAnalyst, decideRevokeTokens, decideSubscription } from '../projections/access/decide.ts';
 import type { Decision } from '../projections/access/decide.ts';
 import { accessError, AccessErrorCode } from '../projections/access/validate.ts';
 import type { ProjectionRunner } from '../projection-runner.ts';
@@ -36,6 +36,8 @@ export interface AnalystsApi {
   issueToken(name: string): Promise<{ name: string; tokenId: string; token: string }>;
   /** Revokes one token (by id) or all of an analyst's; `revoked` is empty when there was none. */
   revokeTokens(name: string, tokenId?: string): Promise<{ name: string; revoked: string[] }>;
+  /** Subscribes (or unsubscribes) an analyst to a dataset of instance.yaml; `changed` is false when it already was so. */
+  subscribe(name: string, dataset: string, subscribe: boolean): Promise<{ name: string; dataset: string; changed: boolean }>;
 }
 
 /** What the analysts API works with. */
@@ -91,6 +93,11 @@ export function analystsApi(deps: AnalystsDeps): AnalystsApi {
       // A duplicate means a concurrent command revoked the same tokens: the outcome is the same.
       await record(decision);
       return { name, revoked: decision.revoked };
+    },
+    async subscribe(name, dataset, subscribe) {
+      const decision = decideSubscription(await state(), config, name, dataset, subscribe, Object.keys(config.instance.datasets));
+      if (decision) await record(decision);
+      return { name, dataset, changed: Boolean(decision) };
     },
   };
 }

@@ -284,6 +284,11 @@ export class Broker {
     return this.closing;
   }
 
+  /** The position a registered projection has folded up to (after `stateOf`). */
+  positionOf(name: string): number {
+    return this.runner.positionOf(name);
+  }
+
   /** A registered projection's state, caught up with the log (the portal's pages read catalog, sync-state, access). */
   async stateOf<S>(name: string): Promise<S> {
     const p = this.projections[name];

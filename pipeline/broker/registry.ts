@@ -13,6 +13,7 @@ import { timersProjection } from '../projections/timers/projection.ts';
 import { healthProjection } from '../projections/health/health.ts';
 import { accessProjection } from '../projections/access/projection.ts';
 import { profilerProjection } from '../projections/profiler/projection.ts';
+import { manifestProjection } from '../projections/manifest/projection.ts';
 import { PROFILER_PROJECTION } from '../projections/profiler/projection.ts';
 
 /** What the projections are built from. */
@@ -26,7 +27,7 @@ export interface RegistryDeps {
 }
 
 /** Names of the registered projections, in catch-up order (the profiler last: it runs on its own chain). */
-export const PROJECTION_NAMES = ['parquet', 'catalog', 'sync-state', 'timers', 'health', 'access', PROFILER_PROJECTION] as const;
+export const PROJECTION_NAMES = ['parquet', 'catalog', 'sync-state', 'timers', 'health', 'access', 'manifest', PROFILER_PROJECTION] as const;
 
 /** The profiler: slow (a child process per table), so it is caught up after syncs rather than with them. */
 export const BACKGROUND_PROJECTION = PROFILER_PROJECTION;
@@ -42,6 +43,8 @@ export function projectionRegistry(deps: RegistryDeps): Record<string, Projectio
     timers: timersProjection as Projection<unknown>,
     health: healthProjection as Projection<unknown>,
     access: accessProjection as Projection<unknown>,
+    // The analysts' manifests and filtered docs: computed when tables are published, not per request.
+    manifest: manifestProjection(config) as Projection<unknown>,
     [PROFILER_PROJECTION]: profilerProjection({ config, append: deps.append, logger: { warn }, ...(deps.signal ? { signal: deps.signal } : {}) }) as Projection<unknown>,
   };
 }

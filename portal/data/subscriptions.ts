@@ -21,7 +21,7 @@ export function decideSubscriptions(analyst: string, current: readonly string[],
   }
   const before = new Set(current);
   const events: Array<DatasetSubscribed | DatasetUnsubscribed> = [];
-  for (const key of [...next].sort()) if (!before.has(key)) events.push({ type: 'DatasetSubscribed', v: 1, data: { analyst, dataset: key } });
-  for (const key of [...before].sort()) if (!next.has(key)) events.push({ type: 'DatasetUnsubscribed', v: 1, data: { analyst, dataset: key } });
+  for (const key of [...next].sort()) if (!before.has(key)) events.push({ type: 'DatasetSubscribed', v: 1, data: { name: analyst, dataset: key } });
+  for (const key of [...before].sort()) if (!next.has(key)) events.push({ type: 'DatasetUnsubscribed', v: 1, data: { name: analyst, dataset: key } });
   return { events, datasets: [...next].sort() };
 }

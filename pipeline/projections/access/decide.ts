@@ -3,7 +3,7 @@
  * append (with an idempotency key) or an error with a stable code. Pure apart from randomness.
  */
 import { createHash } from 'node:crypto';
-import type { AnalystAdded, AnalystRemoved, AnalystRole, TokenIssued, TokenRevoked } from '../../../events/index.ts';
+import type { AnalystAdded, AnalystRemoved, AnalystRole, DatasetSubscribed, DatasetUnsubscribed, TokenIssued, TokenRevoked } from '../../../events/index.ts';
 import type { AccessConfig, AccessState, AnalystRecord } from './projection.ts';
 import { findToken } from './projection.ts';
 import { generateToken, TOKEN_ID, tokenIdOf } from './tokens.ts';
@@ -122,4 +122,21 @@ export function decideRevokeTokens(state: AccessState, config: AccessConfig, nam
     idempotencyKey: `token-revoked:${name}#${analyst.generation}:${revoked.length === 1 ? revoked[0]! : createHash('sha256').update(revoked.join(',')).digest('hex').slice(0, 32)}`,
     revoked,
   };
+}
+
+/**
+ * Subscribes a recorded analyst to a configured dataset, or unsubscribes them; undefined when that
+ * is already so. `datasets` are the keys of instance.yaml `datasets:`.
+ */
+export function decideSubscription(state: AccessState, config: AccessConfig, name: string, dataset: string, subscribe: boolean, datasets: readonly string[]): Decision<DatasetSubscribed | DatasetUnsubscribed> | undefined {
+  const analyst = recorded(state, config, name);
+  if (!datasets.includes(dataset)) {
+    throw accessError(AccessErrorCode.datasetNotFound, `no dataset named ${JSON.stringify(dataset)}; configured: ${datasets.length ? datasets.join(', ') : 'none (instance.yaml datasets:)'}`, { name, dataset });
+  }
+  const has = (analyst.datasets ?? []).includes(dataset);
+  if (has === subscribe) return undefined;
+  const count = (analyst.datasets ?? []).length;
+  return subscribe
+    ? { event: { type: 'DatasetSubscribed', v: 1, data: { name, dataset } }, idempotencyKey: `dataset-subscribed:${name}#${analyst.generation}:${dataset}:${count}` }
+    : { event: { type: 'DatasetUnsubscribed', v: 1, data: { name, dataset } }, idempotencyKey: `dataset-unsubscribed:${name}#${analyst.generation}:${dataset}:${count}` };
 }

@@ -29,7 +29,7 @@ export interface AnalystRecord {
   generation: number;
   /** Tokens by token id. */
   tokens: Record<string, TokenRecord>;
-  /** Datasets the analyst subscribed to (keys of instance.yaml `datasets`), sorted. */
+  /** Datasets the analyst subscribed to, sorted (absent: none). */
   datasets?: string[];
 }
 
@@ -111,7 +111,7 @@ export function evolveAccess(state: AccessState, e: RecordedEvent): AccessState 
     }
     case 'DatasetSubscribed':
     case 'DatasetUnsubscribed': {
-      const analyst = state.analysts[e.data.analyst];
+      const analyst = state.analysts[e.data.name];
       if (!analyst) return state;
       const current = new Set(analyst.datasets ?? []);
       if (e.type === 'DatasetSubscribed') current.add(e.data.dataset);
@@ -196,4 +196,16 @@ export function authenticateToken(state: AccessState, config: AccessConfig, toke
 /** Whether a principal may see a table: private tables only for privileged analysts and admins. */
 export function canSeeTable(principal: Pick<Principal, 'role'>, table: { private: boolean }): boolean {
   return !table.private || principal.role === 'privileged' || principal.role === 'admin';
+}
+
+/** Datasets of an analyst, with the datasets they require (instance.yaml `requires`), transitively. */
+export function subscribedDatasets(state: AccessState, name: string, requires: (dataset: string) => readonly string[] = () => []): Set<string> {
+  const out = new Set<string>();
+  const visit = (d: string): void => {
+    if (out.has(d)) return;
+    out.add(d);
+    for (const r of requires(d)) visit(r);
+  };
+  for (const d of (Object.hasOwn(state.analysts, name) ? state.analysts[name]!.datasets : undefined) ?? []) visit(d);
+  return out;
 }

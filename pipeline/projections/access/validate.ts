@@ -16,6 +16,7 @@ export const AccessErrorCode = {
   tokenNotFound: 'TOKEN_NOT_FOUND',
   sshKeyInUse: 'SSH_KEY_IN_USE',
   emailInUse: 'EMAIL_IN_USE',
+  datasetNotFound: 'DATASET_NOT_FOUND',
 } as const;
 
 export type AccessErrorCode = (typeof AccessErrorCode)[keyof typeof AccessErrorCode];
@@ -23,7 +24,7 @@ export type AccessErrorCode = (typeof AccessErrorCode)[keyof typeof AccessErrorC
 /** Codes that mean the input itself is wrong (exit 2), as opposed to a conflict with current state (exit 1). */
 export const INPUT_ERROR_CODES: ReadonlySet<string> = new Set<string>([
   AccessErrorCode.invalidName, AccessErrorCode.reservedName, AccessErrorCode.invalidEmail,
-  AccessErrorCode.invalidSshKey, AccessErrorCode.privateKeyRefused, AccessErrorCode.invalidTokenId,
+  AccessErrorCode.invalidSshKey, AccessErrorCode.privateKeyRefused, AccessErrorCode.invalidTokenId, AccessErrorCode.datasetNotFound,
 ]);
 
 /** Creates an access error with a stable code. */

@@ -89,8 +89,8 @@ describe('access projection: the fold', () => {
   });
 
   it('folds dataset subscriptions per analyst (sorted, idempotent), dropped with the analyst', () => {
-    const sub = (analyst: string, dataset: string): AdaEvent => ({ type: 'DatasetSubscribed', v: 1, data: { analyst, dataset } });
-    const unsub = (analyst: string, dataset: string): AdaEvent => ({ type: 'DatasetUnsubscribed', v: 1, data: { analyst, dataset } });
+    const sub = (analyst: string, dataset: string): AdaEvent => ({ type: 'DatasetSubscribed', v: 1, data: { name: analyst, dataset } });
+    const unsub = (analyst: string, dataset: string): AdaEvent => ({ type: 'DatasetUnsubscribed', v: 1, data: { name: analyst, dataset } });
     const state = fold([added('ann'), sub('ann', 'web'), sub('ann', 'sales'), sub('ann', 'web'), sub('nobody', 'web'), unsub('ann', 'web')]);
     assert.deepEqual(state.analysts.ann!.datasets, ['sales']);
     assert.equal(state.analysts.nobody, undefined);

@@ -54,7 +54,7 @@ describe('subscriptions', () => {
     assert.throws(() => decideSubscriptions('ann', [], { sales: 'yes' }, datasets), /true or false/);
     const d = decideSubscriptions('ann', ['sales', 'web'], { web: false }, datasets);
     assert.deepEqual(d.datasets, ['sales']);
-    assert.deepEqual(d.events, [{ type: 'DatasetUnsubscribed', v: 1, data: { analyst: 'ann', dataset: 'web' } }]);
+    assert.deepEqual(d.events, [{ type: 'DatasetUnsubscribed', v: 1, data: { name: 'ann', dataset: 'web' } }]);
   });
 });
 

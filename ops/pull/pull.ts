@@ -1,0 +1,187 @@
+/**
+ * One pull: fetch the manifest, keep every local file that still matches it (without hashing what was
+ * verified before), download the rest several at a time with resume, verify every checksum, then swap
+ * `server/` to the new complete version in one rename. A pull killed midway leaves the previous version
+ * in place and its partial downloads for the next pull to resume.
+ */
+import { copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { AnalystManifest, ManifestFile } from '../../pipeline/index.ts';
+import { distributionClient } from './http-client.ts';
+import type { DistributionClient } from './http-client.ts';
+import { pullLayout } from './layout.ts';
+import type { PullLayout } from './layout.ts';
+import { readLocalState, verifyLocal, writeLocalState } from './local-state.ts';
+import type { LocalState, VerifiedFile } from './local-state.ts';
+
+/** Downloads at once: enough to fill a fast link with many small files, few enough for the broker. */
+export const PULL_CONCURRENCY = 6;
+
+/** Options of a pull. */
+export interface PullOptions {
+  dir: string;
+  server: string;
+  token: string;
+  dryRun?: boolean;
+  /** Called as bytes arrive (progress bar). */
+  onProgress?: (p: PullProgress) => void;
+  concurrency?: number;
+}
+
+/** Progress of the downloads. */
+export interface PullProgress {
+  files: number;
+  filesDone: number;
+  bytes: number;
+  bytesDone: number;
+}
+
+/** What a pull did (or, with `dryRun`, would do). */
+export interface PullResult {
+  position: number;
+  downloaded: string[];
+  kept: number;
+  removed: string[];
+  bytes: number;
+  resumedBytes: number;
+  /** True when `server/` changed (a new version was published). */
+  changed: boolean;
+  manifest: AnalystManifest;
+  layout: PullLayout;
+}
+
+/** The version folder `server/` points at now, or undefined before the first pull. */
+async function currentVersion(layout: PullLayout): Promise<string | undefined> {
+  try {
+    const info = await lstat(layout.server);
+    if (info.isSymbolicLink()) return path.resolve(path.dirname(layout.server), await readlink(layout.server));
+    if (info.isDirectory()) {
+      // A folder from an older setup (rsync): adopt it as the current version.
+      await mkdir(layout.versions, { recursive: true });
+      const adopted = path.join(layout.versions, 'adopted');
+      await rename(layout.server, adopted);
+      await symlink(path.relative(layout.dir, adopted), layout.server);
+      return adopted;
+    }
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+  return undefined;
+}
+
+/** Runs `fn` over `items`, at most `n` at a time; the first error stops handing out new items and is thrown. */
+async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  let failed: unknown;
+  const worker = async (): Promise<void> => {
+    while (failed === undefined && next < items.length) {
+      const item = items[next++]!;
+      try {
+        await fn(item);
+      } catch (err) {
+        failed ??= err;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, worker));
+  if (failed !== undefined) throw failed;
+}
+
+async function placeKept(from: string, to: string): Promise<void> {
+  await mkdir(path.dirname(to), { recursive: true });
+  try {
+    await link(from, to);
+  } catch {
+    await copyFile(from, to);
+  }
+}
+
+/** Attempts of a pull whose files are republished while it runs (each attempt reads the manifest again). */
+const MAX_ATTEMPTS = 4;
+
+/** Pulls into `opts.dir` (the caller holds `lockPull`); starts over with a fresh manifest when a file changed on the broker meanwhile. */
+export async function pull(opts: PullOptions): Promise<PullResult> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await pullOnce(opts);
+    } catch (err) {
+      const code = (err as { code?: string }).code;
+      if (attempt >= MAX_ATTEMPTS || (code !== 'REPUBLISHED' && code !== 'CHECKSUM_MISMATCH')) throw err;
+    }
+  }
+}
+
+async function pullOnce(opts: PullOptions): Promise<PullResult> {
+  const layout = pullLayout(opts.dir);
+  const client: DistributionClient = distributionClient(opts.server, opts.token, opts.concurrency ?? PULL_CONCURRENCY);
+  try {
+    const manifest = await client.manifest();
+    const current = await currentVersion(layout);
+    const state: LocalState = await readLocalState(layout.state);
+    const kept: Array<{ file: ManifestFile; verified: VerifiedFile }> = [];
+    const missing: ManifestFile[] = [];
+    for (const file of manifest.files) {
+      const verified = current ? await verifyLocal(path.join(current, file.path), file.sha256, file.size, state.files[file.path]) : undefined;
+      if (verified) kept.push({ file, verified });
+      else missing.push(file);
+    }
+    const wanted = new Set(manifest.files.map((f) => f.path));
+    const removed = Object.keys(state.files).filter((p) => !wanted.has(p)).sort();
+    const bytes = missing.reduce((s, f) => s + f.size, 0);
+    const base = { position: manifest.position, kept: kept.length, removed, bytes, manifest, layout, downloaded: missing.map((f) => f.path) };
+    const unchanged = current !== undefined && missing.length === 0 && removed.length === 0 && Object.keys(state.files).length === manifest.files.length;
+    if (opts.dryRun || unchanged) {
+      if (!opts.dryRun) {
+        await writeLocalState(layout.state, { files: Object.fromEntries(kept.map((k) => [k.file.path, k.verified])) });
+        await writeFile(layout.manifest, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+      }
+      return { ...base, resumedBytes: 0, changed: false };
+    }
+
+    await mkdir(layout.partial, { recursive: true, mode: 0o700 });
+    await mkdir(layout.versions, { recursive: true, mode: 0o700 });
+    // Leftovers of a killed pull: half-built versions go (their finished files are re-verified from partial/ names).
+    for (const name of await readdir(layout.versions)) {
+      const dir = path.join(layout.versions, name);
+      if (dir !== current) await rm(dir, { recursive: true, force: true });
+    }
+    const version = path.join(layout.versions, `${manifest.position}-${Date.now().toString(36)}`);
+    const staging = `${version}.partial`;
+    await mkdir(staging, { recursive: true });
+    const next: LocalState = { files: {} };
+    for (const { file, verified } of kept) {
+      await placeKept(path.join(current!, file.path), path.join(staging, file.path));
+      next.files[file.path] = verified;
+    }
+    const progress: PullProgress = { files: missing.length, filesDone: 0, bytes, bytesDone: 0 };
+    let resumedBytes = 0;
+    await pool(missing, opts.concurrency ?? PULL_CONCURRENCY, async (file) => {
+      const dest = path.join(staging, file.path);
+      await mkdir(path.dirname(dest), { recursive: true });
+      const partial = path.join(layout.partial, `${file.sha256}.part`);
+      const { resumed } = await client.download(file, partial, dest, (n) => {
+        progress.bytesDone += n;
+        opts.onProgress?.(progress);
+      });
+      resumedBytes += resumed;
+      progress.bytesDone += resumed;
+      progress.filesDone++;
+      opts.onProgress?.(progress);
+      const info = await lstat(dest);
+      next.files[file.path] = { size: info.size, mtimeMs: info.mtimeMs, sha256: file.sha256 };
+    });
+    await rename(staging, version);
+    await writeFile(layout.manifest, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });
+    // The swap: a new symlink renamed over the old one is atomic; readers see the old or the new version whole.
+    const link = path.join(layout.meta, 'server.next');
+    await rm(link, { force: true });
+    await symlink(path.relative(layout.dir, version), link);
+    await rename(link, layout.server);
+    await writeLocalState(layout.state, next);
+    if (current && current !== version) await rm(current, { recursive: true, force: true });
+    for (const name of await readdir(layout.partial)) await rm(path.join(layout.partial, name), { force: true });
+    return { ...base, resumedBytes, changed: true };
+  } finally {
+    client.close();
+  }
+}

@@ -1,0 +1,52 @@
+/** The manifest of one analyst, filtered at request time from the projection's precomputed entries. */
+import type { AdaConfig } from '../../../config/index.ts';
+import type { AnalystManifest, Audience, ManifestFile, ManifestState } from './types.ts';
+
+/** Who asks, as the manifest needs it. */
+export interface ManifestReader {
+  name: string;
+  role: 'analyst' | 'privileged' | 'admin';
+  /** Datasets subscribed to, with their `requires` closure. */
+  datasets: ReadonlySet<string>;
+}
+
+/** Why a table is not in someone's manifest, or undefined when it is. */
+export type Exclusion = 'private' | 'not-subscribed' | undefined;
+
+/** The audience of a reader's docs variant. */
+export function audienceOf(reader: Pick<ManifestReader, 'role'>): Audience {
+  return reader.role === 'admin' || reader.role === 'privileged' ? 'all' : 'public';
+}
+
+/**
+ * Whether a reader gets a table: private tables only for privileged analysts and admins; a table of a
+ * dataset only for its subscribers (admins get every dataset); a table without a dataset for everyone.
+ */
+export function exclusionOf(config: AdaConfig, reader: ManifestReader, table: string): Exclusion {
+  const c = config.tables.find((t) => t.name === table);
+  if (!c || (c.private && audienceOf(reader) !== 'all')) return 'private';
+  if (c.dataset !== undefined && reader.role !== 'admin' && !reader.datasets.has(c.dataset)) return 'not-subscribed';
+  return undefined;
+}
+
+/** The manifest an analyst gets. */
+export function manifestFor(state: ManifestState, config: AdaConfig, reader: ManifestReader, position: number): AnalystManifest {
+  const tables = Object.values(state.tables).filter((t) => exclusionOf(config, reader, t.table) === undefined).sort((a, b) => a.table.localeCompare(b.table));
+  const visible = new Set(tables.map((t) => t.table));
+  const docs = state.docs[audienceOf(reader)].filter((f) => f.table === undefined || visible.has(f.table));
+  const files: ManifestFile[] = [...tables.flatMap((t) => t.files), ...docs];
+  return {
+    format: 1,
+    position,
+    analyst: { name: reader.name, role: reader.role, datasets: [...reader.datasets].sort() },
+    tables: tables.map((t) => {
+      const c = config.tables.find((x) => x.name === t.table);
+      return {
+        name: t.table, folder: t.folder, version: t.version, rows: t.rows, partitioned: Boolean(c?.partitionBy),
+        ...(c?.dataset !== undefined ? { dataset: c.dataset } : {}),
+        ...(c?.private ? { private: true } : {}),
+      };
+    }),
+    files,
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * The distribution API: `GET /api/v1/manifest` (what this analyst may download) and `GET /api/v1/files/*`
+ * (one manifest file, streamed from disk, with ETag, If-None-Match, If-Match and Range). A file outside the analyst's
+ * manifest is refused with 403 and recorded as a `FileAccessDenied` event.
+ */
+import { constants, createReadStream } from 'node:fs';
+import { open, realpath } from 'node:fs/promises';
+import path from 'node:path';
+import type { FastifyPluginAsync } from 'fastify';
+import type { AdaConfig } from '../../config/index.ts';
+import { adaError } from '../../events/index.ts';
+import { audienceOf, exclusionOf, manifestFor, variantDir } from '../../pipeline/index.ts';
+import type { ManifestFile, ManifestReader, ManifestState } from '../../pipeline/index.ts';
+import { requireRole } from '../auth-plugin.ts';
+import type { PortalPrincipal } from '../auth-plugin.ts';
+import { decideRange } from './file-range.ts';
+import { normalizeRequestPath } from './safe-path.ts';
+
+/** What the distribution API reads from the broker. */
+export interface DistributionDeps {
+  /** The broker's data directory (Parquet under `parquet/`, docs variants under `distribution/`). */
+  dataDir: string;
+  /** The manifest projection caught up, and the log position it reflects. */
+  manifest(): Promise<{ state: ManifestState; position: number }>;
+  /** Datasets a principal subscribed to (with their `requires`). */
+  datasets(principal: PortalPrincipal): Promise<ReadonlySet<string>>;
+  /** Records a refused file request (a `FileAccessDenied` event). */
+  denied(record: { name: string; path: string; reason: 'private' | 'not-subscribed' | 'not-in-manifest' }): Promise<void>;
+}
+
+const manifestFileSchema = {
+  type: 'object',
+  required: ['path', 'size', 'sha256', 'version'],
+  properties: { path: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' }, version: { type: 'integer' }, table: { type: 'string' } },
+} as const;
+
+const manifestSchema = {
+  type: 'object',
+  required: ['format', 'position', 'analyst', 'tables', 'files'],
+  properties: {
+    format: { type: 'integer' },
+    position: { type: 'integer' },
+    analyst: { type: 'object', properties: { name: { type: 'string' }, role: { type: 'string' }, datasets: { type: 'array', items: { type: 'string' } } } },
+    tables: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          name: { type: 'string' }, folder: { type: 'string' }, version: { type: 'integer' }, rows: { type: 'integer' },
+          partitioned: { type: 'boolean' }, dataset: { type: 'string' }, private: { type: 'boolean' },
+        },
+      },
+    },
+    files: { type: 'array', items: manifestFileSchema },
+  },
+} as const;
+
+/** Every file any audience may get, by path, with where it lies on disk. */
+function locate(state: ManifestState, dataDir: string, p: string, audience: 'public' | 'all'): { entry: ManifestFile; root: string } | undefined {
+  for (const t of Object.values(state.tables)) {
+    const entry = t.files.find((f) => f.path === p);
+    if (entry) return { entry, root: dataDir };
+  }
+  const entry = state.docs[audience].find((f) => f.path === p) ?? state.docs.all.find((f) => f.path === p);
+  return entry ? { entry, root: variantDir(dataDir, audience) } : undefined;
+}
+
+/** The plugin (registered under the app; routes carry their full `/api/v1/` prefix). */
+export function distributionApi(deps: DistributionDeps & { config: AdaConfig }): FastifyPluginAsync {
+  return async (app) => {
+    const readerOf = async (principal: PortalPrincipal): Promise<ManifestReader> => ({ name: principal.name, role: principal.role, datasets: await deps.datasets(principal) });
+
+    app.get('/api/v1/manifest', { preHandler: requireRole(), schema: { response: { 200: manifestSchema } } }, async (req) => {
+      const { state, position } = await deps.manifest();
+      return manifestFor(state, deps.config, await readerOf(req.principal!), position);
+    });
+
+    app.get('/api/v1/files/*', {
+      preHandler: requireRole(),
+      schema: { params: { type: 'object', properties: { '*': { type: 'string' } } } },
+    }, async (req, reply) => {
+      const principal = req.principal!;
+      const raw = (req.params as { '*': string })['*'];
+      const wanted = normalizeRequestPath(raw);
+      const reader = await readerOf(principal);
+      const { state, position } = await deps.manifest();
+      const refuse = async (reason: 'private' | 'not-subscribed' | 'not-in-manifest'): Promise<never> => {
+        await deps.denied({ name: principal.name, path: raw.slice(0, 512), reason });
+        throw adaError('FORBIDDEN', `${raw.slice(0, 200)} is not in your manifest (GET /api/v1/manifest lists what you may download)`);
+      };
+      if (wanted === undefined) return refuse('not-in-manifest');
+      const mine = manifestFor(state, deps.config, reader, position).files.find((f) => f.path === wanted);
+      if (!mine) {
+        const known = locate(state, deps.dataDir, wanted, 'all');
+        const reason = known?.entry.table !== undefined ? exclusionOf(deps.config, reader, known.entry.table) : undefined;
+        return refuse(reason ?? 'not-in-manifest');
+      }
+      const where = locate(state, deps.dataDir, wanted, audienceOf(reader));
+      if (!where) return refuse('not-in-manifest');
+      const root = await realpath(where.root);
+      const file = path.join(root, ...wanted.split('/'));
+      // The manifest path is safe by construction; realpath also refuses a symlink planted inside the data dir.
+      let real: string;
+      try {
+        real = await realpath(file);
+      } catch {
+        throw adaError('NOT_FOUND', `${wanted} is in the manifest but not on disk; it is being republished, pull again`);
+      }
+      if (real !== file) return refuse('not-in-manifest');
+      const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+      try {
+        const size = (await handle.stat()).size;
+        if (size !== mine.size) throw adaError('CONFLICT', `${wanted} changed since the manifest was read; pull again`);
+        const etag = `"${mine.sha256}"`;
+        const ifMatch = req.headers['if-match'];
+        if (ifMatch !== undefined && ifMatch.trim() !== etag && ifMatch.trim() !== '*') {
+          throw adaError('PRECONDITION_FAILED', `${wanted} was republished since your manifest was read (now ${etag}); fetch the manifest again`);
+        }
+        const decision = decideRange(req.headers, etag, size);
+        void reply.header('etag', etag).header('accept-ranges', 'bytes').header('cache-control', 'private, no-cache');
+        if (decision.kind === 'not-modified') {
+          await handle.close();
+          return reply.code(304).send();
+        }
+        if (decision.kind === 'unsatisfiable') {
+          await handle.close();
+          void reply.header('content-range', `bytes */${size}`);
+          throw adaError('RANGE_NOT_SATISFIABLE', `range ${req.headers.range} is outside ${wanted} (${size} bytes)`);
+        }
+        const [start, end] = decision.kind === 'partial' ? [decision.start, decision.end] : [0, size - 1];
+        if (decision.kind === 'partial') void reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
+        void reply.type(wanted.endsWith('.parquet') ? 'application/vnd.apache.parquet' : wanted.endsWith('.json') ? 'application/json' : wanted.endsWith('.md') ? 'text/markdown; charset=utf-8' : 'application/yaml');
+        void reply.header('content-length', String(size === 0 ? 0 : end - start + 1));
+        if (size === 0) {
+          await handle.close();
+          return reply.send('');
+        }
+        return reply.send(createReadStream('', { fd: handle, start, end, autoClose: true }));
+      } catch (err) {
+        await handle.close().catch(() => undefined);
+        throw err;
+      }
+    });
+  };
+}

@@ -1,0 +1,41 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { AdaEvent, RecordedEvent } from '../../../events/index.ts';
+import { decideSubscription, emptyAccess, evolveAccess, subscribedDatasets } from '../../../pipeline/projections/access/index.ts';
+import type { AccessState } from '../../../pipeline/projections/access/index.ts';
+
+function fold(events: AdaEvent[]): AccessState {
+  return events.map((e, i) => ({ ...e, id: `id-${i}`, position: i + 1, source: 'test', at: '2026-01-01T00:00:00.000Z' }) as RecordedEvent).reduce(evolveAccess, emptyAccess());
+}
+
+const config = { instance: { admins: [] } };
+const sub = (name: string, dataset: string): AdaEvent => ({ type: 'DatasetSubscribed', v: 1, data: { name, dataset } });
+const unsub = (name: string, dataset: string): AdaEvent => ({ type: 'DatasetUnsubscribed', v: 1, data: { name, dataset } });
+const add = (name: string): AdaEvent => ({ type: 'AnalystAdded', v: 1, data: { name, role: 'analyst' } });
+
+describe('dataset subscriptions', () => {
+  it('folds subscribe and unsubscribe; ignores unknown analysts; a re-added analyst starts with none', () => {
+    const state = fold([add('ann'), sub('ann', 'web'), sub('ann', 'sales'), sub('ann', 'web'), sub('zed', 'sales'), unsub('ann', 'web')]);
+    assert.deepEqual(state.analysts.ann!.datasets, ['sales']);
+    assert.equal(state.analysts.zed, undefined);
+    const again = fold([add('ann'), sub('ann', 'sales'), { type: 'AnalystRemoved', v: 1, data: { name: 'ann' } }, add('ann')]);
+    assert.equal(again.analysts.ann!.datasets, undefined);
+  });
+
+  it('expands required datasets transitively', () => {
+    const state = fold([add('ann'), sub('ann', 'web')]);
+    const requires: Record<string, string[]> = { web: ['sales'], sales: ['core'], core: [] };
+    assert.deepEqual([...subscribedDatasets(state, 'ann', (d) => requires[d] ?? [])].sort(), ['core', 'sales', 'web']);
+    assert.deepEqual([...subscribedDatasets(state, 'nobody')], []);
+  });
+
+  it('decides only changes, refuses unknown datasets and analysts', () => {
+    const state = fold([add('ann'), sub('ann', 'sales')]);
+    assert.equal(decideSubscription(state, config, 'ann', 'sales', true, ['sales', 'web']), undefined);
+    const d = decideSubscription(state, config, 'ann', 'web', true, ['sales', 'web'])!;
+    assert.deepEqual(d.event, { type: 'DatasetSubscribed', v: 1, data: { name: 'ann', dataset: 'web' } });
+    assert.equal(decideSubscription(state, config, 'ann', 'sales', false, ['sales'])!.event.type, 'DatasetUnsubscribed');
+    assert.throws(() => decideSubscription(state, config, 'ann', 'jira', true, ['sales']), { code: 'DATASET_NOT_FOUND' });
+    assert.throws(() => decideSubscription(state, config, 'bob', 'sales', true, ['sales']), { code: 'ANALYST_NOT_FOUND' });
+  });
+});
