@@ -49,7 +49,8 @@ function names(seed: number): { privates: string[]; publics: string[] } {
 
 function config(privates: string[], publics: string[]): AdaConfig {
   const table = (name: string, isPrivate: boolean): unknown => ({ name, id: `in.c-x.${name}`, private: isPrivate });
-  return { tables: [...privates.map((n) => table(n, true)), ...publics.map((n) => table(n, false))], secrets: [] } as unknown as AdaConfig;
+  const instance = { instance: { name: 'Test', subtitle: '' }, auth: { mode: 'oidc', allowedDomain: 'example.com', webappSecretKey: 'x'.repeat(48), allowedEmails: [] }, server: {}, admins: [], datasets: {}, catalog: { categories: {}, order: [] } };
+  return { instance, tables: [...privates.map((n) => table(n, true)), ...publics.map((n) => table(n, false))], secrets: [] } as unknown as AdaConfig;
 }
 
 /** Every table's last sync failed with an error text that names the table, so a name could leak through text too. */
