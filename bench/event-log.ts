@@ -150,7 +150,7 @@ export async function run(): Promise<Figures> {
   const jsonl = path.join(dir, 'baseline.jsonl');
   const logDir = path.join(dir, 'log');
   const verbose = process.env.BENCH_VERBOSE === '1';
-  // Alternating rounds (the order flips each round) so a load change on the machine hits all three alike.
+  // Several rounds, the framed baseline and the log swapping order each round, so a load change on the machine hits both alike.
   for (let round = 0; round < ROUNDS; round++) {
     await rm(jsonl, { force: true });
     await rm(logDir, { recursive: true, force: true });
