@@ -31,7 +31,8 @@ interface BenchModule {
 const FALLBACK_GOALS: Record<string, Goals> = {
   'event-log': {
     'event_log.append_ratio': { min: 0.5 },
-    'event_log.append_events_per_s': { min: 200_000 },
+    'event_log.append_framed_ratio': { min: 0.8 },
+    'event_log.append_events_per_s': { min: 500_000 },
     'event_log.replay_ratio': { min: 0.75 },
     'event_log.replay_peak_rss_mb': { max: 200 },
   },
@@ -73,8 +74,29 @@ benchmark is kept there between runs (\`BENCH_KEEP=1\` keeps the sync instances
 too, \`BENCH_VERBOSE=1\` prints every round).
 
 - **event-log** (\`bench/event-log.ts\`): 1M durable appends from 100 concurrent
-  producers against one writer doing \`write\` + \`fdatasync\` per 1,000 lines, and a
-  replay with \`read$\` against \`readline\` + \`JSON.parse\`.
+  producers (64 appends in flight each) against two baselines that \`write\` and
+  \`fdatasync\` once per 1,000 events. \`append_ratio\` compares with lines serialised
+  before the clock starts: an upper bound no log reaches, since it skips
+  serialisation. \`append_framed_ratio\` compares with what an event log is
+  really measured against: a minimal loop that serialises the same records with
+  \`JSON.stringify\`, frames each with length and CRC32 and writes them.
+  \`BENCH_ROUNDS\` (default 5) rounds run all three, the framed baseline and the
+  log in alternating order; rates are medians, ratios the medians of the
+  rounds' ratios. Then a replay with \`read$\` against \`readline\` + \`JSON.parse\`.
+
+  Where the time goes (appends; \`node --cpu-prof\`, log on tmpfs so the disk
+  is out of the picture): about a third of the CPU frames records (hand-built
+  JSON around \`JSON.stringify(data)\`, the UTF-8 write into one buffer per
+  batch, \`zlib.crc32\`), about what the framed baseline spends serialising;
+  12–18% is garbage collection. The rest is the promise each append returns
+  (it resolves only once its record is durable): the same 100 producers
+  appending to a queue with no log behind it already cost ~70% of the framed
+  baseline's whole CPU. The log wins that back on a real disk: it encodes the
+  next batch while the previous one syncs and group-commits up to 4,000 events
+  per \`fdatasync\`, where the baseline serialises, writes and waits 1,000 at a
+  time. So the framed ratio depends on the disk's sync latency: above 1 when
+  \`fdatasync\` is slow, lower when the CPU is the limit.
+
 - **sync-csv** (\`bench/sync-csv.ts\`): \`ada sync\` as a child process (start-up,
   staging, blob store, event log, publish, projections) on a generated 5M-row CSV
   (id, ts, category, amount, note; ~380 MB) against a bare DuckDB \`COPY\` of the

@@ -68,6 +68,23 @@ describe('event log', () => {
     await rescanned.close();
   });
 
+  it('indexes the keys of a group commit that mixes events with and without keys', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    const results = await Promise.all([
+      log.append(timerEvent(1)), log.append(timerEvent(2)), log.append(timerEvent(3, 'mixed-1')),
+      log.append(timerEvent(4)), log.append(timerEvent(5, 'mixed-2')),
+    ]);
+    assert.deepEqual(results.map((r) => r.position), [1, 2, 3, 4, 5]);
+    assert.equal(log.positionOfKey('mixed-1'), 3);
+    assert.equal(log.positionOfKey('mixed-2'), 5);
+    const again = await log.append(timerEvent(6, 'mixed-2'));
+    assert.deepEqual([again.position, again.duplicate], [5, true]);
+    const ids = new Set(results.map((r) => r.id));
+    assert.equal(ids.size, 5);
+    await log.close();
+  });
+
   it('truncates a torn tail back to the last valid record, with a warning', async (t) => {
     const dir = await tempDir(t);
     const log = await EventLog.open(dir, { logger: quiet });
