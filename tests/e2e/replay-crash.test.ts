@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
@@ -69,20 +70,28 @@ it(`a replay killed with SIGKILL while it swaps tables in leaves every published
   const forgetApplied = (): Promise<void> => rm(path.join(inst.dataDir, 'metadata', 'published'), { recursive: true, force: true });
 
   await forgetApplied();
-  const started = performance.now();
   const full = await new Promise<number | null>((resolve) => spawn(process.execPath, [ADA_BIN, 'replay', '--projection', 'parquet', ...inst.flags], { stdio: 'ignore' }).on('exit', resolve));
   assert.equal(full, 0);
-  const runMs = performance.now() - started;
   assert.deepEqual(await checksums(inst.dataDir), before);
 
+  // Killed at a moment the replay itself reaches, not after a delay (which a loaded machine shifts): while it builds a
+  // table aside (files under tmp/rebuild), and while it swaps one in (a publish journal exists), alternately.
+  const building = (): boolean => existsSync(path.join(inst.dataDir, 'tmp', 'rebuild', 'parquet'));
+  const swapping = (): boolean => {
+    try {
+      return readdirSync(path.join(inst.dataDir, 'parquet')).some((n) => n.startsWith('.publish-journal-'));
+    } catch {
+      return false;
+    }
+  };
   let kills = 0;
   for (let round = 0; round < KILLS; round++) {
     await forgetApplied();
     const child = spawn(process.execPath, [ADA_BIN, 'replay', '--projection', 'parquet', ...inst.flags], { stdio: 'ignore' });
-    const delay = Math.floor(runMs * (0.3 + Math.random() * 0.65));
+    const reached = round % 2 === 0 ? building : swapping;
     const killed = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => { child.kill('SIGKILL'); }, delay);
-      child.on('exit', (_code, signal) => { clearTimeout(timer); resolve(signal === 'SIGKILL'); });
+      const poll = setInterval(() => { if (reached()) child.kill('SIGKILL'); }, 1);
+      child.on('exit', (_code, signal) => { clearInterval(poll); resolve(signal === 'SIGKILL'); });
     });
     assert.deepEqual(await publishedRows(inst.dataDir), { big: ROWS, parts: ROWS }, `round ${round}: a table is not whole`);
     if (killed) kills++;
