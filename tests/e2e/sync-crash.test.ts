@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
@@ -60,6 +61,24 @@ async function publishedRows(dataDir: string): Promise<{ big: number; parts: num
   return { big, parts };
 }
 
+/** True while a run stages rows (its scratch folder exists). */
+function staging(dataDir: string): boolean {
+  try {
+    return readdirSync(path.join(dataDir, 'tmp', 'runs')).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** True while a table is being published (a temp file or a publish journal in parquet/: their names start with a dot). */
+function publishing(dataDir: string): boolean {
+  try {
+    return readdirSync(path.join(dataDir, 'parquet'), { recursive: true }).some((n) => /(^|\/)\./.test(String(n)));
+  } catch {
+    return false;
+  }
+}
+
 it(`a sync killed with SIGKILL mid-table leaves the previous Parquet valid, and the next run completes and cleans up (${KILLS} kills)`, { timeout: 240_000 }, async (t) => {
   const inst = await csvInstance(t, TABLES);
   await inst.writeCsv('big.csv', csv(1000, 'old'));
@@ -78,11 +97,13 @@ it(`a sync killed with SIGKILL mid-table leaves the previous Parquet valid, and 
   let kills = 0;
   for (let round = 0; round < KILLS; round++) {
     const child = spawn(process.execPath, [ADA_BIN, 'sync', ...inst.flags], { stdio: ['ignore', 'ignore', 'pipe'] });
-    // Kill at a random moment of the run: while starting, staging, publishing, or between the tables.
+    // Two rounds in three kill at a moment the run itself reaches (staging a file; publishing one), which a loaded
+    // machine cannot shift; the third at a random moment of a measured run (while starting, or between the tables).
+    const reached = [staging, publishing, undefined][round % 3];
     const delay = Math.floor(runMs * (0.2 + Math.random() * 0.75));
     const killed = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => { child.kill('SIGKILL'); }, delay);
-      child.on('exit', (_code, signal) => { clearTimeout(timer); resolve(signal === 'SIGKILL'); });
+      const timer = reached ? setInterval(() => { if (reached(inst.dataDir)) child.kill('SIGKILL'); }, 1) : setTimeout(() => { child.kill('SIGKILL'); }, delay);
+      child.on('exit', (_code, signal) => { clearInterval(timer); clearTimeout(timer); resolve(signal === 'SIGKILL'); });
     });
     const rows = await publishedRows(inst.dataDir);
     for (const table of ['big', 'parts'] as const) {
