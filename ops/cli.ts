@@ -2,23 +2,15 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
-import type { Command, CommandContext } from './command.ts';
-import { eventsCommands, UsageError } from './commands/events.ts';
-import { configCommands } from './commands/config.ts';
-import { syncCommands } from './commands/sync.ts';
-import { serveCommands } from './commands/serve.ts';
-import { healthCommands } from './commands/health.ts';
-import { analystCommands } from './commands/analyst.ts';
-import { profileCommands } from './commands/profile.ts';
-import { initCommands } from './commands/init.ts';
+import type { CommandContext } from './command.ts';
+import { COMMAND_TABLE } from './command-table.ts';
+import type { CommandEntry } from './command-table.ts';
 import { dataDirOf } from './paths.ts';
 import { isSecretKey, maskSecrets } from '../config/index.ts';
 import { tightenDataDir, tightenedLine, usePrivateUmask } from './private-files.ts';
-import { connectorCommands } from '../connectors/index.ts';
-import { openCommandBroker } from './connector-commands.ts';
 
-/** Every command, in the order `ada --help` lists them. */
-export const COMMANDS: Command[] = [...initCommands, ...configCommands, ...syncCommands, ...profileCommands, ...serveCommands, ...healthCommands, ...analystCommands, ...eventsCommands, ...connectorCommands(openCommandBroker)];
+/** Every command, in the order `ada --help` lists them (declarations only; implementations load on dispatch). */
+export const COMMANDS: readonly CommandEntry[] = COMMAND_TABLE;
 
 function version(): string {
   // ops/cli.ts from sources, dist/ops/cli.js from the build: package.json is one or two levels up.
@@ -53,8 +45,8 @@ export function helpText(): string {
 }
 
 /** Finds the command whose words start `argv` (longest match). */
-function findCommand(argv: string[]): { command: Command; rest: string[] } | undefined {
-  let best: { command: Command; rest: string[] } | undefined;
+function findCommand(argv: string[]): { command: CommandEntry; rest: string[] } | undefined {
+  let best: { command: CommandEntry; rest: string[] } | undefined;
   for (const command of COMMANDS) {
     const words = command.name.split(' ');
     if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.command.name.split(' ').length)) {
@@ -121,8 +113,12 @@ export async function main(outer: CommandContext): Promise<number> {
       const changed = await tightenDataDir(dataDir);
       if (changed > 0) ctx.err(tightenedLine(dataDir, changed));
     }
-    return await command.run(parsed as never, ctx);
+    const implementation = (await command.load()).find((c) => c.name === command.name);
+    if (!implementation) throw new Error(`no implementation of \`ada ${command.name}\``);
+    return await implementation.run(parsed as never, ctx);
   } catch (err) {
+    // Loaded only on this path: the class lives with the commands, which the help and parsing above never import.
+    const { UsageError } = await import('./commands/events.ts');
     if (err instanceof UsageError) {
       ctx.err(`ada ${command.name}: ${err.message}\nusage: ${command.usage}`);
       return 2;
