@@ -27,10 +27,10 @@ function buildIsFresh() {
 
 let cli;
 if (process.env.ADA_FROM_SOURCE !== '1' && buildIsFresh()) {
-  cli = await import('../dist/ops/cli.js');
+  cli = await import('../dist/ops/command-main.js');
 } else {
   const { register } = await import('tsx/esm/api');
   register();
-  cli = await import('../ops/cli.ts');
+  cli = await import('../ops/command-main.ts');
 }
 await cli.runFromProcess();
