@@ -1,12 +1,14 @@
 /**
  * The Jira connector as one self-contained module: enabled exactly when `jira.domain` (or `JIRA_DOMAIN`) is
  * set; then it contributes its webhook route, reactor, projection, timers, health checks, commands and docs.
- * Nothing outside this folder imports anything but this file.
+ * Nothing outside this folder imports anything but this file. Declarations load eagerly; the runtime (client,
+ * reactor, projection with apache-arrow and parquet-wasm, timers) and the commands' code load on first use, so a
+ * process that only reads the configuration never pays for them.
  */
 import type { AdaConfig } from '../../config/index.ts';
 import { adaError } from '../../events/index.ts';
-import { JIRA_COMMANDS } from './commands.ts';
-import { buildJira, startJira } from './runtime.ts';
+import type { JiraCommandSpec } from './commands.ts';
+import type { buildJira, startJira } from './runtime.ts';
 import { jiraEnabled, readJiraConfig } from './settings.ts';
 import { JIRA_TABLE_NAMES } from './tables.ts';
 
@@ -15,6 +17,26 @@ export type { JiraHost, JiraRuntime } from './runtime.ts';
 export type { JiraSettings } from './settings.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
+type Host = Parameters<typeof buildJira>[0];
+
+const runtime = () => import('./runtime.ts');
+const built = async (host: Host) => (await runtime()).buildJira(host);
+
+/** `ada jira backfill` as declared in ./commands.ts (tests/unit/command-table.test.ts keeps the two equal); its code loads on dispatch. */
+const backfillCommand: JiraCommandSpec = {
+  name: 'jira backfill',
+  summary: 'Fetch Jira issues by JQL or key into the log (and the Jira tables), or refresh only remote links or SLA fields',
+  usage: 'ada jira backfill (--jql Q | --issue-keys K1,K2) [--parallel 4] [--skip-existing] [--dry-run] [--remote-links | --sla] [--json]',
+  options: {
+    config: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    jql: { type: 'string' }, 'issue-keys': { type: 'string' }, parallel: { type: 'string' },
+    'skip-existing': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'remote-links': { type: 'boolean' }, sla: { type: 'boolean' }, json: { type: 'boolean' },
+  },
+  async run(args, ctx, open) {
+    const { JIRA_COMMANDS } = await import('./commands.ts');
+    return JIRA_COMMANDS.find((c) => c.name === backfillCommand.name)!.run(args, ctx, open);
+  },
+};
 
 /** The Jira connector module. */
 export const jiraConnector = {
@@ -28,21 +50,21 @@ export const jiraConnector = {
   /** Validates the `jira` section (and `JIRA_*` variables): settings, or problems with file and key. */
   readConfig: readJiraConfig,
   /** Routes, reactor, projection, timers and health checks built from a host, without starting anything. */
-  build: buildJira,
+  build: built,
   /** Everything above, started: caught up, following the log, timers running. */
-  start: startJira,
+  start: async (host: Parameters<typeof startJira>[0]): Promise<Awaited<ReturnType<typeof startJira>>> => (await runtime()).startJira(host),
   /** `start` from the instance configuration (settings validated first). */
   startService: (host: Parameters<typeof startJiraService>[0]) => startJiraService(host),
   /** `POST /webhooks/jira` as a fastify plugin for a host. */
-  routes: (host: Parameters<typeof buildJira>[0]) => buildJira(host).routes,
+  routes: async (host: Host) => (await built(host)).routes,
   /** The reactor (fetches issues) and the projection (monthly Parquet) of a host. */
-  reactors: (host: Parameters<typeof buildJira>[0]) => [buildJira(host).reactor],
-  projections: (host: Parameters<typeof buildJira>[0]) => [buildJira(host).projection],
+  reactors: async (host: Host) => [(await built(host)).reactor],
+  projections: async (host: Host) => [(await built(host)).projection],
   /** Timers (consistency every 30 min, deep pass weekly, SLA poll every 15 min when SLA fields are set). */
-  timers: (host: Parameters<typeof buildJira>[0]) => buildJira(host).timers,
-  healthChecks: (host: Parameters<typeof buildJira>[0], now: Date) => buildJira(host).healthChecks(now),
+  timers: async (host: Host) => (await built(host)).timers,
+  healthChecks: async (host: Host, now: Date) => (await built(host)).healthChecks(now),
   /** `ada jira backfill`. */
-  commands: JIRA_COMMANDS,
+  commands: [backfillCommand] as readonly JiraCommandSpec[],
   /** The user documentation page. */
   docs: 'docs/jira.md',
 };
@@ -52,7 +74,7 @@ export async function startJiraService(host: Omit<Parameters<typeof startJira>[0
   const { settings, problems, warnings } = readJiraConfig(host.config, host.env);
   if (!settings) throw adaError('CONFIG_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n') || 'Jira is not enabled');
   for (const w of warnings) host.warn(`${w.file}: ${w.path}: ${w.message}`);
-  return startJira({ ...host, settings });
+  return (await runtime()).startJira({ ...host, settings });
 }
 export { jiraConfig } from './jira-config.ts';
 import { jiraConfig } from './jira-config.ts';

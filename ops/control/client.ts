@@ -5,7 +5,7 @@ import { adaError } from '../../events/index.ts';
 import type { AppendResult, NewEvent } from '../../events/index.ts';
 import { controlSocketPath } from '../../pipeline/index.ts';
 import type { AnalystsApi, BrokerSyncRequest, HealthReport, SyncOutcome } from '../../pipeline/index.ts';
-import { SOURCE_HEADER } from './server.ts';
+import { SOURCE_HEADER } from './source-header.ts';
 import type { ControlHandlers } from './server.ts';
 
 /** The broker API a command uses: an open broker's, or a running server's through this client. */

@@ -12,6 +12,7 @@ import { controlSocketPath } from '../../pipeline/index.ts';
 import type { AddAnalystInput, AnalystsApi, Broker } from '../../pipeline/index.ts';
 import type { NewEvent } from '../../events/index.ts';
 import { HTTP_STATUS_BY_CODE, installErrorHandler } from '../../portal/index.ts';
+import { SOURCE_HEADER } from './source-header.ts';
 
 /** Largest request the control socket reads: events are small; a batch of a few hundred fits. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -19,8 +20,8 @@ const MAX_BODY_BYTES = 4 * 1024 * 1024;
 /** What the control socket forwards to: the running broker's API. */
 export type ControlHandlers = Pick<Broker, 'append' | 'sync' | 'health' | 'analystsFor'>;
 
-/** Header naming the command that asks (`cli:analyst`): the `source` of the events recorded for it. */
-export const SOURCE_HEADER = 'x-ada-source';
+// Its own file, so the client (every command that may talk to a running server) does not load fastify and the portal.
+export { SOURCE_HEADER } from './source-header.ts';
 
 /** HTTP status of a refusal the broker decided (a conflict or bad input of its own vocabulary, e.g. `ANALYST_EXISTS`). */
 const REFUSED = 422;

@@ -1,0 +1,168 @@
+/**
+ * The `ada` command line's dispatcher: prints help and the version, parses arguments against the command table,
+ * loads the chosen command's implementation, maps errors to exit codes. Imports nothing heavy eagerly (not even
+ * the configuration module), so `ada --version` and `ada --help` cost little more than starting Node.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import type { CommandContext } from './command.ts';
+import { COMMAND_TABLE } from './command-table.ts';
+import type { CommandEntry } from './command-table.ts';
+import { dataDirOf } from './paths.ts';
+import { tightenDataDir, tightenedLine, usePrivateUmask } from './private-files.ts';
+
+/** Every command, in the order `ada --help` lists them (declarations only; implementations load on dispatch). */
+export const COMMANDS: readonly CommandEntry[] = COMMAND_TABLE;
+
+function version(): string {
+  // ops/command-main.ts from sources, dist/ops/command-main.js from the build: package.json is one or two levels up.
+  for (const rel of ['../package.json', '../../package.json']) {
+    try {
+      return (JSON.parse(readFileSync(new URL(rel, import.meta.url), 'utf8')) as { version: string }).version;
+    } catch {
+      // Try the next place.
+    }
+  }
+  return 'unknown';
+}
+
+/** The text of `ada --help`. */
+export function helpText(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length));
+  return [
+    'ada — AI Data Analyst: sources to Parquet, profiled, documented and distributed to analysts.',
+    '',
+    'Usage: ada <command> [options]',
+    '',
+    'Commands:',
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`),
+    '',
+    'Options for every command:',
+    '  --config DIR   configuration directory (default $CONFIG_DIR, else ./config)',
+    '  --data DIR     data directory (default $DATA_DIR, else ./data)',
+    '  -h, --help     the command\'s usage',
+    '',
+    'ada --version prints the version. Docs: docs/ (start with README.md).',
+  ].join('\n');
+}
+
+/** Finds the command whose words start `argv` (longest match). */
+function findCommand(argv: string[]): { command: CommandEntry; rest: string[] } | undefined {
+  let best: { command: CommandEntry; rest: string[] } | undefined;
+  for (const command of COMMANDS) {
+    const words = command.name.split(' ');
+    if (words.every((w, i) => argv[i] === w) && (!best || words.length > best.command.name.split(' ').length)) {
+      best = { command, rest: argv.slice(words.length) };
+    }
+  }
+  return best;
+}
+
+/**
+ * Values of options whose name `isSecret` says are secrets (`--token X`, `--token=X`, `--storage-token X`,
+ * `--password=…`), so no error message can echo them, whatever the command or the mistake.
+ */
+export function secretArgValuesWith(argv: readonly string[], isSecret: (key: string) => boolean): string[] {
+  const values: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(argv[i]!);
+    if (!m || !isSecret(m[1]!)) continue;
+    if (m[2] !== undefined) values.push(m[2]);
+    else if (i + 1 < argv.length) values.push(argv[++i]!);
+  }
+  return values.filter((v) => v !== '');
+}
+
+/** Runs the CLI with the given arguments; returns the exit code. */
+export async function main(outer: CommandContext): Promise<number> {
+  usePrivateUmask();
+  // Neither prints an argument back: answered before the configuration module (secret masking) is loaded.
+  if (outer.argv.length === 0 || outer.argv[0] === '--help' || outer.argv[0] === '-h' || outer.argv[0] === 'help') {
+    outer.out(helpText());
+    return 0;
+  }
+  if (outer.argv[0] === '--version' || outer.argv[0] === '-v') {
+    outer.out(version());
+    return 0;
+  }
+  const { isSecretKey, maskSecrets } = await import('../config/index.ts');
+  const secrets = secretArgValuesWith(outer.argv, isSecretKey);
+  const ctx: CommandContext = secrets.length === 0 ? outer : { ...outer, err: (text) => outer.err(maskSecrets(text, secrets)) };
+  const { argv } = ctx;
+  const found = findCommand(argv);
+  if (!found) {
+    const group = COMMANDS.filter((c) => c.name.startsWith(`${argv[0]} `));
+    if (group.length > 0) {
+      ctx.err(`ada ${argv[0]}: choose one of:\n${group.map((c) => `  ${c.name.padEnd(16)} ${c.summary}`).join('\n')}`);
+    } else {
+      ctx.err(`ada: unknown command ${JSON.stringify(argv.join(' '))}; run \`ada --help\` for the list`);
+    }
+    return 2;
+  }
+  const { command, rest } = found;
+  let parsed;
+  try {
+    parsed = parseArgs({ args: rest, options: command.options, allowPositionals: command.allowPositionals ?? false, strict: true });
+  } catch (err) {
+    ctx.err(`ada ${command.name}: ${(err as Error).message}\nusage: ${command.usage}`);
+    return 2;
+  }
+  if (parsed.values.help) {
+    ctx.out(`${command.summary}\n\nusage: ${command.usage}`);
+    return 0;
+  }
+  try {
+    if ('data' in command.options) {
+      const dataDir = dataDirOf(parsed.values.data, ctx.env);
+      const changed = await tightenDataDir(dataDir);
+      if (changed > 0) ctx.err(tightenedLine(dataDir, changed));
+    }
+    const implementation = (await command.load()).find((c) => c.name === command.name);
+    if (!implementation) throw new Error(`no implementation of \`ada ${command.name}\``);
+    return await implementation.run(parsed as never, ctx);
+  } catch (err) {
+    // Loaded only on this path: the class lives with the commands, which the help and parsing above never import.
+    const { UsageError } = await import('./commands/events.ts');
+    if (err instanceof UsageError) {
+      ctx.err(`ada ${command.name}: ${err.message}\nusage: ${command.usage}`);
+      return 2;
+    }
+    const code = (err as { code?: string }).code;
+    ctx.err(`ada ${command.name}: ${code ? `[${code}] ` : ''}${(err as Error).message ?? String(err)}`);
+    if (ctx.env.ADA_DEBUG) ctx.err((err as Error).stack ?? '');
+    // A configuration to fix is a usage problem (2), like a wrong flag; anything else failed while working (1).
+    return code === 'CONFIG_INVALID' || code === 'CONFIG_MISSING' ? 2 : 1;
+  }
+}
+
+/** Exit codes of a process ended by a second signal (128 + the signal's number, as shells report it). */
+const SIGNAL_EXIT = { SIGINT: 130, SIGTERM: 143 } as const;
+
+/**
+ * Aborts `controller` on the first SIGINT or SIGTERM (the command stops cleanly); a second one
+ * exits at once. The listeners stay installed: with none left, a library's signal hook (the log
+ * lock's) would re-raise the signal and kill the process in the middle of its clean stop.
+ */
+export function abortOnSignals(controller: AbortController): void {
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(sig, () => {
+      if (controller.signal.aborted) process.exit(SIGNAL_EXIT[sig]);
+      controller.abort();
+    });
+  }
+}
+
+/** Runs the CLI for this process: its arguments, environment, streams and signals; sets the exit code. */
+export async function runFromProcess(): Promise<void> {
+  const controller = new AbortController();
+  abortOnSignals(controller);
+  process.exitCode = await main({
+    argv: process.argv.slice(2),
+    env: process.env,
+    out: (s) => process.stdout.write(`${s}\n`),
+    err: (s) => process.stderr.write(`${s}\n`),
+    isTTY: Boolean(process.stdout.isTTY),
+    signal: controller.signal,
+  });
+}
+
