@@ -70,7 +70,7 @@ describe('the broker', () => {
     assert.ok(results.every((r) => r.position === broker.log.head), 'rebuilt up to the head');
     assert.deepEqual([...new Set(seen)], ['catalog', 'health']);
     await assert.rejects(broker.replay(['nope']), { code: 'BAD_ARGUMENT' });
-    assert.deepEqual(broker.projectionNames(), ['parquet', 'catalog', 'sync-state', 'timers', 'health', 'access', 'profiler']);
+    assert.deepEqual(broker.projectionNames(), ['parquet', 'catalog', 'sync-state', 'timers', 'health', 'access', 'manifest', 'profiler']);
   });
 
   it('started, arms timers and records health changes; closed, releases the log for the next writer', async (t) => {
