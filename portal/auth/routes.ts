@@ -1,6 +1,6 @@
 /** Sign-in pages and routes: `/signin`, `/auth/login`, `/auth/callback`, `/auth/logout`; `auth.mode: dev` signs in a local admin. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { hasCode } from '../../events/index.ts';
+import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
 import { decideAddAnalyst } from '../../pipeline/index.ts';
 import { bare } from '../views/layout.ts';
 import { html } from '../views/html.ts';
@@ -32,7 +32,7 @@ export function isLoopback(address: string | undefined): boolean {
 /** Refuses `auth.mode: dev` unless the server binds a loopback address. */
 export function assertDevModeHost(mode: string | undefined, host: string): void {
   if (mode === 'dev' && !isLoopback(host)) {
-    throw Object.assign(new Error(`auth.mode: dev signs everyone in as an admin, so the server only listens on a loopback address (127.0.0.1 or ::1), not ${host}; use auth.mode: oidc to serve others`), { code: 'CONFIG_INVALID' });
+    throw adaError(ErrorCode.configInvalid, `auth.mode: dev signs everyone in as an admin, so the server only listens on a loopback address (127.0.0.1 or ::1), not ${host}; use auth.mode: oidc to serve others`);
   }
 }
 
