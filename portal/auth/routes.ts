@@ -12,6 +12,7 @@ import { checkSignIn } from './sign-in-policy.ts';
 import { enroll } from './enroll.ts';
 import { DEV_ADMIN } from './resolve.ts';
 import { startSession } from './session.ts';
+import { PortalErrorCode } from '../errors.ts';
 
 declare module '@fastify/secure-session' {
   interface SessionData {
@@ -44,7 +45,7 @@ export async function authRoutes(app: FastifyInstance, deps: WebDeps): Promise<v
   if (mode === 'dev') {
     // Defence in depth: even behind a proxy on loopback, dev mode answers only the local machine.
     app.addHook('onRequest', async (req, reply) => {
-      if (!isLoopback(req.socket.remoteAddress)) return reply.code(403).send({ code: 'FORBIDDEN', message: 'auth.mode: dev answers only requests from this machine' });
+      if (!isLoopback(req.socket.remoteAddress)) return reply.code(403).send({ code: PortalErrorCode.forbidden, message: 'auth.mode: dev answers only requests from this machine' });
       return undefined;
     });
   }
@@ -103,7 +104,7 @@ export async function authRoutes(app: FastifyInstance, deps: WebDeps): Promise<v
       req.log.info(`sign-in: ${who.name} (${verdict.via})`);
       return reply.redirect(next, 302);
     } catch (err) {
-      if (hasCode(err, 'SIGN_IN_REFUSED')) return sendHtml(reply, refuse(err.message), 403);
+      if (hasCode(err, PortalErrorCode.signInRefused)) return sendHtml(reply, refuse(err.message), 403);
       throw err;
     }
   });
