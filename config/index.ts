@@ -1,4 +1,5 @@
 /** Public face of `config/`: loading and validating the instance configuration. */
+export { ConfigErrorCode } from './errors.ts';
 export type * from './types.ts';
 export { loadConfig, INSTANCE_FILE, DOTENV_FILE, DESCRIPTION_FILE } from './load-config.ts';
 export type { LoadConfigOptions } from './load-config.ts';

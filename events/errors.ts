@@ -21,9 +21,11 @@ export function hasCode(err: unknown, code: string): err is AdaError {
   return typeof err === 'object' && err !== null && (err as { code?: unknown }).code === code;
 }
 
-/** Stable error codes used across the code base. */
+/** Stable error codes used across the code base; each room's `index.ts` exports its own table beside these. */
 export const ErrorCode = {
   badArgument: 'BAD_ARGUMENT',
+  /** A run or a wait stopped by its abort signal, Ctrl-C or a shutdown: the one code for it everywhere. */
+  cancelled: 'CANCELLED',
   closed: 'CLOSED',
   locked: 'LOCKED',
   logCorrupt: 'LOG_CORRUPT',
@@ -34,3 +36,6 @@ export const ErrorCode = {
   notFound: 'NOT_FOUND',
   unknownEventType: 'UNKNOWN_EVENT_TYPE',
 } as const;
+
+/** The string values of an error code table: `CodeOf<typeof ErrorCode>` is `'BAD_ARGUMENT' | 'CANCELLED' | …`. */
+export type CodeOf<T extends Record<string, string>> = T[keyof T];

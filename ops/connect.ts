@@ -12,6 +12,7 @@ import { ControlClient } from './control/client.ts';
 import type { BrokerApi } from './control/client.ts';
 import type { CommandContext } from './command.ts';
 import { dataDirOf } from './paths.ts';
+import { OpsErrorCode } from './errors.ts';
 
 /** Flags every broker command shares. */
 export interface BrokerFlags {
@@ -48,7 +49,7 @@ export async function connectBroker(flags: BrokerFlags, ctx: Pick<CommandContext
     const local = await openBroker(flags, ctx, eventSource);
     return { config: local.config, dataDir: local.dataDir, api: local, local, close: () => local.close() };
   } catch (err) {
-    if (!hasCode(err, 'LOCKED')) throw err;
+    if (!hasCode(err, OpsErrorCode.locked)) throw err;
     const dataDir = dataDirOf(flags.data, ctx.env);
     const remote = await ControlClient.connect(dataDir, eventSource);
     if (!remote) throw err;

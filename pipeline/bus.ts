@@ -20,6 +20,7 @@ import type { AppliedRun } from './projections/parquet/writer.ts';
 import { parquetReactor, recordPublished } from './projections/parquet/reactor.ts';
 import type { ParquetReactor } from './projections/parquet/reactor.ts';
 import type { SyncTrigger } from '../events/index.ts';
+import { PipelineErrorCode } from './errors.ts';
 
 /** Progress of a sync, for terminals and the portal. */
 export interface SyncProgress {
@@ -144,7 +145,7 @@ export class SyncBus {
     const workDir = path.join(dataDir, 'tmp', 'runs', runId);
     try {
       const connector = connectors.get(table.source);
-      if (!connector) throw Object.assign(new Error(`table ${table.name}: source "${table.source}" is not enabled (its settings are missing from instance.yaml)`), { code: 'SOURCE_DISABLED' });
+      if (!connector) throw adaError(PipelineErrorCode.sourceDisabled, `table ${table.name}: source "${table.source}" is not enabled (its settings are missing from instance.yaml)`);
       await mkdir(workDir, { recursive: true });
       const controller = new AbortController();
       const onAbort = (): void => controller.abort();
@@ -174,8 +175,8 @@ export class SyncBus {
         }),
       ), { defaultValue: undefined });
       options.signal?.removeEventListener('abort', onAbort);
-      if (options.signal?.aborted) throw Object.assign(new Error('sync cancelled'), { code: 'CANCELLED' });
-      if (!complete) throw Object.assign(new Error(`connector ${table.source} ended without completing the run`), { code: 'CONNECTOR_INCOMPLETE' });
+      if (options.signal?.aborted) throw adaError(PipelineErrorCode.cancelled, 'sync cancelled');
+      if (!complete) throw adaError(PipelineErrorCode.connectorIncomplete, `connector ${table.source} ended without completing the run`);
       const mode = options.fullRefresh ? 'replace' : complete.mode;
       await this.append({ type: 'TableStagingCompleted', v: 1, key: `${runId}:staged`, data: { runId, table: table.name, chunks: chunks.length, rows: progress.rows, mode, cursor: complete.cursor, ...(complete.metadata ? { metadata: complete.metadata } : {}) } });
       report('publish');
@@ -208,7 +209,7 @@ export class SyncBus {
     // Applied by another catch-up of the same reactor (the server's loop): the writer remembers it.
     const applied = await this.deps.writer.applied(table);
     if (applied?.runId === runId) return applied;
-    throw adaError('PUBLISH_FAILED', `table ${table}: run ${runId} was staged but not published; see the warnings of the Parquet reactor`, { table });
+    throw adaError(PipelineErrorCode.publishFailed, `table ${table}: run ${runId} was staged but not published; see the warnings of the Parquet reactor`, { table });
   }
 
   /**
@@ -231,7 +232,7 @@ export class SyncBus {
       if (t.lastRun?.status !== 'running') continue;
       await this.append({
         type: 'SyncFailed', v: 1, key: `${t.lastRun.runId}:failed`,
-        data: { runId: t.lastRun.runId, table: t.table, error: { code: 'INTERRUPTED', message: 'the sync process stopped before this run finished; the next run starts over from the last successful cursor' }, durationMs: 0 },
+        data: { runId: t.lastRun.runId, table: t.table, error: { code: PipelineErrorCode.interrupted, message: 'the sync process stopped before this run finished; the next run starts over from the last successful cursor' }, durationMs: 0 },
       });
     }
   }

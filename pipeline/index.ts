@@ -2,6 +2,7 @@
 export type * from './contract.ts';
 export * from './column-types.ts';
 export * from './sql/where-filters.ts';
+export * from './errors.ts';
 export * from './projection.ts';
 export * from './projection-runner.ts';
 export * from './bus.ts';

@@ -1,6 +1,16 @@
-/** Projections: a pure fold over events plus a sink that does the I/O. */
+/** Projections: a pure fold over the events they handle plus a sink that does the I/O. */
 import type { Observable } from 'rxjs';
 import type { EventType, RecordedEvent } from '../events/index.ts';
+
+/** A recorded event of one of the types `E`: what `evolve` of a projection handling `E` receives. */
+// An intersection rather than `EventOf<E>`: it narrows the same, and keeps a projection of a few types a `Projection<S>`.
+export type HandledEvent<E extends EventType> = RecordedEvent & { type: E };
+
+/**
+ * What a projection is for. A projector folds events into its state or into files (the catalog, health, Parquet
+ * months); a reactor appends new events or calls the outside world in its sink (the Parquet writer, the profiler).
+ */
+export type ProjectionKind = 'projector' | 'reactor';
 
 /** What a sink may use: where outputs go, and the position the state has folded up to. */
 export interface SinkContext {
@@ -20,16 +30,19 @@ export interface RebuildContext {
 }
 
 /**
- * A projection. `evolve` is pure (no I/O); `sink` writes the state out and may return a new
- * state (e.g. with its outbox emptied); the runner saves the checkpoint only after the sink.
+ * A projection over the event types `E`. `evolve` is pure (no I/O) and is given only events of `handles`, so its
+ * switch ends in `assertNever`; `sink` writes the state out and may return a new state (e.g. with its outbox emptied);
+ * the runner saves the checkpoint only after the sink.
  */
-export interface Projection<S> {
+export interface Projection<S, out E extends EventType = EventType> {
+  kind: ProjectionKind;
   name: string;
   /** Bump to rebuild from position 0. */
   version: number;
-  handles: readonly EventType[];
+  handles: readonly E[];
   initialState: () => S;
-  evolve: (state: S, event: RecordedEvent) => S;
+  // Method syntax on purpose: a projection of a few types is still a `Projection<S>` for the runner and registry.
+  evolve(state: S, event: HandledEvent<E>): S;
   sink?: (state: S, ctx: SinkContext) => Promise<S | void>;
   /** Deletes the projection's outputs before a rebuild. */
   reset?: (ctx: { dataDir: string }) => Promise<void>;
@@ -42,7 +55,25 @@ export interface Projection<S> {
   persistState?: boolean;
 }
 
-/** Declares a projection (identity, for type inference and readability). */
-export function defineProjection<S>(projection: Projection<S>): Projection<S> {
-  return projection;
+/** What a projector or reactor declares: a projection without its kind. */
+export type ProjectionSpec<S, E extends EventType> = Omit<Projection<S, E>, 'kind'>;
+
+/** Declares a projector: it folds the events of `handles` into its state or files, and appends nothing. */
+export function defineProjector<S, const E extends EventType>(spec: ProjectionSpec<S, E>): Projection<S, E> {
+  return { kind: 'projector', ...spec };
+}
+
+/** Declares a reactor: its sink appends new events or calls the outside world. */
+export function defineReactor<S, const E extends EventType>(spec: ProjectionSpec<S, E>): Projection<S, E> {
+  return { kind: 'reactor', ...spec };
+}
+
+/** True when `projection` handles `event`, narrowing the event to what its `evolve` takes. */
+export function handlesEvent<S, E extends EventType>(projection: Pick<Projection<S, E>, 'handles'>, event: RecordedEvent): event is HandledEvent<E> {
+  return (projection.handles as readonly EventType[]).includes(event.type);
+}
+
+/** `evolve` over any event, as the runner applies it: an event the projection does not handle leaves the state as it is. */
+export function evolverOf<S, E extends EventType>(projection: Pick<Projection<S, E>, 'handles' | 'evolve'>): (state: S, event: RecordedEvent) => S {
+  return (state, event) => (handlesEvent(projection, event) ? projection.evolve(state, event) : state);
 }

@@ -6,6 +6,7 @@
 import fp from 'fastify-plugin';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { adaError } from '../events/index.ts';
+import { PortalErrorCode } from './errors.ts';
 
 /** Who a bearer token or session belongs to. */
 export interface PortalPrincipal {
@@ -53,8 +54,8 @@ export function seesPrivate(principal: PortalPrincipal | undefined): boolean {
 /** A pre-handler that answers 401 without a principal and 403 when its role is not among `roles`. */
 export function requireRole(...roles: PortalPrincipal['role'][]): preHandlerAsyncHookHandler {
   return async (req: FastifyRequest, _reply: FastifyReply) => {
-    if (!req.principal) throw adaError('UNAUTHENTICATED', 'sign in or send a personal token (Authorization: Bearer ada_…)');
-    if (roles.length && !roles.includes(req.principal.role)) throw adaError('FORBIDDEN', `this needs the role ${roles.join(' or ')}; you are ${req.principal.role}`);
+    if (!req.principal) throw adaError(PortalErrorCode.unauthenticated, 'sign in or send a personal token (Authorization: Bearer ada_…)');
+    if (roles.length && !roles.includes(req.principal.role)) throw adaError(PortalErrorCode.forbidden, `this needs the role ${roles.join(' or ')}; you are ${req.principal.role}`);
   };
 }
 

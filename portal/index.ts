@@ -10,6 +10,7 @@ export { notificationGateway } from './notifications/index.ts';
 export { authPlugin, bearerToken, requireRole, seesPrivate } from './auth-plugin.ts';
 export type { Authenticate, AuthPluginOptions, Credential } from './auth-plugin.ts';
 export { errorResponse, installErrorHandler, HTTP_STATUS_BY_CODE } from './error-handler.ts';
+export { PortalErrorCode } from './errors.ts';
 export type { ErrorBody } from './error-handler.ts';
 export { distributionApi } from './distribution/index.ts';
 export type { DistributionDeps } from './distribution/index.ts';

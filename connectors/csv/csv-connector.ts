@@ -25,14 +25,12 @@ import { parseDuckCsvError } from './duckdb-csv-error.ts';
 import { readFirstRecord } from './first-record.ts';
 import { physicalLineOfRecord } from './record-line.ts';
 import { scanRecords } from './record-scan.ts';
+import { CsvErrorCode } from './errors.ts';
 import { CSV_INVALID, resolveTableFiles } from './table-files.ts';
 import type { TableFile } from './table-files.ts';
 
 /** Error code of a read that failed for a reason other than the file's content (DuckDB's first message line says which). */
-export const CSV_READ_FAILED = 'CSV_READ_FAILED';
-
-/** Error code of a run stopped by its abort signal or by `close()`. */
-export const CANCELLED = 'CANCELLED';
+export const CSV_READ_FAILED = CsvErrorCode.readFailed;
 
 /** DuckDB's default sniffer sample (rows); `-1` reads whole files when a sample guessed a type wrong. */
 const DEFAULT_SAMPLE = 20480;
@@ -491,7 +489,7 @@ class TableRun {
   }
 
   #cancelled(cause: unknown) {
-    return adaError(CANCELLED, `The CSV sync of table ${this.#table.id} was cancelled`, { table: this.#table.id }, cause);
+    return adaError(CsvErrorCode.cancelled, `The CSV sync of table ${this.#table.id} was cancelled`, { table: this.#table.id }, cause);
   }
 
   async #removeWritten(): Promise<void> {

@@ -2,6 +2,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { adaError, ErrorCode } from '../../events/index.ts';
+import { CsvErrorCode } from './errors.ts';
 
 /** One matched source file. */
 export interface TableFile {
@@ -11,7 +12,7 @@ export interface TableFile {
 }
 
 /** Error code for unreadable or malformed CSV input. */
-export const CSV_INVALID = 'CSV_INVALID';
+export const CSV_INVALID = CsvErrorCode.invalid;
 
 const MAGIC = /[*?[]/;
 

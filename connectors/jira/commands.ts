@@ -66,7 +66,7 @@ const backfillCommand: JiraCommandSpec = {
     const broker = await open({ configDir: values.config as string | undefined, dataDir: values.data as string | undefined, env: ctx.env, eventSource: 'cli:jira-backfill', warn: (m) => ctx.err(`warning: ${m}`) });
     try {
       const { settings, problems } = readJiraConfig(broker.config, ctx.env);
-      if (!settings) throw adaError('CONFIG_INVALID', problems.length ? problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n') : 'Jira is not enabled: set jira.domain (or JIRA_DOMAIN)');
+      if (!settings) throw adaError(JiraErrorCode.configInvalid, problems.length ? problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n') : 'Jira is not enabled: set jira.domain (or JIRA_DOMAIN)');
       const fetcher = issueFetcher({ settings, dataDir: broker.dataDir, append: (e) => broker.log.append(e), warn: (m) => ctx.err(`warning: ${m}`), ...(broker.blobs && !broker.remote ? { blobs: broker.blobs } : {}) });
       const keys = keysArg !== undefined
         ? keysArg.split(',').map((k) => k.trim()).filter(Boolean)

@@ -1,5 +1,5 @@
 /** Error codes of the Jira connector. */
-import { adaError } from '../../events/index.ts';
+import { adaError, ErrorCode } from '../../events/index.ts';
 import type { AdaError } from '../../events/index.ts';
 
 /** Stable codes, checked by `hasCode`. */
@@ -11,7 +11,15 @@ export const JiraErrorCode = {
   /** No email/api token: the REST API cannot be called. */
   noCredentials: 'JIRA_NO_CREDENTIALS',
   /** A backfill argument is wrong. */
-  badArgument: 'BAD_ARGUMENT',
+  badArgument: ErrorCode.badArgument,
+  /** Jira is not enabled or its settings are wrong. */
+  configInvalid: ErrorCode.configInvalid,
+  /** `jira.webhook_secret` is not set: deliveries are refused. */
+  webhookSecretMissing: 'JIRA_WEBHOOK_SECRET_MISSING',
+  /** A delivery's `X-Hub-Signature` does not match its body. */
+  signatureInvalid: 'JIRA_SIGNATURE_INVALID',
+  /** A delivery's body is not a JSON object. */
+  webhookBadJson: 'JIRA_WEBHOOK_BAD_JSON',
 } as const;
 
 /** An HTTP failure of a Jira call; the status is in `details.status`, never the credentials. */

@@ -4,9 +4,10 @@
  * deliveries are done, and every append carries an idempotency key, so a crash re-runs a batch harmlessly.
  */
 import { createHash } from 'node:crypto';
-import { defineProjection } from '../../pipeline/index.ts';
+import { defineReactor } from '../../pipeline/index.ts';
 import type { Projection } from '../../pipeline/index.ts';
-import type { BlobStore, JiraIssueChanged, JiraWebhookReceived, NewEvent, RecordedEvent } from '../../events/index.ts';
+import { assertNever } from '../../events/index.ts';
+import type { BlobStore, JiraIssueChanged, JiraWebhookReceived, NewEvent } from '../../events/index.ts';
 import { storeAttachments } from './attachments.ts';
 import type { JiraClient } from './client.ts';
 import { fetchFullIssue } from './fetch-issue.ts';
@@ -100,14 +101,21 @@ export async function inParallel<T>(items: readonly T[], limit: number, fn: (ite
 export interface FetchReactorState { deliveries: JiraWebhookReceived['data'][] }
 
 /** The reactor over `JiraWebhookReceived`. */
-export function jiraFetchReactor(f: IssueFetcher): Projection<FetchReactorState> {
-  return defineProjection<FetchReactorState>({
+export function jiraFetchReactor(f: IssueFetcher): Projection<FetchReactorState, 'JiraWebhookReceived'> {
+  return defineReactor({
     name: 'jira-fetch',
     version: 1,
     handles: ['JiraWebhookReceived'],
     persistState: false,
-    initialState: () => ({ deliveries: [] }),
-    evolve: (state, e: RecordedEvent) => (e.type === 'JiraWebhookReceived' ? { deliveries: [...state.deliveries, e.data] } : state),
+    initialState: (): FetchReactorState => ({ deliveries: [] }),
+    evolve(state, e) {
+      switch (e.type) {
+        case 'JiraWebhookReceived':
+          return { deliveries: [...state.deliveries, e.data] };
+        default:
+          return assertNever(e.type);
+      }
+    },
     async sink(state) {
       const byIssue = new Map<string, JiraWebhookReceived['data'][]>();
       for (const d of state.deliveries) {

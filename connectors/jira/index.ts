@@ -9,12 +9,14 @@ import type { AdaConfig } from '../../config/index.ts';
 import { adaError } from '../../events/index.ts';
 import type { JiraCommandSpec } from './commands.ts';
 import type { buildJira, startJira } from './runtime.ts';
+import { JiraErrorCode } from './errors.ts';
 import { jiraEnabled, readJiraConfig } from './settings.ts';
 import { JIRA_TABLE_NAMES } from './tables.ts';
 
 export type { JiraCommandSpec, OpenBroker, CommandBroker } from './commands.ts';
 export type { JiraHost, JiraRuntime } from './runtime.ts';
 export type { JiraSettings } from './settings.ts';
+export { JiraErrorCode } from './errors.ts';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Host = Parameters<typeof buildJira>[0];
@@ -72,7 +74,7 @@ export const jiraConnector = {
 /** Starts Jira inside the server from the instance configuration; throws `CONFIG_INVALID` with file and key when its settings are wrong. */
 export async function startJiraService(host: Omit<Parameters<typeof startJira>[0], 'settings'> & { config: AdaConfig; env: Env }): Promise<Awaited<ReturnType<typeof startJira>>> {
   const { settings, problems, warnings } = readJiraConfig(host.config, host.env);
-  if (!settings) throw adaError('CONFIG_INVALID', problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n') || 'Jira is not enabled');
+  if (!settings) throw adaError(JiraErrorCode.configInvalid, problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n') || 'Jira is not enabled');
   for (const w of warnings) host.warn(`${w.file}: ${w.path}: ${w.message}`);
   return (await runtime()).startJira({ ...host, settings });
 }

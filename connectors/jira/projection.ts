@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { link, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { defineProjection } from '../../pipeline/index.ts';
-import type { Projection, SinkContext } from '../../pipeline/index.ts';
-import { fsyncDir } from '../../events/index.ts';
-import type { BlobStore, JiraAttachmentRef, JiraIssueChanged, NewEvent, PublishedFile, RecordedEvent } from '../../events/index.ts';
+import { defineReactor } from '../../pipeline/index.ts';
+import type { HandledEvent, Projection, SinkContext } from '../../pipeline/index.ts';
+import { assertNever, fsyncDir } from '../../events/index.ts';
+import type { BlobStore, JiraAttachmentRef, JiraIssueChanged, NewEvent, PublishedFile } from '../../events/index.ts';
 import { safeAttachmentName } from './attachments.ts';
 import { IssueStore, keyFileName } from './issue-store.ts';
 import { writeMonth } from './parquet-month.ts';
@@ -42,27 +42,39 @@ export function jiraPaths(dataDir: string): { parquet: string; attachments: stri
   return { parquet: path.join(dataDir, 'parquet', JIRA_FOLDER), attachments: path.join(dataDir, 'attachments', JIRA_FOLDER), store: new IssueStore(dataDir) };
 }
 
+/** The event types the Jira projection folds. */
+export const JIRA_PROJECTION_EVENTS = ['JiraIssueChanged', 'JiraIssueDeleted'] as const;
+
+/** An event the Jira projection folds. */
+export type JiraProjectionEvent = HandledEvent<(typeof JIRA_PROJECTION_EVENTS)[number]>;
+
 /**
  * The fold. It updates the state in place (the runner owns it and never keeps an old one), which keeps each
  * event O(1) for instances with hundreds of thousands of issues; it does no I/O.
  */
-export function evolveJira(state: JiraProjectionState, e: RecordedEvent): JiraProjectionState {
-  if (e.type === 'JiraIssueChanged') {
-    const d = e.data;
-    const prev = state.issues[d.issueKey];
-    const updated = jiraTime(d.updated) ?? 0;
-    if (prev?.deleted) return state;
-    // An older version never overwrites a newer one; at the same `updated`, a fetched issue beats a webhook body.
-    if (prev && (updated < prev.updated || (updated === prev.updated && d.fetched === 'webhook' && prev.fetched === 'api'))) return state;
-    state.issues[d.issueKey] = { updated, month: prev?.month ?? createdMonth(d.created), fetched: d.fetched };
-    state.pending.push({ kind: 'changed', position: e.position, data: d });
-  } else if (e.type === 'JiraIssueDeleted') {
-    const prev = state.issues[e.data.issueKey];
-    if (prev?.deleted) return state;
-    state.issues[e.data.issueKey] = { updated: prev?.updated ?? 0, month: prev?.month ?? '', fetched: prev?.fetched ?? 'api', deleted: true };
-    if (prev) state.pending.push({ kind: 'deleted', position: e.position, key: e.data.issueKey });
+export function evolveJira(state: JiraProjectionState, e: JiraProjectionEvent): JiraProjectionState {
+  switch (e.type) {
+    case 'JiraIssueChanged': {
+      const d = e.data;
+      const prev = state.issues[d.issueKey];
+      const updated = jiraTime(d.updated) ?? 0;
+      if (prev?.deleted) return state;
+      // An older version never overwrites a newer one; at the same `updated`, a fetched issue beats a webhook body.
+      if (prev && (updated < prev.updated || (updated === prev.updated && d.fetched === 'webhook' && prev.fetched === 'api'))) return state;
+      state.issues[d.issueKey] = { updated, month: prev?.month ?? createdMonth(d.created), fetched: d.fetched };
+      state.pending.push({ kind: 'changed', position: e.position, data: d });
+      return state;
+    }
+    case 'JiraIssueDeleted': {
+      const prev = state.issues[e.data.issueKey];
+      if (prev?.deleted) return state;
+      state.issues[e.data.issueKey] = { updated: prev?.updated ?? 0, month: prev?.month ?? '', fetched: prev?.fetched ?? 'api', deleted: true };
+      if (prev) state.pending.push({ kind: 'deleted', position: e.position, key: e.data.issueKey });
+      return state;
+    }
+    default:
+      return assertNever(e);
   }
-  return state;
 }
 
 /** What the projection needs besides the data directory. */
@@ -152,12 +164,12 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
 }
 
 /** The projection over `JiraIssueChanged` and `JiraIssueDeleted`. */
-export function jiraProjection(deps: JiraProjectionDeps): Projection<JiraProjectionState> {
-  return defineProjection<JiraProjectionState>({
+export function jiraProjection(deps: JiraProjectionDeps): Projection<JiraProjectionState, JiraProjectionEvent['type']> {
+  return defineReactor({
     name: 'jira',
     version: 1,
-    handles: ['JiraIssueChanged', 'JiraIssueDeleted'],
-    initialState: () => ({ issues: {}, files: {}, pending: [] }),
+    handles: JIRA_PROJECTION_EVENTS,
+    initialState: (): JiraProjectionState => ({ issues: {}, files: {}, pending: [] }),
     evolve: evolveJira,
     async sink(state, ctx) {
       if (state.pending.length === 0) return state;

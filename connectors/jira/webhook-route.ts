@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { AppendResult, NewEvent } from '../../events/index.ts';
+import { JiraErrorCode } from './errors.ts';
 import { verifySignature } from './webhook-signature.ts';
 
 /** Jira webhook bodies are a few kilobytes; an issue with a long description stays far below this. */
@@ -32,10 +33,10 @@ export function jiraWebhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
       bodyLimit: WEBHOOK_BODY_LIMIT,
       schema: { response: { 200: replySchema, 400: replySchema, 401: replySchema, 503: replySchema } },
     }, async (req, reply) => {
-      if (!deps.webhookSecret) return reply.code(503).send({ ok: false, code: 'JIRA_WEBHOOK_SECRET_MISSING', error: 'jira.webhook_secret is not configured: deliveries are refused' });
+      if (!deps.webhookSecret) return reply.code(503).send({ ok: false, code: JiraErrorCode.webhookSecretMissing, error: 'jira.webhook_secret is not configured: deliveries are refused' });
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
       if (!verifySignature(deps.webhookSecret, raw, header(req.headers['x-hub-signature']))) {
-        return reply.code(401).send({ ok: false, code: 'JIRA_SIGNATURE_INVALID', error: 'X-Hub-Signature does not match the body' });
+        return reply.code(401).send({ ok: false, code: JiraErrorCode.signatureInvalid, error: 'X-Hub-Signature does not match the body' });
       }
       let body: Record<string, unknown>;
       try {
@@ -43,7 +44,7 @@ export function jiraWebhookRoutes(deps: WebhookRouteDeps): FastifyPluginAsync {
         if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not a JSON object');
         body = parsed as Record<string, unknown>;
       } catch (err) {
-        return reply.code(400).send({ ok: false, code: 'JIRA_WEBHOOK_BAD_JSON', error: `the body is not a JSON object: ${(err as Error).message}` });
+        return reply.code(400).send({ ok: false, code: JiraErrorCode.webhookBadJson, error: `the body is not a JSON object: ${(err as Error).message}` });
       }
       const webhookId = header(req.headers['x-atlassian-webhook-identifier']) ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`;
       const issue = (body.issue ?? {}) as { key?: unknown; id?: unknown };

@@ -1,5 +1,6 @@
 /** Error codes of the Keboola connector and the redaction every message goes through before it leaves the client. */
 import { maskSecrets } from '../../config/index.ts';
+import { ErrorCode } from '../../events/index.ts';
 
 /** Stable codes of Keboola failures, checked by code (`hasCode`). */
 export const KeboolaErrorCode = {
@@ -24,7 +25,7 @@ export const KeboolaErrorCode = {
   /** A value does not fit the column type taken from metadata or the table config. */
   typeMismatch: 'KEBOOLA_TYPE_MISMATCH',
   /** The run was stopped by its abort signal or by `close()`. */
-  cancelled: 'CANCELLED',
+  cancelled: ErrorCode.cancelled,
 } as const;
 
 /** URLs in free text: the query (pre-signed signatures, SAS tokens) and fragment are dropped. */

@@ -4,6 +4,7 @@
  * an empty string, so every column is read as text and converted here: empty → NULL for non-string types,
  * `0000-00-00…` dates → NULL, booleans from true/false/1/0/yes/no, TIMESTAMP_TZ to UTC (the session time zone).
  */
+import { assertNever } from '../../events/index.ts';
 import type { PublishedType } from '../../pipeline/index.ts';
 import { quoteIdentifier, quoteLiteral } from '../../pipeline/index.ts';
 import { isoTemporalSql } from '../../pipeline/index.ts';
@@ -126,8 +127,4 @@ export function parseCastFailure(message: string): { type: string; column: strin
 function sameType(duckType: string, published: PublishedType): boolean {
   if (duckType === published) return true;
   return published === 'TIMESTAMPTZ' && duckType === 'TIMESTAMP WITH TIME ZONE';
-}
-
-function assertNever(value: never): never {
-  throw new Error(`unknown published type ${String(value)}`);
 }

@@ -9,6 +9,7 @@ import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
 import { formatBytes, formatTable } from '../format.ts';
 import { dataDirOf } from '../paths.ts';
+import { OpsErrorCode } from '../errors.ts';
 
 /** How many records `tail` shows without `--from`. */
 const DEFAULT_TAIL = 20;
@@ -134,7 +135,7 @@ async function verifyBlobs(reader: EventReads, blobsDir: string): Promise<{ chec
         results.set(ref.sha256, null);
       } catch (err) {
         const e = err as { code?: string; message?: string };
-        results.set(ref.sha256, { code: e.code ?? 'BLOB_UNREADABLE', message: e.message ?? String(err) });
+        results.set(ref.sha256, { code: e.code ?? OpsErrorCode.blobUnreadable, message: e.message ?? String(err) });
       }
     }
     const problem = results.get(ref.sha256);

@@ -14,18 +14,19 @@ import { distributionDeps } from '../distribution-deps.ts';
 import { startControlServer } from '../control/server.ts';
 import { brokerLogger, serveLogger } from '../serve-logger.ts';
 import { UsageError } from './events.ts';
+import { OpsErrorCode } from '../errors.ts';
 
 /** The error of a web server that cannot listen, saying what to do about it. */
 export function listenError(err: unknown, host: string, port: number): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EADDRINUSE') {
-    return adaError('PORT_IN_USE', `port ${port} on ${host} is already in use by another process: choose a free port with --port, or stop the process listening on ${host}:${port}`, { host, port }, err);
+    return adaError(OpsErrorCode.portInUse, `port ${port} on ${host} is already in use by another process: choose a free port with --port, or stop the process listening on ${host}:${port}`, { host, port }, err);
   }
   if (code === 'EACCES') {
-    return adaError('PORT_FORBIDDEN', `this user may not listen on port ${port}: choose a port above 1023 with --port`, { host, port }, err);
+    return adaError(OpsErrorCode.portForbidden, `this user may not listen on port ${port}: choose a port above 1023 with --port`, { host, port }, err);
   }
   if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EAI_AGAIN' || code === 'EAI_NONAME' || code === 'EINVAL') {
-    return adaError('BAD_HOST', `cannot listen on ${host} (${code}): --host must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0`, { host, port }, err);
+    return adaError(OpsErrorCode.badHost, `cannot listen on ${host} (${code}): --host must be an address of this machine, e.g. 127.0.0.1 or 0.0.0.0`, { host, port }, err);
   }
   return err;
 }

@@ -7,6 +7,7 @@ import { controlSocketPath } from '../../pipeline/index.ts';
 import type { AnalystsApi, BrokerSyncRequest, HealthReport, SyncOutcome } from '../../pipeline/index.ts';
 import { SOURCE_HEADER } from './source-header.ts';
 import type { ControlHandlers } from './server.ts';
+import { OpsErrorCode } from '../errors.ts';
 
 /** The broker API a command uses: an open broker's, or a running server's through this client. */
 export type BrokerApi = Pick<ControlHandlers, 'append' | 'sync' | 'health'> & { analysts: AnalystsApi };
@@ -52,8 +53,8 @@ export class ControlClient implements BrokerApi {
             const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T & { code?: string; message?: string };
             const status = res.statusCode ?? 500;
             // The server's refusals keep their code and message, so a command prints the same error as when it runs alone.
-            if (status >= 500) reject(adaError(parsed.code ?? 'CONTROL_ERROR', `the running server failed: ${parsed.message ?? status}`));
-            else if (status >= 400) reject(adaError(parsed.code ?? 'CONTROL_ERROR', parsed.message ?? `the running server refused (${status})`));
+            if (status >= 500) reject(adaError(parsed.code ?? OpsErrorCode.controlError, `the running server failed: ${parsed.message ?? status}`));
+            else if (status >= 400) reject(adaError(parsed.code ?? OpsErrorCode.controlError, parsed.message ?? `the running server refused (${status})`));
             else resolve(parsed);
           } catch (err) {
             reject(err);

@@ -4,14 +4,14 @@
  */
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
-import { adaError } from '../../events/index.ts';
+import { adaError, ErrorCode } from '../../events/index.ts';
 
 /** Stable codes of wizard input failures. */
 export const PromptErrorCode = {
   /** The input (a pipe, or Ctrl-D on a terminal) ended before every question was answered. */
   inputEnded: 'INIT_INPUT_ENDED',
   /** Ctrl-C, or the command's abort signal. */
-  cancelled: 'CANCELLED',
+  cancelled: ErrorCode.cancelled,
 } as const;
 
 /** Asks the wizard's questions. */

@@ -11,7 +11,7 @@ import { loadConfig } from '../../connectors/index.ts';
 import type { AdaConfig, ConfigProblem } from '../../config/index.ts';
 import { CONNECTORS } from '../../connectors/index.ts';
 import type { ConnectorModule, ConnectorSetup, Discovered as SourceDiscovered, SetupContext } from '../../pipeline/index.ts';
-import { ErrorCode, hasCode } from '../../events/index.ts';
+import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
 import { UsageError } from '../commands/events.ts';
 import { defaultName, parseBuckets, parseDomain, parseName, parseSource, parseYesNo } from './answers.ts';
 import type { Parsed } from './answers.ts';
@@ -552,7 +552,7 @@ class InitWizard {
   }
 
   #throwIfAborted(): void {
-    if (this.#io.signal.aborted) throw Object.assign(new Error('cancelled'), { code: PromptErrorCode.cancelled });
+    if (this.#io.signal.aborted) throw adaError(PromptErrorCode.cancelled, 'cancelled');
   }
 }
 

@@ -36,6 +36,7 @@ import { SyncQueue } from './sync-queue.ts';
 import { checkpointsDirOf, eventsDirOf } from './paths.ts';
 import { stderrLogger } from './types.ts';
 import type { BrokerConnectors, BrokerLogger, BrokerOptions } from './types.ts';
+import { PipelineErrorCode } from '../errors.ts';
 
 /** How often a started broker re-evaluates health (timers and freshness change with the clock, not only with events). */
 export const HEALTH_INTERVAL_MS = 30_000;
@@ -160,7 +161,7 @@ export class Broker {
   sync(request: BrokerSyncRequest = {}): Promise<SyncOutcome[]> {
     const names = request.tables?.length ? [...request.tables] : this.config.tables.map((t) => t.name);
     const unknown = names.filter((n) => !this.config.tables.some((t) => t.name === n));
-    if (unknown.length) return Promise.reject(adaError('BAD_ARGUMENT', `unknown table${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; configured: ${this.config.tables.map((t) => t.name).join(', ') || '(none)'}`));
+    if (unknown.length) return Promise.reject(adaError(PipelineErrorCode.badArgument, `unknown table${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; configured: ${this.config.tables.map((t) => t.name).join(', ') || '(none)'}`));
     const tables = this.config.tables.filter((t) => names.includes(t.name));
     const trigger = request.trigger ?? 'manual';
     return this.queue.enqueue({
@@ -190,7 +191,7 @@ export class Broker {
   replay(names: readonly string[] = [], onProgress?: (projection: string, position: number, head: number) => void): Promise<ReplayResult[]> {
     const wanted = names.length ? [...names] : this.projectionNames();
     const unknown = wanted.filter((n) => !this.projections[n]);
-    if (unknown.length) return Promise.reject(adaError('BAD_ARGUMENT', `unknown projection ${unknown.join(', ')}; known: ${this.projectionNames().join(', ')}`));
+    if (unknown.length) return Promise.reject(adaError(PipelineErrorCode.badArgument, `unknown projection ${unknown.join(', ')}; known: ${this.projectionNames().join(', ')}`));
     return this.queue.enqueue({
       tables: [],
       run: async () => {
@@ -292,7 +293,7 @@ export class Broker {
   /** A registered projection's state, caught up with the log (the portal's pages read catalog, sync-state, access). */
   async stateOf<S>(name: string): Promise<S> {
     const p = this.projections[name];
-    if (!p) throw adaError('BAD_ARGUMENT', `unknown projection ${name}; known: ${this.projectionNames().join(', ')}`);
+    if (!p) throw adaError(PipelineErrorCode.badArgument, `unknown projection ${name}; known: ${this.projectionNames().join(', ')}`);
     await this.runner.catchUp(p);
     return this.runner.stateOf(p) as S;
   }

@@ -4,6 +4,7 @@
  */
 
 import { adaError } from '../../events/index.ts';
+import { PipelineErrorCode } from '../errors.ts';
 
 /** A job of the queue. */
 export interface QueuedJob<T> {
@@ -25,7 +26,7 @@ export class SyncQueue {
 
   /** Queues a job; resolves with its result once it ran. */
   enqueue<T>(job: QueuedJob<T>): Promise<T> {
-    if (this.closed) return Promise.reject(adaError('CANCELLED', 'the broker is stopping; no new runs are accepted'));
+    if (this.closed) return Promise.reject(adaError(PipelineErrorCode.cancelled, 'the broker is stopping; no new runs are accepted'));
     for (const t of job.tables) this.busy.set(t, (this.busy.get(t) ?? 0) + 1);
     const result = this.tail.then(() => job.run()).finally(() => {
       for (const t of job.tables) this.busy.set(t, this.busy.get(t)! - 1);

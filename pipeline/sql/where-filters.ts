@@ -64,13 +64,14 @@ function filterToSql(filter: WhereFilter, now: Date): string {
       return `${column} ${COMPARISON[filter.operator]} ${first}`;
     }
     default:
-      return assertNever(filter.operator);
+      return unknownOperator(filter.operator);
   }
 }
 
 const COMPARISON = { gt: '>', ge: '>=', lt: '<', le: '<=' } as const;
 
-function assertNever(operator: never): never {
+/** An operator the config validation let through: a CONFIG_INVALID naming the operators there are. */
+function unknownOperator(operator: never): never {
   throw adaError(ErrorCode.configInvalid, `Unknown where_filters operator "${String(operator)}"; expected eq, ne, gt, ge, lt or le`);
 }
 

@@ -5,6 +5,7 @@ import { decideAddAnalyst, validateAnalystName } from '../../pipeline/index.ts';
 import type { AccessState } from '../../pipeline/index.ts';
 import type { AppDeps } from '../deps.ts';
 import { baseName, freeName } from './sign-in-policy.ts';
+import { PortalErrorCode } from '../errors.ts';
 
 function validName(name: string): boolean {
   try {
@@ -26,7 +27,7 @@ export async function enroll(deps: Pick<AppDeps, 'config' | 'append'> & { access
     const state = await deps.access();
     const existing = Object.values(state.analysts).find((a) => a.email === email);
     if (existing) return { name: existing.name, gen: existing.generation };
-    if (!deps.append) throw adaError('UNAVAILABLE', 'this server cannot record new analysts (read-only)');
+    if (!deps.append) throw adaError(PortalErrorCode.unavailable, 'this server cannot record new analysts (read-only)');
     const admins = new Set(config.instance.admins.map((a) => a.username));
     const base = baseName(email);
     const name = via === 'domain' && admins.has(base) && !Object.hasOwn(state.analysts, base) && validName(base)
@@ -39,5 +40,5 @@ export async function enroll(deps: Pick<AppDeps, 'config' | 'append'> & { access
     const mine = after.analysts[name];
     if (mine?.email === email) return { name, gen: mine.generation };
   }
-  throw adaError('CONFLICT', `could not record an analyst for ${email}; try signing in again`);
+  throw adaError(PortalErrorCode.conflict, `could not record an analyst for ${email}; try signing in again`);
 }

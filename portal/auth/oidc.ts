@@ -12,6 +12,7 @@ import type { JWTPayload } from 'jose';
 import type { AdaConfig } from '../../config/index.ts';
 import { adaError } from '../../events/index.ts';
 import { derivedKey } from './session.ts';
+import { PortalErrorCode } from '../errors.ts';
 
 /** Limits of the OIDC client, with their reasons. */
 export const OIDC_LIMITS = {
@@ -89,10 +90,10 @@ export async function registerOidc(app: FastifyInstance, config: AdaConfig): Pro
         idToken = (token as { id_token?: unknown }).id_token;
       } catch (err) {
         const message = (err as Error).message ?? '';
-        if (/state/i.test(message)) throw adaError('SIGN_IN_REFUSED', 'The sign-in could not be completed: it was not started from this browser, or its link was changed. Start again from the sign-in page.');
-        throw adaError('SIGN_IN_REFUSED', 'The sign-in provider did not accept the sign-in code. Start again from the sign-in page.');
+        if (/state/i.test(message)) throw adaError(PortalErrorCode.signInRefused, 'The sign-in could not be completed: it was not started from this browser, or its link was changed. Start again from the sign-in page.');
+        throw adaError(PortalErrorCode.signInRefused, 'The sign-in provider did not accept the sign-in code. Start again from the sign-in page.');
       }
-      if (typeof idToken !== 'string') throw adaError('SIGN_IN_REFUSED', 'The sign-in provider sent no id token (is the scope "openid" allowed for this client?).');
+      if (typeof idToken !== 'string') throw adaError(PortalErrorCode.signInRefused, 'The sign-in provider sent no id token (is the scope "openid" allowed for this client?).');
       let payload: JWTPayload;
       try {
         ({ payload } = await jwtVerify(idToken, jwks, { issuer: discovery.issuer, audience: clientId, clockTolerance: OIDC_LIMITS.clockToleranceS, requiredClaims: ['exp', 'iat', 'sub'] }));
@@ -101,10 +102,10 @@ export async function registerOidc(app: FastifyInstance, config: AdaConfig): Pro
         const why = code === 'ERR_JWT_EXPIRED' ? 'it has expired'
           : code === 'ERR_JWT_CLAIM_VALIDATION_FAILED' ? `its "${(err as { claim?: string }).claim ?? 'claim'}" claim is not ours`
             : 'its signature could not be verified';
-        throw adaError('SIGN_IN_REFUSED', `The sign-in provider's id token was refused: ${why}. Start again from the sign-in page.`);
+        throw adaError(PortalErrorCode.signInRefused, `The sign-in provider's id token was refused: ${why}. Start again from the sign-in page.`);
       }
       const state = typeof (req.query as { state?: unknown }).state === 'string' ? (req.query as { state: string }).state : '';
-      if (payload.nonce !== nonceFor(secret, state)) throw adaError('SIGN_IN_REFUSED', 'The id token does not belong to this sign-in (its nonce differs). Start again from the sign-in page.');
+      if (payload.nonce !== nonceFor(secret, state)) throw adaError(PortalErrorCode.signInRefused, 'The id token does not belong to this sign-in (its nonce differs). Start again from the sign-in page.');
       return payload;
     },
   };

@@ -1,6 +1,6 @@
 /** Sign-in pages and routes: `/signin`, `/auth/login`, `/auth/callback`, `/auth/logout`; `auth.mode: dev` signs in a local admin. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { hasCode } from '../../events/index.ts';
+import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
 import { decideAddAnalyst } from '../../pipeline/index.ts';
 import { bare } from '../views/layout.ts';
 import { html } from '../views/html.ts';
@@ -12,6 +12,7 @@ import { checkSignIn } from './sign-in-policy.ts';
 import { enroll } from './enroll.ts';
 import { DEV_ADMIN } from './resolve.ts';
 import { startSession } from './session.ts';
+import { PortalErrorCode } from '../errors.ts';
 
 declare module '@fastify/secure-session' {
   interface SessionData {
@@ -32,7 +33,7 @@ export function isLoopback(address: string | undefined): boolean {
 /** Refuses `auth.mode: dev` unless the server binds a loopback address. */
 export function assertDevModeHost(mode: string | undefined, host: string): void {
   if (mode === 'dev' && !isLoopback(host)) {
-    throw Object.assign(new Error(`auth.mode: dev signs everyone in as an admin, so the server only listens on a loopback address (127.0.0.1 or ::1), not ${host}; use auth.mode: oidc to serve others`), { code: 'CONFIG_INVALID' });
+    throw adaError(ErrorCode.configInvalid, `auth.mode: dev signs everyone in as an admin, so the server only listens on a loopback address (127.0.0.1 or ::1), not ${host}; use auth.mode: oidc to serve others`);
   }
 }
 
@@ -44,7 +45,7 @@ export async function authRoutes(app: FastifyInstance, deps: WebDeps): Promise<v
   if (mode === 'dev') {
     // Defence in depth: even behind a proxy on loopback, dev mode answers only the local machine.
     app.addHook('onRequest', async (req, reply) => {
-      if (!isLoopback(req.socket.remoteAddress)) return reply.code(403).send({ code: 'FORBIDDEN', message: 'auth.mode: dev answers only requests from this machine' });
+      if (!isLoopback(req.socket.remoteAddress)) return reply.code(403).send({ code: PortalErrorCode.forbidden, message: 'auth.mode: dev answers only requests from this machine' });
       return undefined;
     });
   }
@@ -103,7 +104,7 @@ export async function authRoutes(app: FastifyInstance, deps: WebDeps): Promise<v
       req.log.info(`sign-in: ${who.name} (${verdict.via})`);
       return reply.redirect(next, 302);
     } catch (err) {
-      if (hasCode(err, 'SIGN_IN_REFUSED')) return sendHtml(reply, refuse(err.message), 403);
+      if (hasCode(err, PortalErrorCode.signInRefused)) return sendHtml(reply, refuse(err.message), 403);
       throw err;
     }
   });

@@ -2,21 +2,22 @@
 import type { DatasetConfig } from '../../config/index.ts';
 import { adaError } from '../../events/index.ts';
 import type { DatasetSubscribed, DatasetUnsubscribed } from '../../events/index.ts';
+import { PortalErrorCode } from '../errors.ts';
 
 /** The events a change makes and the subscriptions after it; BAD_REQUEST for unknown keys, non-booleans or a missing requirement. */
 export function decideSubscriptions(analyst: string, current: readonly string[], change: unknown, datasets: Readonly<Record<string, DatasetConfig>>): { events: Array<DatasetSubscribed | DatasetUnsubscribed>; datasets: string[] } {
-  if (typeof change !== 'object' || change === null || Array.isArray(change)) throw adaError('BAD_REQUEST', 'expected {"datasets": {"<dataset>": true|false}}');
+  if (typeof change !== 'object' || change === null || Array.isArray(change)) throw adaError(PortalErrorCode.badRequest, 'expected {"datasets": {"<dataset>": true|false}}');
   const known = Object.keys(datasets);
   const next = new Set(current.filter((k) => known.includes(k)));
   for (const [key, value] of Object.entries(change)) {
-    if (!Object.hasOwn(datasets, key)) throw adaError('BAD_REQUEST', `unknown dataset ${JSON.stringify(key)}; this server has ${known.length ? known.join(', ') : 'no datasets'}`);
-    if (typeof value !== 'boolean') throw adaError('BAD_REQUEST', `datasets.${key} must be true or false`);
+    if (!Object.hasOwn(datasets, key)) throw adaError(PortalErrorCode.badRequest, `unknown dataset ${JSON.stringify(key)}; this server has ${known.length ? known.join(', ') : 'no datasets'}`);
+    if (typeof value !== 'boolean') throw adaError(PortalErrorCode.badRequest, `datasets.${key} must be true or false`);
     if (value) next.add(key);
     else next.delete(key);
   }
   for (const key of next) {
     for (const needed of datasets[key]!.requires) {
-      if (!next.has(needed)) throw adaError('BAD_REQUEST', `${datasets[key]!.label} (${key}) requires ${datasets[needed]?.label ?? needed} (${needed}): subscribe to it too`);
+      if (!next.has(needed)) throw adaError(PortalErrorCode.badRequest, `${datasets[key]!.label} (${key}) requires ${datasets[needed]?.label ?? needed} (${needed}): subscribe to it too`);
     }
   }
   const before = new Set(current);

@@ -13,6 +13,7 @@ import { decideSubscriptions } from '../data/subscriptions.ts';
 import { apiWriteGuard, contextOf, pageAuth, principalOf, sendPage, serverUrl } from './context.ts';
 import { flash, takeFlash } from './flash.ts';
 import { accountSchema, errorSchema } from './schemas.ts';
+import { PortalErrorCode } from '../errors.ts';
 
 declare module '@fastify/secure-session' {
   interface SessionData {
@@ -38,7 +39,7 @@ export async function accountData(deps: WebDeps, req: FastifyRequest) {
 }
 
 function appendOrFail(deps: WebDeps) {
-  if (!deps.append) throw adaError('UNAVAILABLE', 'this server cannot record changes (read-only)');
+  if (!deps.append) throw adaError(PortalErrorCode.unavailable, 'this server cannot record changes (read-only)');
   return deps.append;
 }
 
@@ -60,7 +61,7 @@ async function changeSubscriptions(deps: WebDeps, req: FastifyRequest, change: u
   const name = principalOf(req).name;
   const state = await deps.access();
   const a = Object.hasOwn(state.analysts, name) ? state.analysts[name] : undefined;
-  if (!a) throw adaError('CONFLICT', `${name} is not a recorded analyst, so there is nowhere to keep subscriptions; an admin can add you with \`ada analyst add ${name}\``);
+  if (!a) throw adaError(PortalErrorCode.conflict, `${name} is not a recorded analyst, so there is nowhere to keep subscriptions; an admin can add you with \`ada analyst add ${name}\``);
   const d = decideSubscriptions(name, a.datasets ?? [], change, deps.config.instance.datasets);
   const append = appendOrFail(deps);
   for (const e of d.events) await append({ ...e, source: 'portal' });

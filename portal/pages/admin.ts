@@ -13,6 +13,7 @@ import { visibleTables } from '../data/tables.ts';
 import { apiWriteGuard, contextOf, pageAuth, principalOf, sendPage } from './context.ts';
 import { flash, takeFlash } from './flash.ts';
 import { adminSchema, errorSchema } from './schemas.ts';
+import { PortalErrorCode } from '../errors.ts';
 
 const ROLES: AnalystRole[] = ['analyst', 'privileged', 'admin'];
 
@@ -32,15 +33,15 @@ export async function adminData(deps: WebDeps, req: FastifyRequest) {
 
 /** Queues a sync; answers at once (the broker's queue runs it; the pages follow it live). */
 function startSync(deps: WebDeps, req: FastifyRequest, tables: string[]): string[] {
-  if (!deps.sync) throw adaError('UNAVAILABLE', 'this server does not run syncs');
+  if (!deps.sync) throw adaError(PortalErrorCode.unavailable, 'this server does not run syncs');
   const unknown = tables.filter((t) => !deps.config.tables.some((c) => c.name === t));
-  if (unknown.length || tables.length === 0) throw adaError('BAD_REQUEST', unknown.length ? `unknown table ${unknown.join(', ')}` : 'name at least one table');
+  if (unknown.length || tables.length === 0) throw adaError(PortalErrorCode.badRequest, unknown.length ? `unknown table ${unknown.join(', ')}` : 'name at least one table');
   deps.sync(tables).catch((err: unknown) => req.log.warn(`portal sync of ${tables.join(', ')} failed: ${(err as Error).message}`));
   return tables;
 }
 
 async function addAnalyst(deps: WebDeps, body: { name?: unknown; email?: unknown; role?: unknown }) {
-  if (!deps.append) throw adaError('UNAVAILABLE', 'this server cannot record changes');
+  if (!deps.append) throw adaError(PortalErrorCode.unavailable, 'this server cannot record changes');
   const role = ROLES.includes(body.role as AnalystRole) ? body.role as AnalystRole : 'analyst';
   const d = decideAddAnalyst(await deps.access(), deps.config, { name: String(body.name ?? ''), role, ...(typeof body.email === 'string' && body.email ? { email: body.email } : {}) });
   await deps.append({ ...d.event, key: d.idempotencyKey, source: 'portal:admin' });
@@ -48,16 +49,16 @@ async function addAnalyst(deps: WebDeps, body: { name?: unknown; email?: unknown
 }
 
 async function removeAnalyst(deps: WebDeps, name: string) {
-  if (!deps.append) throw adaError('UNAVAILABLE', 'this server cannot record changes');
+  if (!deps.append) throw adaError(PortalErrorCode.unavailable, 'this server cannot record changes');
   const d = decideRemoveAnalyst(await deps.access(), deps.config, name);
   await deps.append({ ...d.event, key: d.idempotencyKey, source: 'portal:admin' });
 }
 
 async function notify(deps: WebDeps, req: FastifyRequest, body: { title?: unknown; message?: unknown; level?: unknown; to?: unknown }) {
-  if (!deps.append) throw adaError('UNAVAILABLE', 'this server cannot record changes');
+  if (!deps.append) throw adaError(PortalErrorCode.unavailable, 'this server cannot record changes');
   const title = typeof body.title === 'string' ? body.title.trim().slice(0, 200) : '';
   const message = typeof body.message === 'string' ? body.message.trim().slice(0, 2000) : '';
-  if (!title || !message) throw adaError('BAD_REQUEST', 'a notification needs a title and a message');
+  if (!title || !message) throw adaError(PortalErrorCode.badRequest, 'a notification needs a title and a message');
   const level = ['info', 'success', 'warning', 'error'].includes(body.level as string) ? body.level as 'info' : 'info';
   const to = typeof body.to === 'string' && body.to.trim() ? body.to.trim() : undefined;
   await deps.append({ type: 'NotificationDispatched', v: 1, source: 'portal:admin', data: { id: randomUUID(), title, message, level, ...(to ? { to } : {}), by: principalOf(req).name } });

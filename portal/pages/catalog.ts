@@ -13,6 +13,7 @@ import { relatedOf, visibleProfile } from '../data/tables.ts';
 import type { TableView } from '../data/tables.ts';
 import { pageAuth, sendPage, tablesFor } from './context.ts';
 import { catalogSchema, errorSchema, tableDetailSchema } from './schemas.ts';
+import { PortalErrorCode } from '../errors.ts';
 
 /** Whether a table matches a search: name, description, column names and descriptions, case-insensitive. */
 export function matches(t: TableView, q: string): boolean {
@@ -44,7 +45,7 @@ export function localSql(t: TableView): string {
 export async function tableData(deps: WebDeps, req: FastifyRequest, name: string) {
   const { tables, names } = await tablesFor(deps, req);
   const table = tables.find((t) => t.name === name);
-  if (!table) throw adaError('NOT_FOUND', `no table named ${JSON.stringify(name)}; see /catalog`);
+  if (!table) throw adaError(PortalErrorCode.notFound, `no table named ${JSON.stringify(name)}; see /catalog`);
   await deps.index.refresh();
   const [profile, metrics] = await Promise.all([visibleProfile(deps, table, names), deps.metrics?.() ?? Promise.resolve([])]);
   return {
@@ -135,7 +136,7 @@ ${d.total === 0 ? html`<p class="muted">No tables${q ? ' match your search' : ' 
     try {
       d = await tableData(deps, req, name);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'NOT_FOUND') throw err;
+      if ((err as { code?: string }).code !== PortalErrorCode.notFound) throw err;
       return sendPage(deps, req, reply, { title: 'No such table', active: '/catalog', body: html`<section class="card"><p>There is no table named <code>${name}</code>.</p><p><a href="/catalog">Back to the catalog</a></p></section>` }, 404);
     }
     const t = d.table;

@@ -9,10 +9,11 @@ import type { SafeHtml } from '../views/html.ts';
 import type { WebDeps } from '../web.ts';
 import { visibleTables } from '../data/tables.ts';
 import type { TableView } from '../data/tables.ts';
+import { PortalErrorCode } from '../errors.ts';
 
 /** The principal of a request that passed `pageAuth`. */
 export function principalOf(req: FastifyRequest): PortalPrincipal {
-  if (!req.principal) throw adaError('UNAUTHENTICATED', 'sign in first');
+  if (!req.principal) throw adaError(PortalErrorCode.unauthenticated, 'sign in first');
   return req.principal;
 }
 

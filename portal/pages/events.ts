@@ -9,6 +9,7 @@ import type { WebDeps } from '../web.ts';
 import { tablesOf, visibleEvent } from '../data/event-visibility.ts';
 import { hiddenNames, pageAuth, principalOf, sendPage, tablesFor } from './context.ts';
 import { errorSchema, eventsSchema } from './schemas.ts';
+import { PortalErrorCode } from '../errors.ts';
 
 /** Most events one page shows. */
 const PAGE_SIZE = 100;
@@ -73,7 +74,7 @@ export async function eventRoutes(app: FastifyInstance, deps: WebDeps): Promise<
     await deps.index.refresh();
     const e = deps.index.at(position);
     const v = e && visibleEvent(e, principalOf(req), names, hiddenNames(deps, names));
-    if (!v) throw adaError('NOT_FOUND', `no event at position ${position} that you may see (the page keeps the newest events)`);
+    if (!v) throw adaError(PortalErrorCode.notFound, `no event at position ${position} that you may see (the page keeps the newest events)`);
     return v;
   };
 
@@ -108,7 +109,7 @@ export async function eventRoutes(app: FastifyInstance, deps: WebDeps): Promise<
     try {
       e = await one(req);
     } catch (err) {
-      if ((err as { code?: string }).code !== 'NOT_FOUND') throw err;
+      if ((err as { code?: string }).code !== PortalErrorCode.notFound) throw err;
       return sendPage(deps, req, reply, { title: 'No such event', active: '/events', body: html`<section class="card"><p>${(err as Error).message}</p></section>` }, 404);
     }
     const body = html`<p class="crumbs"><a href="/events">Event log</a> › #${e.position}</p>

@@ -1,8 +1,10 @@
 /** The access projection: who the analysts are, their roles, keys and token hashes; plus pure lookups over it. */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AdminConfig } from '../../../config/index.ts';
-import type { AnalystRole, RecordedEvent } from '../../../events/index.ts';
-import { defineProjection } from '../../projection.ts';
+import { assertNever } from '../../../events/index.ts';
+import type { AnalystRole } from '../../../events/index.ts';
+import { defineProjector } from '../../projection.ts';
+import type { HandledEvent } from '../../projection.ts';
 import { tokenIdOf, MAX_TOKEN_CHARS } from './tokens.ts';
 import { sshKeyFingerprint } from './validate.ts';
 
@@ -70,11 +72,17 @@ function withAnalyst(state: AccessState, analyst: AnalystRecord): AccessState {
   return { ...state, analysts: { ...state.analysts, [analyst.name]: analyst } };
 }
 
+/** The event types the access projection folds. */
+export const ACCESS_EVENTS = ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked', 'DatasetSubscribed', 'DatasetUnsubscribed'] as const;
+
+/** An event the access projection folds. */
+export type AccessEvent = HandledEvent<(typeof ACCESS_EVENTS)[number]>;
+
 /**
  * Folds access events. Events that do not fit the state (a second add of a present name, a
  * token for an absent analyst, a repeated token id) change nothing: the first one wins.
  */
-export function evolveAccess(state: AccessState, e: RecordedEvent): AccessState {
+export function evolveAccess(state: AccessState, e: AccessEvent): AccessState {
   switch (e.type) {
     case 'AnalystAdded': {
       const { name, role, email, sshKey } = e.data;
@@ -119,15 +127,15 @@ export function evolveAccess(state: AccessState, e: RecordedEvent): AccessState 
       return withAnalyst(state, { ...analyst, datasets: [...current].sort() });
     }
     default:
-      return state;
+      return assertNever(e);
   }
 }
 
 /** The access projection (state kept in its checkpoint; no outputs). */
-export const accessProjection = defineProjection<AccessState>({
+export const accessProjection = defineProjector({
   name: 'access',
   version: 2,
-  handles: ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked', 'DatasetSubscribed', 'DatasetUnsubscribed'],
+  handles: ACCESS_EVENTS,
   initialState: emptyAccess,
   evolve: evolveAccess,
 });

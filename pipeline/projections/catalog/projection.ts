@@ -8,8 +8,9 @@ import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import YAML from 'yaml';
 import type { AdaConfig, TableConfig } from '../../../config/index.ts';
+import { assertNever } from '../../../events/index.ts';
 import type { ColumnSchema } from '../../../events/index.ts';
-import { defineProjection } from '../../projection.ts';
+import { defineProjector } from '../../projection.ts';
 import type { Projection } from '../../projection.ts';
 
 /** What the catalog knows of a published table. */
@@ -103,21 +104,26 @@ export function tablePage(t: CatalogTable, c: TableConfig | undefined, state: Ca
 }
 
 /** Creates the catalog projection for a configuration. */
-export function catalogProjection(config: AdaConfig): Projection<CatalogState> {
-  return defineProjection<CatalogState>({
+export function catalogProjection(config: AdaConfig): Projection<CatalogState, 'TablePublished'> {
+  return defineProjector({
     name: 'catalog',
     version: 1,
     handles: ['TablePublished'],
-    initialState: () => ({ tables: {} }),
+    initialState: (): CatalogState => ({ tables: {} }),
     evolve(state, e) {
-      if (e.type !== 'TablePublished') return state;
-      const d = e.data;
-      return {
-        tables: {
-          ...state.tables,
-          [d.table]: { table: d.table, folder: d.folder, strategy: d.strategy, rows: d.rows, bytes: d.bytes, files: d.files.map((f) => f.path), schema: d.schema, publishedAt: e.at, contentHash: d.contentHash },
-        },
-      };
+      switch (e.type) {
+        case 'TablePublished': {
+          const d = e.data;
+          return {
+            tables: {
+              ...state.tables,
+              [d.table]: { table: d.table, folder: d.folder, strategy: d.strategy, rows: d.rows, bytes: d.bytes, files: d.files.map((f) => f.path), schema: d.schema, publishedAt: e.at, contentHash: d.contentHash },
+            },
+          };
+        }
+        default:
+          return assertNever(e.type);
+      }
     },
     async sink(state, ctx) {
       const docs = path.join(ctx.dataDir, 'docs');

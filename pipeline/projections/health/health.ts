@@ -3,8 +3,10 @@
  * against the clock, the schedules and the machine (disk, load, projection lag).
  */
 import type { AdaConfig } from '../../../config/index.ts';
-import type { RecordedError, RecordedEvent } from '../../../events/index.ts';
-import { defineProjection } from '../../projection.ts';
+import { assertNever } from '../../../events/index.ts';
+import type { RecordedError } from '../../../events/index.ts';
+import { defineProjector } from '../../projection.ts';
+import type { HandledEvent } from '../../projection.ts';
 import { nextFiring, previousFiring } from '../../scheduler/timers.ts';
 import type { TimerSpec } from '../../scheduler/timers.ts';
 
@@ -35,8 +37,14 @@ export interface HealthState {
   timers: Record<string, TimerHealthState>;
 }
 
+/** The event types health folds. */
+export const HEALTH_EVENTS = ['SyncStarted', 'SyncSucceeded', 'SyncFailed', 'TablePublished', 'TableHistoryBroken', 'TableHistoryRestarted', 'TimerFired', 'TimerSkipped'] as const;
+
+/** An event health folds. */
+export type HealthEvent = HandledEvent<(typeof HEALTH_EVENTS)[number]>;
+
 /** Folds the events health cares about. */
-export function evolveHealth(state: HealthState, e: RecordedEvent): HealthState {
+export function evolveHealth(state: HealthState, e: HealthEvent): HealthState {
   const table = (name: string): TableHealthState => state.tables[name] ?? { consecutiveFailures: 0 };
   const timer = (name: string): TimerHealthState => state.timers[name] ?? { skipped: 0 };
   switch (e.type) {
@@ -65,16 +73,16 @@ export function evolveHealth(state: HealthState, e: RecordedEvent): HealthState 
       return { ...state, timers: { ...state.timers, [e.data.timer]: { ...t, lastSkippedAt: e.at, skipped: t.skipped + 1 } } };
     }
     default:
-      return state;
+      return assertNever(e);
   }
 }
 
 /** The health projection (state kept in its checkpoint). */
-export const healthProjection = defineProjection<HealthState>({
+export const healthProjection = defineProjector({
   name: 'health',
   version: 1,
-  handles: ['SyncStarted', 'SyncSucceeded', 'SyncFailed', 'TablePublished', 'TableHistoryBroken', 'TableHistoryRestarted', 'TimerFired', 'TimerSkipped'],
-  initialState: () => ({ tables: {}, timers: {} }),
+  handles: HEALTH_EVENTS,
+  initialState: (): HealthState => ({ tables: {}, timers: {} }),
   evolve: evolveHealth,
 });
 

@@ -7,9 +7,9 @@ import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { AdaConfig } from '../../../config/index.ts';
-import type { RecordedEvent } from '../../../events/index.ts';
-import { defineProjection } from '../../projection.ts';
-import type { Projection } from '../../projection.ts';
+import { assertNever } from '../../../events/index.ts';
+import { defineProjector } from '../../projection.ts';
+import type { HandledEvent, Projection } from '../../projection.ts';
 import { writeVariant } from './docs-variants.ts';
 import type { ManifestFile, ManifestState } from './types.ts';
 
@@ -19,7 +19,13 @@ export function emptyManifest(): ManifestState {
 }
 
 /** Folds `TablePublished` (the table's files and version) and profile events (docs to rewrite). */
-export function evolveManifest(state: ManifestState, e: RecordedEvent): ManifestState {
+/** Events the manifest folds. */
+export const MANIFEST_EVENTS = ['TablePublished', 'TableProfiled', 'TableProfileFailed'] as const;
+
+/** An event the manifest folds. */
+export type ManifestEvent = HandledEvent<(typeof MANIFEST_EVENTS)[number]>;
+
+export function evolveManifest(state: ManifestState, e: ManifestEvent): ManifestState {
   switch (e.type) {
     case 'TablePublished': {
       const d = e.data;
@@ -35,7 +41,7 @@ export function evolveManifest(state: ManifestState, e: RecordedEvent): Manifest
     case 'TableProfileFailed':
       return { ...state, pending: e.position };
     default:
-      return state;
+      return assertNever(e);
   }
 }
 
@@ -52,11 +58,11 @@ export function manifestVersion(config: AdaConfig): number {
 }
 
 /** Creates the manifest projection for a configuration. */
-export function manifestProjection(config: AdaConfig): Projection<ManifestState> {
-  return defineProjection<ManifestState>({
+export function manifestProjection(config: AdaConfig): Projection<ManifestState, ManifestEvent['type']> {
+  return defineProjector({
     name: 'manifest',
     version: manifestVersion(config),
-    handles: ['TablePublished', 'TableProfiled', 'TableProfileFailed'],
+    handles: MANIFEST_EVENTS,
     initialState: emptyManifest,
     evolve: evolveManifest,
     async sink(state, ctx) {

@@ -2,6 +2,7 @@
 import type { PartitionGranularity } from '../../../config/index.ts';
 import { adaError } from '../../../events/index.ts';
 import { quoteIdentifier, quoteLiteral } from '../../sql/where-filters.ts';
+import { PipelineErrorCode } from '../../errors.ts';
 
 /** The partition of rows whose partition column is NULL (or a string that is not a date). */
 export const NULL_PARTITION = '__null__';
@@ -24,7 +25,7 @@ const PARTITIONABLE = new Set(['DATE', 'TIMESTAMP', 'TIMESTAMPTZ', 'VARCHAR']);
  */
 export function partitionKeySql(table: string, column: string, type: string, granularity: PartitionGranularity): string {
   if (!PARTITIONABLE.has(type)) {
-    throw adaError('PARTITION_COLUMN_INVALID', `table ${table}: partition column ${column} has type ${type}; partition_by needs a DATE, TIMESTAMP or date string column`, { table, column, type });
+    throw adaError(PipelineErrorCode.partitionColumnInvalid, `table ${table}: partition column ${column} has type ${type}; partition_by needs a DATE, TIMESTAMP or date string column`, { table, column, type });
   }
   const col = quoteIdentifier(column);
   const instant = type === 'TIMESTAMPTZ' ? `make_timestamp(epoch_us(${col}))`

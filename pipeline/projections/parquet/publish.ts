@@ -27,6 +27,7 @@ import { isInsideParquetRoot, MANIFEST_NAME, partitionFile, tableLayout } from '
 import type { TableLayout } from './table-layout.ts';
 import { parquetRowCount, writePartitions, writeSingleFile } from './write-table.ts';
 import type { WriteContext, WrittenFile } from './write-table.ts';
+import { PipelineErrorCode } from '../../errors.ts';
 
 /** One publish: a table, the staged chunks of one run, and what is published now. */
 export interface PublishInput {
@@ -83,7 +84,7 @@ export const DEFAULT_MEMORY_LIMIT = '1GB';
 export const DUCKDB_TEMP_DIR = 'tmp/duckdb/parquet';
 
 /** Code of a publish that failed in DuckDB or the file system; the published files stay as they were. */
-export const PUBLISH_FAILED = 'PUBLISH_FAILED';
+export const PUBLISH_FAILED = PipelineErrorCode.publishFailed;
 
 /** Code of a publish that failed after its journal was written; the journal completes it on the next publish of the table or recover(). */
 export const PUBLISH_INCOMPLETE = 'PUBLISH_INCOMPLETE';
@@ -394,7 +395,7 @@ function checkColumns(table: TableConfig, schema: ColumnSchema[], mode: 'replace
     throw adaError(ErrorCode.badArgument, `table ${table.name}: primary key column ${missingKey.join(', ')} is not among the columns ${[...names].join(', ')}`, { table: table.name, missing: missingKey });
   }
   if (table.partitionBy && !names.has(table.partitionBy)) {
-    throw adaError('PARTITION_COLUMN_INVALID', `table ${table.name}: partition column ${table.partitionBy} is not among the columns ${[...names].join(', ')}`, { table: table.name, column: table.partitionBy });
+    throw adaError(PipelineErrorCode.partitionColumnInvalid, `table ${table.name}: partition column ${table.partitionBy} is not among the columns ${[...names].join(', ')}`, { table: table.name, column: table.partitionBy });
   }
 }
 

@@ -4,8 +4,9 @@
  * The live sync drives it right after staging; a replay rebuilds aside through the same writer (see rebuild.ts).
  */
 import type { AdaConfig } from '../../../config/index.ts';
+import { assertNever } from '../../../events/index.ts';
 import type { BlobStore, NewEvent } from '../../../events/index.ts';
-import { defineProjection } from '../../projection.ts';
+import { defineReactor } from '../../projection.ts';
 import type { Projection } from '../../projection.ts';
 import { rebuildAside } from './rebuild.ts';
 import type { ParquetWriter, AppliedRun, StagedChunk } from './writer.ts';
@@ -36,8 +37,11 @@ export interface ParquetReactorLogger {
   warn(message: string): void;
 }
 
+/** The event types the Parquet reactor folds. */
+export const PARQUET_EVENTS = ['TableChunkStaged', 'TableStagingCompleted', 'TablePublished', 'SyncFailed', 'TableHistoryBroken', 'TableHistoryRestarted'] as const;
+
 /** The Parquet reactor: a projection plus the outcomes of the runs it applied, for the bus. */
-export interface ParquetReactor extends Projection<ParquetReactorState> {
+export interface ParquetReactor extends Projection<ParquetReactorState, (typeof PARQUET_EVENTS)[number]> {
   /** The outcome of a run applied since the reactor was created, once; undefined when this reactor did not apply it. */
   takeOutcome(runId: string): RunOutcome | undefined;
 }
@@ -71,12 +75,12 @@ export async function recordPublished(append: ParquetReactorDeps['append'], stra
 export function parquetReactor(deps: ParquetReactorDeps): ParquetReactor {
   const outcomes = new Map<string, RunOutcome>();
   const warn = (m: string): void => deps.logger?.warn(m);
-  const projection = defineProjection<ParquetReactorState>({
+  const projection = defineReactor({
     name: 'parquet',
     // 2: the reactor's state (v1 was the replay-only projection's); it refolds from 0 without deleting anything.
     version: 2,
-    handles: ['TableChunkStaged', 'TableStagingCompleted', 'TablePublished', 'SyncFailed', 'TableHistoryBroken', 'TableHistoryRestarted'],
-    initialState: () => ({ runs: {}, ready: [], broken: {} }),
+    handles: PARQUET_EVENTS,
+    initialState: (): ParquetReactorState => ({ runs: {}, ready: [], broken: {} }),
     evolve(state, e) {
       switch (e.type) {
         case 'TableChunkStaged': {
@@ -111,7 +115,7 @@ export function parquetReactor(deps: ParquetReactorDeps): ParquetReactor {
           return { ...state, broken };
         }
         default:
-          return state;
+          return assertNever(e);
       }
     },
     async sink(state) {

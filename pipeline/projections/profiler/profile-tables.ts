@@ -14,6 +14,7 @@ import { ProfileErrorCode } from './engine.ts';
 import { updateProfiles } from './profiles-file.ts';
 import { ProfileWorker } from './profile-worker.ts';
 import type { ProfileJob, ProfileOutcome, ProfileProgress, ProfilerOptions, TablePublish } from './types.ts';
+import { PipelineErrorCode } from '../../errors.ts';
 
 /** Defaults of ProfilerOptions. */
 export const PROFILER_DEFAULTS = {
@@ -44,7 +45,7 @@ export function resolveOptions(o: ProfilerOptions = {}): Required<ProfilerOption
     seed: o.seed ?? PROFILER_DEFAULTS.seed,
   };
   const bad = (what: string, value: unknown): never => {
-    throw adaError('BAD_ARGUMENT', `profiler option ${what} is invalid: ${JSON.stringify(value)}`);
+    throw adaError(PipelineErrorCode.badArgument, `profiler option ${what} is invalid: ${JSON.stringify(value)}`);
   };
   if (!(resolved.sampleThreshold >= 0)) bad('sampleThreshold (rows, ≥ 0)', o.sampleThreshold);
   if (!(resolved.sampleSize >= 1)) bad('sampleSize (rows, ≥ 1)', o.sampleSize);

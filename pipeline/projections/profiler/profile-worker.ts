@@ -13,6 +13,7 @@ import { adaError } from '../../../events/index.ts';
 import { ProfileErrorCode } from './engine.ts';
 import type { ChildRequest, ChildResponse } from './engine.ts';
 import type { ComputedProfile, EngineReport, EngineSettings, ProfileJob } from './types.ts';
+import { PipelineErrorCode } from '../../errors.ts';
 
 /** Running from the compiled build (dist/*.js) or from the TypeScript sources through tsx. */
 const COMPILED = import.meta.url.endsWith('.js');
@@ -119,8 +120,8 @@ export class ProfileWorker {
 
   /** Profiles one table in the profiling process; rejects with a coded error (PROFILE_TIMEOUT, PROFILE_CRASHED, …). */
   run(job: ProfileJob, opts: { timeoutMs: number; signal?: AbortSignal }): Promise<{ profile: ComputedProfile; engine: EngineReport }> {
-    if (this.#closed) return Promise.reject(adaError('CLOSED', 'the profile worker is closed'));
-    if (this.#pending) return Promise.reject(adaError('BAD_ARGUMENT', 'the profile worker runs one job at a time'));
+    if (this.#closed) return Promise.reject(adaError(PipelineErrorCode.closed, 'the profile worker is closed'));
+    if (this.#pending) return Promise.reject(adaError(PipelineErrorCode.badArgument, 'the profile worker runs one job at a time'));
     if (opts.signal?.aborted) return Promise.reject(adaError(ProfileErrorCode.aborted, `profiling table ${job.table} was cancelled`, { table: job.table }));
     const child = this.#child ?? this.#spawn();
     return new Promise((resolve, reject) => {

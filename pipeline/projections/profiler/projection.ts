@@ -6,9 +6,10 @@
  */
 import { rm } from 'node:fs/promises';
 import type { AdaConfig } from '../../../config/index.ts';
-import type { CheckpointStore, EventLog, EventLogReader, NewEvent, RecordedEvent } from '../../../events/index.ts';
-import { defineProjection } from '../../projection.ts';
-import type { Projection } from '../../projection.ts';
+import { assertNever } from '../../../events/index.ts';
+import type { CheckpointStore, EventLog, EventLogReader, NewEvent } from '../../../events/index.ts';
+import { defineReactor, handlesEvent } from '../../projection.ts';
+import type { HandledEvent, Projection } from '../../projection.ts';
 import { profileTables } from './profile-tables.ts';
 import { profilesFile } from './profiles-file.ts';
 import type { ProfileOutcome, ProfileProgress, ProfilerOptions, TablePublish } from './types.ts';
@@ -33,8 +34,14 @@ export function emptyProfilerState(): ProfilerState {
   return { published: {}, pending: [], profiled: {} };
 }
 
+/** The event types the profiler folds. */
+export const PROFILER_EVENTS = ['TablePublished', 'TableProfiled'] as const;
+
+/** An event the profiler folds. */
+export type ProfilerEvent = HandledEvent<(typeof PROFILER_EVENTS)[number]>;
+
 /** Folds one event into the profiler state (pure). */
-export function evolveProfiler(state: ProfilerState, e: RecordedEvent): ProfilerState {
+export function evolveProfiler(state: ProfilerState, e: ProfilerEvent): ProfilerState {
   switch (e.type) {
     case 'TablePublished': {
       const d = e.data;
@@ -51,7 +58,7 @@ export function evolveProfiler(state: ProfilerState, e: RecordedEvent): Profiler
     case 'TableProfiled':
       return { ...state, profiled: { ...state.profiled, [e.data.table]: e.data.contentHash } };
     default:
-      return state;
+      return assertNever(e);
   }
 }
 
@@ -78,11 +85,11 @@ export function dueTables(state: ProfilerState, config: Pick<AdaConfig, 'tables'
 }
 
 /** Creates the profiler projection. */
-export function profilerProjection(deps: ProfilerDeps): Projection<ProfilerState> {
-  return defineProjection<ProfilerState>({
+export function profilerProjection(deps: ProfilerDeps): Projection<ProfilerState, ProfilerEvent['type']> {
+  return defineReactor({
     name: PROFILER_PROJECTION,
     version: PROFILER_VERSION,
-    handles: ['TablePublished', 'TableProfiled'],
+    handles: PROFILER_EVENTS,
     initialState: emptyProfilerState,
     evolve: evolveProfiler,
     async sink(state, ctx) {
@@ -119,11 +126,10 @@ export async function foldProfilerState(log: Pick<EventLog, 'read$'> | Pick<Even
   const usable = cp && cp.version === PROFILER_VERSION && cp.state !== undefined;
   let state = usable ? cp.state! : emptyProfilerState();
   const from = usable ? cp.position + 1 : 1;
-  const handles = new Set<string>(['TablePublished', 'TableProfiled']);
   return new Promise<ProfilerState>((resolve, reject) => {
     log.read$(from).subscribe({
       next: (e) => {
-        if (handles.has(e.type)) state = evolveProfiler(state, e);
+        if (handlesEvent({ handles: PROFILER_EVENTS }, e)) state = evolveProfiler(state, e);
       },
       error: reject,
       complete: () => resolve(state),

@@ -2,8 +2,10 @@
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
 import writeFileAtomic from 'write-file-atomic';
-import type { ColumnSchema, RecordedError, RecordedEvent } from '../../../events/index.ts';
-import { defineProjection } from '../../projection.ts';
+import { assertNever } from '../../../events/index.ts';
+import type { ColumnSchema, RecordedError } from '../../../events/index.ts';
+import { defineProjector } from '../../projection.ts';
+import type { HandledEvent } from '../../projection.ts';
 
 /** What the sync state knows of one table. */
 export interface TableSyncState {
@@ -26,8 +28,14 @@ function tableOf(state: SyncState, name: string): TableSyncState {
   return state.tables[name] ?? { table: name, consecutiveFailures: 0 };
 }
 
+/** The event types the sync state folds. */
+export const SYNC_STATE_EVENTS = ['SyncStarted', 'SyncSucceeded', 'SyncFailed', 'TablePublished'] as const;
+
+/** An event the sync state folds. */
+export type SyncStateEvent = HandledEvent<(typeof SYNC_STATE_EVENTS)[number]>;
+
 /** Folds sync lifecycle and publish events into per-table sync state. */
-export function evolveSyncState(state: SyncState, e: RecordedEvent): SyncState {
+export function evolveSyncState(state: SyncState, e: SyncStateEvent): SyncState {
   switch (e.type) {
     case 'SyncStarted': {
       const t = tableOf(state, e.data.table);
@@ -72,7 +80,7 @@ export function evolveSyncState(state: SyncState, e: RecordedEvent): SyncState {
       };
     }
     default:
-      return state;
+      return assertNever(e);
   }
 }
 
@@ -82,11 +90,11 @@ export function syncStateFile(dataDir: string): string {
 }
 
 /** The projection writing `metadata/sync_state.json`. */
-export const syncStateProjection = defineProjection<SyncState>({
+export const syncStateProjection = defineProjector({
   name: 'sync-state',
   version: 1,
-  handles: ['SyncStarted', 'SyncSucceeded', 'SyncFailed', 'TablePublished'],
-  initialState: () => ({ tables: {} }),
+  handles: SYNC_STATE_EVENTS,
+  initialState: (): SyncState => ({ tables: {} }),
   evolve: evolveSyncState,
   async sink(state, ctx) {
     await mkdir(path.dirname(syncStateFile(ctx.dataDir)), { recursive: true });

@@ -1,6 +1,7 @@
 /** The timers projection: when each timer last fired or was skipped. */
-import type { RecordedEvent } from '../../../events/index.ts';
-import { defineProjection } from '../../projection.ts';
+import { assertNever } from '../../../events/index.ts';
+import { defineProjector } from '../../projection.ts';
+import type { HandledEvent } from '../../projection.ts';
 
 /** What is known of one timer. */
 export interface TimerState {
@@ -15,21 +16,34 @@ export interface TimersState {
   timers: Record<string, TimerState>;
 }
 
+/** The event types the timers projection folds. */
+export const TIMERS_EVENTS = ['TimerFired', 'TimerSkipped'] as const;
+
+/** An event the timers projection folds. */
+export type TimersEvent = HandledEvent<(typeof TIMERS_EVENTS)[number]>;
+
 /** Folds timer events. */
-export function evolveTimers(state: TimersState, e: RecordedEvent): TimersState {
-  if (e.type !== 'TimerFired' && e.type !== 'TimerSkipped') return state;
+export function evolveTimers(state: TimersState, e: TimersEvent): TimersState {
   const t = state.timers[e.data.timer] ?? { fired: 0, skipped: 0 };
-  const next: TimerState = e.type === 'TimerFired'
-    ? { ...t, fired: t.fired + 1, lastFired: { scheduledAt: e.data.scheduledAt, at: e.at, tables: e.data.tables, catchUp: e.data.catchUp } }
-    : { ...t, skipped: t.skipped + 1, lastSkipped: { scheduledAt: e.data.scheduledAt, at: e.at, reason: e.data.reason } };
+  let next: TimerState;
+  switch (e.type) {
+    case 'TimerFired':
+      next = { ...t, fired: t.fired + 1, lastFired: { scheduledAt: e.data.scheduledAt, at: e.at, tables: e.data.tables, catchUp: e.data.catchUp } };
+      break;
+    case 'TimerSkipped':
+      next = { ...t, skipped: t.skipped + 1, lastSkipped: { scheduledAt: e.data.scheduledAt, at: e.at, reason: e.data.reason } };
+      break;
+    default:
+      return assertNever(e);
+  }
   return { timers: { ...state.timers, [e.data.timer]: next } };
 }
 
 /** The timers projection (state kept in its checkpoint). */
-export const timersProjection = defineProjection<TimersState>({
+export const timersProjection = defineProjector({
   name: 'timers',
   version: 1,
-  handles: ['TimerFired', 'TimerSkipped'],
-  initialState: () => ({ timers: {} }),
+  handles: TIMERS_EVENTS,
+  initialState: (): TimersState => ({ timers: {} }),
   evolve: evolveTimers,
 });

@@ -29,7 +29,7 @@ function sync(table: TableConfig, extra: Parameters<typeof syncRequest>[2] = {})
 }
 
 /** Asserts the run fails with CSV_INVALID (or `code`) and a message matching every pattern; returns the error. */
-async function rejects(table: TableConfig, patterns: RegExp[], code = CSV_INVALID) {
+async function rejects(table: TableConfig, patterns: RegExp[], code: string = CSV_INVALID) {
   let caught: (Error & { code?: string; details?: Record<string, unknown> }) | undefined;
   try {
     await sync(table);

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { AdaEvent, RecordedEvent } from '../../../events/index.ts';
+import type { AdaEvent } from '../../../events/index.ts';
 import {
   AccessErrorCode, decideAddAnalyst, decideIssueToken, decideRemoveAnalyst, decideRevokeTokens, emptyAccess, evolveAccess, hashToken,
 } from '../../../pipeline/projections/access/index.ts';
-import type { AccessConfig, AccessState, IssuedToken } from '../../../pipeline/projections/access/index.ts';
+import type { AccessConfig, AccessEvent, AccessState, IssuedToken } from '../../../pipeline/projections/access/index.ts';
 import { KEYS, PRIVATE_KEY } from './ssh-keys.ts';
 
 function apply(state: AccessState, ...events: AdaEvent[]): AccessState {
-  return events.reduce((s, e, i) => evolveAccess(s, { ...e, id: `e${i}`, position: i + 1, at: '2026-01-01T00:00:00.000Z', source: 'test' } as RecordedEvent), state);
+  return events.reduce((s, e, i) => evolveAccess(s, { ...e, id: `e${i}`, position: i + 1, at: '2026-01-01T00:00:00.000Z', source: 'test' } as AccessEvent), state);
 }
 
 function throwsCode(fn: () => unknown, code: string, message?: RegExp): void {

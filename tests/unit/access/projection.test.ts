@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AdaEvent, RecordedEvent } from '../../../events/index.ts';
 import {
-  accessProjection, authenticateToken, canSeeTable, emptyAccess, evolveAccess, generateToken, hashToken, principalOf, rolesOf, tokenIdOf,
+  accessProjection, authenticateToken, canSeeTable, emptyAccess, generateToken, hashToken, principalOf, rolesOf, tokenIdOf,
 } from '../../../pipeline/projections/access/index.ts';
 import type { AccessConfig, AccessState } from '../../../pipeline/projections/access/index.ts';
+import { evolverOf } from '../../../pipeline/projection.ts';
 import { KEYS } from './ssh-keys.ts';
 
 /** Records events as the log would: positions from 1, one minute apart from 2026-01-01. */
@@ -16,7 +17,7 @@ function recorded(events: AdaEvent[]): RecordedEvent[] {
 }
 
 function fold(events: AdaEvent[], from: AccessState = emptyAccess()): AccessState {
-  return recorded(events).reduce(evolveAccess, from);
+  return recorded(events).reduce(evolverOf(accessProjection), from);
 }
 
 const noAdmins: AccessConfig = { instance: { admins: [] } };

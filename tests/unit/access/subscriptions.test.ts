@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AdaEvent, RecordedEvent } from '../../../events/index.ts';
-import { decideSubscription, emptyAccess, evolveAccess, subscribedDatasets } from '../../../pipeline/projections/access/index.ts';
+import { accessProjection, decideSubscription, emptyAccess, subscribedDatasets } from '../../../pipeline/projections/access/index.ts';
+import { evolverOf } from '../../../pipeline/index.ts';
 import type { AccessState } from '../../../pipeline/projections/access/index.ts';
 
 function fold(events: AdaEvent[]): AccessState {
-  return events.map((e, i) => ({ ...e, id: `id-${i}`, position: i + 1, source: 'test', at: '2026-01-01T00:00:00.000Z' }) as RecordedEvent).reduce(evolveAccess, emptyAccess());
+  return events.map((e, i) => ({ ...e, id: `id-${i}`, position: i + 1, source: 'test', at: '2026-01-01T00:00:00.000Z' }) as RecordedEvent).reduce(evolverOf(accessProjection), emptyAccess());
 }
 
 const config = { instance: { admins: [] } };

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AdaConfig } from '../../../config/index.ts';
 import type { RecordedEvent } from '../../../events/index.ts';
-import { emptyManifest, evolveManifest, manifestFor } from '../../../pipeline/projections/manifest/index.ts';
+import { emptyManifest, evolveManifest as evolveTyped, manifestFor } from '../../../pipeline/projections/manifest/index.ts';
+import type { ManifestEvent, ManifestState } from '../../../pipeline/projections/manifest/index.ts';
+
+const evolveManifest = (s: ManifestState, e: RecordedEvent): ManifestState => evolveTyped(s, e as ManifestEvent);
 
 const published = (position: number, table: string, files: Array<[string, string]>): RecordedEvent => ({
   type: 'TablePublished', v: 1, id: `id-${position}`, position, source: 'test', at: '2026-01-01T00:00:00.000Z',

@@ -20,6 +20,15 @@ async function failure(write: () => Promise<unknown>): Promise<unknown> {
   assert.fail('the write should fail');
 }
 
+/** An error shaped as Node's fs calls throw it (what a full disk gives a copy), without filling a disk. */
+function errnoError(message: string, fields: { code: string; path?: string; dest?: string }): Error {
+  const err = new Error(message) as Error & { code?: string; path?: string; dest?: string };
+  err.code = fields.code;
+  if (fields.path !== undefined) err.path = fields.path;
+  if (fields.dest !== undefined) err.dest = fields.dest;
+  return err;
+}
+
 describe('diskFullError', () => {
   let dir: string;
   before(async () => {
@@ -41,7 +50,7 @@ describe('diskFullError', () => {
   });
 
   it('prefers the target (`dest`) of a copy over its source', async () => {
-    const err = Object.assign(new Error("ENOSPC: no space left on device, copyfile 'a' -> 'b'"), { code: 'ENOSPC', path: '/data/a', dest: '/data/b' });
+    const err = errnoError("ENOSPC: no space left on device, copyfile 'a' -> 'b'", { code: 'ENOSPC', path: '/data/a', dest: '/data/b' });
     const out = await diskFullError(err, { outcome: 'kept' }) as Error & { details: Record<string, unknown> };
     assert.equal(out.details.path, '/data/b');
   });
@@ -60,7 +69,7 @@ describe('diskFullError', () => {
   });
 
   it('leaves other errors alone', async () => {
-    assert.equal(await diskFullError(Object.assign(new Error('EACCES: permission denied'), { code: 'EACCES' }), { outcome: 'kept' }), undefined);
+    assert.equal(await diskFullError(errnoError('EACCES: permission denied', { code: 'EACCES' }), { outcome: 'kept' }), undefined);
     assert.equal(await diskFullError(new Error('IO Error: Could not read file "x": No such file'), { outcome: 'kept' }), undefined);
   });
 });

@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AdaConfig, TableConfig } from '../../../config/index.ts';
 import type { AdaEvent, RecordedEvent } from '../../../events/index.ts';
-import { evaluateHealth, evolveHealth, healthProjection, missedRuns } from '../../../pipeline/projections/health/health.ts';
+import { evaluateHealth, healthProjection, missedRuns } from '../../../pipeline/projections/health/health.ts';
 import type { HealthInputs, HealthState } from '../../../pipeline/projections/health/health.ts';
 import type { TimerSpec } from '../../../pipeline/scheduler/timers.ts';
+import { evolverOf } from '../../../pipeline/projection.ts';
 
 let position = 0;
 function rec(event: AdaEvent, at: string): RecordedEvent {
@@ -12,7 +13,7 @@ function rec(event: AdaEvent, at: string): RecordedEvent {
 }
 
 function fold(events: RecordedEvent[]): HealthState {
-  return events.reduce(evolveHealth, healthProjection.initialState());
+  return events.reduce(evolverOf(healthProjection), healthProjection.initialState());
 }
 
 const config = { tables: [{ name: 'orders' }, { name: 'customers' }] as TableConfig[] } as AdaConfig;

@@ -1,22 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RecordedEvent } from '../../../events/index.ts';
-import { dueTables, emptyProfilerState, evolveProfiler } from '../../../pipeline/projections/profiler/projection.ts';
+import { dueTables, emptyProfilerState, evolveProfiler, PROFILER_EVENTS } from '../../../pipeline/projections/profiler/projection.ts';
+import type { ProfilerEvent } from '../../../pipeline/projections/profiler/projection.ts';
+import { evolverOf } from '../../../pipeline/projection.ts';
 import { csvConfig, csvTable } from '../../helpers/csv-config.ts';
 
 let position = 0;
-function published(table: string, contentHash: string): RecordedEvent {
+function published(table: string, contentHash: string): ProfilerEvent {
   return {
     type: 'TablePublished', v: 1, id: `e${++position}`, position, at: `2026-03-01T10:00:0${position % 10}.000Z`, source: 'test',
     data: { runId: `r${position}`, table, folder: 'shop', strategy: 'full_refresh', files: [{ path: `parquet/shop/${table}.parquet`, rows: 1, bytes: 10, sha256: 'x' }], rows: 1, bytes: 10, schema: [{ name: 'id', type: 'BIGINT' }], contentHash },
   };
 }
-function profiled(table: string, contentHash: string): RecordedEvent {
+function profiled(table: string, contentHash: string): ProfilerEvent {
   return { type: 'TableProfiled', v: 1, id: `e${++position}`, position, at: '2026-03-01T10:01:00.000Z', source: 'profiler', data: { table, contentHash, rows: 1, columns: 1, sampled: false, alerts: 0, durationMs: 5 } };
 }
 
 const config = csvConfig('/csv', [csvTable({ name: 'orders' }), csvTable({ name: 'customers' })]);
-const fold = (events: RecordedEvent[]) => events.reduce(evolveProfiler, emptyProfilerState());
+const evolve = evolverOf({ handles: PROFILER_EVENTS, evolve: evolveProfiler });
+const fold = (events: RecordedEvent[]) => events.reduce(evolve, emptyProfilerState());
 
 describe('profiler projection fold', () => {
   it('keeps the latest publish per table and each waiting table once, in publish order', () => {
@@ -45,6 +48,6 @@ describe('profiler projection fold', () => {
     assert.equal(JSON.stringify(before), snapshot);
     assert.notEqual(after, before);
     const timer: RecordedEvent = { type: 'TimerFired', v: 1, id: 'x', position: 99, at: '2026-01-01T00:00:00.000Z', source: 't', data: { timer: 't', tables: [], scheduledAt: '', catchUp: false } };
-    assert.equal(evolveProfiler(before, timer), before);
+    assert.equal(evolve(before, timer), before);
   });
 });
