@@ -99,7 +99,12 @@ export async function main(outer: CommandContext): Promise<number> {
     }
     return 2;
   }
-  const { command, rest } = found;
+  const { rest } = found;
+  let command = found.command;
+  if (command.connectorShaped) {
+    const declared = (await command.load()).find((c) => c.name === command.name) as Partial<CommandEntry> | undefined;
+    if (declared?.options && declared.usage) command = { ...command, options: declared.options, usage: declared.usage };
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: rest, options: command.options, allowPositionals: command.allowPositionals ?? false, strict: true });

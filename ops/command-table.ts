@@ -11,6 +11,11 @@ import { commonOptions } from './command.ts';
 export interface CommandEntry extends Omit<Command, 'run'> {
   /** Imports the module that implements this command; returns its commands (this one among them, by name). */
   load(): Promise<ReadonlyArray<Pick<Command, 'name' | 'run'>>>;
+  /**
+   * Set when the connectors shape the options and usage (`ada init` asks each connector's questions): its
+   * implementation's declaration is loaded before the arguments are parsed, so a deleted connector's flags are gone.
+   */
+  connectorShaped?: boolean;
 }
 
 const init = async () => (await import('./commands/init.ts')).initCommands;
@@ -37,6 +42,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
     usage: 'ada init [--config DIR] [--docs DIR] [--force] [--add-new-tables]   (asks; on a pipe, reads one answer per line)\n       ada init --non-interactive --domain D --source keboola|csv [--name N]\n                [--stack-url URL] [--project-id N] [--csv-dir DIR]\n                [--token-env VAR | --token T] [--buckets all|A,B] [--config DIR] [--docs DIR] [--force] [--add-new-tables]',
     options: { ...commonOptions, 'non-interactive': { type: 'boolean' }, domain: { type: 'string' }, source: { type: 'string' }, name: { type: 'string' }, 'stack-url': { type: 'string' }, 'project-id': { type: 'string' }, 'csv-dir': { type: 'string' }, 'token-env': { type: 'string' }, token: { type: 'string' }, buckets: { type: 'string' }, docs: { type: 'string' }, force: { type: 'boolean' }, 'add-new-tables': { type: 'boolean' } },
     load: init,
+    connectorShaped: true,
   },
   {
     name: 'config check',
