@@ -298,8 +298,15 @@ export class Broker {
     return this.runner.stateOf(p) as S;
   }
 
+  // Every authenticated request asks for the access state: fold the log only when its head has moved.
+  private accessHead = -1;
+
   private async accessState(): Promise<AccessState> {
-    await this.runner.catchUp(accessProjection);
+    const head = this.log.head;
+    if (head !== this.accessHead) {
+      await this.runner.catchUp(accessProjection);
+      this.accessHead = head;
+    }
     return this.runner.stateOf(accessProjection);
   }
 
