@@ -1,7 +1,5 @@
 /** The web app as a fastify plugin: health, sign-in and sessions, the portal's pages and their JSON twins, and the notification gateway. */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
-import type { AdaConfig } from '../config/index.ts';
-import { healthForViewer } from '../pipeline/index.ts';
 import type { HealthReport } from '../pipeline/index.ts';
 import { emptyAccess } from '../pipeline/index.ts';
 import { notificationGateway } from './notifications/index.ts';
@@ -13,6 +11,8 @@ import { portalWeb } from './web.ts';
 import { cachedHealth } from './data/health-cache.ts';
 
 export type { PortalPrincipal } from './auth-plugin.ts';
+export { redactHealth } from './redact-health.ts';
+import { redactHealth } from './redact-health.ts';
 export type { AppDeps, PortalLog } from './deps.ts';
 import { distributionApi } from './distribution/index.ts';
 
@@ -30,16 +30,6 @@ const healthSchema = {
     checks: { type: 'object', additionalProperties: true },
   },
 } as const;
-
-/**
- * The health report as someone who may not see private tables gets it: problems about them are removed by
- * their `table` field and counted, their checks are left out. A table the configuration does not know is
- * treated as private.
- */
-export function redactHealth(report: HealthReport, config: AdaConfig): HealthReport {
-  const privacy = new Map(config.tables.map((t) => [t.name, t.private]));
-  return healthForViewer(report, (table) => privacy.get(table) ?? true);
-}
 
 /** The app plugin. */
 export function adaApp(deps: AppDeps): FastifyPluginAsync {

@@ -19,21 +19,15 @@ import { statusRoutes } from './pages/status.ts';
 import { eventRoutes } from './pages/events.ts';
 import { accountRoutes } from './pages/account.ts';
 import { adminRoutes } from './pages/admin.ts';
+import { WEB_LIMITS } from './web-deps.ts';
+import type { WebDeps } from './web-deps.ts';
 
-/** Deps as the pages get them: health cached, access always present, and the log index. */
-export type WebDeps = AppDeps & { health(): Promise<HealthReport>; access(): Promise<AccessState>; index: LogIndex };
+export { WEB_LIMITS } from './web-deps.ts';
+export type { WebDeps } from './web-deps.ts';
+
 
 const ASSETS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets');
 
-/** Limits of the web layer, with their reasons. */
-export const WEB_LIMITS = {
-  /** Sign-in attempts per address and minute: a person needs a few; a script guessing needs thousands. */
-  signInPerMinute: 20,
-  /** Token creations per address and minute. */
-  tokensPerMinute: 10,
-  /** Form bodies are a few fields. */
-  formBodyBytes: 16 * 1024,
-} as const;
 
 /** The web plugin (registered by `adaApp` after sessions and auth). */
 export function portalWeb(deps: AppDeps & { health(): Promise<HealthReport>; access(): Promise<AccessState> }): FastifyPluginAsync {

@@ -8,7 +8,7 @@ import { requireRole } from '../auth-plugin.ts';
 import { html } from '../views/html.ts';
 import { formatAgo, formatCount } from '../views/format.ts';
 import { csrfField, pill } from '../views/layout.ts';
-import type { WebDeps } from '../web.ts';
+import type { WebDeps } from '../web-deps.ts';
 import { visibleTables } from '../data/tables.ts';
 import { apiWriteGuard, contextOf, pageAuth, principalOf, sendPage } from './context.ts';
 import { flash, takeFlash } from './flash.ts';

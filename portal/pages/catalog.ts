@@ -8,7 +8,7 @@ import type { SafeHtml } from '../views/html.ts';
 import { hbars, histogram, timeline } from '../views/charts.ts';
 import { formatAgo, formatBytes, formatCount, formatNumber, formatTime } from '../views/format.ts';
 import { pill } from '../views/layout.ts';
-import type { WebDeps } from '../web.ts';
+import type { WebDeps } from '../web-deps.ts';
 import { relatedOf, visibleProfile } from '../data/tables.ts';
 import type { TableView } from '../data/tables.ts';
 import { pageAuth, sendPage, tablesFor } from './context.ts';

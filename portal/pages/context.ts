@@ -6,7 +6,7 @@ import { bare, page } from '../views/layout.ts';
 import type { PageContext } from '../views/layout.ts';
 import { html } from '../views/html.ts';
 import type { SafeHtml } from '../views/html.ts';
-import type { WebDeps } from '../web.ts';
+import type { WebDeps } from '../web-deps.ts';
 import { visibleTables } from '../data/tables.ts';
 import type { TableView } from '../data/tables.ts';
 import { PortalErrorCode } from '../errors.ts';

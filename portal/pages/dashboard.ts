@@ -1,12 +1,12 @@
 /** The dashboard (`/`, `/api/dashboard`): data stats, freshness of every table, health, the user's datasets and how to get started. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireRole, seesPrivate } from '../auth-plugin.ts';
-import { redactHealth } from '../app.ts';
+import { redactHealth } from '../redact-health.ts';
 import { html } from '../views/html.ts';
 import { hbars } from '../views/charts.ts';
 import { formatAgo, formatBytes, formatCount, formatTime } from '../views/format.ts';
 import { pill } from '../views/layout.ts';
-import type { WebDeps } from '../web.ts';
+import type { WebDeps } from '../web-deps.ts';
 import { pageAuth, principalOf, sendPage, serverUrl, tablesFor } from './context.ts';
 import { dashboardSchema } from './schemas.ts';
 

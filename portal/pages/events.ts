@@ -5,7 +5,7 @@ import type { RecordedEvent } from '../../events/index.ts';
 import { requireRole } from '../auth-plugin.ts';
 import { html } from '../views/html.ts';
 import { formatTime } from '../views/format.ts';
-import type { WebDeps } from '../web.ts';
+import type { WebDeps } from '../web-deps.ts';
 import { tablesOf, visibleEvent } from '../data/event-visibility.ts';
 import { hiddenNames, pageAuth, principalOf, sendPage, tablesFor } from './context.ts';
 import { errorSchema, eventsSchema } from './schemas.ts';

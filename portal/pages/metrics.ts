@@ -2,7 +2,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireRole } from '../auth-plugin.ts';
 import { html } from '../views/html.ts';
-import type { WebDeps } from '../web.ts';
+import type { WebDeps } from '../web-deps.ts';
 import { pageAuth, sendPage, tablesFor } from './context.ts';
 import { metricsSchema } from './schemas.ts';
 

@@ -1,11 +1,11 @@
 /** The health page (`/status`, JSON twin `/api/health`): overall status, each table's freshness, timers, disk and load. */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireRole, seesPrivate } from '../auth-plugin.ts';
-import { redactHealth } from '../app.ts';
+import { redactHealth } from '../redact-health.ts';
 import { html } from '../views/html.ts';
 import { formatAgo, formatBytes, formatNumber, formatTime } from '../views/format.ts';
 import { pill } from '../views/layout.ts';
-import type { WebDeps } from '../web.ts';
+import type { WebDeps } from '../web-deps.ts';
 import { pageAuth, principalOf, sendPage } from './context.ts';
 
 async function healthFor(deps: WebDeps, req: FastifyRequest) {
