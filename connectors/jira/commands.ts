@@ -1,4 +1,5 @@
 /** `ada jira backfill`: declared as data (name, usage, options) so the command line lists it; `run` gets a broker opener. */
+import { BACKFILL_DECLARATION } from './backfill-declaration.ts';
 import type { ParseArgsConfig } from 'node:util';
 import type { AdaConfig } from '../../config/index.ts';
 import { adaError } from '../../events/index.ts';
@@ -47,14 +48,7 @@ export interface JiraCommandSpec {
 const badArgument = (message: string): Error => adaError(JiraErrorCode.badArgument, message);
 
 const backfillCommand: JiraCommandSpec = {
-  name: 'jira backfill',
-  summary: 'Fetch Jira issues by JQL or key into the log (and the Jira tables), or refresh only remote links or SLA fields',
-  usage: 'ada jira backfill (--jql Q | --issue-keys K1,K2) [--parallel 4] [--skip-existing] [--dry-run] [--remote-links | --sla] [--json]',
-  options: {
-    config: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    jql: { type: 'string' }, 'issue-keys': { type: 'string' }, parallel: { type: 'string' },
-    'skip-existing': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'remote-links': { type: 'boolean' }, sla: { type: 'boolean' }, json: { type: 'boolean' },
-  },
+  ...BACKFILL_DECLARATION,
   async run({ values }, ctx, open) {
     const jql = values.jql as string | undefined;
     const keysArg = values['issue-keys'] as string | undefined;

@@ -5,6 +5,7 @@
  * reactor, projection with apache-arrow and parquet-wasm, timers) and the commands' code load on first use, so a
  * process that only reads the configuration never pays for them.
  */
+import { BACKFILL_DECLARATION } from './backfill-declaration.ts';
 import type { AdaConfig } from '../../config/index.ts';
 import { adaError } from '../../events/index.ts';
 import type { JiraCommandSpec } from './commands.ts';
@@ -26,14 +27,7 @@ const built = async (host: Host) => (await runtime()).buildJira(host);
 
 /** `ada jira backfill` as declared in ./commands.ts (tests/unit/command-table.test.ts keeps the two equal); its code loads on dispatch. */
 const backfillCommand: JiraCommandSpec = {
-  name: 'jira backfill',
-  summary: 'Fetch Jira issues by JQL or key into the log (and the Jira tables), or refresh only remote links or SLA fields',
-  usage: 'ada jira backfill (--jql Q | --issue-keys K1,K2) [--parallel 4] [--skip-existing] [--dry-run] [--remote-links | --sla] [--json]',
-  options: {
-    config: { type: 'string' }, data: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-    jql: { type: 'string' }, 'issue-keys': { type: 'string' }, parallel: { type: 'string' },
-    'skip-existing': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'remote-links': { type: 'boolean' }, sla: { type: 'boolean' }, json: { type: 'boolean' },
-  },
+  ...BACKFILL_DECLARATION,
   async run(args, ctx, open) {
     const { JIRA_COMMANDS } = await import('./commands.ts');
     return JIRA_COMMANDS.find((c) => c.name === backfillCommand.name)!.run(args, ctx, open);
