@@ -26,20 +26,25 @@ const NAV: Array<{ href: string; label: string; icon: string; admin?: boolean }>
   { href: '/admin', label: 'Admin', icon: '⚙', admin: true },
 ];
 
-/** A whole signed-in page. */
-export function page(ctx: PageContext, opts: { title: string; active: string; body: SafeHtml; subtitle?: string | SafeHtml }): SafeHtml {
-  const { config, principal } = ctx;
-  const inst = config.instance.instance;
-  const who = config.instance.users[principal.name]?.name ?? principal.name;
+/** The start of every page's document, up to the page's own head elements. */
+function documentHead(title: string, instance: string): SafeHtml {
   return html`<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${opts.title} · ${inst.name}</title>
+<title>${title} · ${instance}</title>
 <link rel="stylesheet" href="/assets/portal.css">
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
-${ctx.live && ctx.liveTicket ? html`<meta name="ada-live" content="${ctx.liveTicket}">` : ''}
+`;
+}
+
+/** A whole signed-in page. */
+export function page(ctx: PageContext, opts: { title: string; active: string; body: SafeHtml; subtitle?: string | SafeHtml }): SafeHtml {
+  const { config, principal } = ctx;
+  const inst = config.instance.instance;
+  const who = config.instance.users[principal.name]?.name ?? principal.name;
+  return html`${documentHead(opts.title, inst.name)}${ctx.live && ctx.liveTicket ? html`<meta name="ada-live" content="${ctx.liveTicket}">` : ''}
 <script src="/assets/live.js" defer></script>
 </head>
 <body>
@@ -72,15 +77,7 @@ ${ctx.live && ctx.liveTicket ? html`<meta name="ada-live" content="${ctx.liveTic
 /** A page for people who are not signed in (sign-in, refusal). */
 export function bare(config: AdaConfig, opts: { title: string; body: SafeHtml }): SafeHtml {
   const inst = config.instance.instance;
-  return html`<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${opts.title} · ${inst.name}</title>
-<link rel="stylesheet" href="/assets/portal.css">
-<link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
-</head>
+  return html`${documentHead(opts.title, inst.name)}</head>
 <body class="bare">
 <main class="card signin">
   <div class="brand"><span class="logo">ada</span><span class="brand-name">${inst.name}</span></div>
