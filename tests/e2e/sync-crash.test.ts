@@ -1,65 +1,15 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readdir } from 'node:fs/promises';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
 import { EventLogReader } from '../../events/index.ts';
 import { ADA_BIN, runCli } from '../helpers/cli.ts';
-import { csvInstance, query } from '../helpers/instance.ts';
+import { filesUnder, killWhen, publishedRows, SHOP_TABLES, shopCsv } from '../helpers/crash.ts';
+import { csvInstance } from '../helpers/instance.ts';
 
 const KILLS = 6;
-
-const TABLES = `  - id: csv.shop.big
-    name: big
-    description: A big full-refresh table
-    primary_key: id
-    file: big.csv
-    columns:
-      - {name: id, type: INTEGER}
-      - {name: ts, type: TIMESTAMP}
-      - {name: note, type: STRING}
-  - id: csv.shop.parts
-    name: parts
-    description: A partitioned table
-    primary_key: id
-    sync_strategy: partitioned
-    partition_by: ts
-    file: big.csv
-    columns:
-      - {name: id, type: INTEGER}
-      - {name: ts, type: TIMESTAMP}
-      - {name: note, type: STRING}
-`;
-
-function csv(rows: number, tag: string): string {
-  const out = ['id,ts,note'];
-  for (let i = 0; i < rows; i++) {
-    const month = String((i % 12) + 1).padStart(2, '0');
-    out.push(`${i},2024-${month}-0${(i % 9) + 1} 12:00:00,"${tag} row ${i}, with a comma"`);
-  }
-  return `${out.join('\n')}\n`;
-}
-
-async function allFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true, recursive: true })) {
-    if (entry.isFile()) out.push(path.join(entry.parentPath, entry.name));
-  }
-  return out;
-}
-
-/** Row count of each table as published now; every Parquet file must be readable. */
-async function publishedRows(dataDir: string): Promise<{ big: number; parts: number }> {
-  const shop = path.join(dataDir, 'parquet', 'shop');
-  for (const f of (await allFiles(shop)).filter((x) => x.endsWith('.parquet'))) {
-    await query(`SELECT count(*) FROM read_parquet('${f}')`);
-  }
-  const big = (await query(`SELECT count(*) AS n FROM '${shop}/big.parquet'`))[0]!.n as number;
-  const parts = (await query(`SELECT count(*) AS n FROM read_parquet('${shop}/parts/*.parquet')`))[0]!.n as number;
-  return { big, parts };
-}
 
 /** True while a run stages rows (its scratch folder exists). */
 function staging(dataDir: string): boolean {
@@ -80,14 +30,14 @@ function publishing(dataDir: string): boolean {
 }
 
 it(`a sync killed with SIGKILL mid-table leaves the previous Parquet valid, and the next run completes and cleans up (${KILLS} kills)`, { timeout: 240_000 }, async (t) => {
-  const inst = await csvInstance(t, TABLES);
-  await inst.writeCsv('big.csv', csv(1000, 'old'));
+  const inst = await csvInstance(t, SHOP_TABLES);
+  await inst.writeCsv('big.csv', shopCsv(1000, 'old'));
   const first = await runCli(['sync', ...inst.flags]);
   assert.equal(first.code, 0, first.stderr + first.stdout);
   const oldRows = await publishedRows(inst.dataDir);
   assert.deepEqual(oldRows, { big: 1000, parts: 1000 });
   const NEW_ROWS = 1_000_000;
-  await inst.writeCsv('big.csv', csv(NEW_ROWS, 'new'));
+  await inst.writeCsv('big.csv', shopCsv(NEW_ROWS, 'new'));
 
   // How long a whole run takes on this machine, so the kills land inside one.
   const fullStart = performance.now();
@@ -101,10 +51,7 @@ it(`a sync killed with SIGKILL mid-table leaves the previous Parquet valid, and 
     // machine cannot shift; the third at a random moment of a measured run (while starting, or between the tables).
     const reached = [staging, publishing, undefined][round % 3];
     const delay = Math.floor(runMs * (0.2 + Math.random() * 0.75));
-    const killed = await new Promise<boolean>((resolve) => {
-      const timer = reached ? setInterval(() => { if (reached(inst.dataDir)) child.kill('SIGKILL'); }, 1) : setTimeout(() => { child.kill('SIGKILL'); }, delay);
-      child.on('exit', (_code, signal) => { clearInterval(timer); clearTimeout(timer); resolve(signal === 'SIGKILL'); });
-    });
+    const killed = await killWhen(child, reached && (() => reached(inst.dataDir)), delay);
     const rows = await publishedRows(inst.dataDir);
     for (const table of ['big', 'parts'] as const) {
       assert.ok([oldRows[table], NEW_ROWS].includes(rows[table]), `round ${round}: ${table} has ${rows[table]} rows, neither the old nor the new version`);
@@ -116,7 +63,7 @@ it(`a sync killed with SIGKILL mid-table leaves the previous Parquet valid, and 
   const last = await runCli(['sync', ...inst.flags]);
   assert.equal(last.code, 0, last.stderr + last.stdout);
   assert.deepEqual(await publishedRows(inst.dataDir), { big: NEW_ROWS, parts: NEW_ROWS });
-  const leftovers = (await allFiles(inst.dataDir)).filter((f) => /\.tmp|\.partial|publish-journal/.test(path.basename(f)) || f.includes(`${path.sep}tmp${path.sep}runs${path.sep}`));
+  const leftovers = (await filesUnder(inst.dataDir)).filter((f) => /\.tmp|\.partial|publish-journal/.test(path.basename(f)) || f.includes(`${path.sep}tmp${path.sep}runs${path.sep}`));
   assert.deepEqual(leftovers, [], 'the next run cleans up temp files');
   const events = await lastValueFrom(new EventLogReader(path.join(inst.dataDir, 'events')).read$(1).pipe(toArray()));
   const started = new Set(events.flatMap((e) => (e.type === 'SyncStarted' ? [e.data.runId] : [])));
