@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.ts';
 import { fileURLToPath } from 'node:url';
 import { csvInstance, query } from '../helpers/instance.ts';
+import { epochOf, OFFSET_INSTANTS } from '../helpers/instants.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
 const DEMO_CONFIG = fileURLToPath(new URL('../../examples/demo', import.meta.url));
@@ -16,23 +17,7 @@ async function sync(flags: string[], ...tables: string[]) {
   return { ...result, json: JSON.parse(result.stdout || '{}') as SyncJson };
 }
 
-/** Offsets `Z`, `+01:00`, `-05:30`, none (UTC), and both sides of two DST changes (US 2025-11-02, EU 2025-03-30). */
-const INSTANTS = [
-  '2025-11-02T08:15:00Z',
-  '2025-11-02T08:15:00+01:00',
-  '2025-11-02T08:15:00-05:30',
-  '2025-11-02 08:15:00',
-  '2025-11-02T01:30:00-04:00',
-  '2025-11-02T01:30:00-05:00',
-  '2025-03-30T01:30:00+01:00',
-  '2025-03-30T03:30:00+02:00',
-];
-
-/** Seconds since the epoch of an ISO text; text without an offset is UTC. */
-function epochOf(text: string): number {
-  const iso = text.replace(' ', 'T');
-  return Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(iso) ? iso : `${iso}Z`) / 1000;
-}
+const INSTANTS = OFFSET_INSTANTS;
 
 describe('ada sync: CSV values with a UTC offset are the right instants', () => {
   it('publishes declared TIMESTAMP, declared TIMESTAMP_TZ and detected columns as the instants the text names', async (t) => {

@@ -8,25 +8,10 @@ import type { FakeKeboolaOptions, FakeTable } from '../../fixtures/keboola/fake-
 import { TOKEN } from '../../fixtures/keboola/keboola-fixtures.ts';
 import { runCli } from '../../helpers/cli.ts';
 import { query } from '../../helpers/instance.ts';
+import { epochOf, OFFSET_INSTANTS } from '../../helpers/instants.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
-/** Offsets `Z`, `+01:00`, `-05:30`, none (UTC), and both sides of two DST changes (US 2025-11-02, EU 2025-03-30). */
-const VALUES = [
-  '2025-11-02T08:15:00Z',
-  '2025-11-02T08:15:00+01:00',
-  '2025-11-02T08:15:00-05:30',
-  '2025-11-02 08:15:00',
-  '2025-11-02T01:30:00-04:00',
-  '2025-11-02T01:30:00-05:00',
-  '2025-03-30T01:30:00+01:00',
-  '2025-03-30T03:30:00+02:00',
-];
-
-/** Seconds since the epoch of an ISO text; text without an offset is UTC. */
-function epochOf(text: string): number {
-  const iso = text.replace(' ', 'T');
-  return Date.parse(/(Z|[+-]\d\d:\d\d)$/.test(iso) ? iso : `${iso}Z`) / 1000;
-}
+const VALUES = OFFSET_INSTANTS;
 
 /** `zoned`: basetype TIMESTAMP with the backend type TIMESTAMP_TZ (what Snowflake tables report); `plain`: basetype TIMESTAMP only. */
 const EVENTS: FakeTable = {
