@@ -2,18 +2,9 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import WebSocket from 'ws';
 import { runCli, startServe } from '../helpers/cli.ts';
-import { csvInstance } from '../helpers/instance.ts';
+import { csvInstance, PUBLIC_AND_PRIVATE_TABLES } from '../helpers/instance.ts';
 
-const TABLES = `  - id: csv.shop.orders
-    name: orders
-    description: Orders
-    file: orders.csv
-  - id: csv.finance.credit
-    name: credit
-    description: Credit limits
-    private: true
-    file: credit.csv
-`;
+const TABLES = PUBLIC_AND_PRIVATE_TABLES;
 
 it('ada serve: an analyst with a token gets live notifications of public tables, /health hides private ones', { timeout: 90_000 }, async (t) => {
   const inst = await csvInstance(t, TABLES);

@@ -6,19 +6,10 @@ import path from 'node:path';
 import { it } from 'node:test';
 import type { TestContext } from 'node:test';
 import { ADA_BIN, runCli, startServe } from '../helpers/cli.ts';
-import { csvInstance, query } from '../helpers/instance.ts';
+import { csvInstance, PUBLIC_AND_PRIVATE_TABLES, query } from '../helpers/instance.ts';
 import { tempDir } from '../helpers/tmp.ts';
 
-const TABLES = `  - id: csv.shop.orders
-    name: orders
-    description: Orders
-    file: orders.csv
-  - id: csv.finance.credit
-    name: credit
-    description: Credit limits
-    private: true
-    file: credit.csv
-`;
+const TABLES = PUBLIC_AND_PRIVATE_TABLES;
 
 /** A running `ada watch` whose output lines can be awaited. */
 function startWatch(t: TestContext, args: string[]): { child: ChildProcess; out: string[]; waitFor(re: RegExp): Promise<string>; stop(): Promise<number | null> } {

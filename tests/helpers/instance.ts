@@ -61,3 +61,15 @@ export async function query(sql: string): Promise<Array<Record<string, unknown>>
     db.closeSync();
   }
 }
+
+/** data_description.md tables: a public `orders` and a private `credit`, for tests of who sees what. */
+export const PUBLIC_AND_PRIVATE_TABLES = `  - id: csv.shop.orders
+    name: orders
+    description: Orders
+    file: orders.csv
+  - id: csv.finance.credit
+    name: credit
+    description: Credit limits
+    private: true
+    file: credit.csv
+`;

@@ -10,18 +10,7 @@ import { evaluateHealth, evolveHealth, healthProjection } from '../../../pipelin
 import type { HealthReport, HealthState } from '../../../pipeline/index.ts';
 import { adaApp } from '../../../portal/app.ts';
 import { startGateway, TestClient } from './harness.ts';
-
-/** mulberry32: a seeded generator, so a failing case can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../helpers/random.ts';
 
 const ALPHABET = [...' ()[]{}-_.,;:!?\'"€$%&*+/\\|<>=~^#@`', ...'äöüßéèçñ', ...'зарплатаБОНУС', ...'給与賞与データ', ...'αβγδ', ...'مرتب', ...'payroll'];
 
@@ -38,7 +27,7 @@ const FIXED_PRIVATE = ['payroll (2025)', '-salaries-', '€bonus', 'Зарпла
 const PUBLIC = ['payroll', 'salaries', 'bonus', 'orders'];
 
 function names(seed: number): { privates: string[]; publics: string[] } {
-  const next = rng(seed);
+  const next = mulberry32(seed);
   const privates = new Set(FIXED_PRIVATE);
   while (privates.size < FIXED_PRIVATE.length + 40) {
     const name = generatedName(next);

@@ -8,18 +8,7 @@ import type { TestInstance } from '../../helpers/instance.ts';
 import { openPortal } from '../../helpers/portal.ts';
 import type { TestPortal } from '../../helpers/portal.ts';
 import { escapeHtml } from '../../../portal/views/html.ts';
-
-/** A seeded generator, so a failing run can be repeated with its seed. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from '../../helpers/random.ts';
 
 const ALPHABETS = ['abcxyz', 'ÀÉÎõüçñ', 'заказыЖЩ', 'αβγΔΩ', '顧客注文表', ' .,-&\'"()<>!?+=#%', '0123456789'];
 
