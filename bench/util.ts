@@ -64,7 +64,24 @@ export interface SyncRun {
   endedAt: number;
   /** Everything the child printed, for checks such as "no secret in the output". */
   output: string;
+  /** Bytes the child read through read(2) and friends (`rchar` of /proc/self/io at exit, page cache included), in MB; undefined off Linux. */
+  readMb?: number;
 }
+
+/**
+ * Preloaded into a sync child (`--import`): at exit, copies the process's /proc/self/io (all its threads, DuckDB's
+ * included) to the file ADA_BENCH_IO_FILE names.
+ */
+const IO_PROBE = `data:text/javascript,${encodeURIComponent('import { readFileSync, writeFileSync } from "node:fs"; '
+  + 'process.on("exit", () => { try { writeFileSync(process.env.ADA_BENCH_IO_FILE, readFileSync("/proc/self/io")); } catch {} });')}`;
+const HAS_PROC_IO = (() => {
+  try {
+    readFileSync('/proc/self/io');
+    return true;
+  } catch {
+    return false;
+  }
+})();
 
 /** GNU time, for the peak RSS of a child process. */
 const TIME_BIN = '/usr/bin/time';
@@ -93,10 +110,13 @@ function vmHwmMb(pid: number): number {
  */
 export async function runAdaSync(inst: { root: string; configDir: string; dataDir: string }, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<SyncRun> {
   const adaBin = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
-  const args = [...(options.nodeArgs ?? []), adaBin, 'sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
+  const ioFile = path.join(inst.root, 'proc-io.txt');
+  const probe = HAS_PROC_IO ? ['--import', IO_PROBE] : [];
+  const args = [...(options.nodeArgs ?? []), ...probe, adaBin, 'sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
   const timeFile = path.join(inst.root, 'time-v.txt');
   const useTime = await isExecutable(TIME_BIN);
-  const env = { ...process.env, ...options.env };
+  const env = { ...process.env, ...options.env, ADA_BENCH_IO_FILE: ioFile };
+  await rm(ioFile, { force: true });
   const startedAt = Date.now();
   const t0 = performance.now();
   const proc = useTime
@@ -129,7 +149,8 @@ export async function runAdaSync(inst: { root: string; configDir: string; dataDi
     if (!m) throw new Error(`no peak RSS in ${timeFile}`);
     rssMb = Number(m[1]) / 1024;
   }
-  return { ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt, output: out + err };
+  const rchar = HAS_PROC_IO ? /^rchar:\s*(\d+)/m.exec(await readFile(ioFile, 'utf8').catch(() => '')) : null;
+  return { ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt, output: out + err, ...(rchar ? { readMb: Number(rchar[1]) / 1e6 } : {}) };
 }
 
 /** The phases of one sync run, in ms, from its events' times: until SyncStarted, until TableStagingCompleted, until TablePublished, the rest. */
