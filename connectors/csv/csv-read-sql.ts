@@ -1,7 +1,7 @@
 /** Builds the DuckDB SQL that reads one CSV file into a table's schema: a single `read_csv` with explicit columns plus conversions. */
 import type { PublishedType } from '../../pipeline/index.ts';
 import { quoteIdentifier, quoteLiteral } from '../../pipeline/index.ts';
-import { isoTemporalSql } from '../../pipeline/index.ts';
+import { instantAsTimestampSql, isoTemporalSql } from '../../pipeline/index.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { dialectSql } from './csv-dialect.ts';
 import type { ColumnPlan, FileShape } from './csv-schema.ts';
@@ -116,7 +116,7 @@ function parseDateSql(id: string, column: ColumnPlan, shape: FileShape): string 
   if (format !== undefined && format !== ISO_DATE_FORMAT) {
     const via = column.type === 'TIMESTAMP' ? 'TIMESTAMPTZ' : column.type;
     const parsed = `TRY_CAST(try_strptime(${id}, ${quoteLiteral(format)}) AS ${via})`;
-    return via === column.type ? parsed : `CAST(${parsed} AS ${column.type})`;
+    return via === column.type ? parsed : instantAsTimestampSql(parsed);
   }
   return isoTemporalSql(id, column.type as 'DATE' | 'TIMESTAMP' | 'TIMESTAMPTZ');
 }
