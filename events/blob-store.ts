@@ -84,21 +84,34 @@ export class BlobStore {
   }
 
   /**
-   * Stores a local file by moving it into the store (same filesystem) after hashing it;
-   * a file on another filesystem is copied. The source path is gone afterwards.
+   * Stores a local file by moving it into the store (same filesystem) after hashing it; a file on another filesystem
+   * is copied. The source path is gone afterwards. `digest`, when the caller hashed the file as it was written, is
+   * trusted as the file's sha256 and size (checked against its size): the file is not read again.
    */
-  async putFile(file: string, options: { replaceCorrupt?: boolean } = {}): Promise<StoredBlob> {
-    const { sha256, bytes } = await hashFile(file);
+  async putFile(file: string, options: { replaceCorrupt?: boolean; digest?: StoredBlob } = {}): Promise<StoredBlob> {
+    const known = options.digest;
+    if (known !== undefined) {
+      if (!SHA256_HEX.test(known.sha256)) throw adaError(ErrorCode.badArgument, `not a sha256 hex digest: ${known.sha256}`);
+      const size = (await stat(file)).size;
+      if (size !== known.bytes) throw adaError(ErrorCode.badArgument, `${file} holds ${size} bytes, its digest says ${known.bytes}`, { file });
+    }
+    // Unhashed, the fsync runs while the file is hashed (one waits on the disk, the other reads the page cache), at the
+    // cost of a needless sync when the blob turns out to be stored already; with a digest, commit() syncs only if needed.
+    const syncing = known ? undefined : fsyncFile(file);
+    syncing?.catch(() => undefined);
+    const [{ sha256, bytes }] = await Promise.all([known ?? hashFile(file), syncing]);
     const tmp = path.join(this.tmpDir, `${randomBytes(8).toString('hex')}.tmp`);
     try {
+      let synced = syncing !== undefined;
       try {
         await rename(file, tmp);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
         await pipeline(createReadStream(file), createWriteStream(tmp, { mode: 0o600 }));
         await rm(file, { force: true });
+        synced = false;
       }
-      return await this.commit(tmp, { sha256, bytes }, options.replaceCorrupt === true);
+      return await this.commit(tmp, { sha256, bytes }, options.replaceCorrupt === true, synced);
     } finally {
       await rm(tmp, { force: true });
     }
@@ -107,13 +120,14 @@ export class BlobStore {
   /**
    * Moves a hashed temp file to its place. An existing blob of the same hash is kept as it is, unless
    * `replaceCorrupt` asks to check it first (a full refresh that recovers a broken history must not reuse a corrupt blob).
+   * `synced`: the temp file's bytes are durable already.
    */
-  private async commit(tmp: string, blob: StoredBlob, replaceCorrupt = false): Promise<StoredBlob> {
+  private async commit(tmp: string, blob: StoredBlob, replaceCorrupt = false, synced = false): Promise<StoredBlob> {
     const final = this.pathOf(blob.sha256);
     const known = this.verified.has(blob.sha256);
     this.verified.add(blob.sha256);
     if (await this.has(blob.sha256) && (!replaceCorrupt || known || (await hashFile(final).catch(() => undefined))?.sha256 === blob.sha256)) return blob;
-    await fsyncFile(tmp);
+    if (!synced) await fsyncFile(tmp);
     await mkdir(path.dirname(final), { recursive: true, mode: 0o700 });
     await rename(tmp, final);
     await fsyncDir(path.dirname(final));

@@ -157,7 +157,7 @@ export class SyncBus {
         takeUntil(options.signal ? fromEvent(options.signal, 'abort') : []),
         concatMap(async (e: ConnectorEvent) => {
           if (e.kind === 'chunk') {
-            const blob = await blobs.putFile(e.path, { replaceCorrupt: options.fullRefresh === true });
+            const blob = await blobs.putFile(e.path, { replaceCorrupt: options.fullRefresh === true, ...(e.digest ? { digest: e.digest } : {}) });
             const chunk: StagedChunk = { blob: { ...blob, format: e.format }, rows: e.rows, schema: e.schema };
             chunks.push(chunk);
             await this.append({

@@ -1,6 +1,6 @@
 /** The connector contract: what every source in `connectors/` implements. */
 import type { Observable } from 'rxjs';
-import type { ColumnSchema } from '../events/index.ts';
+import type { ColumnSchema, StoredBlob } from '../events/index.ts';
 import type { FastifyInstance } from 'fastify';
 import type { AdaConfig, ConnectorConfigDeclaration, TableConfig } from '../config/index.ts';
 import type { ConnectorSetup } from './connector-setup.ts';
@@ -21,8 +21,11 @@ export interface SyncRequest {
 
 /** A change event a connector emits while syncing one table. */
 export type ConnectorEvent =
-  /** Rows staged in a local file (usually Parquet); the bus moves it into the blob store. */
-  | { kind: 'chunk'; path: string; format: 'parquet' | 'csv'; rows: number; schema: ColumnSchema[]; sourceFile?: string }
+  /**
+   * Rows staged in a local file (usually Parquet); the bus moves it into the blob store. `digest`, when the connector
+   * hashed the file as it was written (hashWhileWritten), is its sha256 and size, so the blob store does not read it again.
+   */
+  | { kind: 'chunk'; path: string; format: 'parquet' | 'csv'; rows: number; schema: ColumnSchema[]; sourceFile?: string; digest?: StoredBlob }
   /** Progress for terminals and the portal. */
   | { kind: 'progress'; rows?: number; bytes?: number; message?: string }
   /** The run fetched everything: replace the table or upsert into it; the cursor to store on success. */

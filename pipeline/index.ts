@@ -25,5 +25,6 @@ export { MAX_MESSAGE_CHARS, NOTIFYING_EVENTS, tablePrivacy, toNotification, visi
 export type { IsPrivate, Notification, NotificationConfig, NotificationLevel } from './projections/notifications/index.ts';
 export * from './sql/temporal.ts';
 export * from './disk-full.ts';
+export * from './hash-while-written.ts';
 export * from './broker/index.ts';
 export * from './projections/manifest/index.ts';

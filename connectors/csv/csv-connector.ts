@@ -7,12 +7,12 @@ import { DuckDbRuns } from '../../pipeline/index.ts';
 import type { AdaConfig, TableConfig } from '../../config/index.ts';
 import { csvConfig } from './csv-config.ts';
 import { csvSetup } from './setup.ts';
-import type { ColumnSchema } from '../../events/index.ts';
+import type { ColumnSchema, StoredBlob } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
 import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
 import { normaliseDuckType } from '../../pipeline/index.ts';
 import { quoteIdentifier, quoteLiteral, whereFiltersToSql } from '../../pipeline/index.ts';
-import { diskFullError } from '../../pipeline/index.ts';
+import { diskFullError, hashWhileWritten } from '../../pipeline/index.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { csvDialect, dialectSql } from './csv-dialect.ts';
 import type { PlannedFile } from './csv-cursor.ts';
@@ -79,6 +79,7 @@ interface StagedChunk {
   path: string;
   rows: number;
   sourceFile: string;
+  digest: StoredBlob;
 }
 
 /** Thrown internally when a sampled type proved wrong: detection is repeated over whole files. */
@@ -164,7 +165,7 @@ class TableRun {
     }
     this.#checkAborted();
     for (const chunk of result.chunks) {
-      this.#emit({ kind: 'chunk', path: chunk.path, format: 'parquet', rows: chunk.rows, schema: result.schema, sourceFile: chunk.sourceFile });
+      this.#emit({ kind: 'chunk', path: chunk.path, format: 'parquet', rows: chunk.rows, schema: result.schema, sourceFile: chunk.sourceFile, digest: chunk.digest });
     }
     this.#emit({ kind: 'complete', mode, cursor: cursorOf(planned), metadata: { files: files.length, stagedFiles: staged.length } });
   }
@@ -286,12 +287,18 @@ class TableRun {
     this.#written.push(partial);
     try {
       const sql = `COPY (${selectFileSql(this.#duckPath(file), this.#dialect, plan, shape, readNames, predicate)}) TO ${quoteLiteral(partial)} (FORMAT parquet)`;
-      const reader = await this.#db().runAndReadAll(sql);
+      await rm(partial, { force: true });
+      const copying = this.#db().runAndReadAll(sql);
+      // The chunk is hashed while DuckDB writes it, so the blob store need not read it back.
+      const digesting = hashWhileWritten(partial, copying);
+      digesting.catch(() => undefined);
+      const reader = await copying;
       const rows = Number(reader.getRows()[0]?.[0] ?? 0);
+      const digest = await digesting;
       await rename(partial, finalPath);
       this.#written.push(finalPath);
       if (hashing) file.state.sha256 = await hashing;
-      return { path: finalPath, rows, sourceFile: file.relativePath };
+      return { path: finalPath, rows, sourceFile: file.relativePath, digest };
     } catch (err) {
       await rm(partial, { force: true });
       if (err instanceof DetectionTooNarrow || hasCode(err, CSV_INVALID)) throw err;
