@@ -287,7 +287,7 @@ class TableRun {
     this.#written.push(partial);
     try {
       const sql = `COPY (${selectFileSql(this.#duckPath(file), this.#dialect, plan, shape, readNames, predicate)}) TO ${quoteLiteral(partial)} (FORMAT parquet)`;
-      await rm(partial, { force: true });
+      // The work directory is the run's own and a retry removes what it wrote, so no stale file sits at `partial`.
       const copying = this.#db().runAndReadAll(sql);
       // The chunk is hashed while DuckDB writes it, so the blob store need not read it back.
       const digesting = hashWhileWritten(partial, copying);

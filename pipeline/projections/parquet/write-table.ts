@@ -7,12 +7,15 @@
  * and filters under several threads reorder rows and move row-group boundaries, so every query here that joins or
  * filters ends in an ORDER BY whose keys are unique per row: the primary key, then ORD (see ordExpr).
  */
+import { createHash } from 'node:crypto';
 import { copyFile, link, mkdir } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PartitionGranularity } from '../../../config/index.ts';
-import type { ColumnSchema, PublishedFile } from '../../../events/index.ts';
+import { hashFile } from '../../../events/index.ts';
+import type { ColumnSchema, PublishedFile, StoredBlob } from '../../../events/index.ts';
+import { hashWhileWritten } from '../../hash-while-written.ts';
 import { quoteIdentifier as q, quoteLiteral as lit } from '../../sql/where-filters.ts';
 import { tempPathFor } from './atomic-files.ts';
 import { partitionKeySql } from './partition-key.ts';
@@ -42,6 +45,13 @@ export interface WrittenFile {
   blobSha256?: string;
   /** Set for merges, whose row order (so whose bytes) varies from run to run: hashed by content instead. */
   merged?: boolean;
+  /** The file's sha256 and size, hashed while DuckDB wrote it. */
+  digest?: StoredBlob;
+  /**
+   * A merge's identity from its inputs (see mergeIdentity), valid as its content identity when the merge added rows
+   * (more than `oldRows`): its content then differs from what was published, so no row hash is needed to tell.
+   */
+  lineage?: { identity: string; oldRows: number };
 }
 
 /** What a writer produced: new temp files, and previous files that stay as they are; every other previous file goes. */
@@ -61,6 +71,8 @@ export interface WriteContext {
   /** Keep one row per primary key within the run even on a replace (incremental tables): the last in file order wins. */
   dedupe: boolean;
   chunkPaths: string[];
+  /** The chunks' sha256 where known (blobs), by index of `chunkPaths`; others are hashed when a merge needs them. */
+  chunkSha256?: Array<string | undefined>;
   mode: 'replace' | 'upsert';
   partitionBy?: string;
   granularity: PartitionGranularity;
@@ -84,15 +96,15 @@ export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
   const oldFiles = ctx.mode === 'upsert' ? [...ctx.previousFiles, ...ctx.relayoutFrom] : [];
   if (ctx.mode === 'replace' && await hasDuplicateKeys(ctx)) {
     await createNewRows(ctx, false);
-    await copyTo(ctx, `SELECT ${columnList(ctx)} FROM ${NEW_TABLE} ORDER BY ${ORD}`, out.tmp);
+    out.digest = await copyTo(ctx, `SELECT ${columnList(ctx)} FROM ${NEW_TABLE} ORDER BY ${ORD}`, out.tmp);
   } else if (ctx.mode === 'replace' || (oldFiles.length === 0 && ctx.primaryKey.length === 0)) {
-    const sha = await writeChunksAsIs(ctx, out.tmp);
-    if (sha) out.blobSha256 = sha;
+    await writeChunksAsIs(ctx, out);
   } else {
     await createNewRows(ctx, false);
     const old = oldFiles.length > 0 ? await oldRows(ctx, oldFiles) : undefined;
-    await copyTo(ctx, mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`), out.tmp);
+    out.digest = await copyTo(ctx, mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`), out.tmp);
     out.merged = true;
+    out.lineage = { identity: await mergeIdentity(ctx, oldFiles), oldRows: oldFiles.reduce((n, f) => n + f.rows, 0) };
   }
   return { written: [out], kept: [] };
 }
@@ -123,13 +135,13 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
     if (touched.has(key)) {
       const out = newTemp(ctx, partitionFile(ctx.layout, key), key);
       const fresh = `SELECT * EXCLUDE (${PART}) FROM ${NEW_TABLE} WHERE ${PART} = ${lit(key)}`;
-      await copyTo(ctx, mergeSql(ctx, old ? await oldRows(ctx, [old]) : undefined, fresh), out.tmp);
+      out.digest = await copyTo(ctx, mergeSql(ctx, old ? await oldRows(ctx, [old]) : undefined, fresh), out.tmp);
       out.merged = true;
       written.push(out);
     } else if (old && ctx.schemaChanged) {
       // Every partition must have the same schema so a glob reads without union_by_name.
       const out = newTemp(ctx, partitionFile(ctx.layout, key), key);
-      await copyTo(ctx, `SELECT ${columnList(ctx)} FROM (${await oldRows(ctx, [old])}) ORDER BY ${ORD}`, out.tmp);
+      out.digest = await copyTo(ctx, `SELECT ${columnList(ctx)} FROM (${await oldRows(ctx, [old])}) ORDER BY ${ORD}`, out.tmp);
       written.push(out);
     } else if (old) {
       kept.push(old);
@@ -142,7 +154,8 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
  * The full-refresh path. One chunk already in the published schema is copied byte for byte (no re-encoding: the
  * benchmark's bare COPY is the bar); anything else is one COPY of a scan over all chunks, which keeps their order.
  */
-async function writeChunksAsIs(ctx: WriteContext, tmp: string): Promise<string | undefined> {
+async function writeChunksAsIs(ctx: WriteContext, out: WrittenFile): Promise<void> {
+  const tmp = out.tmp;
   const [only] = ctx.chunkPaths;
   if (ctx.chunkPaths.length === 1 && only !== undefined && await hasExactSchema(ctx, only)) {
     await mkdir(path.dirname(tmp), { recursive: true });
@@ -152,19 +165,43 @@ async function writeChunksAsIs(ctx: WriteContext, tmp: string): Promise<string |
       // no copy, no re-hash. Another filesystem falls back to a copy.
       try {
         await link(only, tmp);
-        return sha;
+        out.blobSha256 = sha;
+        return;
       } catch (err) {
         if (!['EXDEV', 'EPERM', 'ENOTSUP', 'EMLINK'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
       }
     }
     await copyFile(only, tmp, constants.COPYFILE_EXCL);
-    return undefined;
+    return;
   }
   const cols = await chunkColumns(ctx);
   const select = ctx.chunkPaths.length === 0 ? `SELECT ${castList(ctx.schema, new Set(), 'c')} WHERE false`
     : `SELECT ${castList(ctx.schema, cols, 'c')} FROM read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true) c`;
-  await copyTo(ctx, select, tmp);
-  return undefined;
+  out.digest = await copyTo(ctx, select, tmp);
+}
+
+/** Bump when the rows a merge produces from the same inputs change: merge identities then differ from earlier ones. */
+const MERGE_IDENTITY_VERSION = 1;
+
+/**
+ * The identity of a merge's rows from its inputs: the identities of the old files (their row hash or bytes hash), the
+ * chunks' bytes hashes in order, the published schema and the key. The rows are a function of these, so equal
+ * identities mean equal rows, and a replay of the same history gets the same identity without reading a row. Unlike a
+ * row hash, two histories that arrive at the same rows get different identities; commit() uses it only when the merge
+ * added rows, where the content differs from what was published anyway.
+ */
+async function mergeIdentity(ctx: WriteContext, oldFiles: PublishedFile[]): Promise<string> {
+  const chunks: string[] = [];
+  for (const [i, file] of ctx.chunkPaths.entries()) chunks.push(ctx.chunkSha256?.[i] ?? (await hashFile(file)).sha256);
+  const inputs = {
+    v: MERGE_IDENTITY_VERSION,
+    old: oldFiles.map((f) => [f.path, f.contentSha ?? f.sha256]),
+    chunks,
+    schema: ctx.schema.map((c) => [c.name, c.type]),
+    primaryKey: ctx.primaryKey,
+    dedupe: ctx.dedupe,
+  };
+  return createHash('sha256').update(JSON.stringify(inputs)).digest('hex');
 }
 
 /**
@@ -173,8 +210,9 @@ async function writeChunksAsIs(ctx: WriteContext, tmp: string): Promise<string |
  */
 /**
  * The merge, without a sort and with every thread: its row order varies from run to run, so a merged file is
- * identified by a hash of its rows (see contentShaOf in publish.ts), not of its bytes. Ordering millions of rows
- * by key, or writing with one thread, would make the bytes reproducible at two to three times the cost.
+ * identified by its inputs (mergeIdentity) or a hash of its rows (see contentShaOf in publish.ts), not by its bytes.
+ * Ordering millions of rows by key, or writing with one thread, would make the bytes reproducible at two to three
+ * times the cost.
  */
 function mergeSql(ctx: WriteContext, old: string | undefined, fresh: string): string {
   return `SELECT ${columnList(ctx)} FROM (${mergeBody(ctx, old, fresh)})`;
@@ -250,7 +288,7 @@ async function writeAllPartitions(ctx: WriteContext, source: string, order: stri
     await ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${ROWS_TABLE} AS SELECT * FROM (${keyed}) WHERE ${PART} BETWEEN ${first} AND ${last} ORDER BY ${PART}, ${order.join(', ')}`);
     for (const key of group) {
       const out = newTemp(ctx, partitionFile(ctx.layout, key), key);
-      await copyTo(ctx, `SELECT ${columnList(ctx)} FROM ${ROWS_TABLE} WHERE ${PART} = ${lit(key)} ORDER BY ${order.join(', ')}`, out.tmp);
+      out.digest = await copyTo(ctx, `SELECT ${columnList(ctx)} FROM ${ROWS_TABLE} WHERE ${PART} = ${lit(key)} ORDER BY ${order.join(', ')}`, out.tmp);
       written.push(out);
     }
   }
@@ -361,9 +399,14 @@ async function distinctParts(ctx: WriteContext, table: string): Promise<string[]
   return rows.map((r) => String(r[0]));
 }
 
-async function copyTo(ctx: WriteContext, select: string, tmp: string): Promise<void> {
+/** Writes `select` to `tmp`; returns the file's sha256 and size, hashed while DuckDB wrote it. */
+async function copyTo(ctx: WriteContext, select: string, tmp: string): Promise<StoredBlob> {
   await mkdir(path.dirname(tmp), { recursive: true });
-  await ctx.conn.run(`COPY (${select}) TO ${lit(tmp)} (${PARQUET_COPY_OPTIONS})`);
+  const copying = ctx.conn.run(`COPY (${select}) TO ${lit(tmp)} (${PARQUET_COPY_OPTIONS})`);
+  const digesting = hashWhileWritten(tmp, copying);
+  digesting.catch(() => undefined);
+  await copying;
+  return digesting;
 }
 
 function newTemp(ctx: WriteContext, final: string, partition?: string): WrittenFile {
