@@ -180,3 +180,53 @@ export async function syncPhases(dataDir: string, run: SyncRun): Promise<SyncPha
 export function seconds(ms: number): string {
   return `${round(ms / 1000)}s`;
 }
+
+/** Bytes a process has read through read-like system calls so far (`rchar` of /proc/<pid>/io; page-cache hits count too). */
+export function readBytesOf(pid: number | 'self'): number {
+  const m = /^rchar:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/io`, 'utf8'));
+  if (!m) throw new Error(`no rchar in /proc/${pid}/io`);
+  return Number(m[1]);
+}
+
+/** Preloaded into an `ada` child (`node --import`): writes its /proc/self/io at exit to $ADA_BENCH_IO_FILE. */
+export const IO_PROBE = fileURLToPath(new URL('./io-probe.mjs', import.meta.url));
+
+/** A running `ada serve` child. */
+export interface AdaServe {
+  pid: number;
+  /** Peak RSS so far, in MB (VmHWM). */
+  peakRssMb(): number;
+  /** Stops it with SIGINT and waits for its exit. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts `ada serve --port 0` on an instance as a child process and waits until its control socket answers
+ * (`ready`, e.g. `ControlClient.connect`, returns true).
+ */
+export async function startAdaServe(inst: { configDir: string; dataDir: string }, ready: () => Promise<boolean>, timeoutMs = 120_000): Promise<AdaServe> {
+  const adaBin = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
+  const proc = spawn(process.execPath, [adaBin, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let err = '';
+  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
+  let gone = false;
+  void exited.then(() => (gone = true));
+  const deadline = performance.now() + timeoutMs;
+  while (!(await ready())) {
+    if (gone || performance.now() > deadline) {
+      if (!gone) proc.kill('SIGKILL');
+      throw new Error(`ada serve did not start:\n${err}`.trim());
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const pid = proc.pid!;
+  return {
+    pid,
+    peakRssMb: () => vmHwmMb(pid),
+    stop: async () => {
+      if (!gone) proc.kill('SIGINT');
+      await exited;
+    },
+  };
+}

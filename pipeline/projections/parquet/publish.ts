@@ -25,8 +25,8 @@ import { mergeSchema } from './schema-merge.ts';
 import type { SchemaChange } from './schema-merge.ts';
 import { isInsideParquetRoot, MANIFEST_NAME, partitionFile, tableLayout } from './table-layout.ts';
 import type { TableLayout } from './table-layout.ts';
-import { parquetRowCount, writePartitions, writeSingleFile } from './write-table.ts';
-import type { WriteContext, WrittenFile } from './write-table.ts';
+import { keyRangeOf, parquetRowCount, writePartitions, writeSingleFile } from './write-table.ts';
+import type { KeyRange, WriteContext, WrittenFile } from './write-table.ts';
 import { PipelineErrorCode } from '../../errors.ts';
 
 /** One publish: a table, the staged chunks of one run, and what is published now. */
@@ -55,6 +55,11 @@ export interface PublishedTable {
   schema: ColumnSchema[];
   /** sha256 over the sorted `path:sha256` lines of all files. */
   contentHash: string;
+  /**
+   * Partitioned tables with a primary key: the key range of each file, by path, so an upsert opens only the
+   * partitions that may hold one of its keys. Kept in the writer's state only, never in events (key values are data).
+   */
+  keyRanges?: Record<string, KeyRange>;
 }
 
 /** A table's published state after a publish, with what changed. */
@@ -214,7 +219,7 @@ export class ParquetPublisher {
     const inLayout = previousFiles.every((f) => fitsLayout(f, table, layout)) && await samePartitionColumn(dataDir, table, layout);
     if (mode === 'upsert' && input.chunks.length === 0 && previous && inLayout) {
       // Nothing to merge: rewriting would give the same bytes, at the cost of reading the whole table.
-      const unchanged: PublishResult = { folder: previous.folder, files: previous.files, rows: previous.rows, bytes: previous.bytes, schema: previous.schema, contentHash: previous.contentHash };
+      const unchanged: PublishResult = { folder: previous.folder, files: previous.files, rows: previous.rows, bytes: previous.bytes, schema: previous.schema, contentHash: previous.contentHash, ...(previous.keyRanges ? { keyRanges: previous.keyRanges } : {}) };
       return table.partitionBy ? { ...unchanged, touchedPartitions: [] } : unchanged;
     }
     const conn = await this.#instance.connect();
@@ -226,12 +231,13 @@ export class ParquetPublisher {
         dedupe: table.syncStrategy !== 'full_refresh',
         chunkPaths, chunkSha256: input.chunks.map((c) => c.sha256), mode, partitionBy: table.partitionBy, granularity: table.partitionGranularity ?? 'month',
         previousFiles: inLayout ? previousFiles : [],
+        keyRanges: inLayout ? previous?.keyRanges ?? {} : {},
         relayoutFrom: inLayout ? [] : previousFiles,
         schemaChanged: previous !== undefined && !sameColumns(previous.schema, merged.schema),
         temps, memoryLimitBytes: this.#memoryLimitBytes,
       };
       const plan = table.partitionBy ? await writePartitions(ctx) : await writeSingleFile(ctx);
-      const result = await commit({ conn, dataDir, table, layout, previousFiles, written: plan.written, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
+      const result = await commit({ conn, dataDir, table, layout, previousFiles, previousKeyRanges: ctx.keyRanges, written: plan.written, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
       const withRows = ctx.runRows !== undefined ? { ...result, runRows: ctx.runRows } : result;
       return merged.change ? { ...withRows, schemaChange: merged.change } : withRows;
     } catch (err) {
@@ -257,6 +263,7 @@ interface CommitInput {
   table: TableConfig;
   layout: TableLayout;
   previousFiles: PublishedFile[];
+  previousKeyRanges: Record<string, KeyRange>;
   written: WrittenFile[];
   kept: PublishedFile[];
   schema: ColumnSchema[];
@@ -274,6 +281,12 @@ async function commit(c: CommitInput): Promise<PublishResult> {
   const files: PublishedFile[] = [...c.kept];
   const renames: PublishJournal['renames'] = [];
   const changed = new Set<string>();
+  const ranged = c.table.partitionBy !== undefined && c.table.primaryKey.length > 0;
+  const keyRanges: Record<string, KeyRange> = {};
+  for (const f of c.kept) {
+    const range = c.previousKeyRanges[f.path];
+    if (range) keyRanges[f.path] = range;
+  }
   for (const w of c.written) {
     const rows = await parquetRowCount(c.conn, w.tmp);
     // A merge that added rows changed the content: its identity comes from its inputs, no row hash is needed.
@@ -288,6 +301,8 @@ async function commit(c: CommitInput): Promise<PublishResult> {
       await rm(w.tmp, { force: true });
       continue;
     }
+    const range = ranged ? await keyRangeOf(c.conn, w.tmp, c.schema, c.table.primaryKey) : undefined;
+    if (range) keyRanges[w.final] = range;
     const file: PublishedFile = { path: w.final, rows, bytes, sha256, ...(contentSha ? { contentSha } : {}), ...(w.partition !== undefined ? { partition: w.partition } : {}) };
     const before = previousByPath.get(w.final);
     const sameBytes = before?.sha256 === sha256 && await sizeOf(path.join(c.dataDir, w.final)) === bytes;
@@ -325,7 +340,7 @@ async function commit(c: CommitInput): Promise<PublishResult> {
     const current = await readFile(path.join(c.dataDir, c.layout.manifest), 'utf8').catch(() => undefined);
     if (current !== content) manifest = { path: c.layout.manifest, content };
   }
-  const base: PublishResult = { folder: c.table.folder, files, rows, bytes, schema: c.schema, contentHash };
+  const base: PublishResult = { folder: c.table.folder, files, rows, bytes, schema: c.schema, contentHash, ...(ranged ? { keyRanges } : {}) };
   const published: PublishResult = { ...(partitioned ? { ...base, touchedPartitions: [...changed].sort() } : base), ...(c.schemaChange ? { schemaChange: c.schemaChange } : {}) };
   const extras = c.extraFiles?.(published) ?? [];
   if (renames.length > 0 || deletePaths.length > 0 || manifest || extras.length > 0) {
