@@ -2,7 +2,8 @@
  * `npm run bench`: runs every benchmark module in bench/ (each exports `run(): Promise<Figures>` and optionally
  * `goals`) one after another, prints their `name: value` lines, and rewrites the figures section of
  * docs/benchmarks.md. Names on the command line (`npm run bench -- sync-csv`) run only those benchmarks; the other
- * benchmarks' sections of the document are kept. `BENCH_SCALE` (default 1) shrinks the sizes for a quick run.
+ * benchmarks' sections of the document are kept. `BENCH_SCALE` (default 1) shrinks the sizes for a quick run;
+ * `BENCH_REPLAY_SYNCS` sets the number of syncs in the replay benchmark's history (default 100).
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -119,6 +120,13 @@ too, \`BENCH_VERBOSE=1\` prints every round).
   \`TableStagingCompleted\`; \`publish\` until \`TablePublished\`; \`finish\`
   (projection catch-up, exit). \`startup_s\` is the median start-up of all timed
   syncs, a fixed cost inside every ratio.
+- **replay** (\`bench/replay.ts\`): a data directory holding the full history of an
+  incremental table (a 1M-row full refresh, then syncs of a 10k-row delta each, half updates
+  and half new ids; \`BENCH_REPLAY_SYNCS\`, default 100, syncs in all), rebuilt by \`ada replay\`
+  (every projection, a child process) against the time of the table's last sync alone (\`ada
+  sync\`, a child process). \`BENCH_REPEAT\` (default 3) of the last syncs and as many replays
+  are timed; figures are medians. \`replay.phases\` splits the median replay by the
+  projections' own times.
 
 `;
 

@@ -9,6 +9,7 @@ import type { BlobStore, NewEvent } from '../../../events/index.ts';
 import { defineReactor } from '../../projection.ts';
 import type { Projection } from '../../projection.ts';
 import { rebuildAside } from './rebuild.ts';
+import { publishedData } from './writer.ts';
 import type { ParquetWriter, AppliedRun, StagedChunk } from './writer.ts';
 
 /** A run as the log describes it. */
@@ -61,14 +62,7 @@ export async function recordPublished(append: ParquetReactorDeps['append'], stra
   if (result.schemaChange) {
     await append({ type: 'SchemaChanged', v: 1, key: `${runId}:schema`, data: { runId, table, ...result.schemaChange } });
   }
-  await append({
-    type: 'TablePublished', v: 1, key: `published:${runId}`,
-    data: {
-      runId, table, folder: result.folder, strategy, files: result.files,
-      rows: result.rows, bytes: result.bytes, schema: result.schema, contentHash: result.contentHash,
-      ...(result.touchedPartitions ? { touchedPartitions: result.touchedPartitions } : {}),
-    },
-  });
+  await append({ type: 'TablePublished', v: 1, key: `published:${runId}`, data: publishedData(strategy, result) });
 }
 
 /** Creates the Parquet reactor over a configuration, the blob store, a writer and the log's append. */

@@ -7,7 +7,7 @@ import { mkdir, readFile, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import { adaError, ErrorCode } from '../../../events/index.ts';
-import type { BlobRef, BlobStore, ColumnSchema, PublishedFile } from '../../../events/index.ts';
+import type { BlobRef, BlobStore, ColumnSchema, PublishedFile, TablePublished } from '../../../events/index.ts';
 import type { TableConfig } from '../../../config/index.ts';
 import { ParquetPublisher } from './publish.ts';
 import { applyJournal, REBUILD_DIR, writeJournal } from './publish-journal.ts';
@@ -39,6 +39,15 @@ export interface AppliedRun extends PublishResult {
   /** `TableStagingCompleted` position of the run; older runs are never applied over it. */
   position: number;
   appliedAt: string;
+}
+
+/** The data of the `TablePublished` that announces a table's applied state. */
+export function publishedData(strategy: string, result: AppliedRun): TablePublished['data'] {
+  return {
+    runId: result.runId, table: result.table, folder: result.folder, strategy, files: result.files,
+    rows: result.rows, bytes: result.bytes, schema: result.schema, contentHash: result.contentHash,
+    ...(result.touchedPartitions ? { touchedPartitions: result.touchedPartitions } : {}),
+  };
 }
 
 /** Applies staged runs through the DuckDB publisher and keeps the per-table applied state. */
