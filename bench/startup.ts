@@ -1,14 +1,23 @@
 /**
  * Process start-up: `ada --version`, `ada --help` and `ada sync` of a one-row CSV table, each a whole child process
- * timed from spawn to exit, against `node -e 0` in the same run. Rounds alternate the four commands so a change in
- * the machine's load hits them alike; figures are medians. Builds dist/ first (`npm run build`), as users run it.
+ * timed from spawn to exit, against `node -e 0` in the same run. Rounds alternate the commands so a change in the
+ * machine's load hits them alike; figures are medians. Builds dist/ first (`npm run build`), as users run it.
+ *
+ * `ada sync` is timed twice, on two instances of the same table: `sync_one_row_s` with `ada serve` running on its
+ * data directory (the command is then a thin client of the server's control socket, and the sync runs in the
+ * server: the case the goal applies to, as a deployed broker always runs `ada serve`), and
+ * `sync_one_row_standalone_s` with no server (the command opens the log, DuckDB and the connector itself).
+ * `sync_one_row_in_server_s` is the served sync asked from this (warm) process: the server's own work, with no
+ * process start, so `sync_one_row_s` minus it is what the thin client costs.
  */
 import { execFileSync, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { report, scratch } from './util.ts';
 import type { Figures } from './util.ts';
+import { syncThroughServer } from '../ops/control/sync-client.ts';
 
 /** Goals of the start-up figures (whole process, against bare node in the same run). */
 export const goals: Record<string, { min?: number; max?: number }> = {
@@ -62,39 +71,74 @@ async function oneRowInstance(root: string): Promise<{ configDir: string; dataDi
   return { configDir, dataDir: path.join(root, 'data'), csvFile: path.join(csvDir, 'one.csv') };
 }
 
+/** Starts `ada serve` on an instance and waits until it listens. */
+function startServe(inst: { configDir: string; dataDir: string }, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  const child = spawn(process.execPath, [...NODE_FLAGS, ADA_BIN, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (/on http:\/\/127\.0\.0\.1:\d+/.test(out)) resolve(child);
+    });
+    child.once('exit', (code) => reject(new Error(`ada serve exited with ${code}: ${err}`)));
+  });
+}
+
 /** Runs the start-up benchmark. */
 export async function run(): Promise<Figures> {
   if (process.env.BENCH_NO_BUILD !== '1') execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   const env = { ...process.env, ADA_FROM_SOURCE: undefined };
-  const inst = await oneRowInstance(await scratch('startup'));
-  const sync = [...NODE_FLAGS, ADA_BIN, 'sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
+  const root = await scratch('startup');
+  const alone = await oneRowInstance(path.join(root, 'standalone'));
+  const served = await oneRowInstance(path.join(root, 'served'));
+  const syncArgs = (inst: { configDir: string; dataDir: string }): string[] => [...NODE_FLAGS, ADA_BIN, 'sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
   // The first sync creates the data directory: one-off work a recurring sync does not pay.
-  await writeFile(inst.csvFile, 'id,note\n1,first\n');
-  await timeChild(sync, env);
-  const times = { node: [] as number[], version: [] as number[], help: [] as number[], sync: [] as number[] };
-  const versionRatios: number[] = [];
-  for (let i = 0; i < ROUNDS; i++) {
-    // A changed row each round, so every timed sync stages and publishes.
-    await writeFile(inst.csvFile, `id,note\n1,round ${i}\n`);
-    const node = await timeChild(['-e', '0'], env);
-    const version = await timeChild([...NODE_FLAGS, ADA_BIN, '--version'], env);
-    times.node.push(node);
-    times.version.push(version);
-    times.help.push(await timeChild([...NODE_FLAGS, ADA_BIN, '--help'], env));
-    times.sync.push(await timeChild(sync, env));
-    versionRatios.push(version / node);
-    if (process.env.BENCH_VERBOSE) process.stderr.write(`round ${i}: node ${node.toFixed(0)} ms, version ${version.toFixed(0)} ms, sync ${times.sync.at(-1)!.toFixed(0)} ms\n`);
+  for (const inst of [alone, served]) {
+    await writeFile(inst.csvFile, 'id,note\n1,first\n');
+    await timeChild(syncArgs(inst), env);
   }
-  const s = (xs: number[]): number => median(xs) / 1000;
-  return [
-    ['startup.node_s', s(times.node)],
-    ['startup.version_s', s(times.version)],
-    ['startup.version_ratio', median(versionRatios)],
-    ['startup.help_s', s(times.help)],
-    ['startup.sync_one_row_s', s(times.sync)],
-    ['startup.sync_one_row_ratio', median(times.sync) / median(times.node)],
-    ['startup.rounds', ROUNDS],
-  ];
+  const server = await startServe(served, env);
+  try {
+    const times = { node: [] as number[], version: [] as number[], help: [] as number[], served: [] as number[], alone: [] as number[], inServer: [] as number[] };
+    const versionRatios: number[] = [];
+    for (let i = 0; i < ROUNDS; i++) {
+      // A changed row each round, so every timed sync stages and publishes.
+      await writeFile(alone.csvFile, `id,note\n1,round ${i}\n`);
+      const node = await timeChild(['-e', '0'], env);
+      const version = await timeChild([...NODE_FLAGS, ADA_BIN, '--version'], env);
+      times.node.push(node);
+      times.version.push(version);
+      times.help.push(await timeChild([...NODE_FLAGS, ADA_BIN, '--help'], env));
+      await writeFile(served.csvFile, `id,note\n1,round ${i}\n`);
+      times.served.push(await timeChild(syncArgs(served), env));
+      times.alone.push(await timeChild(syncArgs(alone), env));
+      await writeFile(served.csvFile, `id,note\n1,again ${i}\n`);
+      const t0 = performance.now();
+      const outcomes = await syncThroughServer(served.dataDir, [], { source: 'bench:startup' });
+      if (!outcomes || outcomes.some((o) => o.status !== 'succeeded')) throw new Error(`the served sync failed: ${JSON.stringify(outcomes)}`);
+      times.inServer.push(performance.now() - t0);
+      versionRatios.push(version / node);
+      if (process.env.BENCH_VERBOSE) process.stderr.write(`round ${i}: node ${node.toFixed(0)} ms, version ${version.toFixed(0)} ms, sync served ${times.served.at(-1)!.toFixed(0)} ms, standalone ${times.alone.at(-1)!.toFixed(0)} ms, in server ${times.inServer.at(-1)!.toFixed(0)} ms\n`);
+    }
+    const s = (xs: number[]): number => median(xs) / 1000;
+    return [
+      ['startup.node_s', s(times.node)],
+      ['startup.version_s', s(times.version)],
+      ['startup.version_ratio', median(versionRatios)],
+      ['startup.help_s', s(times.help)],
+      ['startup.sync_one_row_s', s(times.served)],
+      ['startup.sync_one_row_ratio', median(times.served) / median(times.node)],
+      ['startup.sync_one_row_in_server_s', s(times.inServer)],
+      ['startup.sync_one_row_standalone_s', s(times.alone)],
+      ['startup.sync_one_row_standalone_ratio', median(times.alone) / median(times.node)],
+      ['startup.rounds', ROUNDS],
+    ];
+  } finally {
+    server.kill('SIGINT');
+    await new Promise((resolve) => server.once('exit', resolve));
+  }
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {

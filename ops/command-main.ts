@@ -1,7 +1,8 @@
 /**
  * The `ada` command line's dispatcher: prints help and the version, parses arguments against the command table,
  * loads the chosen command's implementation, maps errors to exit codes. Imports nothing heavy eagerly (not even
- * the configuration module), so `ada --version` and `ada --help` cost little more than starting Node.
+ * the configuration module, loaded only to mask an argument that may be a secret), so `ada --version`, `ada --help`
+ * and an `ada sync` answered by a running server cost little more than starting Node.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -73,6 +74,21 @@ export function secretArgValuesWith(argv: readonly string[], isSecret: (key: str
   return values.filter((v) => v !== '');
 }
 
+/**
+ * Option names that never hold a secret (tests/unit/command-main.test.ts checks them against `isSecretKey`). When
+ * every option of a command line is one of them there is nothing to mask, and the configuration module (the YAML
+ * parser, the event log's code) stays unloaded: `ada sync` through a running server loads none of it.
+ */
+export const PLAIN_OPTIONS: ReadonlySet<string> = new Set(['config', 'data', 'json', 'table', 't', 'full-refresh', 'help', 'h', 'projection', 'p']);
+
+/** True when no argument of `argv` can name a secret: every option (as `secretArgValuesWith` reads them) is plain. */
+export function onlyPlainOptions(argv: readonly string[]): boolean {
+  return argv.every((arg) => {
+    const m = /^--?([^=]+)(?:=(.*))?$/s.exec(arg);
+    return !m || PLAIN_OPTIONS.has(m[1]!);
+  });
+}
+
 /** Runs the CLI with the given arguments; returns the exit code. */
 export async function main(outer: CommandContext): Promise<number> {
   usePrivateUmask();
@@ -85,9 +101,12 @@ export async function main(outer: CommandContext): Promise<number> {
     outer.out(version());
     return 0;
   }
-  const { isSecretKey, maskSecrets } = await import('../config/index.ts');
-  const secrets = secretArgValuesWith(outer.argv, isSecretKey);
-  const ctx: CommandContext = secrets.length === 0 ? outer : { ...outer, err: (text) => outer.err(maskSecrets(text, secrets)) };
+  let ctx = outer;
+  if (!onlyPlainOptions(outer.argv)) {
+    const { isSecretKey, maskSecrets } = await import('../config/index.ts');
+    const secrets = secretArgValuesWith(outer.argv, isSecretKey);
+    if (secrets.length > 0) ctx = { ...outer, err: (text) => outer.err(maskSecrets(text, secrets)) };
+  }
   const { argv } = ctx;
   const found = findCommand(argv);
   if (!found) {
@@ -126,8 +145,8 @@ export async function main(outer: CommandContext): Promise<number> {
     if (!implementation) throw new Error(`no implementation of \`ada ${command.name}\``);
     return await implementation.run(parsed as never, ctx);
   } catch (err) {
-    // Loaded only on this path: the class lives with the commands, which the help and parsing above never import.
-    const { UsageError } = await import('./commands/events.ts');
+    // Loaded only on this path (a file of its own, importing nothing).
+    const { UsageError } = await import('./usage-error.ts');
     if (err instanceof UsageError) {
       ctx.err(`ada ${command.name}: ${err.message}\nusage: ${command.usage}`);
       return 2;

@@ -10,6 +10,10 @@ import { commonOptions } from '../command.ts';
 import { formatBytes, formatTable } from '../format.ts';
 import { dataDirOf } from '../paths.ts';
 import { OpsErrorCode } from '../errors.ts';
+import { UsageError } from '../usage-error.ts';
+
+// Where the commands have always found it.
+export { UsageError };
 
 /** How many records `tail` shows without `--from`. */
 const DEFAULT_TAIL = 20;
@@ -26,8 +30,6 @@ function positiveInt(value: unknown, flag: string): number | undefined {
   return n;
 }
 
-/** A mistake in the command line: printed with the usage, exit code 2. */
-export class UsageError extends Error {}
 
 /** One line per event: position, time, type, source, key and a short data summary. */
 export function formatEventLine(e: RecordedEvent): string {

@@ -1,12 +1,18 @@
-/** `ada sync` and `ada replay`: sync tables into Parquet, or rebuild projections, with progress, a summary and an exit code. */
+/**
+ * `ada sync` and `ada replay`: sync tables into Parquet, or rebuild projections, with progress, a summary and an exit
+ * code. This module loads nothing heavy: with `ada serve` running on the data directory, `ada sync` only asks it
+ * through the control socket (ops/control/sync-client.ts); the broker (pipeline, DuckDB, connectors) is imported
+ * when the command runs in this process.
+ */
 import type { TableConfig } from '../../config/index.ts';
 import type { SyncOutcome, SyncProgress } from '../../pipeline/index.ts';
 import type { Command, CommandContext } from '../command.ts';
 import { commonOptions } from '../command.ts';
-import { connectBroker, openBroker } from '../connect.ts';
+import { syncThroughServer } from '../control/sync-client.ts';
+import { dataDirOf } from '../paths.ts';
 import { progressOf } from '../progress.ts';
 import { formatBytes, formatDuration, formatTable } from '../format.ts';
-import { UsageError } from './events.ts';
+import { UsageError } from '../usage-error.ts';
 
 /** Picks the tables named on the command line (all when none), refusing unknown names. */
 export function selectTables(all: readonly TableConfig[], names: string[]): TableConfig[] {
@@ -66,6 +72,40 @@ function report(outcomes: SyncOutcome[], wanted: number, dataDir: string, starte
   return ok ? 0 : 1;
 }
 
+/** Said on stderr when the sync runs in `ada serve`. */
+const SERVED_LINE = 'ada serve is running on this data directory: the sync runs there (after its current run)…';
+
+/**
+ * Runs the sync in the `ada serve` that holds the data directory's log, through its control socket, with its
+ * progress streamed back; the exit code, or undefined when no server listens (the sync then runs in this process).
+ * The server's configuration names the tables: an unknown one is a usage error, as in this process.
+ */
+async function syncServed(values: Record<string, unknown>, ctx: CommandContext, json: boolean, started: number): Promise<number | undefined> {
+  const dataDir = dataDirOf(values.data, ctx.env);
+  const names = [...new Set((values.table as string[] | undefined) ?? [])];
+  let wanted = names.length;
+  const progress = syncProgress(ctx, json);
+  let outcomes: SyncOutcome[] | undefined;
+  try {
+    outcomes = await syncThroughServer(dataDir, names, {
+      source: 'cli:sync',
+      signal: ctx.signal,
+      onAccepted: () => {
+        if (!json) ctx.err(SERVED_LINE);
+      },
+      onProgress: (p) => {
+        wanted = Math.max(wanted, p.total);
+        progress(p);
+      },
+    });
+  } catch (err) {
+    const { ErrorCode } = await import('../../events/index.ts');
+    if ((err as { code?: unknown }).code === ErrorCode.badArgument) throw new UsageError((err as Error).message);
+    throw err;
+  }
+  return outcomes && report(outcomes, Math.max(wanted, outcomes.length), dataDir, started, json, ctx);
+}
+
 const sync: Command = {
   name: 'sync',
   summary: 'Sync tables from their sources into Parquet (all, or --table NAME...); exit 1 if any failed',
@@ -74,12 +114,18 @@ const sync: Command = {
   async run({ values }, ctx) {
     const json = Boolean(values.json);
     const started = performance.now();
+    // --full-refresh runs in this process only: it goes the long way, which refuses it when a server holds the log.
+    if (!values['full-refresh']) {
+      const served = await syncServed(values, ctx, json, started);
+      if (served !== undefined) return served;
+    }
+    const { connectBroker } = await import('../connect.ts');
     const broker = await connectBroker(values, ctx, 'cli:sync');
     try {
       const tables = selectTables(broker.config.tables, (values.table as string[] | undefined) ?? []);
       if (broker.remote && values['full-refresh']) throw new UsageError('--full-refresh runs in this process only: stop ada serve for it, or run it while serve is stopped');
-      // A running `ada serve` runs the sync in its queue, after its current run; it streams no progress.
-      if (broker.remote && !json) ctx.err('ada serve is running on this data directory: the sync runs there (after its current run)…');
+      // A server that started listening since syncServed looked: the sync runs in its queue, without progress.
+      if (broker.remote && !json) ctx.err(SERVED_LINE);
       const outcomes = await broker.api.sync({ tables: tables.map((t) => t.name), trigger: 'manual', onProgress: syncProgress(ctx, json), ...(values['full-refresh'] ? { fullRefresh: true } : {}) });
       return report(outcomes, tables.length, broker.dataDir, started, json, ctx);
     } finally {
@@ -94,6 +140,7 @@ const replay: Command = {
   usage: 'ada replay [--projection NAME]... [--config DIR] [--data DIR] [--json]',
   options: { ...commonOptions, projection: { type: 'string', multiple: true, short: 'p' }, json: { type: 'boolean' } },
   async run({ values }, ctx) {
+    const { openBroker } = await import('../connect.ts');
     const broker = await openBroker(values, ctx, 'cli:replay');
     try {
       const known = broker.projectionNames();

@@ -6,13 +6,16 @@
  */
 import { chmod, mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
+import { PassThrough } from 'node:stream';
 import Fastify from 'fastify';
 import type { FastifyBaseLogger, FastifyRequest } from 'fastify';
 import { controlSocketPath } from '../../pipeline/index.ts';
 import type { AddAnalystInput, AnalystsApi, Broker } from '../../pipeline/index.ts';
 import type { NewEvent } from '../../events/index.ts';
-import { HTTP_STATUS_BY_CODE, installErrorHandler } from '../../portal/index.ts';
+import { errorResponse, HTTP_STATUS_BY_CODE, installErrorHandler } from '../../portal/index.ts';
 import { SOURCE_HEADER } from './source-header.ts';
+import { SYNC_STREAM_TYPE } from './sync-client.ts';
+import type { SyncStreamLine } from './sync-client.ts';
 
 /** Largest request the control socket reads: events are small; a batch of a few hundred fits. */
 const MAX_BODY_BYTES = 4 * 1024 * 1024;
@@ -84,7 +87,22 @@ export async function startControlServer(dataDir: string, handlers: ControlHandl
   installErrorHandler(app);
   app.get('/health', () => answer(() => handlers.health()));
   app.post<{ Body: { events: NewEvent[] } }>('/events', { schema: schemas.events }, async (req) => ({ results: await answer(() => handlers.append(req.body.events)) }));
-  app.post<{ Body: { tables: string[] } }>('/sync', { schema: schemas.sync }, async (req) => ({ outcomes: await answer(() => handlers.sync({ tables: req.body.tables, trigger: 'api', by: 'ada sync (via control socket)' })) }));
+  app.post<{ Body: { tables: string[] } }>('/sync', { schema: schemas.sync }, async (req, reply) => {
+    const request = { tables: req.body.tables, trigger: 'api', by: 'ada sync (via control socket)' } as const;
+    if (!String(req.headers.accept ?? '').includes(SYNC_STREAM_TYPE)) return { outcomes: await answer(() => handlers.sync(request)) };
+    // Streamed (the thin `ada sync`, ops/control/sync-client.ts): a JSON line per progress step, then the outcomes or the error.
+    const stream = new PassThrough();
+    const line = (l: SyncStreamLine): void => void stream.write(`${JSON.stringify(l)}\n`);
+    handlers.sync({ ...request, onProgress: (progress) => line({ progress }) }).then(
+      (outcomes) => line({ outcomes }),
+      (err: unknown) => {
+        const { status, body } = errorResponse(refusal(err), req.id);
+        if (status >= 500) req.log.error({ err }, 'sync failed');
+        line({ error: { status, code: body.code, message: body.message } });
+      },
+    ).finally(() => stream.end());
+    return reply.type(SYNC_STREAM_TYPE).send(stream);
+  });
   const analysts = (req: FastifyRequest): AnalystsApi => handlers.analystsFor(req.headers[SOURCE_HEADER] as string);
   app.get('/analysts', { schema: { headers: schemas.source } }, async (req) => ({ analysts: await answer(() => analysts(req).list()) }));
   app.post<{ Body: AddAnalystInput }>('/analysts', { schema: { ...schemas.addAnalyst, headers: schemas.source } }, (req) => answer(() => analysts(req).add(req.body)));

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { describe, it } from 'node:test';
+import { isSecretKey } from '../../../config/index.ts';
+import { onlyPlainOptions, PLAIN_OPTIONS, secretArgValuesWith } from '../../../ops/command-main.ts';
+import { controlSocketOf } from '../../../ops/control/socket-path.ts';
+import { controlSocketPath } from '../../../pipeline/index.ts';
+import { ADA_BIN } from '../../helpers/cli.ts';
+import { tempDir } from '../../helpers/tmp.ts';
+
+describe('the thin ada sync', () => {
+  it('finds the control socket where the server listens', () => {
+    for (const dir of ['/srv/ada/data', 'data', '/tmp/x y/data']) assert.equal(controlSocketOf(dir), controlSocketPath(dir));
+  });
+
+  it('skips secret masking only for options that never hold a secret', () => {
+    for (const name of PLAIN_OPTIONS) assert.equal(isSecretKey(name), false, `--${name} is declared plain but isSecretKey says secret`);
+    const plain = ['sync', '--config', 'c', '--data=d', '-t', 'orders', '--json', '--full-refresh'];
+    assert.equal(onlyPlainOptions(plain), true);
+    assert.deepEqual(secretArgValuesWith(plain, isSecretKey), [], 'nothing to mask where onlyPlainOptions says so');
+    for (const argv of [['sync', '--token', 'abc'], ['sync', '--password=abc'], ['sync', '--table', '-storage-token'], ['init', '--token-env', 'X']]) {
+      assert.equal(onlyPlainOptions(argv), false, argv.join(' '));
+    }
+  });
+});
+
+describe('bin/ada.js', () => {
+  it('loads rxjs as its single-file build, on first use only', async (t) => {
+    const dataDir = await tempDir(t, 'ada-rxjs-');
+    const run = spawnSync(process.execPath, [ADA_BIN, 'events', 'stats', '--json', '--data', dataDir], { env: { ...process.env, NODE_DEBUG: 'module' }, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, timeout: 60_000 });
+    assert.equal(run.status, 0, run.stderr.slice(-2000));
+    assert.match(run.stderr, /rxjs[/\\]dist[/\\]bundles[/\\]rxjs\.umd\.min\.js/, 'a command that uses rxjs gets the bundle');
+    assert.doesNotMatch(run.stderr, /rxjs[/\\]dist[/\\]cjs[/\\]internal/, 'and none of the CommonJS build\'s files');
+    const version = spawnSync(process.execPath, [ADA_BIN, '--version'], { env: { ...process.env, NODE_DEBUG: 'module' }, encoding: 'utf8', timeout: 60_000 });
+    assert.equal(version.status, 0, version.stderr);
+    assert.doesNotMatch(version.stderr, /load "[^"]*rxjs/, '--version loads no rxjs at all');
+  });
+});
