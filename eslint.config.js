@@ -42,6 +42,10 @@ function roomImportRules() {
       { regex: '^\\.\\./index\\.ts$', message: 'a connector never imports the registry' },
     ]),
     rule(['portal/**/*.ts'], [faces(others('portal'))]),
-    rule(['ops/**/*.ts'], [faces(others('ops'))]),
+    // ops/ lists the connectors' commands from their cheap declarations (connectors/commands.ts) without loading the registry.
+    rule(['ops/**/*.ts'], [
+      faces(others('ops').filter((r) => r !== 'connectors')),
+      { regex: `${into(['connectors'])}(?!(index|commands)\\.ts$)`, message: 'import connectors/ only through its index.ts (or commands.ts for command declarations) (DESIGN.md)' },
+    ]),
   ];
 }

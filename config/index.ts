@@ -1,6 +1,8 @@
 /** Public face of `config/`: loading and validating the instance configuration. */
 export { ConfigErrorCode } from './errors.ts';
 export type * from './types.ts';
+export { catalogTable, catalogTables, withDeclaredTables } from './declared-tables.ts';
+export type { DeclaredTable, DeclaredTables } from './declared-tables.ts';
 export { loadConfig, INSTANCE_FILE, DOTENV_FILE, DESCRIPTION_FILE } from './load-config.ts';
 export type { LoadConfigOptions } from './load-config.ts';
 export { describeConfig, isSecretKey, maskedExcerpt, maskSecrets, MASK, SECRET_KEYS, secretForms } from './secrets.ts';

@@ -131,6 +131,11 @@ export interface AdaConfig {
   instanceFile: string;
   instance: InstanceConfig;
   tables: TableConfig[];
+  /**
+   * Tables enabled connectors publish themselves (Jira's), not synced by `ada sync`: `withDeclaredTables` adds
+   * them; the catalog, profiler, manifests, notifications and portal read both lists through `catalogTables`.
+   */
+  declaredTables?: readonly TableConfig[];
   folderMapping: Record<string, string>;
   /** Files the table definitions were read from. */
   descriptionFiles: string[];

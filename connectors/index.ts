@@ -2,8 +2,8 @@
  * Public face of `connectors/`: the registry of connector modules. A connector is enabled only when its settings are
  * present, so removing a connector's folder and its line in CONNECTORS leaves a working product.
  */
-import { loadConfig as loadConfigWith } from '../config/index.ts';
-import type { AdaConfig, ConnectorConfigDeclaration, LoadConfigOptions } from '../config/index.ts';
+import { loadConfig as loadConfigWith, withDeclaredTables } from '../config/index.ts';
+import type { AdaConfig, ConnectorConfigDeclaration, DeclaredTables, LoadConfigOptions } from '../config/index.ts';
 import type { Connector, ConnectorHealthCheck, ConnectorModule } from '../pipeline/index.ts';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AppendResult, BlobStore, EventLog, NewEvent } from '../events/index.ts';
@@ -80,6 +80,8 @@ export interface ServiceHost {
   runner: ProjectionRunner;
   dataDir: string;
   warn(message: string): void;
+  /** When each timer last fired (from the log, `Broker.lastFiredTimes`), so a restart neither re-fires nor forgets a timer. */
+  lastFired?: ReadonlyMap<string, Date>;
 }
 
 /** A started service connector: its routes, timers (for health), health checks, and how to stop it. */
@@ -112,6 +114,8 @@ export interface ServiceConnector {
   enabled(config: AdaConfig, env: Readonly<Record<string, string | undefined>>): boolean;
   startService(host: ServiceHost): Promise<RunningService>;
   readonly commands: readonly ConnectorCommand[];
+  /** Tables (and datasets) it publishes itself, listed by the catalog, profiler, manifests and portal while it is enabled. */
+  declaredTables?(config: AdaConfig): DeclaredTables;
 }
 
 /** Every service connector this build knows. */
@@ -134,7 +138,12 @@ export function connectorCommands(open: OpenCommandBroker): Array<Omit<Connector
   return SERVICE_CONNECTORS.flatMap((s) => s.commands.map((c) => ({ ...c, run: (args: Parameters<ConnectorCommand['run']>[0], ctx: Parameters<ConnectorCommand['run']>[1]) => c.run(args, ctx, open) })));
 }
 
-/** Loads the configuration with every registered connector's section and table keys. */
-export function loadConfig(options: Omit<LoadConfigOptions, 'connectors'> = {}): Promise<AdaConfig> {
-  return loadConfigWith({ ...options, connectors: CONNECTOR_CONFIGS });
+/** The configuration with the tables the enabled service connectors publish themselves (`withDeclaredTables`). */
+export function withConnectorTables(config: AdaConfig, env: Readonly<Record<string, string | undefined>>): AdaConfig {
+  return withDeclaredTables(config, SERVICE_CONNECTORS.flatMap((s) => (s.declaredTables && s.enabled(config, env) ? [s.declaredTables(config)] : [])));
+}
+
+/** Loads the configuration with every registered connector's section and table keys, and the tables enabled connectors publish. */
+export async function loadConfig(options: Omit<LoadConfigOptions, 'connectors'> = {}): Promise<AdaConfig> {
+  return withConnectorTables(await loadConfigWith({ ...options, connectors: CONNECTOR_CONFIGS }), options.env ?? process.env);
 }

@@ -6,6 +6,7 @@
  */
 import type { Command } from './command.ts';
 import { commonOptions } from './command.ts';
+import { CONNECTOR_COMMAND_DECLARATIONS } from '../connectors/commands.ts';
 
 /** A command as the table declares it: everything but `run`, and how to load the implementation. */
 export interface CommandEntry extends Omit<Command, 'run'> {
@@ -183,11 +184,6 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
     options: { dir: { type: 'string' }, 'max-rows': { type: 'string' }, 'max-bytes': { type: 'string' }, 'timeout-ms': { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     load: mcp,
   },
-  {
-    name: 'jira backfill',
-    summary: 'Fetch Jira issues by JQL or key into the log (and the Jira tables), or refresh only remote links or SLA fields',
-    usage: 'ada jira backfill (--jql Q | --issue-keys K1,K2) [--parallel 4] [--skip-existing] [--dry-run] [--remote-links | --sla] [--json]',
-    options: { ...commonOptions, jql: { type: 'string' }, 'issue-keys': { type: 'string' }, parallel: { type: 'string' }, 'skip-existing': { type: 'boolean' }, 'dry-run': { type: 'boolean' }, 'remote-links': { type: 'boolean' }, sla: { type: 'boolean' }, json: { type: 'boolean' } },
-    load: connectors,
-  },
+  // Commands of the connectors this build has (`ada jira backfill`), from their cheap declarations.
+  ...CONNECTOR_COMMAND_DECLARATIONS.map((c): CommandEntry => ({ ...c, options: { ...c.options }, load: connectors })),
 ];

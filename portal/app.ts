@@ -1,6 +1,7 @@
 /** The web app as a fastify plugin: health, sign-in and sessions, the portal's pages and their JSON twins, and the notification gateway. */
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import type { HealthReport } from '../pipeline/index.ts';
+import { catalogTable } from '../config/index.ts';
 import { emptyAccess } from '../pipeline/index.ts';
 import { notificationGateway } from './notifications/index.ts';
 import { authPlugin, seesPrivate } from './auth-plugin.ts';
@@ -55,7 +56,7 @@ export function adaApp(deps: AppDeps): FastifyPluginAsync {
         ...deps.notifications,
         config: deps.config,
         authenticate,
-        isPrivate: (table) => deps.config.tables.find((t) => t.name === table)?.private ?? true,
+        isPrivate: (table) => catalogTable(deps.config, table)?.private ?? true,
       }));
     }
     await app.register(portalWeb({ ...deps, health, access }));

@@ -1,4 +1,5 @@
 /** The health report as a viewer who may not see private tables gets it. */
+import { catalogTables } from '../config/index.ts';
 import type { AdaConfig } from '../config/index.ts';
 import { healthForViewer } from '../pipeline/index.ts';
 import type { HealthReport } from '../pipeline/index.ts';
@@ -9,6 +10,6 @@ import type { HealthReport } from '../pipeline/index.ts';
  * treated as private.
  */
 export function redactHealth(report: HealthReport, config: AdaConfig): HealthReport {
-  const privacy = new Map(config.tables.map((t) => [t.name, t.private]));
+  const privacy = new Map(catalogTables(config).map((t) => [t.name, t.private]));
   return healthForViewer(report, (table) => privacy.get(table) ?? true);
 }

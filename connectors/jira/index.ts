@@ -13,6 +13,8 @@ import type { buildJira, startJira } from './runtime.ts';
 import { JiraErrorCode } from './errors.ts';
 import { jiraEnabled, readJiraConfig } from './settings.ts';
 import { JIRA_TABLE_NAMES } from './tables.ts';
+import { jiraDeclaredTables } from './declared-tables.ts';
+import type { DeclaredTables } from '../../config/index.ts';
 
 export type { JiraCommandSpec, OpenBroker, CommandBroker } from './commands.ts';
 export type { JiraHost, JiraRuntime } from './runtime.ts';
@@ -41,6 +43,8 @@ export const jiraConnector = {
   /** Datasets it publishes: the tables, and the downloaded attachment files as their own dataset. */
   datasets: ['jira', 'jira_attachments'] as const,
   tables: JIRA_TABLE_NAMES,
+  /** The tables and datasets it publishes itself, for the catalog, profiler, manifests and portal (only while enabled). */
+  declaredTables: (config: AdaConfig): DeclaredTables => jiraDeclaredTables({ private: config.instance.jira?.private ?? false }),
   /** True exactly when a Jira domain is configured. */
   enabled: (config: AdaConfig, env: Env): boolean => jiraEnabled(config, env),
   /** Validates the `jira` section (and `JIRA_*` variables): settings, or problems with file and key. */

@@ -1,5 +1,5 @@
 /** Jira's configuration: the top-level `jira:` section, which enables Jira exactly when `jira.domain` has a value. */
-import { readSchedule, readString, warnUnknownKeys } from '../../config/index.ts';
+import { readBoolean, readSchedule, readString, warnUnknownKeys } from '../../config/index.ts';
 import type { ConnectorConfigDeclaration } from '../../config/index.ts';
 
 /** The `jira:` section as loaded. */
@@ -14,6 +14,8 @@ export interface JiraSettings {
   cloudId?: string;
   /** Cron of Jira's source timer (else the default). */
   schedule?: string;
+  /** Every Jira table visible to privileged analysts and admins only (default false). */
+  private?: boolean;
 }
 
 declare module '../../config/types.ts' {
@@ -30,7 +32,7 @@ export const jiraConfig: ConnectorConfigDeclaration = {
   primary: false,
   readWhen: { keySet: 'domain' },
   readSection(jira, { ctx, at }): JiraSettings {
-    warnUnknownKeys(ctx, jira, at, ['domain', 'email', 'api_token', 'webhook_secret', 'sla_email', 'sla_api_token', 'cloud_id', 'schedule']);
+    warnUnknownKeys(ctx, jira, at, ['domain', 'email', 'api_token', 'webhook_secret', 'sla_email', 'sla_api_token', 'cloud_id', 'schedule', 'private']);
     const domain = (readString(ctx, jira, at, 'domain', { required: true }) ?? '').trim();
     const settings: JiraSettings = {
       domain: domain.replace(/^https?:\/\//, '').replace(/\/+$/, ''),
@@ -41,6 +43,7 @@ export const jiraConfig: ConnectorConfigDeclaration = {
       slaApiToken: readString(ctx, jira, at, 'sla_api_token', { secret: true }),
       cloudId: readString(ctx, jira, at, 'cloud_id'),
       schedule: readSchedule(ctx, jira, at),
+      private: readBoolean(ctx, jira, at, 'private'),
     };
     if (!settings.webhookSecret) ctx.warn(at, 'no webhook_secret: Jira webhooks will be refused until one is set');
     if (!settings.email || !settings.apiToken) ctx.warn(at, 'no email/api_token: issues cannot be fetched from Jira, only taken from webhook bodies');

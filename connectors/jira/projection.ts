@@ -12,15 +12,13 @@ import { assertNever, fsyncDir } from '../../events/index.ts';
 import type { BlobStore, JiraAttachmentRef, JiraIssueChanged, NewEvent, PublishedFile } from '../../events/index.ts';
 import { safeAttachmentName } from './attachments.ts';
 import { IssueStore, keyFileName } from './issue-store.ts';
+import { JIRA_FOLDER } from './declared-tables.ts';
 import { writeMonth } from './parquet-month.ts';
 import { createdMonth, issueRows, jiraTime } from './rows.ts';
 import { duckdbType, JIRA_TABLE_NAMES, JIRA_TABLES } from './tables.ts';
 import type { JiraTable } from './tables.ts';
 
-/** Folder of the Jira tables under `parquet/`, and their dataset. */
-export const JIRA_FOLDER = 'jira';
-/** Dataset of the downloaded attachment files (`<data>/attachments/jira/`). */
-export const ATTACHMENTS_DATASET = 'jira_attachments';
+export { ATTACHMENTS_DATASET, JIRA_FOLDER } from './declared-tables.ts';
 
 /** What the projection knows of one issue. */
 export interface IssueIndexEntry { updated: number; month: string; fetched: 'api' | 'webhook'; deleted?: true }

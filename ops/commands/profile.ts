@@ -1,4 +1,5 @@
 /** `ada profile`: profile published tables on demand, with progress, a summary, and an exit code. */
+import { catalogTables } from '../../config/index.ts';
 import type { TableConfig } from '../../config/index.ts';
 import { BrokerReader, PROFILE_NOT_PUBLISHED } from '../../pipeline/index.ts';
 import type { ProfileRequest, ProfileResult } from '../../pipeline/index.ts';
@@ -84,7 +85,7 @@ const profile: Command = {
     const broker = await connectBroker(values, ctx, 'cli:profile');
     try {
       const names = (values.table as string[] | undefined) ?? [];
-      checkTableNames(broker.config.tables, names);
+      checkTableNames(catalogTables(broker.config), names);
       const started = performance.now();
       const progress = progressOf(ctx, { json: Boolean(values.json) });
       const onProgress = (p: ProfileProgress): void => {

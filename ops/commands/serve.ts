@@ -78,7 +78,7 @@ const serve: Command = {
         ...(broker.config.instance.server.hostname ? { publicUrl: `https://${broker.config.instance.server.hostname}` } : {}),
       }, { logger });
       stops.push(() => server.close().then(() => undefined));
-      for (const service of await startServices({ config: broker.config, env: ctx.env, log: broker.log, blobs: broker.blobs, runner: new ProjectionRunner(broker.log, new CheckpointStore(checkpointsDirOf(broker.dataDir)), broker.dataDir), dataDir: broker.dataDir, warn: (m) => logger.warn(m) })) {
+      for (const service of await startServices({ config: broker.config, env: ctx.env, log: broker.log, blobs: broker.blobs, runner: new ProjectionRunner(broker.log, new CheckpointStore(checkpointsDirOf(broker.dataDir)), broker.dataDir), dataDir: broker.dataDir, warn: (m) => logger.warn(m), lastFired: await broker.lastFiredTimes() })) {
         services.push(service);
         stops.push(() => service.stop());
         await server.register(service.routes);

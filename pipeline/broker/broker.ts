@@ -5,7 +5,7 @@
  * socket use its typed API; nothing else folds the log.
  */
 import path from 'node:path';
-import { concatMap, filter, lastValueFrom, toArray } from 'rxjs';
+import { asyncScheduler, concatMap, filter, lastValueFrom, throttleTime, toArray } from 'rxjs';
 import type { Observable, Subscription } from 'rxjs';
 import type { AdaConfig } from '../../config/index.ts';
 import { adaError, BlobStore, CheckpointStore, EventLog, EventLogReader } from '../../events/index.ts';
@@ -20,7 +20,7 @@ import { healthProjection } from '../projections/health/health.ts';
 import type { HealthReport, HealthState } from '../projections/health/health.ts';
 import { accessProjection, authenticateToken } from '../projections/access/projection.ts';
 import type { AccessState, Principal } from '../projections/access/projection.ts';
-import { timersProjection } from '../projections/timers/projection.ts';
+import { lastFiredTimes, timersProjection } from '../projections/timers/projection.ts';
 import type { TimersState } from '../projections/timers/projection.ts';
 import { startScheduler } from '../scheduler/scheduler.ts';
 import { timerSpecs } from '../scheduler/timers.ts';
@@ -40,6 +40,13 @@ import { PipelineErrorCode } from '../errors.ts';
 
 /** How often a started broker re-evaluates health (timers and freshness change with the clock, not only with events). */
 export const HEALTH_INTERVAL_MS = 30_000;
+
+/**
+ * Quiet time after a `TablePublished` a started broker waits before profiling: a table published outside a sync
+ * (Jira's projection rewrites months several times a second under a burst of webhooks) is profiled once per
+ * window, after the last publish in it, instead of once per publish.
+ */
+export const PROFILE_AFTER_PUBLISH_MS = 2_000;
 
 /** What `sync` is asked. */
 export interface BrokerSyncRequest {
@@ -99,6 +106,8 @@ export class Broker {
   private scheduler: Subscription | undefined;
   private healthTimer: ReturnType<typeof setInterval> | undefined;
   private profiling: Promise<void> = Promise.resolve();
+  private profileQueued = false;
+  private published: Subscription | undefined;
   private lastStatus: HealthReport['status'] | 'unknown' = 'unknown';
 
   /** The blob store (claim checks), for connectors that stage their own files (Jira's attachments). */
@@ -251,8 +260,12 @@ export class Broker {
     await this.catchUpForeground();
     this.started = true;
     this.profileSoon();
-    const timers: TimersState = this.runner.stateOf(timersProjection);
-    const lastFired = new Map(Object.entries(timers.timers).flatMap(([name, t]) => (t.lastFired ? [[name, new Date(t.lastFired.scheduledAt)] as const] : [])));
+    // Tables published outside a sync (by a connector's own projection) are profiled too.
+    this.published = this.log.follow$(this.log.head + 1).pipe(
+      filter((e) => e.type === 'TablePublished'),
+      throttleTime(PROFILE_AFTER_PUBLISH_MS, asyncScheduler, { leading: false, trailing: true }),
+    ).subscribe({ next: () => this.profileSoon(), error: (err: unknown) => this.logger.error(`profiler: following the log failed: ${(err as Error).message}`) });
+    const lastFired = lastFiredTimes(this.runner.stateOf(timersProjection) as TimersState);
     const specs = timerSpecs(this.config);
     this.scheduler = startScheduler({
       specs,
@@ -272,6 +285,7 @@ export class Broker {
     this.closing ??= (async () => {
       clearInterval(this.healthTimer);
       this.scheduler?.unsubscribe();
+      this.published?.unsubscribe();
       this.started = false;
       try {
         await this.queue.drain();
@@ -283,6 +297,12 @@ export class Broker {
       }
     })();
     return this.closing;
+  }
+
+  /** When each timer last fired, from the log: a service connector's timers (Jira's) start from these, like the broker's own. */
+  async lastFiredTimes(): Promise<Map<string, Date>> {
+    await this.runner.catchUp(timersProjection);
+    return lastFiredTimes(this.runner.stateOf(timersProjection) as TimersState);
   }
 
   /** The position a registered projection has folded up to (after `stateOf`). */
@@ -317,8 +337,13 @@ export class Broker {
   // Profiling runs on its own chain (in a child process) so a big table never holds up the next sync.
   private profileSoon(): void {
     const profiler = this.projections[BACKGROUND_PROJECTION];
-    if (!profiler) return;
-    this.profiling = this.profiling.then(() => this.runner.catchUp(profiler)).then(() => undefined, (err: unknown) => this.logger.error(`profiler: ${(err as Error).message}`));
+    // One pass waiting is enough: it folds everything published before it starts.
+    if (!profiler || this.profileQueued) return;
+    this.profileQueued = true;
+    this.profiling = this.profiling.then(() => {
+      this.profileQueued = false;
+      return this.runner.catchUp(profiler);
+    }).then(() => undefined, (err: unknown) => this.logger.error(`profiler: ${(err as Error).message}`));
   }
 
   private async evaluate(): Promise<HealthReport> {

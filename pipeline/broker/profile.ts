@@ -1,4 +1,5 @@
 /** On-demand profiling (`ada profile`): the published tables named (all when none), one at a time. */
+import { catalogTables } from '../../config/index.ts';
 import type { AdaConfig } from '../../config/index.ts';
 import { CheckpointStore } from '../../events/index.ts';
 import type { EventLogReader, NewEvent } from '../../events/index.ts';
@@ -27,7 +28,7 @@ export interface ProfileResult {
 }
 
 /** The latest publishes of the tables to profile, and the named ones never published. */
-export function selectProfileTargets(configured: AdaConfig['tables'], published: Readonly<Record<string, TablePublish>>, names: readonly string[]): { targets: TablePublish[]; unpublished: string[] } {
+export function selectProfileTargets(configured: readonly AdaConfig['tables'][number][], published: Readonly<Record<string, TablePublish>>, names: readonly string[]): { targets: TablePublish[]; unpublished: string[] } {
   const wanted = names.length > 0 ? configured.filter((t) => names.includes(t.name)) : configured;
   return {
     targets: wanted.map((t) => published[t.name]).filter((p): p is TablePublish => p !== undefined),
@@ -41,7 +42,7 @@ export function selectProfileTargets(configured: AdaConfig['tables'], published:
  */
 export async function profileOnDemand(deps: { config: AdaConfig; dataDir: string; reader: Pick<EventLogReader, 'read$'>; append: (event: NewEvent) => Promise<unknown> }, request: ProfileRequest): Promise<ProfileResult> {
   const state = await foldProfilerState(deps.reader, new CheckpointStore(checkpointsDirOf(deps.dataDir), { readOnly: true }));
-  const { targets, unpublished } = selectProfileTargets(deps.config.tables, state.published, request.tables ?? []);
+  const { targets, unpublished } = selectProfileTargets(catalogTables(deps.config), state.published, request.tables ?? []);
   const outcomes = await profileTables({
     dataDir: deps.dataDir, config: deps.config, tables: targets, append: deps.append,
     ...(request.options ? { options: request.options } : {}),

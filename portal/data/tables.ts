@@ -2,6 +2,7 @@
  * The tables a principal may see, joined from configuration, catalog and sync state. Every page and
  * API starts from `visibleTables`, so a table the caller may not see is absent everywhere.
  */
+import { catalogTables } from '../../config/index.ts';
 import type { TableConfig } from '../../config/index.ts';
 import type { ColumnSchema, RecordedError } from '../../events/index.ts';
 import { tableGlob } from '../../pipeline/index.ts';
@@ -66,7 +67,7 @@ export async function visibleTables(deps: AppDeps, principal: PortalPrincipal | 
 function buildViews(deps: AppDeps, principal: PortalPrincipal | undefined, catalog: CatalogState, sync: SyncState): TableView[] {
   const order = deps.config.instance.catalog.order;
   const rank = (folder: string): number => (order.includes(folder) ? order.indexOf(folder) : order.length);
-  return deps.config.tables
+  return catalogTables(deps.config)
     .filter((t) => maySee(principal, t))
     .map((t): TableView => {
       const c = Object.hasOwn(catalog.tables, t.name) ? catalog.tables[t.name] : undefined;

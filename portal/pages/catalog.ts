@@ -1,4 +1,5 @@
 /** The catalog (`/catalog`, `/api/catalog`) and each table (`/catalog/:table`, `/api/catalog/:table`). */
+import { catalogTable } from '../../config/index.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { adaError } from '../../events/index.ts';
 import type { ColumnProfile, TableProfile } from '../../pipeline/index.ts';
@@ -53,7 +54,7 @@ export async function tableData(deps: WebDeps, req: FastifyRequest, name: string
     profile: profile ?? null,
     related: relatedOf(table, tables),
     history: deps.index.history(table.name).map((p) => ({ at: p.at, rows: p.rows, bytes: p.bytes })),
-    metrics: metrics.filter((m) => m.tables.includes(table.name) && m.tables.every((x) => names.has(x) || !deps.config.tables.some((c) => c.name === x))).map((m) => ({ id: m.id, name: m.name, description: m.description })),
+    metrics: metrics.filter((m) => m.tables.includes(table.name) && m.tables.every((x) => names.has(x) || catalogTable(deps.config, x) === undefined)).map((m) => ({ id: m.id, name: m.name, description: m.description })),
     sql: localSql(table),
   };
 }

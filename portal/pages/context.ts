@@ -1,4 +1,5 @@
 /** Helpers every page shares: who is asking, the page context, sending markup, and the HTML answers to 401 and 403. */
+import { catalogTables } from '../../config/index.ts';
 import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
 import { adaError } from '../../events/index.ts';
 import type { PortalPrincipal } from '../auth-plugin.ts';
@@ -64,7 +65,7 @@ export async function tablesFor(deps: WebDeps, req: FastifyRequest): Promise<{ t
 
 /** Names and ids of tables the caller may not see (to scrub free text). */
 export function hiddenNames(deps: WebDeps, visible: ReadonlySet<string>): string[] {
-  return deps.config.tables.filter((t) => !visible.has(t.name)).flatMap((t) => [t.name, t.id]);
+  return catalogTables(deps.config).filter((t) => !visible.has(t.name)).flatMap((t) => [t.name, t.id]);
 }
 
 /** Pre-handler of JSON APIs that change something: a bearer token, or a session with the CSRF header. */

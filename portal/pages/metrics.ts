@@ -1,4 +1,5 @@
 /** Business metrics (`/metrics`, `/api/metrics`): definitions whose tables the caller may all see. */
+import { catalogTables } from '../../config/index.ts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { requireRole } from '../auth-plugin.ts';
 import { html } from '../views/html.ts';
@@ -9,7 +10,7 @@ import { metricsSchema } from './schemas.ts';
 /** Metrics the caller may see: a metric using a table they may not see is absent. */
 export async function metricsData(deps: WebDeps, req: FastifyRequest) {
   const { names } = await tablesFor(deps, req);
-  const configured = new Set(deps.config.tables.map((t) => t.name));
+  const configured = new Set(catalogTables(deps.config).map((t) => t.name));
   const all = (await deps.metrics?.()) ?? [];
   return { metrics: all.filter((m) => m.tables.every((t) => names.has(t) || !configured.has(t))) };
 }

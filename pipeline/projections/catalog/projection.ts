@@ -7,6 +7,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import YAML from 'yaml';
+import { catalogTable, catalogTables } from '../../../config/index.ts';
 import type { AdaConfig, TableConfig } from '../../../config/index.ts';
 import { assertNever } from '../../../events/index.ts';
 import type { ColumnSchema } from '../../../events/index.ts';
@@ -39,7 +40,7 @@ export function tableGlob(t: CatalogTable, config?: TableConfig): string {
 /** The schema.yml document for analysts. */
 export function schemaDocument(state: CatalogState, config: AdaConfig): Record<string, unknown> {
   const tables = Object.values(state.tables).sort((a, b) => a.table.localeCompare(b.table)).map((t) => {
-    const c = config.tables.find((x) => x.name === t.table);
+    const c = catalogTable(config, t.table);
     const descriptions = new Map((c?.columns ?? []).map((col) => [col.name, col.description]));
     return {
       name: t.table,
@@ -70,7 +71,7 @@ function escapeCell(s: string | undefined): string {
 export function tablePage(t: CatalogTable, c: TableConfig | undefined, state: CatalogState, config: AdaConfig): string {
   const descriptions = new Map((c?.columns ?? []).map((col) => [col.name, col.description]));
   const pk = new Set(c?.primaryKey ?? []);
-  const referencedBy = config.tables.flatMap((o) => o.foreignKeys.filter((fk) => fk.references.split('.')[0] === t.table).map((fk) => `\`${o.name}.${fk.column}\` → \`${fk.references}\``));
+  const referencedBy = catalogTables(config).flatMap((o) => o.foreignKeys.filter((fk) => fk.references.split('.')[0] === t.table).map((fk) => `\`${o.name}.${fk.column}\` → \`${fk.references}\``));
   const lines = [
     `# ${t.table}`,
     '',
@@ -130,7 +131,7 @@ export function catalogProjection(config: AdaConfig): Projection<CatalogState, '
       await mkdir(path.join(docs, 'tables'), { recursive: true });
       await writeFileAtomic(path.join(docs, 'schema.yml'), YAML.stringify(schemaDocument(state, config)));
       for (const t of Object.values(state.tables)) {
-        const c = config.tables.find((x) => x.name === t.table);
+        const c = catalogTable(config, t.table);
         await writeFileAtomic(path.join(docs, 'tables', `${t.table}.md`), tablePage(t, c, state, config));
       }
     },

@@ -7,7 +7,8 @@ import { mkdir, readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import YAML from 'yaml';
-import type { AdaConfig } from '../../../config/index.ts';
+import { catalogTable, catalogTables } from '../../../config/index.ts';
+import type { AdaConfig, TableConfig } from '../../../config/index.ts';
 import { schemaDocument, tablePage } from '../catalog/projection.ts';
 import type { CatalogState, CatalogTable } from '../catalog/projection.ts';
 import { profilesFile } from '../profiler/profiles-file.ts';
@@ -20,19 +21,19 @@ export function variantDir(dataDir: string, audience: Audience): string {
 
 /** Whether a table is private (a table missing from the configuration counts as private: nothing leaks by default). */
 export function isPrivateTable(config: AdaConfig, table: string): boolean {
-  return config.tables.find((t) => t.name === table)?.private ?? true;
+  return catalogTable(config, table)?.private ?? true;
 }
 
 /** The configuration as an audience sees it: private tables and the relations naming them removed. */
 function configFor(config: AdaConfig, audience: Audience): AdaConfig {
   if (audience === 'all') return config;
-  const visible = new Set(config.tables.filter((t) => !t.private).map((t) => t.name));
-  const tables = config.tables.filter((t) => visible.has(t.name)).map((t) => ({ ...t, foreignKeys: t.foreignKeys.filter((fk) => visible.has(fk.references.split('.')[0]!)) }));
-  return { ...config, tables };
+  const visible = new Set(catalogTables(config).filter((t) => !t.private).map((t) => t.name));
+  const seen = (list: readonly TableConfig[]): TableConfig[] => list.filter((t) => visible.has(t.name)).map((t) => ({ ...t, foreignKeys: t.foreignKeys.filter((fk) => visible.has(fk.references.split('.')[0]!)) }));
+  return { ...config, tables: seen(config.tables), declaredTables: seen(config.declaredTables ?? []) };
 }
 
 function catalogOf(state: ManifestState, config: AdaConfig): CatalogState {
-  const known = new Set(config.tables.map((t) => t.name));
+  const known = new Set(catalogTables(config).map((t) => t.name));
   const tables: Record<string, CatalogTable> = {};
   for (const t of Object.values(state.tables)) {
     if (!known.has(t.table)) continue;
@@ -61,7 +62,7 @@ export async function writeVariant(dataDir: string, state: ManifestState, config
   const out: ManifestFile[] = [];
   out.push(await writeEntry(root, 'docs/schema.yml', YAML.stringify(schemaDocument(catalog, seen)), version, previous));
   for (const t of Object.values(catalog.tables).sort((a, b) => a.table.localeCompare(b.table))) {
-    const c = seen.tables.find((x) => x.name === t.table);
+    const c = catalogTable(seen, t.table);
     out.push(await writeEntry(root, `docs/tables/${t.table}.md`, tablePage(t, c, catalog, seen), version, previous, t.table));
   }
   let profiles: { tables?: Record<string, unknown> } & Record<string, unknown> = {};
@@ -74,7 +75,7 @@ export async function writeVariant(dataDir: string, state: ManifestState, config
     // Relations naming a table of another audience go too: a public profile must not reveal a private table's name.
     const tables = Object.fromEntries(Object.entries(profiles.tables).filter(([name]) => Object.hasOwn(catalog.tables, name)).map(([name, p]) => {
       const entry = p as { related_tables?: Array<{ table: string }> };
-      return [name, Array.isArray(entry.related_tables) ? { ...entry, related_tables: entry.related_tables.filter((r) => seen.tables.some((t) => t.name === r.table)) } : entry];
+      return [name, Array.isArray(entry.related_tables) ? { ...entry, related_tables: entry.related_tables.filter((r) => catalogTable(seen, r.table) !== undefined) } : entry];
     }));
     out.push(await writeEntry(root, 'metadata/profiles.json', `${JSON.stringify({ ...profiles, tables }, null, 2)}\n`, version, previous));
   }

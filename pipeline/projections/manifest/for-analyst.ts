@@ -1,4 +1,5 @@
 /** The manifest of one analyst, filtered at request time from the projection's precomputed entries. */
+import { catalogTable } from '../../../config/index.ts';
 import type { AdaConfig } from '../../../config/index.ts';
 import type { AnalystManifest, Audience, ManifestFile, ManifestState } from './types.ts';
 
@@ -23,7 +24,7 @@ export function audienceOf(reader: Pick<ManifestReader, 'role'>): Audience {
  * dataset only for its subscribers (admins get every dataset); a table without a dataset for everyone.
  */
 export function exclusionOf(config: AdaConfig, reader: ManifestReader, table: string): Exclusion {
-  const c = config.tables.find((t) => t.name === table);
+  const c = catalogTable(config, table);
   if (!c || (c.private && audienceOf(reader) !== 'all')) return 'private';
   if (c.dataset !== undefined && reader.role !== 'admin' && !reader.datasets.has(c.dataset)) return 'not-subscribed';
   return undefined;
@@ -40,7 +41,7 @@ export function manifestFor(state: ManifestState, config: AdaConfig, reader: Man
     position,
     analyst: { name: reader.name, role: reader.role, datasets: [...reader.datasets].sort() },
     tables: tables.map((t) => {
-      const c = config.tables.find((x) => x.name === t.table);
+      const c = catalogTable(config, t.table);
       return {
         name: t.table, folder: t.folder, version: t.version, rows: t.rows, partitioned: Boolean(c?.partitionBy),
         ...(c?.dataset !== undefined ? { dataset: c.dataset } : {}),

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { catalogTables } from '../../../config/index.ts';
 import type { AdaConfig } from '../../../config/index.ts';
 import { assertNever } from '../../../events/index.ts';
 import { defineProjector } from '../../projection.ts';
@@ -53,7 +54,7 @@ const FORMAT_VERSION = 1;
  * (or re-described) rebuilds the docs variants on the next start instead of serving stale ones.
  */
 export function manifestVersion(config: AdaConfig): number {
-  const digest = createHash('sha256').update(JSON.stringify(config.tables)).digest().readUInt32BE(0) % 1_000_000;
+  const digest = createHash('sha256').update(JSON.stringify(catalogTables(config))).digest().readUInt32BE(0) % 1_000_000;
   return FORMAT_VERSION * 1_000_000 + digest;
 }
 

@@ -38,6 +38,8 @@ export type IsPrivate = (table: string) => boolean;
 /** The part of the configuration the mapping reads (an `AdaConfig` fits). */
 export interface NotificationConfig {
   tables: ReadonlyArray<{ name: string; id?: string; private: boolean }>;
+  /** Tables connectors publish themselves (`AdaConfig.declaredTables`), under the same rule. */
+  declaredTables?: ReadonlyArray<{ name: string; id?: string; private: boolean }>;
 }
 
 /** Event types that produce a notification. */
@@ -64,7 +66,7 @@ function plural(n: number, one: string, many = `${one}s`): string {
  * private, so an unknown name never leaks to analysts.
  */
 export function tablePrivacy(config: NotificationConfig): IsPrivate {
-  const known = new Map(config.tables.map((t) => [t.name, t.private]));
+  const known = new Map([...config.tables, ...(config.declaredTables ?? [])].map((t) => [t.name, t.private]));
   return (table) => known.get(table) ?? true;
 }
 

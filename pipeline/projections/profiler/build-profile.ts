@@ -1,4 +1,5 @@
 /** Assembles a table's profile from what the profiling process computed, the publish and the configuration; pure. */
+import { catalogTable, catalogTables } from '../../../config/index.ts';
 import type { AdaConfig, TableConfig } from '../../../config/index.ts';
 import { tableAlerts } from './alerts.ts';
 import type { ComputedProfile, TablePublish, RelatedTable, TableProfile } from './types.ts';
@@ -6,8 +7,8 @@ import type { ComputedProfile, TablePublish, RelatedTable, TableProfile } from '
 const MB = 1024 * 1024;
 
 /** Foreign keys between `table` and the other configured tables, in both directions (config order; outgoing first). */
-export function relatedTables(table: string, config: Pick<AdaConfig, 'tables'>): RelatedTable[] {
-  const own = config.tables.find((t) => t.name === table);
+export function relatedTables(table: string, config: Pick<AdaConfig, 'tables' | 'declaredTables'>): RelatedTable[] {
+  const own = catalogTable(config, table);
   const outgoing = (own?.foreignKeys ?? []).map((fk): RelatedTable => ({
     table: fk.references.split('.')[0] ?? fk.references,
     direction: 'outgoing',
@@ -15,7 +16,7 @@ export function relatedTables(table: string, config: Pick<AdaConfig, 'tables'>):
     to: fk.references,
     ...(fk.description ? { description: fk.description } : {}),
   }));
-  const incoming = config.tables.flatMap((other) => other.foreignKeys
+  const incoming = catalogTables(config).flatMap((other) => other.foreignKeys
     .filter((fk) => fk.references.split('.')[0] === table)
     .map((fk): RelatedTable => ({
       table: other.name,

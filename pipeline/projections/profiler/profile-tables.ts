@@ -6,6 +6,7 @@
 import { readdir, rm, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { catalogTable } from '../../../config/index.ts';
 import type { AdaConfig } from '../../../config/index.ts';
 import { adaError, isProcessAlive } from '../../../events/index.ts';
 import type { NewEvent, PublishedFile, RecordedError } from '../../../events/index.ts';
@@ -129,7 +130,7 @@ export async function profileTables(input: ProfileTablesInput): Promise<ProfileO
       const progress = (phase: ProfileProgress['phase'], outcome?: ProfileOutcome): void => input.onProgress?.({ table: t.table, index: i + 1, total, phase, ...(outcome ? { outcome } : {}) });
       progress('start');
       const started = performance.now();
-      const tableConfig = config.tables.find((c) => c.name === t.table);
+      const tableConfig = catalogTable(config, t.table);
       let outcome: ProfileOutcome;
       const problem = await checkFiles(dataDir, t.table, t.files);
       if (problem && input.skipReplaced) {

@@ -5,6 +5,7 @@
  * are still configured, writing `metadata/profiles.json` and appending `TableProfiled` / `TableProfileFailed`.
  */
 import { rm } from 'node:fs/promises';
+import { catalogTable } from '../../../config/index.ts';
 import type { AdaConfig } from '../../../config/index.ts';
 import { assertNever } from '../../../events/index.ts';
 import type { CheckpointStore, EventLog, EventLogReader, NewEvent } from '../../../events/index.ts';
@@ -76,11 +77,11 @@ export interface ProfilerDeps {
 }
 
 /** The tables of `state` the sink has to profile: waiting, configured, and (outside a rebuild) not profiled yet at their latest publish. */
-export function dueTables(state: ProfilerState, config: Pick<AdaConfig, 'tables'>, rebuilding: boolean): TablePublish[] {
+export function dueTables(state: ProfilerState, config: Pick<AdaConfig, 'tables' | 'declaredTables'>, rebuilding: boolean): TablePublish[] {
   return state.pending
     .map((name) => state.published[name])
     .filter((t): t is TablePublish => t !== undefined)
-    .filter((t) => config.tables.some((c) => c.name === t.table))
+    .filter((t) => catalogTable(config, t.table) !== undefined)
     .filter((t) => rebuilding || state.profiled[t.table] !== t.contentHash);
 }
 

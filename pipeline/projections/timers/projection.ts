@@ -39,6 +39,11 @@ export function evolveTimers(state: TimersState, e: TimersEvent): TimersState {
   return { timers: { ...state.timers, [e.data.timer]: next } };
 }
 
+/** When each timer last fired (its `scheduledAt`), for the scheduler: a restart neither fires a timer again nor forgets a missed firing. */
+export function lastFiredTimes(state: TimersState): Map<string, Date> {
+  return new Map(Object.entries(state.timers).flatMap(([name, t]) => (t.lastFired ? [[name, new Date(t.lastFired.scheduledAt)] as const] : [])));
+}
+
 /** The timers projection (state kept in its checkpoint). */
 export const timersProjection = defineProjector({
   name: 'timers',

@@ -72,6 +72,9 @@ describe('each connector is deletable', () => {
         .catch((err: { stdout?: string }) => assert.fail(`remaining tests failed without ${c.deleted}:\n${err.stdout}`));
       assert.match(tests.stdout, /^# fail 0$/m);
 
+      const overview = await ada(copy, ['--help']);
+      assert.ok(!new RegExp(`^  ${c.deleted} `, 'm').test(overview.stdout), `ada --help still lists a ${c.deleted} command`);
+
       const help = await ada(copy, ['init', '--help']);
       for (const flag of c.goneFlags) assert.ok(!help.stdout.includes(flag), `ada init still offers ${flag}`);
       assert.ok(help.stdout.includes(`--source ${c.initSources ?? c.kept.type} `), `ada init --help offers --source ${c.initSources ?? c.kept.type}`);
@@ -108,6 +111,12 @@ async function copyWithout(dest: string, type: string): Promise<void> {
   const kept = lines.filter((line) => !line.includes(`from './${type}/index.ts'`) && line.trim() !== `${type}Connector,`);
   assert.equal(lines.length - kept.length, 2, `expected the import and the CONNECTORS entry of ${type} in connectors/index.ts`);
   await writeFile(registry, kept.join('\n'));
+  // The command registry holds a line pair only for connectors that add commands to ada.
+  const commands = path.join(dest, 'connectors', 'commands.ts');
+  const commandLines = (await readFile(commands, 'utf8')).split('\n');
+  const keptCommands = commandLines.filter((line) => !line.includes(`from './${type}/`) && line.trim() !== `...${type}Commands,`);
+  assert.ok([0, 2].includes(commandLines.length - keptCommands.length), `expected no line or the import and the entry of ${type} in connectors/commands.ts`);
+  await writeFile(commands, keptCommands.join('\n'));
   await dropTestsImportingMissing(dest);
 }
 
