@@ -5,6 +5,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { filter } from 'rxjs';
 import { BlobStore, CheckpointStore, EventLog } from '../events/index.ts';
@@ -13,7 +14,7 @@ import { jiraConnector } from '../connectors/jira/index.ts';
 import { FakeJira } from '../tests/fixtures/jira/fake-jira.ts';
 import { delivery, WebhookSender } from '../tests/fixtures/jira/webhook-sender.ts';
 import { readParquet } from '../tests/helpers/parquet.ts';
-import { peakRssMb, round, scratch } from './util.ts';
+import { peakRssMb, report, round, scratch } from './util.ts';
 import type { Figures } from './util.ts';
 import type { Goals } from './run.ts';
 
@@ -94,4 +95,8 @@ export async function run(): Promise<Figures> {
     ['jira.p99_delivery_to_published_ms', round(p99(toPublish))],
     ['jira.peak_rss_mb', peakRssMb()],
   ];
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  report(await run());
 }
