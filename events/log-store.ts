@@ -6,7 +6,7 @@
  * `fdatasync`ed; a new segment file is followed by an fsync of the directory.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import os from 'node:os';
@@ -18,6 +18,8 @@ import writeFileAtomic from 'write-file-atomic';
 import { fsyncDir, isProcessAlive } from './fs-sync.ts';
 import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
 import { adaError, ErrorCode } from './errors.ts';
+import { ReadCursors } from './read-cursors.ts';
+import type { ReadCursor } from './read-cursors.ts';
 import { assertSegmentsJoin, corruptError, listSegments, scanSegment, segmentName } from './segments.ts';
 import type { RawRecord, SegmentInfo } from './segments.ts';
 import { EVENT_TYPES } from './types.ts';
@@ -102,13 +104,6 @@ function segmentIndexFor(segments: SegmentInfo[], position: number): number {
   return idx;
 }
 
-/** Where a reader stands: the next record to read. */
-interface ReadCursor {
-  segmentFirst: number;
-  offset: number;
-  position: number;
-}
-
 /**
  * Reads records from `cursor` to the current end of the log (or to `until`), across segments,
  * calling `onBatch` per chunk. Returns the cursor after the last record read.
@@ -119,8 +114,9 @@ async function readForward(
   cursor: ReadCursor | { from: number },
   onBatch: (records: RawRecord[]) => boolean | void,
   until?: number,
+  cursors?: ReadCursors,
 ): Promise<{ cursor: ReadCursor; stopped: boolean }> {
-  let segments = await listSegments(dir);
+  const segments = await listSegments(dir);
   if (segments.length === 0) {
     const position = 'from' in cursor ? 1 : cursor.position;
     return { cursor: { segmentFirst: 1, offset: 0, position }, stopped: false };
@@ -129,11 +125,64 @@ async function readForward(
   let skipBelow = 0;
   if ('from' in cursor) {
     const seg = segments[segmentIndexFor(segments, Math.max(1, cursor.from))]!;
-    current = { segmentFirst: seg.first, offset: 0, position: seg.first };
+    current = (await resumable(segments, cursors?.nearest(cursor.from, seg.first), cursors)) ?? { segmentFirst: seg.first, offset: 0, position: seg.first };
     skipBelow = cursor.from;
   } else {
     current = cursor;
   }
+  const result = await readSegments(dir, segments, current, skipBelow, onBatch, until);
+  if (cursors) {
+    const ino = await inode(path.join(dir, segmentName(result.cursor.segmentFirst)));
+    if (ino !== undefined) cursors.remember({ ...result.cursor, ino });
+  }
+  return result;
+}
+
+async function inode(file: string): Promise<number | undefined> {
+  return (await stat(file).catch(() => undefined))?.ino;
+}
+
+/**
+ * `cursor` when it still points at a record boundary of the same file: same inode, and the record there (if any)
+ * is the one at its position. Otherwise every cursor is forgotten and the caller scans from byte 0.
+ */
+async function resumable(segments: SegmentInfo[], cursor: ReadCursor | undefined, cursors: ReadCursors | undefined): Promise<ReadCursor | undefined> {
+  if (!cursor) return undefined;
+  const seg = segments.find((s) => s.first === cursor.segmentFirst);
+  if (seg && await startsRecord(seg.path, cursor)) return { segmentFirst: cursor.segmentFirst, offset: cursor.offset, position: cursor.position };
+  cursors?.clear();
+  return undefined;
+}
+
+async function startsRecord(file: string, cursor: ReadCursor): Promise<boolean> {
+  let fh: FileHandle | undefined;
+  try {
+    fh = await open(file, 'r');
+    const st = await fh.stat();
+    if (st.ino !== cursor.ino || st.size < cursor.offset) return false;
+    if (st.size === cursor.offset) return true;
+    // The writer puts `position` first in every record it frames.
+    const expected = `{"position":${cursor.position},`;
+    const head = Buffer.alloc(FRAME_HEADER_BYTES + expected.length);
+    const { bytesRead } = await fh.read(head, 0, head.length, cursor.offset);
+    return bytesRead === head.length && head.toString('utf8', FRAME_HEADER_BYTES) === expected;
+  } catch {
+    return false;
+  } finally {
+    await fh?.close();
+  }
+}
+
+async function readSegments(
+  dir: string,
+  listed: SegmentInfo[],
+  start: ReadCursor,
+  skipBelow: number,
+  onBatch: (records: RawRecord[]) => boolean | void,
+  until: number | undefined,
+): Promise<{ cursor: ReadCursor; stopped: boolean }> {
+  let segments = listed;
+  let current = start;
   while (true) {
     const idx = segments.findIndex((s) => s.first === current.segmentFirst);
     if (idx < 0) throw adaError(ErrorCode.logCorrupt, `event log segment ${segmentName(current.segmentFirst)} disappeared while reading ${dir}`);
@@ -169,6 +218,7 @@ async function readForward(
 export class EventLogReader {
   readonly dir: string;
   private readonly upcasters: UpcasterRegistry;
+  private readonly cursors = new ReadCursors();
 
   constructor(dir: string, options: { upcasters?: UpcasterRegistry } = {}) {
     this.dir = dir;
@@ -177,15 +227,18 @@ export class EventLogReader {
 
   /** Every record from `from` to the current end, then completes. */
   read$(from = 1): Observable<RecordedEvent> {
-    return readObservable(this.dir, from, this.upcasters, () => undefined);
+    return readObservable(this.dir, from, this.upcasters, () => undefined, this.cursors);
   }
 
-  /** Position of the last complete record (0 for an empty log); scans only the last segment. */
+  /** Position of the last complete record (0 for an empty log); scans only the last segment, from where it last looked. */
   async head(): Promise<number> {
     const segments = await listSegments(this.dir);
     const last = segments.at(-1);
     if (!last) return 0;
-    const end = await scanSegment(last.path, { offset: 0, position: last.first }, () => true);
+    const start = (await resumable(segments, this.cursors.nearest(Number.MAX_SAFE_INTEGER, last.first), this.cursors)) ?? { segmentFirst: last.first, offset: 0, position: last.first };
+    const end = await scanSegment(last.path, start, () => true);
+    const ino = await inode(last.path);
+    if (ino !== undefined) this.cursors.remember({ segmentFirst: last.first, offset: end.end, position: end.nextPosition, ino });
     return end.nextPosition - 1;
   }
 
@@ -227,7 +280,7 @@ export class EventLogReader {
 
   /** Catch-up from `from`, then new records as other processes append them. */
   follow$(from = 1): Observable<RecordedEvent> {
-    const { dir, upcasters } = this;
+    const { dir, upcasters, cursors } = this;
     return new Observable<RecordedEvent>((subscriber) => {
       let cursor: ReadCursor | { from: number } = { from };
       let running = false;
@@ -245,7 +298,7 @@ export class EventLogReader {
                 subscriber.next(parseRecord(r, upcasters));
               }
               return true;
-            });
+            }, undefined, 'from' in cursor ? cursors : undefined);
             cursor = result.cursor;
           } while (again && !closed);
         } catch (err) {
@@ -272,7 +325,7 @@ export class EventLogReader {
   }
 }
 
-function readObservable(dir: string, from: number, upcasters: UpcasterRegistry, until: () => number | undefined): Observable<RecordedEvent> {
+function readObservable(dir: string, from: number, upcasters: UpcasterRegistry, until: () => number | undefined, cursors: ReadCursors): Observable<RecordedEvent> {
   return new Observable<RecordedEvent>((subscriber) => {
     readForward(dir, { from }, (records) => {
       for (const r of records) {
@@ -280,7 +333,7 @@ function readObservable(dir: string, from: number, upcasters: UpcasterRegistry, 
         subscriber.next(parseRecord(r, upcasters));
       }
       return !subscriber.closed;
-    }, until())
+    }, until(), cursors)
       .then(() => subscriber.complete(), (err: unknown) => subscriber.error(err));
   });
 }
@@ -295,6 +348,8 @@ export class EventLog {
   private readonly keys = new Map<string, number>();
   private readonly pendingKeys = new Map<string, Promise<AppendResult>>();
   private readonly live = new Subject<RecordedEvent[]>();
+  private readonly cursors = new ReadCursors();
+  private activeIno: number | undefined;
   private queue: Pending[] = [];
   private flushing: Promise<void> | undefined;
   private state: Lifecycle = 'open';
@@ -378,7 +433,7 @@ export class EventLog {
 
   /** Every durable record from `from` to the head at subscription time, then completes. */
   read$(from = 1): Observable<RecordedEvent> {
-    return readObservable(this.dir, from, this.upcasters, () => this.head);
+    return readObservable(this.dir, from, this.upcasters, () => this.head, this.cursors);
   }
 
   /** Catch-up from `from`, then every record appended later, with no gap and no duplicate at the hand-over. */
@@ -403,7 +458,7 @@ export class EventLog {
       readForward(this.dir, { from }, (records) => {
         emit(records.map((r) => parseRecord(r, this.upcasters)));
         return !subscriber.closed;
-      }, until).then(() => {
+      }, until, this.cursors).then(() => {
         catchingUp = false;
         for (const batch of buffered.splice(0)) emit(batch);
       }, (err: unknown) => subscriber.error(err));
@@ -529,6 +584,7 @@ export class EventLog {
       this.queuedCount -= b.strings.length;
     }
     this.activeSize += b.buf.length;
+    this.cursors.rememberTail({ segmentFirst: this.activeFirst, offset: this.activeSize, position: b.first + b.strings.length, ino: this.activeIno });
     for (let i = 0; i < b.accepted.length; i++) {
       const key = b.keys[i];
       if (key !== undefined) this.keys.set(key, b.first + i);
@@ -548,6 +604,7 @@ export class EventLog {
     this.activeFirst = first;
     this.activeSize = 0;
     this.fh = await open(path.join(this.dir, segmentName(first)), 'a', 0o600);
+    this.activeIno = (await this.fh.stat()).ino;
     await fsyncDir(this.dir);
   }
 
@@ -560,6 +617,7 @@ export class EventLog {
     const segments = await listSegments(this.dir);
     if (segments.length === 0) {
       this.fh = await open(path.join(this.dir, segmentName(1)), 'a', 0o600);
+      this.activeIno = (await this.fh.stat()).ino;
       await fsyncDir(this.dir);
       return;
     }
@@ -592,6 +650,7 @@ export class EventLog {
     this.activeSize = end.end;
     this.nextPosition = end.nextPosition;
     this.fh = await open(last.path, 'a');
+    this.activeIno = (await this.fh.stat()).ino;
   }
 
   private indexKeys(records: RawRecord[]): void {

@@ -1,5 +1,5 @@
 /** The Jira projection's own store: the rows and raw JSON of each issue, one JSON file per created month. */
-import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import type { JiraAttachmentRef } from '../../events/index.ts';
@@ -24,6 +24,46 @@ export function keyFileName(key: string): string {
   return /^[A-Za-z][A-Za-z0-9_]*-\d+$/.test(key) ? key : `_${Buffer.from(key).toString('hex').slice(0, 200)}`;
 }
 
+/**
+ * Bytes of month files kept parsed in memory (their objects take a few times that). The fetch reactor looks up
+ * one issue's attachments per delivery and the projection rewrites every touched month per pass: parsing the
+ * month again each time was most of the Jira benchmark's CPU.
+ */
+const CACHE_MAX_BYTES = 64 * 1024 * 1024;
+
+interface CachedMonth { ino: number; size: number; mtimeMs: number; issues: MonthIssues }
+
+/** Parsed month files by path, least recently used first; an entry is used only while the file's inode, size and mtime match. */
+const cache = new Map<string, CachedMonth>();
+let cachedBytes = 0;
+
+function cacheSet(file: string, entry: CachedMonth): void {
+  cacheDelete(file);
+  cache.set(file, entry);
+  cachedBytes += entry.size;
+  for (const [k] of cache) {
+    if (cachedBytes <= CACHE_MAX_BYTES || k === file) break;
+    cacheDelete(k);
+  }
+}
+
+function cacheDelete(file: string): void {
+  const old = cache.get(file);
+  if (!old) return;
+  cache.delete(file);
+  cachedBytes -= old.size;
+}
+
+async function signature(file: string): Promise<Omit<CachedMonth, 'issues'> | undefined> {
+  try {
+    const st = await stat(file);
+    return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
 /** Month files `<data>/metadata/jira/issues/<YYYY_MM>.json`: one write per touched month, not per issue. */
 export class IssueStore {
   readonly root: string;
@@ -36,30 +76,56 @@ export class IssueStore {
     return path.join(this.root, `${month}.json`);
   }
 
-  /** Every issue of a month. */
+  /** Every issue of a month (a new map; the stored issues in it are shared and must not be modified). */
   async load(month: string): Promise<MonthIssues> {
+    return new Map(await this.loadShared(month));
+  }
+
+  private async loadShared(month: string): Promise<MonthIssues> {
+    const file = this.file(month);
+    const sig = await signature(file);
+    if (!sig) {
+      cacheDelete(file);
+      return new Map();
+    }
+    const hit = cache.get(file);
+    if (hit && hit.ino === sig.ino && hit.size === sig.size && hit.mtimeMs === sig.mtimeMs) {
+      cacheSet(file, hit);
+      return hit.issues;
+    }
+    let text: string;
     try {
-      const list = JSON.parse(await readFile(this.file(month), 'utf8')) as StoredIssue[];
-      return new Map(list.map((i) => [i.key, i]));
+      text = await readFile(file, 'utf8');
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
       throw err;
     }
+    const list = JSON.parse(text) as StoredIssue[];
+    const issues: MonthIssues = new Map(list.map((i) => [i.key, i]));
+    // Cached only when the file did not change while it was read.
+    const after = await signature(file);
+    if (after && after.ino === sig.ino && after.size === sig.size && after.mtimeMs === sig.mtimeMs && after.size === Buffer.byteLength(text)) cacheSet(file, { ...after, issues });
+    return issues;
   }
 
   /** Replaces a month atomically (an empty month removes its file). */
   async save(month: string, issues: MonthIssues): Promise<void> {
+    const file = this.file(month);
+    cacheDelete(file);
     if (issues.size === 0) {
-      await rm(this.file(month), { force: true });
+      await rm(file, { force: true });
       return;
     }
     await mkdir(this.root, { recursive: true, mode: 0o700 });
-    await writeFileAtomic(this.file(month), JSON.stringify([...issues.values()].sort((a, b) => a.key.localeCompare(b.key))), { mode: 0o600 });
+    const text = JSON.stringify([...issues.values()].sort((a, b) => a.key.localeCompare(b.key)));
+    await writeFileAtomic(file, text, { mode: 0o600 });
+    const sig = await signature(file);
+    if (sig && sig.size === Buffer.byteLength(text)) cacheSet(file, { ...sig, issues: new Map(issues) });
   }
 
-  /** One stored issue, or undefined. */
+  /** One stored issue, or undefined (shared: do not modify it). */
   async get(month: string, key: string): Promise<StoredIssue | undefined> {
-    return (await this.load(month)).get(key);
+    return (await this.loadShared(month)).get(key);
   }
 
   /** Key → created month of every stored issue. */
@@ -74,7 +140,7 @@ export class IssueStore {
     }
     for (const f of files) {
       const month = f.slice(0, -'.json'.length);
-      for (const key of (await this.load(month)).keys()) out.set(key, month);
+      for (const key of (await this.loadShared(month)).keys()) out.set(key, month);
     }
     return out;
   }

@@ -61,9 +61,15 @@ export async function publishFile(file: string, bytes: Uint8Array, opts: { syncD
   }
 }
 
+/** One month file encoded: its bytes, and the size and checksum it will be published with. */
+export function encodeMonth(columns: readonly JiraColumn[], rows: readonly Row[]): WrittenFile & { data: Uint8Array } {
+  const data = encodeParquet(columns, rows);
+  return { data, bytes: data.length, sha256: createHash('sha256').update(data).digest('hex'), rows: rows.length };
+}
+
 /** Encodes and publishes one month file; returns its size and checksum. */
 export async function writeMonth(file: string, columns: readonly JiraColumn[], rows: readonly Row[], opts: { syncDir?: boolean } = {}): Promise<WrittenFile> {
-  const bytes = encodeParquet(columns, rows);
-  await publishFile(file, bytes, opts);
-  return { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex'), rows: rows.length };
+  const { data, ...written } = encodeMonth(columns, rows);
+  await publishFile(file, data, opts);
+  return written;
 }

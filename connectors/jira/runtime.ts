@@ -2,6 +2,7 @@
  * Jira running inside the broker: the reactor and projection driven live from the log, the timers, the
  * webhook route and the health checks, built from validated settings.
  */
+import path from 'node:path';
 import { filter, type SchedulerLike } from 'rxjs';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ProjectionRunner, ConnectorHealthCheck, TimerSpec } from '../../pipeline/index.ts';
@@ -17,6 +18,7 @@ import type { JiraProjectionState } from './projection.ts';
 import type { JiraSettings } from './settings.ts';
 import { JIRA_CRONS, jiraTimerSpecs, startJiraTimers } from './timers.ts';
 import type { JiraTimer } from './timers.ts';
+import { sweepJiraTempFiles } from './sweep.ts';
 import { jiraWebhookRoutes } from './webhook-route.ts';
 
 /** Event types that wake the live pump. */
@@ -120,8 +122,10 @@ export function buildJira(host: JiraHost): Omit<JiraRuntime, 'pump' | 'stop' | '
   };
 }
 
-/** Starts Jira: catches up, follows the log, runs the timers. */
+/** Starts Jira: sweeps temp files a killed process left, catches up, follows the log, runs the timers. */
 export async function startJira(host: JiraHost): Promise<JiraRuntime> {
+  const swept = await sweepJiraTempFiles(host.dataDir);
+  if (swept.length) host.warn(`jira: removed ${swept.length} temp file(s) left by an interrupted write (${swept.slice(0, 3).map((f) => path.relative(host.dataDir, f)).join(', ')}${swept.length > 3 ? ', …' : ''})`);
   const parts = buildJira(host);
   let running: Promise<void> | undefined;
   let again = false;
