@@ -5,6 +5,8 @@
  * serves the demo instance, synced first.
  */
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
@@ -13,7 +15,8 @@ import { ConnectorRegistry, loadConfig } from '../connectors/index.ts';
 import { Broker, decideAddAnalyst, decideIssueToken, readProfiles } from '../pipeline/index.ts';
 import type { AccessState, CatalogState, SyncState } from '../pipeline/index.ts';
 import { buildServer, whenHeadMoves } from '../portal/index.ts';
-import { scratch } from './util.ts';
+import { serveLogger } from '../ops/serve-logger.ts';
+import { report, scratch } from './util.ts';
 import type { Figures } from './util.ts';
 import type { Goals } from './run.ts';
 
@@ -23,6 +26,8 @@ const DURATION_S = Math.max(2, Math.round(10 * SCALE));
 const CONNECTIONS = 50;
 const DEMO = fileURLToPath(new URL('../examples/demo', import.meta.url));
 const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
+/** `BENCH_CPU_PROF=<dir>` writes a CPU profile of the server's process for each endpoint's load (`<dir>/portal-<name>.cpuprofile`). */
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 
 /** Goals of this benchmark. */
 export const goals: Goals = {
@@ -58,6 +63,22 @@ function autocannon(url: string, headers: Record<string, string> = {}): Promise<
   });
 }
 
+/** Runs a load, profiling this process meanwhile when `BENCH_CPU_PROF` asks for it. */
+async function profiled(name: string, load: () => Promise<Load>): Promise<Load> {
+  if (!CPU_PROF) return load();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await load();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(path.join(CPU_PROF, `portal-${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
+}
+
 /** Runs the benchmark. */
 export async function run(): Promise<Figures> {
   const dir = await scratch('portal');
@@ -90,10 +111,11 @@ export async function run(): Promise<Figures> {
       profiles: () => readProfiles(broker.dataDir),
       events: broker.log,
       append: (e) => broker.log.append(e),
-    });
+      // The logger of `ada serve` at its level (info), its lines dropped: what formatting them costs counts, not a terminal.
+    }, { logger: serveLogger({ isTTY: false, out: () => undefined }) });
     const url = await server.listen({ port: 0, host: '127.0.0.1' });
-    const catalog = await autocannon(`${url}/api/catalog`, { authorization: `Bearer ${issued.token.token}` });
-    const health = await autocannon(`${url}/health`);
+    const catalog = await profiled('catalog', () => autocannon(`${url}/api/catalog`, { authorization: `Bearer ${issued.token.token}` }));
+    const health = await profiled('health', () => autocannon(`${url}/health`));
     await server.close();
     if (catalog.errors || catalog.non2xx) throw new Error(`/api/catalog answered ${catalog.non2xx} non-2xx and ${catalog.errors} errors`);
     return [
@@ -111,4 +133,8 @@ export async function run(): Promise<Figures> {
   } finally {
     await broker.close();
   }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  report(await run());
 }
