@@ -39,6 +39,8 @@ export const goals: Goals = {
 
 interface Load {
   rps: number;
+  /** CPU time (user + system) of this process, the server's, per answered request: steadier than rates on a busy machine. */
+  cpuUsPerRequest: number;
   p99: number;
   errors: number;
   non2xx: number;
@@ -47,6 +49,7 @@ interface Load {
 /** Runs autocannon in its own process, so load generation does not share the server's event loop. */
 function autocannon(url: string, headers: Record<string, string> = {}): Promise<Load> {
   const args = [AUTOCANNON, '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+  const cpu = process.cpuUsage();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -54,8 +57,9 @@ function autocannon(url: string, headers: Record<string, string> = {}): Promise<
     child.on('error', reject);
     child.on('close', (code) => {
       try {
-        const r = JSON.parse(out) as { requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number };
-        resolve({ rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx });
+        const used = process.cpuUsage(cpu);
+        const r = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p99: number }; errors: number; non2xx: number };
+        resolve({ rps: r.requests.average, cpuUsPerRequest: (used.user + used.system) / Math.max(1, r.requests.total), p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx });
       } catch {
         reject(new Error(`autocannon exited with ${code}: ${out.slice(0, 500)}`));
       }
@@ -121,12 +125,17 @@ export async function run(): Promise<Figures> {
     return [
       ['portal.hello_rps', baseline.rps],
       ['portal.hello_p99_ms', baseline.p99],
+      ['portal.hello_cpu_us', baseline.cpuUsPerRequest],
       ['portal.catalog_rps', catalog.rps],
       ['portal.catalog_p99_ms', catalog.p99],
       ['portal.catalog_ratio', catalog.rps / baseline.rps],
+      ['portal.catalog_cpu_us', catalog.cpuUsPerRequest],
+      ['portal.catalog_cpu_ratio', baseline.cpuUsPerRequest / catalog.cpuUsPerRequest],
       ['portal.health_rps', health.rps],
       ['portal.health_p99_ms', health.p99],
       ['portal.health_ratio', health.rps / baseline.rps],
+      ['portal.health_cpu_us', health.cpuUsPerRequest],
+      ['portal.health_cpu_ratio', baseline.cpuUsPerRequest / health.cpuUsPerRequest],
       ['portal.connections', CONNECTIONS],
       ['portal.duration_s', DURATION_S],
     ];
