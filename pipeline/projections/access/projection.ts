@@ -25,6 +25,8 @@ export interface AnalystRecord {
   sshKey?: string;
   /** `SHA256:…` of `sshKey`. */
   sshKeyFingerprint?: string;
+  /** How many times the key was changed since the add (`AnalystSshKeyChanged`); absent: never. */
+  sshKeyChanges?: number;
   /** ISO time of the `AnalystAdded` event. */
   addedAt: string;
   /** Which incarnation of the name this is (1 for the first add, 2 after a remove and re-add, …). */
@@ -73,7 +75,7 @@ function withAnalyst(state: AccessState, analyst: AnalystRecord): AccessState {
 }
 
 /** The event types the access projection folds. */
-export const ACCESS_EVENTS = ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked', 'DatasetSubscribed', 'DatasetUnsubscribed'] as const;
+export const ACCESS_EVENTS = ['AnalystAdded', 'AnalystRemoved', 'AnalystSshKeyChanged', 'TokenIssued', 'TokenRevoked', 'DatasetSubscribed', 'DatasetUnsubscribed'] as const;
 
 /** An event the access projection folds. */
 export type AccessEvent = HandledEvent<(typeof ACCESS_EVENTS)[number]>;
@@ -102,6 +104,17 @@ export function evolveAccess(state: AccessState, e: AccessEvent): AccessState {
       if (!state.analysts[e.data.name]) return state;
       const { [e.data.name]: _removed, ...analysts } = state.analysts;
       return { ...state, analysts };
+    }
+    case 'AnalystSshKeyChanged': {
+      const analyst = state.analysts[e.data.name];
+      if (!analyst) return state;
+      const { sshKey: _key, sshKeyFingerprint: _fingerprint, ...rest } = analyst;
+      const fingerprint = sshKeyFingerprint(e.data.sshKey);
+      return withAnalyst(state, {
+        ...rest,
+        ...(e.data.sshKey !== undefined && fingerprint !== undefined ? { sshKey: e.data.sshKey, sshKeyFingerprint: fingerprint } : {}),
+        sshKeyChanges: (analyst.sshKeyChanges ?? 0) + 1,
+      });
     }
     case 'TokenIssued': {
       const analyst = state.analysts[e.data.name];
@@ -134,7 +147,8 @@ export function evolveAccess(state: AccessState, e: AccessEvent): AccessState {
 /** The access projection (state kept in its checkpoint; no outputs). */
 export const accessProjection = defineProjector({
   name: 'access',
-  version: 2,
+  // 3: AnalystSshKeyChanged.
+  version: 3,
   handles: ACCESS_EVENTS,
   initialState: emptyAccess,
   evolve: evolveAccess,
