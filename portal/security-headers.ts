@@ -50,7 +50,7 @@ export function securityHeaders(options: Readonly<HelmetOptions> = HELMET_OPTION
   return headers;
 }
 
-/** The plugin: every answer of the app (pages, APIs, assets, errors) carries the headers. */
+/** The plugin: every route of the app (pages, APIs, assets, health) answers with the headers. */
 export const securityHeadersPlugin = fp<{ options?: Readonly<HelmetOptions> }>(async (app, opts) => {
   const headers = securityHeaders(opts.options);
   app.addHook('onRequest', (_req, reply, done) => {

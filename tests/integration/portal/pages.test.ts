@@ -176,6 +176,30 @@ describe(`portal pages and APIs (seed ${SEED})`, { timeout: 180_000 }, () => {
     assert.equal((await portal.app.inject({ url: '/assets/live.js' })).statusCode, 200);
   });
 
+  it('catalog and health answers carry an ETag and security headers; a matching If-None-Match gets 304, per audience', async () => {
+    const first = await portal.app.inject({ url: '/api/catalog', headers: as('bob') });
+    const etag = String(first.headers.etag);
+    assert.match(etag, /^"[\w-]+"$/);
+    assert.equal(first.headers['cache-control'], 'private, no-cache');
+    assert.match(String(first.headers['content-security-policy']), /default-src 'self'/);
+    assert.equal(first.headers['x-content-type-options'], 'nosniff');
+    const again = await portal.app.inject({ url: '/api/catalog', headers: { ...as('bob'), 'if-none-match': etag } });
+    assert.equal(again.statusCode, 304);
+    assert.equal(again.body, '');
+    const privileged = await portal.app.inject({ url: '/api/catalog', headers: { ...as('carol'), 'if-none-match': etag } });
+    assert.equal(privileged.statusCode, 200, 'another audience, another answer');
+    assert.notEqual(privileged.headers.etag, etag);
+    assert.deepEqual(privileged.json(), JSON.parse(privileged.body));
+    const searched = await portal.app.inject({ url: '/api/catalog?q=nothing-like-this', headers: { ...as('bob'), 'if-none-match': etag } });
+    assert.equal(searched.statusCode, 200, 'another search, another answer');
+    assert.equal((searched.json() as { total: number }).total, 0);
+    assert.equal((await portal.app.inject({ url: '/api/catalog?q=orders', headers: { ...as('bob'), 'if-none-match': etag } })).statusCode, 304, 'the same bytes, the same ETag');
+    assert.equal((await portal.app.inject({ url: '/api/catalog', headers: { 'if-none-match': etag } })).statusCode, 401, 'an ETag is no credential');
+    const health = await portal.app.inject({ url: '/health' });
+    assert.ok(health.headers.etag);
+    assert.match(String(health.headers['content-security-policy']), /default-src 'self'/);
+  });
+
   it('tokens through the API: created (shown once), listed by id, revoked; subscriptions check requires', async () => {
     const created = await portal.app.inject({ method: 'POST', url: '/api/account/tokens', headers: as('bob') });
     assert.equal(created.statusCode, 201);
