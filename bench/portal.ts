@@ -5,6 +5,8 @@
  * serves the demo instance, synced first.
  */
 import { spawn } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { Session } from 'node:inspector/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
@@ -13,7 +15,8 @@ import { ConnectorRegistry, loadConfig } from '../connectors/index.ts';
 import { Broker, decideAddAnalyst, decideIssueToken, readProfiles } from '../pipeline/index.ts';
 import type { AccessState, CatalogState, SyncState } from '../pipeline/index.ts';
 import { buildServer, whenHeadMoves } from '../portal/index.ts';
-import { scratch } from './util.ts';
+import { serveLogger } from '../ops/serve-logger.ts';
+import { report, scratch } from './util.ts';
 import type { Figures } from './util.ts';
 import type { Goals } from './run.ts';
 
@@ -23,6 +26,8 @@ const DURATION_S = Math.max(2, Math.round(10 * SCALE));
 const CONNECTIONS = 50;
 const DEMO = fileURLToPath(new URL('../examples/demo', import.meta.url));
 const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
+/** `BENCH_CPU_PROF=<dir>` writes a CPU profile of the server's process for each endpoint's load (`<dir>/portal-<name>.cpuprofile`). */
+const CPU_PROF = process.env.BENCH_CPU_PROF;
 
 /** Goals of this benchmark. */
 export const goals: Goals = {
@@ -34,6 +39,8 @@ export const goals: Goals = {
 
 interface Load {
   rps: number;
+  /** CPU time (user + system) of this process, the server's, per answered request: steadier than rates on a busy machine. */
+  cpuUsPerRequest: number;
   p99: number;
   errors: number;
   non2xx: number;
@@ -42,6 +49,7 @@ interface Load {
 /** Runs autocannon in its own process, so load generation does not share the server's event loop. */
 function autocannon(url: string, headers: Record<string, string> = {}): Promise<Load> {
   const args = [AUTOCANNON, '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+  const cpu = process.cpuUsage();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
@@ -49,13 +57,30 @@ function autocannon(url: string, headers: Record<string, string> = {}): Promise<
     child.on('error', reject);
     child.on('close', (code) => {
       try {
-        const r = JSON.parse(out) as { requests: { average: number }; latency: { p99: number }; errors: number; non2xx: number };
-        resolve({ rps: r.requests.average, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx });
+        const used = process.cpuUsage(cpu);
+        const r = JSON.parse(out) as { requests: { average: number; total: number }; latency: { p99: number }; errors: number; non2xx: number };
+        resolve({ rps: r.requests.average, cpuUsPerRequest: (used.user + used.system) / Math.max(1, r.requests.total), p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx });
       } catch {
         reject(new Error(`autocannon exited with ${code}: ${out.slice(0, 500)}`));
       }
     });
   });
+}
+
+/** Runs a load, profiling this process meanwhile when `BENCH_CPU_PROF` asks for it. */
+async function profiled(name: string, load: () => Promise<Load>): Promise<Load> {
+  if (!CPU_PROF) return load();
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  try {
+    return await load();
+  } finally {
+    const { profile } = await session.post('Profiler.stop');
+    await writeFile(path.join(CPU_PROF, `portal-${name}.cpuprofile`), JSON.stringify(profile));
+    session.disconnect();
+  }
 }
 
 /** Runs the benchmark. */
@@ -90,25 +115,35 @@ export async function run(): Promise<Figures> {
       profiles: () => readProfiles(broker.dataDir),
       events: broker.log,
       append: (e) => broker.log.append(e),
-    });
+      // The logger of `ada serve` at its level (info), its lines dropped: what formatting them costs counts, not a terminal.
+    }, { logger: serveLogger({ isTTY: false, out: () => undefined }) });
     const url = await server.listen({ port: 0, host: '127.0.0.1' });
-    const catalog = await autocannon(`${url}/api/catalog`, { authorization: `Bearer ${issued.token.token}` });
-    const health = await autocannon(`${url}/health`);
+    const catalog = await profiled('catalog', () => autocannon(`${url}/api/catalog`, { authorization: `Bearer ${issued.token.token}` }));
+    const health = await profiled('health', () => autocannon(`${url}/health`));
     await server.close();
     if (catalog.errors || catalog.non2xx) throw new Error(`/api/catalog answered ${catalog.non2xx} non-2xx and ${catalog.errors} errors`);
     return [
       ['portal.hello_rps', baseline.rps],
       ['portal.hello_p99_ms', baseline.p99],
+      ['portal.hello_cpu_us', baseline.cpuUsPerRequest],
       ['portal.catalog_rps', catalog.rps],
       ['portal.catalog_p99_ms', catalog.p99],
       ['portal.catalog_ratio', catalog.rps / baseline.rps],
+      ['portal.catalog_cpu_us', catalog.cpuUsPerRequest],
+      ['portal.catalog_cpu_ratio', baseline.cpuUsPerRequest / catalog.cpuUsPerRequest],
       ['portal.health_rps', health.rps],
       ['portal.health_p99_ms', health.p99],
       ['portal.health_ratio', health.rps / baseline.rps],
+      ['portal.health_cpu_us', health.cpuUsPerRequest],
+      ['portal.health_cpu_ratio', baseline.cpuUsPerRequest / health.cpuUsPerRequest],
       ['portal.connections', CONNECTIONS],
       ['portal.duration_s', DURATION_S],
     ];
   } finally {
     await broker.close();
   }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  report(await run());
 }

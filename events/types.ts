@@ -217,6 +217,9 @@ export type AnalystAdded = {
 
 export type AnalystRemoved = { type: 'AnalystRemoved'; v: 1; data: { name: string } };
 
+/** An analyst's SSH public key was set, replaced or (without `sshKey`) removed; `sshKey` is one `authorized_keys` line, validated. */
+export type AnalystSshKeyChanged = { type: 'AnalystSshKeyChanged'; v: 1; data: { name: string; sshKey?: string; by: string } };
+
 export type TokenIssued = {
   type: 'TokenIssued'; v: 1;
   /** Only the token's hash is recorded, never the token. */
@@ -244,7 +247,7 @@ export type AdaEvent =
   | TimerFired | TimerSkipped
   | JiraWebhookReceived | JiraIssueChanged | JiraIssueDeleted | JiraConsistencyChecked
   | TableProfiled | TableProfileFailed | HealthChanged | NotificationDispatched
-  | AnalystAdded | AnalystRemoved | TokenIssued | TokenRevoked
+  | AnalystAdded | AnalystRemoved | AnalystSshKeyChanged | TokenIssued | TokenRevoked
   | DatasetSubscribed | DatasetUnsubscribed | FileAccessDenied;
 
 export type EventType = AdaEvent['type'];
@@ -257,7 +260,7 @@ export const EVENT_TYPES: readonly EventType[] = [
   'TimerFired', 'TimerSkipped',
   'JiraWebhookReceived', 'JiraIssueChanged', 'JiraIssueDeleted', 'JiraConsistencyChecked',
   'TableProfiled', 'TableProfileFailed', 'HealthChanged', 'NotificationDispatched',
-  'AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked',
+  'AnalystAdded', 'AnalystRemoved', 'AnalystSshKeyChanged', 'TokenIssued', 'TokenRevoked',
   'DatasetSubscribed', 'DatasetUnsubscribed', 'FileAccessDenied',
 ];
 

@@ -119,6 +119,14 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
     load: analyst,
   },
   {
+    name: 'analyst ssh-key',
+    summary: 'Set or replace an analyst\'s SSH public key (text or a .pub file), or --remove it',
+    usage: 'ada analyst ssh-key NAME ("ssh-ed25519 AAAA…" | PATH.pub | --remove) [--config DIR] [--data DIR]',
+    options: { ...commonOptions, remove: { type: 'boolean' } },
+    allowPositionals: true,
+    load: analyst,
+  },
+  {
     name: 'analyst subscribe',
     summary: 'Subscribe an analyst to a dataset: its tables join their next pull',
     usage: 'ada analyst subscribe NAME DATASET [--config DIR] [--data DIR]',

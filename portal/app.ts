@@ -10,6 +10,7 @@ import { portalAuthenticate } from './auth/resolve.ts';
 import { registerSessions, sessionCredential } from './auth/session.ts';
 import { portalWeb } from './web.ts';
 import { cachedHealth } from './data/health-cache.ts';
+import { AnswerCache, sendAnswer, serializeAnswer } from './data/json-answer.ts';
 
 export type { PortalPrincipal } from './auth-plugin.ts';
 export { redactHealth } from './redact-health.ts';
@@ -40,16 +41,13 @@ export function adaApp(deps: AppDeps): FastifyPluginAsync {
     const health = cachedHealth(() => deps.health(), () => deps.events?.head ?? deps.notifications?.log.head ?? 0);
     await registerSessions(app, deps.config.instance.auth.webappSecretKey);
     await app.register(authPlugin, { authenticate, credentials: (req) => sessionCredential(req) });
-    // One redaction per report, not per request: reports are reused while the log head stands still.
-    const redacted = new WeakMap<HealthReport, HealthReport>();
+    // One redaction and one serialisation per report and audience, not per request: reports are reused while the log head stands still.
+    const answers = new AnswerCache<HealthReport>(2);
     app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (req, reply) => {
       const report = await health();
-      let visible = report;
-      if (!seesPrivate(req.principal)) {
-        visible = redacted.get(report) ?? redactHealth(report, deps.config);
-        redacted.set(report, visible);
-      }
-      return reply.code(report.status === 'healthy' ? 200 : 503).send(visible);
+      const status = report.status === 'healthy' ? 200 : 503;
+      const full = seesPrivate(req.principal);
+      return sendAnswer(req, reply, answers.get(report, full ? 'full' : 'public', () => serializeAnswer(reply, full ? report : redactHealth(report, deps.config), status)), status);
     });
     if (deps.notifications) {
       await app.register(notificationGateway({

@@ -1,8 +1,9 @@
-/** The HTTP server: the app plus logger, timeouts and graceful close. */
-import Fastify from 'fastify';
+/** The HTTP server: the app plus logger (request lines on a budget, see request-log.ts), timeouts and graceful close. */
+import Fastify, { LogController } from 'fastify';
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import { adaApp } from './app.ts';
 import { installErrorHandler } from './error-handler.ts';
+import { installRequestLog } from './request-log.ts';
 import type { AppDeps } from './app.ts';
 
 /** Limits of the server, with their reasons. */
@@ -15,8 +16,9 @@ const LIMITS = {
 
 /** Builds the server (not listening yet); `logger` is the process's pino logger (`ada serve`), or none. */
 export async function buildServer(deps: AppDeps, options: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
-  const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), bodyLimit: LIMITS.bodyLimit, requestTimeout: LIMITS.requestTimeout });
+  const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), logController: new LogController({ disableRequestLogging: true }), bodyLimit: LIMITS.bodyLimit, requestTimeout: LIMITS.requestTimeout });
   installErrorHandler(app);
+  if (options.logger) installRequestLog(app);
   await app.register(adaApp(deps));
   return app;
 }

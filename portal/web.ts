@@ -2,7 +2,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import csrf from '@fastify/csrf-protection';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
@@ -11,6 +10,7 @@ import type { AccessState } from '../pipeline/index.ts';
 import type { HealthReport } from '../pipeline/index.ts';
 import type { AppDeps } from './deps.ts';
 import { authRoutes } from './auth/routes.ts';
+import { securityHeadersPlugin } from './security-headers.ts';
 import { LogIndex } from './data/log-index.ts';
 import { dashboardRoutes } from './pages/dashboard.ts';
 import { catalogRoutes } from './pages/catalog.ts';
@@ -33,25 +33,7 @@ const ASSETS = path.join(path.dirname(fileURLToPath(import.meta.url)), 'assets')
 export function portalWeb(deps: AppDeps & { health(): Promise<HealthReport>; access(): Promise<AccessState> }): FastifyPluginAsync {
   return fp(async (app: FastifyInstance) => {
     const web: WebDeps = { ...deps, index: new LogIndex(deps.events) };
-    await app.register(helmet, {
-      contentSecurityPolicy: {
-        useDefaults: false,
-        directives: {
-          defaultSrc: ["'self'"],
-          scriptSrc: ["'self'"],
-          styleSrc: ["'self'"],
-          imgSrc: ["'self'", 'data:'],
-          fontSrc: ["'self'"],
-          connectSrc: ["'self'"],
-          formAction: ["'self'"],
-          frameAncestors: ["'none'"],
-          baseUri: ["'none'"],
-          objectSrc: ["'none'"],
-        },
-      },
-      // Over plain http (dev mode, tests) HSTS and upgrade-insecure-requests would break the page.
-      hsts: false,
-    });
+    await app.register(securityHeadersPlugin);
     await app.register(rateLimit, { global: false });
     await app.register(csrf, { sessionPlugin: '@fastify/secure-session' });
     await app.register(fastifyStatic, { root: ASSETS, prefix: '/assets/', decorateReply: false, maxAge: 3600_000 });

@@ -1,4 +1,4 @@
-/** `ada analyst add|list|remove|token|subscribe|unsubscribe`: analysts, their roles, SSH keys, personal tokens and datasets. */
+/** `ada analyst add|list|remove|token|ssh-key|subscribe|unsubscribe`: analysts, their roles, SSH keys, personal tokens and datasets. */
 import { readFile, stat } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -200,6 +200,26 @@ const token: Command = accessCommand({
   },
 });
 
+const sshKey: Command = accessCommand({
+  name: 'analyst ssh-key',
+  summary: 'Set or replace an analyst\'s SSH public key (text or a .pub file), or --remove it',
+  usage: 'ada analyst ssh-key NAME ("ssh-ed25519 AAAA…" | PATH.pub | --remove) [--config DIR] [--data DIR]',
+  options: { ...commonOptions, remove: { type: 'boolean' } },
+  allowPositionals: true,
+  async run({ values, positionals }, ctx) {
+    const remove = values.remove === true;
+    if (positionals.length !== (remove ? 1 : 2)) throw new UsageError(remove ? 'expected only the analyst\'s NAME with --remove' : 'expected the analyst\'s NAME and a public key (text in quotes, or the path of a .pub file), or --remove');
+    const name = positionals[0]!;
+    const key = remove ? undefined : await readSshKeyArgument(positionals[1]!, ctx.env);
+    return withBroker(values, ctx, async (broker) => {
+      const r = await broker.api.analysts.setSshKey(name, key);
+      if (!r.changed) ctx.out(r.sshKey ? `${name} already has the SSH key ${r.sshKey.fingerprint}` : `${name} has no SSH key`);
+      else ctx.out(r.sshKey ? `SSH key of ${name} is now ${r.sshKey.fingerprint} (${r.sshKey.type})` : `SSH key of ${name} removed`);
+      return 0;
+    });
+  },
+});
+
 function subscription(subscribe: boolean): Command {
   const verb = subscribe ? 'subscribe' : 'unsubscribe';
   return accessCommand({
@@ -220,5 +240,5 @@ function subscription(subscribe: boolean): Command {
   });
 }
 
-/** `ada analyst add|list|remove|token|subscribe|unsubscribe`. */
-export const analystCommands: Command[] = [add, list, remove, token, subscription(true), subscription(false)];
+/** `ada analyst add|list|remove|token|ssh-key|subscribe|unsubscribe`. */
+export const analystCommands: Command[] = [add, list, remove, token, sshKey, subscription(true), subscription(false)];

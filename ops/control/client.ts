@@ -25,6 +25,7 @@ export class ControlClient implements BrokerApi {
       remove: (n) => this.request('DELETE', `/analysts/${name(n)}`),
       issueToken: (n) => this.request('POST', `/analysts/${name(n)}/tokens`, {}),
       revokeTokens: (n, tokenId) => this.request('POST', `/analysts/${name(n)}/tokens/revoke`, tokenId === undefined ? {} : { tokenId }),
+      setSshKey: (n, sshKey) => this.request('POST', `/analysts/${name(n)}/ssh-key`, sshKey === undefined ? {} : { sshKey }),
       subscribe: (n, dataset, subscribe) => this.request('POST', `/analysts/${name(n)}/subscriptions`, { dataset, subscribe }),
     };
   }

@@ -54,6 +54,7 @@ const schemas = {
   },
   analyst: { params: { type: 'object', required: ['name'], properties: { name } } },
   revoke: { params: { type: 'object', required: ['name'], properties: { name } }, body: { type: 'object', additionalProperties: false, properties: { tokenId: name } } },
+  sshKey: { params: { type: 'object', required: ['name'], properties: { name } }, body: { type: 'object', additionalProperties: false, properties: { sshKey: { type: 'string', maxLength: 20_000 } } } },
   subscription: { params: { type: 'object', required: ['name'], properties: { name } }, body: { type: 'object', required: ['dataset', 'subscribe'], additionalProperties: false, properties: { dataset: { type: 'string', minLength: 1, maxLength: 200 }, subscribe: { type: 'boolean' } } } },
   source: { type: 'object', required: [SOURCE_HEADER], properties: { [SOURCE_HEADER]: { type: 'string', pattern: '^[a-z][a-z0-9:-]{0,63}$' } } },
 } as const;
@@ -109,6 +110,7 @@ export async function startControlServer(dataDir: string, handlers: ControlHandl
   app.delete<{ Params: { name: string } }>('/analysts/:name', { schema: { ...schemas.analyst, headers: schemas.source } }, (req) => answer(() => analysts(req).remove(req.params.name)));
   app.post<{ Params: { name: string } }>('/analysts/:name/tokens', { schema: { ...schemas.analyst, headers: schemas.source } }, (req) => answer(() => analysts(req).issueToken(req.params.name)));
   app.post<{ Params: { name: string }; Body: { dataset: string; subscribe: boolean } }>('/analysts/:name/subscriptions', { schema: { ...schemas.subscription, headers: schemas.source } }, (req) => answer(() => analysts(req).subscribe(req.params.name, req.body.dataset, req.body.subscribe)));
+  app.post<{ Params: { name: string }; Body: { sshKey?: string } }>('/analysts/:name/ssh-key', { schema: { ...schemas.sshKey, headers: schemas.source } }, (req) => answer(() => analysts(req).setSshKey(req.params.name, req.body?.sshKey)));
   app.post<{ Params: { name: string }; Body: { tokenId?: string } }>('/analysts/:name/tokens/revoke', { schema: { ...schemas.revoke, headers: schemas.source } }, (req) => answer(() => analysts(req).revokeTokens(req.params.name, req.body?.tokenId)));
   try {
     await app.listen({ path: socket });

@@ -3,9 +3,9 @@ import type { AdaConfig } from '../../config/index.ts';
 import type { AnalystRole, AppendResult, NewEvent } from '../../events/index.ts';
 import { accessProjection, rolesOf } from '../projections/access/projection.ts';
 import type { AccessState, Member } from '../projections/access/projection.ts';
-import { decideAddAnalyst, decideIssueToken, decideRemoveAnalyst, decideRevokeTokens, decideSubscription } from '../projections/access/decide.ts';
+import { decideAddAnalyst, decideChangeSshKey, decideIssueToken, decideRemoveAnalyst, decideRevokeTokens, decideSubscription } from '../projections/access/decide.ts';
 import type { Decision } from '../projections/access/decide.ts';
-import { accessError, AccessErrorCode } from '../projections/access/validate.ts';
+import { accessError, AccessErrorCode, sshKeyFingerprint } from '../projections/access/validate.ts';
 import type { ProjectionRunner } from '../projection-runner.ts';
 
 /** What `analysts.add` is asked. */
@@ -36,6 +36,8 @@ export interface AnalystsApi {
   issueToken(name: string): Promise<{ name: string; tokenId: string; token: string }>;
   /** Revokes one token (by id) or all of an analyst's; `revoked` is empty when there was none. */
   revokeTokens(name: string, tokenId?: string): Promise<{ name: string; revoked: string[] }>;
+  /** Sets, replaces or (without `sshKey`) removes an analyst's SSH public key; `changed` is false when it already was so. */
+  setSshKey(name: string, sshKey?: string): Promise<{ name: string; changed: boolean; sshKey?: { fingerprint: string; type: string } }>;
   /** Subscribes (or unsubscribes) an analyst to a dataset of instance.yaml; `changed` is false when it already was so. */
   subscribe(name: string, dataset: string, subscribe: boolean): Promise<{ name: string; dataset: string; changed: boolean }>;
 }
@@ -93,6 +95,14 @@ export function analystsApi(deps: AnalystsDeps): AnalystsApi {
       // A duplicate means a concurrent command revoked the same tokens: the outcome is the same.
       await record(decision);
       return { name, revoked: decision.revoked };
+    },
+    async setSshKey(name, sshKey) {
+      const decision = decideChangeSshKey(await state(), config, name, sshKey, deps.eventSource);
+      // A duplicate means a concurrent command made the same change: the outcome is the same.
+      if (decision) await record(decision);
+      const key = (await state()).analysts[name]?.sshKey;
+      const fingerprint = key !== undefined ? sshKeyFingerprint(key) : undefined;
+      return { name, changed: Boolean(decision), ...(key !== undefined && fingerprint !== undefined ? { sshKey: { fingerprint, type: key.split(' ')[0]! } } : {}) };
     },
     async subscribe(name, dataset, subscribe) {
       const decision = decideSubscription(await state(), config, name, dataset, subscribe, Object.keys(config.instance.datasets));

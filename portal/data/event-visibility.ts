@@ -3,7 +3,7 @@ import type { RecordedEvent } from '../../events/index.ts';
 import type { PortalPrincipal } from '../auth-plugin.ts';
 
 /** Events about access (people, tokens, subscriptions): admins only. */
-const ADMIN_ONLY = new Set(['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked', 'DatasetSubscribed', 'DatasetUnsubscribed', 'JiraIssueChanged']);
+const ADMIN_ONLY = new Set(['AnalystAdded', 'AnalystRemoved', 'AnalystSshKeyChanged', 'TokenIssued', 'TokenRevoked', 'DatasetSubscribed', 'DatasetUnsubscribed', 'JiraIssueChanged']);
 
 /** The tables an event is about. */
 export function tablesOf(e: RecordedEvent): string[] {

@@ -1,7 +1,7 @@
-/** My account (`/account`, `/api/account`): personal tokens (create, shown once; list; revoke), SSH key, dataset subscriptions. */
+/** My account (`/account`, `/api/account`): personal tokens (create, shown once; list; revoke), SSH key (set, replace, remove), dataset subscriptions. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { adaError } from '../../events/index.ts';
-import { decideIssueToken, decideRevokeTokens } from '../../pipeline/index.ts';
+import { decideChangeSshKey, decideIssueToken, decideRevokeTokens, MAX_SSH_KEY_CHARS, parseSshPublicKey } from '../../pipeline/index.ts';
 import { requireRole } from '../auth-plugin.ts';
 import { html } from '../views/html.ts';
 import type { SafeHtml } from '../views/html.ts';
@@ -33,6 +33,7 @@ export async function accountData(deps: WebDeps, req: FastifyRequest) {
     recorded: Boolean(a),
     ...(a?.email ? { email: a.email } : {}),
     ...(a?.sshKeyFingerprint ? { sshKeyFingerprint: a.sshKeyFingerprint } : {}),
+    ...(a?.sshKey ? { sshKey: a.sshKey, sshKeyType: a.sshKey.split(' ')[0]! } : {}),
     tokens: Object.entries(a?.tokens ?? {}).map(([tokenId, t]) => ({ tokenId, issuedAt: t.issuedAt })).sort((x, y) => y.issuedAt.localeCompare(x.issuedAt)),
     datasets: Object.values(deps.config.instance.datasets).map((d) => ({ key: d.key, label: d.label, description: d.description ?? '', sizeHint: d.sizeHint ?? '', requires: d.requires, subscribed: mine.has(d.key) })),
   };
@@ -57,6 +58,15 @@ async function revokeToken(deps: WebDeps, req: FastifyRequest, tokenId: string) 
   if (d) await append({ ...d.event, key: d.idempotencyKey, source: 'portal' });
 }
 
+/** Sets, replaces or (with undefined) removes the caller's SSH key; `changed` is false when it already was so. */
+async function changeSshKey(deps: WebDeps, req: FastifyRequest, sshKey: string | undefined) {
+  const name = principalOf(req).name;
+  const d = decideChangeSshKey(await deps.access(), deps.config, name, sshKey, name);
+  if (d) await appendOrFail(deps)({ ...d.event, key: d.idempotencyKey, source: 'portal' });
+  const key = d ? d.sshKey : sshKey !== undefined ? parseSshPublicKey(sshKey) : undefined;
+  return { changed: Boolean(d), ...(key ? { sshKeyFingerprint: key.fingerprint, sshKeyType: key.type, bits: key.bits } : {}) };
+}
+
 async function changeSubscriptions(deps: WebDeps, req: FastifyRequest, change: unknown): Promise<string[]> {
   const name = principalOf(req).name;
   const state = await deps.access();
@@ -73,6 +83,9 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps): Promis
   const tokenLimit = { rateLimit: { max: WEB_LIMITS.tokensPerMinute, timeWindow: 60_000 } };
   const tokenParams = { type: 'object', properties: { tokenId: { type: 'string', pattern: '^[0-9a-f]{16}$' } }, required: ['tokenId'] } as const;
   const write = apiWriteGuard(app);
+  // Twice the longest key accepted: a longer body is refused by the schema, a shorter one too long gets the key's own clear error.
+  const sshKeyBody = { type: 'object', properties: { sshKey: { type: 'string', maxLength: 2 * MAX_SSH_KEY_CHARS } }, required: ['sshKey'], additionalProperties: false } as const;
+  const sshKeyAnswer = { type: 'object', properties: { changed: { type: 'boolean' }, sshKeyFingerprint: { type: 'string' }, sshKeyType: { type: 'string' }, bits: { type: 'number' } }, required: ['changed'] } as const;
 
   app.get('/api/account', { onRequest: requireRole(), schema: { response: { 200: accountSchema } } }, async (req) => accountData(deps, req));
   app.post('/api/account/tokens', { onRequest: requireRole(), preHandler: write, config: tokenLimit, schema: { response: { 201: { type: 'object', properties: { token: { type: 'string' }, tokenId: { type: 'string' } }, required: ['token', 'tokenId'] }, 409: errorSchema } } }, async (req, reply) => {
@@ -82,6 +95,8 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps): Promis
     await revokeToken(deps, req, (req.params as { tokenId: string }).tokenId);
     return reply.code(204).send();
   });
+  app.put('/api/account/ssh-key', { onRequest: requireRole(), preHandler: write, schema: { body: sshKeyBody, response: { 200: sshKeyAnswer, 400: errorSchema, 404: errorSchema, 409: errorSchema } } }, async (req) => changeSshKey(deps, req, (req.body as { sshKey: string }).sshKey));
+  app.delete('/api/account/ssh-key', { onRequest: requireRole(), preHandler: write, schema: { response: { 200: sshKeyAnswer, 404: errorSchema } } }, async (req) => changeSshKey(deps, req, undefined));
   app.post('/api/account/subscriptions', {
     onRequest: requireRole(), preHandler: write,
     schema: { body: { type: 'object', properties: { datasets: { type: 'object' } }, required: ['datasets'] }, response: { 200: { type: 'object', properties: { datasets: { type: 'array', items: { type: 'string' } } } }, 400: errorSchema } },
@@ -98,8 +113,18 @@ ${shown ?? ''}
     <div><dt>name</dt><dd>${d.name}</dd></div>
     <div><dt>role</dt><dd>${d.role === 'privileged' ? 'privileged analyst (sees private tables)' : d.role}</dd></div>
     <div><dt>email</dt><dd>${d.email ?? '—'}</dd></div>
-    <div><dt>SSH key</dt><dd>${d.sshKeyFingerprint ? html`<code>${d.sshKeyFingerprint}</code>` : html`<span class="muted">none: an admin sets it with <code>ada analyst add ${d.name} --ssh-key …</code></span>`}</dd></div>
+    <div><dt>SSH key</dt><dd data-testid="ssh-key">${d.sshKeyFingerprint ? html`<code>${d.sshKeyFingerprint}</code> <span class="muted">${d.sshKeyType}</span>` : html`<span class="muted">none</span>`}</dd></div>
   </dl></section>
+  <section class="card" id="ssh-key"><h2>SSH key</h2>
+    ${d.recorded ? html`<p class="muted">Your public key lets you log in to the broker with SSH. Paste one line of your <code>.pub</code> file (<code>ssh-ed25519</code>, <code>ecdsa-sha2-nistp256/384/521</code>, or <code>ssh-rsa</code> of at least 2048 bits); never the private key.</p>
+    <form method="post" action="/account/ssh-key" class="stack">${csrfField(csrf)}
+      <label for="ssh-key-text">Public key</label>
+      <textarea id="ssh-key-text" name="sshKey" rows="3" maxlength="${2 * MAX_SSH_KEY_CHARS}" spellcheck="false" autocomplete="off" placeholder="ssh-ed25519 AAAA… you@laptop" required>${d.sshKey ?? ''}</textarea>
+      <p><button class="button" type="submit">${d.sshKey ? 'Replace the key' : 'Save the key'}</button></p>
+    </form>
+    ${d.sshKey ? html`<form method="post" action="/account/ssh-key/remove">${csrfField(csrf)}<button class="button danger small" type="submit">Remove the key</button></form>` : ''}`
+    : html`<p class="muted">An SSH key needs an analyst record; an admin can add you with <code>ada analyst add ${d.name} --ssh-key …</code>.</p>`}
+  </section>
   <section class="card" id="datasets"><h2>Dataset subscriptions</h2>
     ${d.datasets.length === 0 ? html`<p class="muted">This server has no datasets.</p>` : html`<form method="post" action="/account/subscriptions" class="stack">${csrfField(csrf)}
       ${d.datasets.map((x) => html`<label class="check"><input type="checkbox" name="datasets" value="${x.key}" ${x.subscribed ? html`checked` : ''}> <span><strong>${x.label}</strong> ${x.sizeHint ? html`<span class="muted">${x.sizeHint}</span>` : ''}<br><span class="muted">${x.description}${x.requires.length ? ` Requires ${x.requires.join(', ')}.` : ''}</span></span></label>`)}
@@ -142,6 +167,28 @@ ${shown ?? ''}
       flash(req, 'error', (err as Error).message);
     }
     return reply.redirect('/account#tokens', 303);
+  });
+
+  app.post('/account/ssh-key', { onRequest: pageAuth(deps), preValidation: app.csrfProtection }, async (req, reply) => {
+    const text = (req.body as { sshKey?: unknown } | undefined)?.sshKey;
+    try {
+      if (typeof text !== 'string') throw adaError(PortalErrorCode.badRequest, 'paste one public key into the field');
+      const r = await changeSshKey(deps, req, text);
+      flash(req, 'ok', r.changed ? `SSH key saved: ${r.sshKeyFingerprint} (${r.sshKeyType}).` : 'That is already your SSH key.');
+    } catch (err) {
+      flash(req, 'error', (err as Error).message);
+    }
+    return reply.redirect('/account#ssh-key', 303);
+  });
+
+  app.post('/account/ssh-key/remove', { onRequest: pageAuth(deps), preValidation: app.csrfProtection }, async (req, reply) => {
+    try {
+      const r = await changeSshKey(deps, req, undefined);
+      flash(req, 'ok', r.changed ? 'SSH key removed.' : 'You have no SSH key.');
+    } catch (err) {
+      flash(req, 'error', (err as Error).message);
+    }
+    return reply.redirect('/account#ssh-key', 303);
   });
 
   app.post('/account/subscriptions', { onRequest: pageAuth(deps), preValidation: app.csrfProtection }, async (req, reply) => {

@@ -23,7 +23,7 @@ export async function adminData(deps: WebDeps, req: FastifyRequest) {
   const tables = await visibleTables(deps, req.principal);
   return {
     analysts: [...rolesOf(state, deps.config).values()].map((m) => ({
-      name: m.name, role: m.role, ...(m.email ? { email: m.email } : {}), source: m.source, tokens: Object.keys(m.analyst?.tokens ?? {}).length,
+      name: m.name, role: m.role, ...(m.email ? { email: m.email } : {}), ...(m.sshKeyFingerprint ? { sshKeyFingerprint: m.sshKeyFingerprint } : {}), source: m.source, tokens: Object.keys(m.analyst?.tokens ?? {}).length,
       ...(m.analyst ? { addedAt: m.analyst.addedAt } : {}),
     })),
     running: tables.filter((t) => t.lastRun?.status === 'running').map((t) => t.name),
@@ -101,8 +101,8 @@ ${takeFlash(req)}
   </tbody></table>
 </section>
 <section class="card"><h2>Analysts and roles</h2>
-  <table class="data"><thead><tr><th>name</th><th>role</th><th>email</th><th class="num">tokens</th><th>from</th><th></th></tr></thead><tbody>
-  ${d.analysts.map((a) => html`<tr><td>${a.name}</td><td>${a.role}</td><td>${a.email ?? ''}</td><td class="num">${a.tokens}</td><td class="muted">${a.source === 'config' ? 'instance.yaml' : a.source === 'both' ? 'both' : 'events'}</td>
+  <table class="data"><thead><tr><th>name</th><th>role</th><th>email</th><th>SSH key</th><th class="num">tokens</th><th>from</th><th></th></tr></thead><tbody>
+  ${d.analysts.map((a) => html`<tr><td>${a.name}</td><td>${a.role}</td><td>${a.email ?? ''}</td><td>${a.sshKeyFingerprint ? html`<code class="fingerprint">${a.sshKeyFingerprint}</code>` : html`<span class="muted">none</span>`}</td><td class="num">${a.tokens}</td><td class="muted">${a.source === 'config' ? 'instance.yaml' : a.source === 'both' ? 'both' : 'events'}</td>
     <td class="num">${a.source !== 'config' ? html`<form method="post" action="/admin/analysts/${encodeURIComponent(a.name)}/remove">${csrfField(csrf)}<button class="button danger small" type="submit">Remove</button></form>` : ''}</td></tr>`)}
   </tbody></table>
   <form method="post" action="/admin/analysts" class="inline-form">${csrfField(csrf)}

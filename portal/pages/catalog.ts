@@ -10,7 +10,8 @@ import { hbars, histogram, timeline } from '../views/charts.ts';
 import { formatAgo, formatBytes, formatCount, formatNumber, formatTime } from '../views/format.ts';
 import { pill } from '../views/layout.ts';
 import type { WebDeps } from '../web-deps.ts';
-import { relatedOf, visibleProfile } from '../data/tables.ts';
+import { relatedOf, visibleProfile, visibleTables } from '../data/tables.ts';
+import { AnswerCache, sendAnswer, serializeAnswer } from '../data/json-answer.ts';
 import type { TableView } from '../data/tables.ts';
 import { pageAuth, sendPage, tablesFor } from './context.ts';
 import { catalogSchema, errorSchema, tableDetailSchema } from './schemas.ts';
@@ -25,7 +26,11 @@ export function matches(t: TableView, q: string): boolean {
 
 /** The catalog grouped by category, in `catalog.order`. */
 export async function catalogData(deps: WebDeps, req: FastifyRequest, q = '') {
-  const { tables } = await tablesFor(deps, req);
+  return groupCatalog(deps, await visibleTables(deps, req.principal), q);
+}
+
+/** Visible tables matching a search, grouped by category. */
+function groupCatalog(deps: WebDeps, tables: TableView[], q: string) {
   const found = tables.filter((t) => matches(t, q));
   const groups = new Map<string, { folder: string; label: string; icon?: string; tables: TableView[] }>();
   for (const t of found) {
@@ -99,9 +104,15 @@ export async function catalogRoutes(app: FastifyInstance, deps: WebDeps): Promis
   const querystring = { type: 'object', properties: { q: { type: 'string', maxLength: 200 } } } as const;
   const params = { type: 'object', properties: { table: { type: 'string', maxLength: 300 } }, required: ['table'] } as const;
 
-  app.get('/api/catalog', { onRequest: requireRole(), schema: { querystring, response: { 200: catalogSchema } } }, async (req) => {
-    const { categories, total } = await catalogData(deps, req, (req.query as { q?: string }).q ?? '');
-    return { categories, total };
+  // Answers are serialised once per visible-table list (one per state and role) and search.
+  const answers = new AnswerCache<TableView[]>();
+  app.get('/api/catalog', { onRequest: requireRole(), schema: { querystring, response: { 200: catalogSchema } } }, async (req, reply) => {
+    const q = (req.query as { q?: string }).q ?? '';
+    const tables = await visibleTables(deps, req.principal);
+    return sendAnswer(req, reply, answers.get(tables, q, () => {
+      const { categories, total } = groupCatalog(deps, tables, q);
+      return serializeAnswer(reply, { categories, total });
+    }));
   });
 
   app.get('/api/catalog/:table', { onRequest: requireRole(), schema: { params, response: { 200: tableDetailSchema, 404: errorSchema } } }, async (req) => tableData(deps, req, (req.params as { table: string }).table));

@@ -49,14 +49,14 @@ export const eventsSchema = open({
 
 /** GET /api/account */
 export const accountSchema = open({
-  name: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, sshKeyFingerprint: { type: 'string' },
+  name: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, sshKeyFingerprint: { type: 'string' }, sshKey: { type: 'string' }, sshKeyType: { type: 'string' },
   tokens: { type: 'array', items: open({ tokenId: { type: 'string' }, issuedAt: { type: 'string' } }) },
   datasets: { type: 'array', items: open({ key: { type: 'string' }, label: { type: 'string' }, subscribed: { type: 'boolean' }, requires: { type: 'array', items: { type: 'string' } } }) },
 }, ['name', 'role', 'tokens', 'datasets']);
 
 /** GET /api/admin */
 export const adminSchema = open({
-  analysts: { type: 'array', items: open({ name: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, source: { type: 'string' }, tokens: { type: 'number' } }) },
+  analysts: { type: 'array', items: open({ name: { type: 'string' }, role: { type: 'string' }, email: { type: 'string' }, sshKeyFingerprint: { type: 'string' }, source: { type: 'string' }, tokens: { type: 'number' } }) },
   running: { type: 'array', items: { type: 'string' } },
 }, ['analysts']);
 

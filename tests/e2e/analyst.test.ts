@@ -125,6 +125,31 @@ describe('ada analyst', () => {
     assert.deepEqual(keys, ['analyst-added:alice#1', 'analyst-added:alice#2']);
   });
 
+  it('sets, replaces and removes an analyst\'s SSH key (text or a .pub file); refuses bad and taken keys', async (t) => {
+    const inst = await instance(t);
+    assert.equal((await inst.ada('add', 'alice')).code, 0);
+    const pub = path.join(inst.root, 'bob.pub');
+    await writeFile(pub, `${BOB_KEY}\n`);
+    const fromFile = await inst.ada('ssh-key', 'alice', pub);
+    assert.equal(fromFile.code, 0, fromFile.stderr);
+    assert.equal(fromFile.stdout.trim(), `SSH key of alice is now ${BOB_FP} (ssh-ed25519)`);
+    assert.match((await inst.ada('ssh-key', 'alice', BOB_KEY)).stdout, /already has the SSH key/);
+    assert.equal((await inst.ada('ssh-key', 'alice', ALICE_KEY)).code, 0);
+    assert.equal((await listJson(inst)).find((a) => a.name === 'alice')?.sshKeyFingerprint, ALICE_FP);
+    const taken = await inst.ada('ssh-key', 'alice', ADMIN_KEY);
+    assert.equal(taken.code, 1);
+    assert.match(taken.stderr, /\[SSH_KEY_IN_USE\].*boss/);
+    const bad = await inst.ada('ssh-key', 'alice', 'ssh-ed25519 AAAA-not-base64');
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /\[INVALID_SSH_KEY\]/);
+    assert.equal((await inst.ada('ssh-key', 'alice')).code, 2, 'a key or --remove is needed');
+    const removed = await inst.ada('ssh-key', 'alice', '--remove');
+    assert.equal(removed.stdout.trim(), 'SSH key of alice removed');
+    assert.equal((await listJson(inst)).find((a) => a.name === 'alice')?.sshKeyFingerprint, null);
+    const changes = (await eventsOf(inst.dataDir)).filter((e) => e.type === 'AnalystSshKeyChanged');
+    assert.deepEqual(changes.map((e) => e.key), ['ssh-key-changed:alice#1:0', 'ssh-key-changed:alice#1:1', 'ssh-key-changed:alice#1:2']);
+  });
+
   it('prints a token once, records only its hash, and the token appears nowhere under data/', async (t) => {
     const inst = await instance(t);
     assert.equal((await inst.ada('add', 'alice', '--private', '--email', 'alice@example.com')).code, 0);

@@ -16,6 +16,9 @@ import type { Browser, Page } from 'playwright-core';
 import { runCli, startServe } from '../helpers/cli.ts';
 import type { ServeProcess } from '../helpers/cli.ts';
 import { tempDir } from '../helpers/tmp.ts';
+import { KEYS } from '../unit/access/ssh-keys.ts';
+
+const ED25519_KEY = KEYS.ed25519;
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const DEMO = fileURLToPath(new URL('../../examples/demo', import.meta.url));
@@ -142,6 +145,11 @@ describe('portal in a browser', { skip: !existsSync(CHROMIUM) && `no chromium at
     await page.waitForSelector('h1:text("Catalog")');
     assert.match(await page.textContent('.me-name') ?? '', /ann-lee/);
     assert.ok(!(await page.content()).includes('customer_credit'), 'a new analyst does not see the private table');
+    await page.click('nav a:text("My account")');
+    await page.fill('#ssh-key-text', ED25519_KEY.text);
+    await page.click('button:text("Save the key")');
+    await page.waitForSelector(`[data-testid=ssh-key] code:text("${ED25519_KEY.fingerprint}")`);
+    assert.match(await page.textContent('.flash') ?? '', /SSH key saved/);
     assert.deepEqual(errors, []);
     assert.deepEqual([...origins].sort(), [serve.url, new URL(provider.issuer.url!).origin].sort());
     await page.context().close();

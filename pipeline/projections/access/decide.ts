@@ -3,7 +3,7 @@
  * append (with an idempotency key) or an error with a stable code. Pure apart from randomness.
  */
 import { createHash } from 'node:crypto';
-import type { AnalystAdded, AnalystRemoved, AnalystRole, DatasetSubscribed, DatasetUnsubscribed, TokenIssued, TokenRevoked } from '../../../events/index.ts';
+import type { AnalystAdded, AnalystRemoved, AnalystRole, AnalystSshKeyChanged, DatasetSubscribed, DatasetUnsubscribed, TokenIssued, TokenRevoked } from '../../../events/index.ts';
 import type { AccessConfig, AccessState, AnalystRecord } from './projection.ts';
 import { findToken } from './projection.ts';
 import { generateToken, TOKEN_ID, tokenIdOf } from './tokens.ts';
@@ -53,8 +53,7 @@ export function decideAddAnalyst(state: AccessState, config: AccessConfig, reque
     throw accessError(AccessErrorCode.analystExists, `analyst ${name} already exists; remove them first to add them again (\`ada analyst remove ${name}\`)`, { name });
   }
   if (sshKey) {
-    const holder = Object.values(state.analysts).find((a) => a.sshKeyFingerprint === sshKey.fingerprint)?.name
-      ?? config.instance.admins.find((a) => a.username !== name && sshKeyFingerprint(a.sshPublicKey) === sshKey.fingerprint)?.username;
+    const holder = sshKeyHolder(state, config, name, sshKey.fingerprint);
     if (holder !== undefined) {
       throw accessError(AccessErrorCode.sshKeyInUse, `the SSH key ${sshKey.fingerprint} already belongs to ${holder}; every analyst needs their own key`, { name, holder });
     }
@@ -71,6 +70,33 @@ export function decideAddAnalyst(state: AccessState, config: AccessConfig, reque
     },
     idempotencyKey: `analyst-added:${name}#${generation}`,
     ...(sshKey ? { sshKey } : {}),
+  };
+}
+
+/** Who else holds the key with this fingerprint (an analyst or an admin of instance.yaml), or undefined. */
+function sshKeyHolder(state: AccessState, config: AccessConfig, name: string, fingerprint: string): string | undefined {
+  return Object.values(state.analysts).find((a) => a.name !== name && a.sshKeyFingerprint === fingerprint)?.name
+    ?? config.instance.admins.find((a) => a.username !== name && sshKeyFingerprint(a.sshPublicKey) === fingerprint)?.username;
+}
+
+/**
+ * Sets, replaces or (with `sshKey` undefined) removes a recorded analyst's SSH public key; undefined
+ * when the key is already that one. The key is validated as for `ada analyst add` and must not be
+ * someone else's. Admins only in instance.yaml keep their key there (`admins[].ssh_public_key`).
+ */
+export function decideChangeSshKey(state: AccessState, config: AccessConfig, name: string, sshKey: string | undefined, by: string): (Decision<AnalystSshKeyChanged> & { sshKey?: SshPublicKey }) | undefined {
+  const analyst = recorded(state, config, name);
+  const parsed = sshKey !== undefined ? parseSshPublicKey(sshKey) : undefined;
+  if ((parsed?.text ?? undefined) === analyst.sshKey) return undefined;
+  if (parsed) {
+    const holder = sshKeyHolder(state, config, name, parsed.fingerprint);
+    if (holder !== undefined) throw accessError(AccessErrorCode.sshKeyInUse, `the SSH key ${parsed.fingerprint} already belongs to ${holder}; every analyst needs their own key`, { name, holder });
+  }
+  return {
+    event: { type: 'AnalystSshKeyChanged', v: 1, data: { name, ...(parsed ? { sshKey: parsed.text } : {}), by } },
+    // The count of earlier changes tells apart setting a key back to an earlier one from a retry of the same change.
+    idempotencyKey: `ssh-key-changed:${name}#${analyst.generation}:${analyst.sshKeyChanges ?? 0}`,
+    ...(parsed ? { sshKey: parsed } : {}),
   };
 }
 

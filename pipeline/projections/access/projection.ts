@@ -1,11 +1,11 @@
 /** The access projection: who the analysts are, their roles, keys and token hashes; plus pure lookups over it. */
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import type { AdminConfig } from '../../../config/index.ts';
 import { assertNever } from '../../../events/index.ts';
 import type { AnalystRole } from '../../../events/index.ts';
 import { defineProjector } from '../../projection.ts';
 import type { HandledEvent } from '../../projection.ts';
-import { tokenIdOf, MAX_TOKEN_CHARS } from './tokens.ts';
+import { tokenIdOf } from './tokens.ts';
 import { sshKeyFingerprint } from './validate.ts';
 
 /** A token as the state knows it: only its hash. */
@@ -25,6 +25,8 @@ export interface AnalystRecord {
   sshKey?: string;
   /** `SHA256:…` of `sshKey`. */
   sshKeyFingerprint?: string;
+  /** How many times the key was changed since the add (`AnalystSshKeyChanged`); absent: never. */
+  sshKeyChanges?: number;
   /** ISO time of the `AnalystAdded` event. */
   addedAt: string;
   /** Which incarnation of the name this is (1 for the first add, 2 after a remove and re-add, …). */
@@ -73,7 +75,7 @@ function withAnalyst(state: AccessState, analyst: AnalystRecord): AccessState {
 }
 
 /** The event types the access projection folds. */
-export const ACCESS_EVENTS = ['AnalystAdded', 'AnalystRemoved', 'TokenIssued', 'TokenRevoked', 'DatasetSubscribed', 'DatasetUnsubscribed'] as const;
+export const ACCESS_EVENTS = ['AnalystAdded', 'AnalystRemoved', 'AnalystSshKeyChanged', 'TokenIssued', 'TokenRevoked', 'DatasetSubscribed', 'DatasetUnsubscribed'] as const;
 
 /** An event the access projection folds. */
 export type AccessEvent = HandledEvent<(typeof ACCESS_EVENTS)[number]>;
@@ -102,6 +104,17 @@ export function evolveAccess(state: AccessState, e: AccessEvent): AccessState {
       if (!state.analysts[e.data.name]) return state;
       const { [e.data.name]: _removed, ...analysts } = state.analysts;
       return { ...state, analysts };
+    }
+    case 'AnalystSshKeyChanged': {
+      const analyst = state.analysts[e.data.name];
+      if (!analyst) return state;
+      const { sshKey: _key, sshKeyFingerprint: _fingerprint, ...rest } = analyst;
+      const fingerprint = sshKeyFingerprint(e.data.sshKey);
+      return withAnalyst(state, {
+        ...rest,
+        ...(e.data.sshKey !== undefined && fingerprint !== undefined ? { sshKey: e.data.sshKey, sshKeyFingerprint: fingerprint } : {}),
+        sshKeyChanges: (analyst.sshKeyChanges ?? 0) + 1,
+      });
     }
     case 'TokenIssued': {
       const analyst = state.analysts[e.data.name];
@@ -134,7 +147,8 @@ export function evolveAccess(state: AccessState, e: AccessEvent): AccessState {
 /** The access projection (state kept in its checkpoint; no outputs). */
 export const accessProjection = defineProjector({
   name: 'access',
-  version: 2,
+  // 3: AnalystSshKeyChanged.
+  version: 3,
   handles: ACCESS_EVENTS,
   initialState: emptyAccess,
   evolve: evolveAccess,
@@ -154,6 +168,17 @@ export function findToken(state: AccessState, tokenId: string): { analyst: Analy
  * with role admin. A name in both is an admin whatever its recorded role (instance.yaml wins).
  */
 export function rolesOf(state: AccessState, config: AccessConfig): ReadonlyMap<string, Member> {
+  // Every authenticated request asks; the answer changes only with the state (replaced by events) or the configuration.
+  const memo = rolesMemo.get(state);
+  if (memo?.config === config) return memo.members;
+  const members = buildRoles(state, config);
+  rolesMemo.set(state, { config, members });
+  return members;
+}
+
+const rolesMemo = new WeakMap<AccessState, { config: AccessConfig; members: ReadonlyMap<string, Member> }>();
+
+function buildRoles(state: AccessState, config: AccessConfig): ReadonlyMap<string, Member> {
   const members = new Map<string, Member>();
   for (const a of Object.values(state.analysts)) {
     members.set(a.name, {
@@ -183,22 +208,29 @@ export function principalOf(state: AccessState, config: AccessConfig, name: stri
   return m ? { name: m.name, role: m.role, ...(m.email !== undefined ? { email: m.email } : {}) } : undefined;
 }
 
-/** Compared against when a token id is unknown, so a miss costs the same as a wrong secret. */
-const NO_HASH = Buffer.alloc(32);
+
+/** Token hashes (sha256 hex) to their analyst's name, built once per state: states are replaced, never changed, by events. */
+const tokenIndexes = new WeakMap<AccessState, ReadonlyMap<string, string>>();
+
+function tokenIndex(state: AccessState): ReadonlyMap<string, string> {
+  let index = tokenIndexes.get(state);
+  if (!index) {
+    const byHash = new Map<string, string>();
+    for (const a of Object.values(state.analysts)) for (const t of Object.values(a.tokens)) byHash.set(t.hash, a.name);
+    tokenIndexes.set(state, (index = byHash));
+  }
+  return index;
+}
 
 /**
  * The principal a personal token belongs to, or undefined for a malformed, unknown, wrong or
- * revoked token (or one of a removed analyst). Compares sha256 hashes in constant time.
+ * revoked token (or one of a removed analyst). Looks the token's sha256 up among the recorded
+ * hashes: what a lookup's timing could reveal is about the presented token's hash, not a stored one.
  */
 export function authenticateToken(state: AccessState, config: AccessConfig, token: string): Principal | undefined {
-  if (typeof token !== 'string' || token.length > MAX_TOKEN_CHARS) return undefined;
-  const tokenId = tokenIdOf(token);
-  const found = tokenId !== undefined ? findToken(state, tokenId) : undefined;
-  const presented = createHash('sha256').update(token, 'utf8').digest();
-  const expected = found && /^[0-9a-f]{64}$/.test(found.token.hash) ? Buffer.from(found.token.hash, 'hex') : NO_HASH;
-  const equal = timingSafeEqual(presented, expected);
-  if (!found || !equal) return undefined;
-  return principalOf(state, config, found.analyst.name);
+  if (typeof token !== 'string' || tokenIdOf(token) === undefined) return undefined;
+  const name = tokenIndex(state).get(createHash('sha256').update(token, 'utf8').digest('hex'));
+  return name === undefined ? undefined : principalOf(state, config, name);
 }
 
 /** Whether a principal may see a table: private tables only for privileged analysts and admins. */

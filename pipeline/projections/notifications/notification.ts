@@ -140,7 +140,7 @@ export function toNotification(event: RecordedEvent, config: NotificationConfig,
     case 'SyncStarted': case 'SyncSucceeded': case 'TableChunkStaged': case 'TableStagingCompleted': case 'SchemaChanged': case 'TableHistoryRestarted':
     case 'TimerFired': case 'TimerSkipped':
     case 'JiraWebhookReceived': case 'JiraIssueChanged': case 'JiraIssueDeleted': case 'JiraConsistencyChecked':
-    case 'AnalystAdded': case 'AnalystRemoved': case 'TokenIssued': case 'TokenRevoked': case 'DatasetSubscribed': case 'DatasetUnsubscribed': case 'FileAccessDenied':
+    case 'AnalystAdded': case 'AnalystRemoved': case 'AnalystSshKeyChanged': case 'TokenIssued': case 'TokenRevoked': case 'DatasetSubscribed': case 'DatasetUnsubscribed': case 'FileAccessDenied':
       return undefined;
     default:
       return assertNever(event);

@@ -4,6 +4,7 @@ import { OAuth2Server } from 'oauth2-mock-server';
 import { csvInstance } from '../../helpers/instance.ts';
 import { cookieJar, csrfOf, openPortal } from '../../helpers/portal.ts';
 import type { TestPortal } from '../../helpers/portal.ts';
+import { KEYS, PRIVATE_KEY } from '../../unit/access/ssh-keys.ts';
 
 const TABLES = `  - id: csv.shop.orders
     name: orders
@@ -136,6 +137,27 @@ describe('OpenID Connect sign-in against a local provider', { timeout: 120_000 }
     const after = await browser.get(`${base}/`);
     assert.equal(after.status, 302);
     assert.match(after.headers.get('location')!, /^\/signin/);
+  });
+
+  it('the account page sets and removes the SSH key by form, with the CSRF token; errors are shown, not stored', async () => {
+    const { browser } = await signIn(verified('erin@example.com'));
+    const form = (url: string, fields: Record<string, string>) => browser.get(`${base}${url}`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams(fields).toString() });
+    const page = await (await browser.get(`${base}/account`)).text();
+    assert.match(page, /<textarea id="ssh-key-text" name="sshKey"/);
+    const csrf = csrfOf(page);
+    assert.equal((await form('/account/ssh-key', { sshKey: KEYS.ecdsa521.text })).status, 403, 'no CSRF token, no change');
+    assert.equal((await form('/account/ssh-key', { _csrf: csrf, sshKey: PRIVATE_KEY })).status, 303);
+    const refused = await (await browser.get(`${base}/account`)).text();
+    assert.match(refused, /PRIVATE key/);
+    assert.ok(!refused.includes('b3BlbnNzaC1rZXktdjE'), 'the private key is not echoed');
+    assert.equal((await form('/account/ssh-key', { _csrf: csrf, sshKey: KEYS.ecdsa521.text })).status, 303);
+    const saved = await (await browser.get(`${base}/account`)).text();
+    assert.ok(saved.includes(`SSH key saved: ${KEYS.ecdsa521.fingerprint}`), saved);
+    assert.ok(saved.includes(`data-testid="ssh-key"><code>${KEYS.ecdsa521.fingerprint}</code>`));
+    assert.equal((await portal.deps.access!()).analysts.erin?.sshKey, KEYS.ecdsa521.text);
+    assert.equal((await form('/account/ssh-key/remove', { _csrf: csrfOf(saved) })).status, 303);
+    assert.match(await (await browser.get(`${base}/account`)).text(), /SSH key removed/);
+    assert.equal((await portal.deps.access!()).analysts.erin?.sshKey, undefined);
   });
 
   it('rate-limits the sign-in endpoints', async () => {

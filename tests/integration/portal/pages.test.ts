@@ -9,6 +9,7 @@ import { openPortal } from '../../helpers/portal.ts';
 import type { TestPortal } from '../../helpers/portal.ts';
 import { escapeHtml } from '../../../portal/views/html.ts';
 import { mulberry32 } from '../../helpers/random.ts';
+import { KEYS, PRIVATE_KEY, REFUSED_KEYS } from '../../unit/access/ssh-keys.ts';
 
 const ALPHABETS = ['abcxyz', 'ÀÉÎõüçñ', 'заказыЖЩ', 'αβγΔΩ', '顧客注文表', ' .,-&\'"()<>!?+=#%', '0123456789'];
 
@@ -175,6 +176,30 @@ describe(`portal pages and APIs (seed ${SEED})`, { timeout: 180_000 }, () => {
     assert.equal((await portal.app.inject({ url: '/assets/live.js' })).statusCode, 200);
   });
 
+  it('catalog and health answers carry an ETag and security headers; a matching If-None-Match gets 304, per audience', async () => {
+    const first = await portal.app.inject({ url: '/api/catalog', headers: as('bob') });
+    const etag = String(first.headers.etag);
+    assert.match(etag, /^"[\w-]+"$/);
+    assert.equal(first.headers['cache-control'], 'private, no-cache');
+    assert.match(String(first.headers['content-security-policy']), /default-src 'self'/);
+    assert.equal(first.headers['x-content-type-options'], 'nosniff');
+    const again = await portal.app.inject({ url: '/api/catalog', headers: { ...as('bob'), 'if-none-match': etag } });
+    assert.equal(again.statusCode, 304);
+    assert.equal(again.body, '');
+    const privileged = await portal.app.inject({ url: '/api/catalog', headers: { ...as('carol'), 'if-none-match': etag } });
+    assert.equal(privileged.statusCode, 200, 'another audience, another answer');
+    assert.notEqual(privileged.headers.etag, etag);
+    assert.deepEqual(privileged.json(), JSON.parse(privileged.body));
+    const searched = await portal.app.inject({ url: '/api/catalog?q=nothing-like-this', headers: { ...as('bob'), 'if-none-match': etag } });
+    assert.equal(searched.statusCode, 200, 'another search, another answer');
+    assert.equal((searched.json() as { total: number }).total, 0);
+    assert.equal((await portal.app.inject({ url: '/api/catalog?q=orders', headers: { ...as('bob'), 'if-none-match': etag } })).statusCode, 304, 'the same bytes, the same ETag');
+    assert.equal((await portal.app.inject({ url: '/api/catalog', headers: { 'if-none-match': etag } })).statusCode, 401, 'an ETag is no credential');
+    const health = await portal.app.inject({ url: '/health' });
+    assert.ok(health.headers.etag);
+    assert.match(String(health.headers['content-security-policy']), /default-src 'self'/);
+  });
+
   it('tokens through the API: created (shown once), listed by id, revoked; subscriptions check requires', async () => {
     const created = await portal.app.inject({ method: 'POST', url: '/api/account/tokens', headers: as('bob') });
     assert.equal(created.statusCode, 201);
@@ -197,6 +222,50 @@ describe(`portal pages and APIs (seed ${SEED})`, { timeout: 180_000 }, () => {
     assert.equal(dropSales.statusCode, 400, 'web still requires sales');
     const dash = (await portal.app.inject({ url: '/api/dashboard', headers: as('bob') })).json() as { datasets: Array<{ key: string; subscribed: boolean }> };
     assert.deepEqual(dash.datasets.filter((d) => d.subscribed).map((d) => d.key), ['sales', 'web']);
+  });
+
+  it('an analyst sets, replaces and removes their SSH key through the API; bad keys get clear errors; admins see the fingerprint', async () => {
+    const put = (who: string, sshKey: unknown) => portal.app.inject({ method: 'PUT', url: '/api/account/ssh-key', headers: as(who), payload: { sshKey } });
+    const set = await put('bob', KEYS.ed25519.text);
+    assert.equal(set.statusCode, 200, set.body);
+    assert.deepEqual(set.json(), { changed: true, sshKeyFingerprint: KEYS.ed25519.fingerprint, sshKeyType: 'ssh-ed25519', bits: 256 });
+    assert.equal((await put('bob', KEYS.ed25519.text)).json().changed, false, 'the same key again changes nothing');
+    const account = (await portal.app.inject({ url: '/api/account', headers: as('bob') })).json() as { sshKeyFingerprint?: string; sshKey?: string };
+    assert.equal(account.sshKeyFingerprint, KEYS.ed25519.fingerprint);
+    assert.equal(account.sshKey, KEYS.ed25519.text);
+    assert.match((await portal.app.inject({ url: '/account', headers: as('bob') })).body, new RegExp(escapeHtml(KEYS.ed25519.fingerprint).replace(/[+/]/g, '\\$&')));
+
+    for (const [key, status, code, message] of [
+      ['ssh-ed25519 AAAA!!', 400, 'INVALID_SSH_KEY', /base64/],
+      [REFUSED_KEYS.rsa1024, 400, 'INVALID_SSH_KEY', /1024 bits; at least 2048/],
+      [PRIVATE_KEY, 400, 'PRIVATE_KEY_REFUSED', /PRIVATE key/],
+      [`ssh-ed25519 ${'A'.repeat(9000)}`, 400, 'INVALID_SSH_KEY', /longer than/],
+      [KEYS.ed25519.text, 409, 'SSH_KEY_IN_USE', /belongs to bob/],
+    ] as const) {
+      const res = await put('carol', key);
+      assert.equal(res.statusCode, status, res.body);
+      assert.equal(res.json().code, code);
+      assert.match(res.json().message, message);
+      assert.ok(!res.body.includes('b3BlbnNzaC1rZXktdjE'), 'a private key is never echoed');
+    }
+    assert.equal((await put('carol', 'x'.repeat(20_000))).statusCode, 400, 'an oversized body is refused by the schema');
+    assert.equal((await put('anonymous', KEYS.ecdsa256.text)).statusCode, 401);
+
+    const replaced = await put('bob', KEYS.ecdsa256.text);
+    assert.equal(replaced.json().sshKeyFingerprint, KEYS.ecdsa256.fingerprint);
+    const admin = (await portal.app.inject({ url: '/api/admin', headers: as('rita') })).json() as { analysts: Array<{ name: string; sshKeyFingerprint?: string }> };
+    assert.equal(admin.analysts.find((a) => a.name === 'bob')?.sshKeyFingerprint, KEYS.ecdsa256.fingerprint);
+    assert.match((await portal.app.inject({ url: '/admin', headers: as('rita') })).body, /class="fingerprint">SHA256:/);
+    const changes = (await portal.app.inject({ url: '/api/events?type=AnalystSshKeyChanged', headers: as('rita') })).json() as { events: Array<{ data: { name: string; by: string } }> };
+    assert.deepEqual(changes.events.map((e) => e.data.name), ['bob', 'bob']);
+    assert.equal(changes.events[0]!.data.by, 'bob');
+    const hidden = (await portal.app.inject({ url: '/api/events?type=AnalystSshKeyChanged', headers: as('bob') })).json() as { events: unknown[] };
+    assert.deepEqual(hidden.events, [], 'access events are for admins');
+
+    const removed = await portal.app.inject({ method: 'DELETE', url: '/api/account/ssh-key', headers: as('bob') });
+    assert.deepEqual(removed.json(), { changed: true });
+    assert.equal(((await portal.app.inject({ url: '/api/account', headers: as('bob') })).json() as { sshKeyFingerprint?: string }).sshKeyFingerprint, undefined);
+    assert.equal((await put('carol', KEYS.ed25519.text)).statusCode, 200, 'a removed key is free for someone else');
   });
 
   it('an admin queues a sync, adds and removes analysts; an unknown table is refused', async () => {

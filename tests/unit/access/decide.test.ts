@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AdaEvent } from '../../../events/index.ts';
 import {
-  AccessErrorCode, decideAddAnalyst, decideIssueToken, decideRemoveAnalyst, decideRevokeTokens, emptyAccess, evolveAccess, hashToken,
+  AccessErrorCode, authenticateToken, decideAddAnalyst, decideChangeSshKey, decideIssueToken, decideRemoveAnalyst, decideRevokeTokens, emptyAccess, evolveAccess, hashToken,
 } from '../../../pipeline/projections/access/index.ts';
 import type { AccessConfig, AccessEvent, AccessState, IssuedToken } from '../../../pipeline/projections/access/index.ts';
-import { KEYS, PRIVATE_KEY } from './ssh-keys.ts';
+import { KEYS, PRIVATE_KEY, REFUSED_KEYS } from './ssh-keys.ts';
 
 function apply(state: AccessState, ...events: AdaEvent[]): AccessState {
   return events.reduce((s, e, i) => evolveAccess(s, { ...e, id: `e${i}`, position: i + 1, at: '2026-01-01T00:00:00.000Z', source: 'test' } as AccessEvent), state);
@@ -114,4 +114,74 @@ describe('decideIssueToken and decideRevokeTokens', () => {
     const state = apply(base, decideIssueToken(base, config, 'alice', () => t1).event);
     assert.equal(decideRevokeTokens(state, config, 'alice', t1.tokenId)!.idempotencyKey, decideRevokeTokens(state, config, 'alice')!.idempotencyKey);
   });
+});
+
+describe('decideChangeSshKey', () => {
+  const added = (key?: string) => apply(emptyAccess(), decideAddAnalyst(emptyAccess(), config, { name: 'alice', role: 'analyst', ...(key ? { sshKey: key } : {}) }).event);
+
+  it('sets, replaces and removes the key; the state follows with its fingerprint', () => {
+    let state = added();
+    const set = decideChangeSshKey(state, config, 'alice', `  ${KEYS.ed25519.text}\n`, 'alice')!;
+    assert.deepEqual(set.event, { type: 'AnalystSshKeyChanged', v: 1, data: { name: 'alice', sshKey: KEYS.ed25519.text, by: 'alice' } });
+    state = apply(state, set.event);
+    assert.equal(state.analysts.alice!.sshKeyFingerprint, KEYS.ed25519.fingerprint);
+    state = apply(state, decideChangeSshKey(state, config, 'alice', KEYS.ecdsa384.text, 'alice')!.event);
+    assert.equal(state.analysts.alice!.sshKey, KEYS.ecdsa384.text);
+    assert.equal(state.analysts.alice!.sshKeyFingerprint, KEYS.ecdsa384.fingerprint);
+    const removed = decideChangeSshKey(state, config, 'alice', undefined, 'admin')!;
+    assert.deepEqual(removed.event.data, { name: 'alice', by: 'admin' });
+    state = apply(state, removed.event);
+    assert.equal(state.analysts.alice!.sshKey, undefined);
+    assert.equal(state.analysts.alice!.sshKeyFingerprint, undefined);
+    assert.equal(state.analysts.alice!.sshKeyChanges, 3);
+  });
+
+  it('changes nothing when the key is already that one (or there is none to remove)', () => {
+    assert.equal(decideChangeSshKey(added(KEYS.ed25519.text), config, 'alice', KEYS.ed25519.text, 'alice'), undefined);
+    assert.equal(decideChangeSshKey(added(), config, 'alice', undefined, 'alice'), undefined);
+  });
+
+  it('keys each change by how many came before, so going back to an earlier key is recorded again', () => {
+    let state = added(KEYS.ed25519.text);
+    const keys: string[] = [];
+    for (const key of [KEYS.ecdsa256.text, KEYS.ed25519.text, KEYS.ecdsa256.text]) {
+      const d = decideChangeSshKey(state, config, 'alice', key, 'alice')!;
+      keys.push(d.idempotencyKey);
+      state = apply(state, d.event);
+    }
+    assert.deepEqual(keys, ['ssh-key-changed:alice#1:0', 'ssh-key-changed:alice#1:1', 'ssh-key-changed:alice#1:2']);
+  });
+
+  it('refuses bad keys, private keys, short RSA keys, someone else\'s key and unknown analysts, with their codes', () => {
+    const state = apply(added(), decideAddAnalyst(added(), config, { name: 'bob', role: 'analyst', sshKey: KEYS.ed25519Other.text }).event);
+    throwsCode(() => decideChangeSshKey(state, config, 'alice', 'ssh-ed25519 AAAA!!!!', 'alice'), AccessErrorCode.invalidSshKey, /base64/);
+    throwsCode(() => decideChangeSshKey(state, config, 'alice', REFUSED_KEYS.rsa1024, 'alice'), AccessErrorCode.invalidSshKey, /1024 bits/);
+    throwsCode(() => decideChangeSshKey(state, config, 'alice', REFUSED_KEYS.dsa, 'alice'), AccessErrorCode.invalidSshKey, /DSA/);
+    throwsCode(() => decideChangeSshKey(state, config, 'alice', PRIVATE_KEY, 'alice'), AccessErrorCode.privateKeyRefused);
+    throwsCode(() => decideChangeSshKey(state, config, 'alice', `ssh-ed25519 ${'A'.repeat(9000)}`, 'alice'), AccessErrorCode.invalidSshKey, /longer than/);
+    throwsCode(() => decideChangeSshKey(state, config, 'alice', KEYS.ed25519Other.text, 'alice'), AccessErrorCode.sshKeyInUse, /belongs to bob/);
+    throwsCode(() => decideChangeSshKey(state, config, 'alice', KEYS.rsa.text, 'alice'), AccessErrorCode.sshKeyInUse, /belongs to boss/);
+    throwsCode(() => decideChangeSshKey(state, config, 'carol', KEYS.ecdsa256.text, 'carol'), AccessErrorCode.analystNotFound);
+    throwsCode(() => decideChangeSshKey(state, config, 'boss', KEYS.ecdsa256.text, 'boss'), AccessErrorCode.analystNotFound, /instance\.yaml/);
+  });
+});
+
+describe('authenticateToken', () => {
+  it('follows issue, revoke and removal through new states (its index is per state)', () => {
+    let state = added();
+    const t = fixedToken('0123456789abcdef');
+    state = apply(state, decideIssueToken(state, config, 'alice', () => t).event);
+    assert.deepEqual(authenticateToken(state, config, t.token), { name: 'alice', role: 'analyst' });
+    assert.equal(authenticateToken(state, config, t.token.slice(0, -1) + (t.token.endsWith('s') ? 't' : 's')), undefined);
+    assert.equal(authenticateToken(state, config, 'ada_nope'), undefined);
+    const revoked = apply(state, decideRevokeTokens(state, config, 'alice')!.event);
+    assert.equal(authenticateToken(revoked, config, t.token), undefined);
+    assert.deepEqual(authenticateToken(state, config, t.token), { name: 'alice', role: 'analyst' }, 'the older state still answers as it was');
+    const admin = { instance: { admins: [{ username: 'alice' }] } } as AccessConfig;
+    assert.equal(authenticateToken(state, admin, t.token)?.role, 'admin', 'roles follow the configuration too');
+  });
+
+  function added(): AccessState {
+    return apply(emptyAccess(), decideAddAnalyst(emptyAccess(), config, { name: 'alice', role: 'analyst' }).event);
+  }
 });

@@ -100,8 +100,8 @@ describe('access projection: the fold', () => {
 
   it('is declared as a checkpointed projection of the access and subscription events', () => {
     assert.equal(accessProjection.name, 'access');
-    assert.equal(accessProjection.version, 2);
-    assert.deepEqual([...accessProjection.handles].sort(), ['AnalystAdded', 'AnalystRemoved', 'DatasetSubscribed', 'DatasetUnsubscribed', 'TokenIssued', 'TokenRevoked']);
+    assert.equal(accessProjection.version, 3);
+    assert.deepEqual([...accessProjection.handles].sort(), ['AnalystAdded', 'AnalystRemoved', 'AnalystSshKeyChanged', 'DatasetSubscribed', 'DatasetUnsubscribed', 'TokenIssued', 'TokenRevoked']);
     assert.notEqual(accessProjection.persistState, false);
     assert.equal(accessProjection.sink, undefined);
     assert.deepEqual(accessProjection.initialState(), emptyAccess());
