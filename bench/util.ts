@@ -68,12 +68,6 @@ export interface SyncRun {
   readMb?: number;
 }
 
-/**
- * Preloaded into a sync child (`--import`): at exit, copies the process's /proc/self/io (all its threads, DuckDB's
- * included) to the file ADA_BENCH_IO_FILE names.
- */
-const IO_PROBE = `data:text/javascript,${encodeURIComponent('import { readFileSync, writeFileSync } from "node:fs"; '
-  + 'process.on("exit", () => { try { writeFileSync(process.env.ADA_BENCH_IO_FILE, readFileSync("/proc/self/io")); } catch {} });')}`;
 const HAS_PROC_IO = (() => {
   try {
     readFileSync('/proc/self/io');
