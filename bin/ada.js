@@ -4,7 +4,7 @@
 // so an edited checkout never runs stale code. ADA_FROM_SOURCE=1 forces the sources.
 // A larger young generation (64 MB semi-spaces) keeps the short-lived objects of event appends and
 // replays out of the old generation: about half the garbage collections under load.
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
@@ -33,10 +33,13 @@ function buildIsFresh() {
 // the package's layout change, nothing is registered and the usual build loads.
 function preferRxjsBundle() {
   try {
+    // Where `npm install` puts it (resolving 'rxjs' through its exports map costs more than the rest of this);
+    // real paths, as the module cache keys them. Elsewhere (a hoisted install) the stat fails and the usual build loads.
+    const dir = realpathSync(path.join(root, 'node_modules', 'rxjs'));
+    const index = path.join(dir, 'dist', 'cjs', 'index.js');
+    const bundle = path.join(dir, 'dist', 'bundles', 'rxjs.umd.min.js');
     const require = createRequire(import.meta.url);
-    const index = require.resolve('rxjs');
-    const bundle = path.join(path.dirname(index), '..', 'bundles', 'rxjs.umd.min.js');
-    if (!statSync(bundle).isFile() || require.cache[index]) return;
+    if (!statSync(index).isFile() || !statSync(bundle).isFile() || require.cache[index]) return;
     const stand = new Module(index);
     stand.filename = index;
     stand.loaded = true;

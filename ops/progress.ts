@@ -3,6 +3,7 @@
  * per table otherwise, nothing with `--json` (stdout is then for the JSON document alone).
  */
 import type { CommandContext } from './command.ts';
+import { formatCount } from './format.ts';
 
 /** Redraws of the bar at most this often: a terminal needs no more, and a fast loop must not flood it. */
 const REDRAW_MS = 100;
@@ -31,7 +32,7 @@ export interface Progress {
 export function progressBar(done: number, total: number): string {
   const ratio = total > 0 ? Math.min(1, Math.max(0, done / total)) : 0;
   const filled = Math.round(ratio * BAR_WIDTH);
-  return `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${done.toLocaleString('en-US')}/${total.toLocaleString('en-US')}`;
+  return `[${'█'.repeat(filled)}${'░'.repeat(BAR_WIDTH - filled)}] ${formatCount(done)}/${formatCount(total)}`;
 }
 
 /** The progress display of a command: on its stderr, as its context and `--json` allow. */

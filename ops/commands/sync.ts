@@ -11,7 +11,7 @@ import { commonOptions } from '../command.ts';
 import { syncThroughServer } from '../control/sync-client.ts';
 import { dataDirOf } from '../paths.ts';
 import { progressOf } from '../progress.ts';
-import { formatBytes, formatDuration, formatTable } from '../format.ts';
+import { formatBytes, formatCount, formatDuration, formatTable } from '../format.ts';
 import { UsageError } from '../usage-error.ts';
 
 /** Picks the tables named on the command line (all when none), refusing unknown names. */
@@ -27,7 +27,7 @@ export function selectTables(all: readonly TableConfig[], names: string[]): Tabl
 /** A one-line progress display, redrawn in place on a terminal. */
 export function progressLine(p: SyncProgress): string {
   const phase = { start: 'starting', fetch: 'fetching', publish: 'publishing', done: 'done', failed: 'FAILED' }[p.phase];
-  return `[${p.index}/${p.total}] ${p.table}  ${phase}  ${p.rows.toLocaleString('en-US')} rows  ${formatBytes(p.bytes)}${p.message && p.phase !== 'failed' ? `  ${oneLine(p.message)}` : ''}`;
+  return `[${p.index}/${p.total}] ${p.table}  ${phase}  ${formatCount(p.rows)} rows  ${formatBytes(p.bytes)}${p.message && p.phase !== 'failed' ? `  ${oneLine(p.message)}` : ''}`;
 }
 
 /** Longest error text in a summary row; the full message is in the SyncFailed event. */
@@ -46,12 +46,13 @@ export function summaryTable(outcomes: SyncOutcome[]): string {
   };
   return formatTable(
     ['table', 'status', 'rows', 'files', 'size', 'time', 'error'],
-    outcomes.map((o) => [oneLine(o.table), o.status === 'succeeded' ? 'ok' : 'FAILED', o.rows.toLocaleString('en-US'), String(o.files), formatBytes(o.bytes), formatDuration(o.durationMs), o.error ? error(o.error) : '']),
+    outcomes.map((o) => [oneLine(o.table), o.status === 'succeeded' ? 'ok' : 'FAILED', formatCount(o.rows), String(o.files), formatBytes(o.bytes), formatDuration(o.durationMs), o.error ? error(o.error) : '']),
   );
 }
 
 /** Shows a sync's progress: a bar per table on a terminal, the line of each finished table otherwise. */
 export function syncProgress(ctx: Pick<CommandContext, 'isTTY' | 'err'>, json: boolean): (p: SyncProgress) => void {
+  if (json) return () => undefined;
   const progress = progressOf(ctx, { json });
   return (p) => {
     if (p.phase === 'done' || p.phase === 'failed') progress.line(progressLine(p));
@@ -154,7 +155,7 @@ const replay: Command = {
           current = name;
           progress.line(`rebuilding ${name}…`);
         }
-        progress.update({ done: at, total: head, text: `rebuilding ${name}: ${at.toLocaleString('en-US')} of ${head.toLocaleString('en-US')} events` });
+        progress.update({ done: at, total: head, text: `rebuilding ${name}: ${formatCount(at)} of ${formatCount(head)} events` });
       });
       progress.end();
       // Tables whose history could not be rebuilt kept their published files; the replay says which and fails.

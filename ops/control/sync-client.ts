@@ -6,6 +6,7 @@
  * by one JSON line per progress step, then one line with the outcomes or the error.
  */
 import http from 'node:http';
+import net from 'node:net';
 import type { SyncOutcome, SyncProgress } from '../../pipeline/index.ts';
 import { SOURCE_HEADER } from './source-header.ts';
 import { controlSocketOf } from './socket-path.ts';
@@ -63,8 +64,11 @@ export function syncThroughServer(dataDir: string, tables: readonly string[], op
     };
     const fail = (made: () => Promise<Error>): void => settle(() => void made().then(reject));
     const body = JSON.stringify({ tables });
+    const socketPath = controlSocketOf(dataDir);
     const req = http.request({
-      socketPath: controlSocketOf(dataDir),
+      // A connection of its own, not through http's agent: the agent's TLS server-name check compiles the IPv6
+      // pattern, a visible part of a command that lasts a few tens of milliseconds.
+      createConnection: () => net.createConnection(socketPath),
       method: 'POST',
       path: '/sync',
       headers: { [SOURCE_HEADER]: options.source, accept: SYNC_STREAM_TYPE, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },

@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { isSecretKey } from '../../../config/index.ts';
 import { onlyPlainOptions, PLAIN_OPTIONS, secretArgValuesWith } from '../../../ops/command-main.ts';
 import { controlSocketOf } from '../../../ops/control/socket-path.ts';
+import { formatCount } from '../../../ops/format.ts';
 import { controlSocketPath } from '../../../pipeline/index.ts';
 import { ADA_BIN } from '../../helpers/cli.ts';
 import { tempDir } from '../../helpers/tmp.ts';
@@ -34,5 +35,11 @@ describe('bin/ada.js', () => {
     const version = spawnSync(process.execPath, [ADA_BIN, '--version'], { env: { ...process.env, NODE_DEBUG: 'module' }, encoding: 'utf8', timeout: 60_000 });
     assert.equal(version.status, 0, version.stderr);
     assert.doesNotMatch(version.stderr, /load "[^"]*rxjs/, '--version loads no rxjs at all');
+  });
+});
+
+describe('formatCount', () => {
+  it('prints whole numbers as toLocaleString(\'en-US\') does, without Intl', () => {
+    for (const n of [0, 7, 999, 1000, 12_345, 999_999, 1_234_567, -1_234_567, 2 ** 53 - 1, 1.5]) assert.equal(formatCount(n), n.toLocaleString('en-US'), String(n));
   });
 });
