@@ -9,7 +9,7 @@ import { commonOptions } from '../command.ts';
 import { connectBroker } from '../connect.ts';
 import type { Connection } from '../connect.ts';
 import { formatTable } from '../format.ts';
-import { UsageError } from './events.ts';
+import { UsageError } from '../usage-error.ts';
 
 /** The `source` of every event these commands append. */
 const EVENT_SOURCE = 'cli:analyst';

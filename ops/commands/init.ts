@@ -6,7 +6,7 @@ import { stdioPrompter } from '../init/prompter.ts';
 import { runInit } from '../init/wizard.ts';
 import type { InitFlags } from '../init/wizard.ts';
 import { CONNECTORS } from '../../connectors/index.ts';
-import { UsageError } from './events.ts';
+import { UsageError } from '../usage-error.ts';
 
 /** The connectors' own `ada init` flags (`--stack-url`, `--csv-dir`, …), in registry order. */
 const SOURCE_FLAGS = CONNECTORS.flatMap((c) => c.setup?.flags ?? []);

@@ -1,6 +1,6 @@
 /** `ada mcp`: the analyst's data for their AI assistant, as an MCP server over stdio. */
 import type { Command } from '../command.ts';
-import { UsageError } from './events.ts';
+import { UsageError } from '../usage-error.ts';
 
 function positiveInt(value: unknown, flag: string, fallback: number): number {
   if (value === undefined) return fallback;

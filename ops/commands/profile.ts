@@ -11,7 +11,7 @@ import { connectBroker } from '../connect.ts';
 import type { Connection } from '../connect.ts';
 import { progressOf } from '../progress.ts';
 import { formatDuration, formatTable } from '../format.ts';
-import { UsageError } from './events.ts';
+import { UsageError } from '../usage-error.ts';
 
 export { PROFILE_NOT_PUBLISHED };
 

@@ -2,7 +2,7 @@
 import { access } from 'node:fs/promises';
 import type { Command, CommandContext } from '../command.ts';
 import { formatBytes } from '../format.ts';
-import { UsageError } from './events.ts';
+import { UsageError } from '../usage-error.ts';
 import type { PullProgress, PullResult } from '../pull/index.ts';
 
 /** Minimum time between two redraws of the progress bar. */

@@ -13,7 +13,7 @@ import { openBroker } from '../connect.ts';
 import { distributionDeps } from '../distribution-deps.ts';
 import { startControlServer } from '../control/server.ts';
 import { brokerLogger, serveLogger } from '../serve-logger.ts';
-import { UsageError } from './events.ts';
+import { UsageError } from '../usage-error.ts';
 import { OpsErrorCode } from '../errors.ts';
 
 /** The error of a web server that cannot listen, saying what to do about it. */

@@ -1,7 +1,7 @@
 /** `ada watch`: live updates of the analyst's tables, and (with --pull) a pull when one is published. */
 import type { Command } from '../command.ts';
 import { runPull } from './pull.ts';
-import { UsageError } from './events.ts';
+import { UsageError } from '../usage-error.ts';
 
 const watchCommand: Command = {
   name: 'watch',

@@ -12,7 +12,7 @@ import type { AdaConfig, ConfigProblem } from '../../config/index.ts';
 import { CONNECTORS } from '../../connectors/index.ts';
 import type { ConnectorModule, ConnectorSetup, Discovered as SourceDiscovered, SetupContext } from '../../pipeline/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
-import { UsageError } from '../commands/events.ts';
+import { UsageError } from '../usage-error.ts';
 import { defaultName, parseBuckets, parseDomain, parseName, parseSource, parseYesNo } from './answers.ts';
 import type { Parsed } from './answers.ts';
 import {
