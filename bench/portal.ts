@@ -120,7 +120,13 @@ export async function run(): Promise<Figures> {
     const url = await server.listen({ port: 0, host: '127.0.0.1' });
     const catalog = await profiled('catalog', () => autocannon(`${url}/api/catalog`, { authorization: `Bearer ${issued.token.token}` }));
     const health = await profiled('health', () => autocannon(`${url}/health`));
+    // What the catalog's size alone costs: a bare fastify route sending the same bytes.
+    const body = Buffer.from(await (await fetch(`${url}/api/catalog`, { headers: { authorization: `Bearer ${issued.token.token}` } })).arrayBuffer());
     await server.close();
+    const bytes = Fastify();
+    bytes.get('/', (_req, reply) => reply.type('application/json; charset=utf-8').send(body));
+    const sameBytes = await autocannon(await bytes.listen({ port: 0, host: '127.0.0.1' }));
+    await bytes.close();
     if (catalog.errors || catalog.non2xx) throw new Error(`/api/catalog answered ${catalog.non2xx} non-2xx and ${catalog.errors} errors`);
     return [
       ['portal.hello_rps', baseline.rps],
@@ -131,6 +137,9 @@ export async function run(): Promise<Figures> {
       ['portal.catalog_ratio', catalog.rps / baseline.rps],
       ['portal.catalog_cpu_us', catalog.cpuUsPerRequest],
       ['portal.catalog_cpu_ratio', baseline.cpuUsPerRequest / catalog.cpuUsPerRequest],
+      ['portal.catalog_bytes', body.length],
+      ['portal.same_bytes_rps', sameBytes.rps],
+      ['portal.catalog_same_bytes_ratio', catalog.rps / sameBytes.rps],
       ['portal.health_rps', health.rps],
       ['portal.health_p99_ms', health.p99],
       ['portal.health_ratio', health.rps / baseline.rps],

@@ -31,7 +31,7 @@ interface Counts {
 const zero = (): Counts => ({ requests: 0, '2xx': 0, '3xx': 0, '4xx': 0, '5xx': 0, unlogged: 0, slowestMs: 0 });
 
 /** Installs the logging hooks on the server (built with fastify's own request lines disabled). */
-export function installRequestLog(app: FastifyInstance, limits: { linesPerSecond: number; summaryMs: number } = REQUEST_LOG_LIMITS): void {
+export function installRequestLog(app: FastifyInstance, limits: { linesPerSecond: number; summaryMs: number } = REQUEST_LOG_LIMITS, now: () => number = Date.now): void {
   let counts = zero();
   let second = 0;
   let linesThisSecond = 0;
@@ -42,9 +42,9 @@ export function installRequestLog(app: FastifyInstance, limits: { linesPerSecond
     const cls = status >= 500 ? '5xx' : status >= 400 ? '4xx' : status >= 300 ? '3xx' : '2xx';
     counts[cls]++;
     if (ms > counts.slowestMs) counts.slowestMs = ms;
-    const now = Math.floor(Date.now() / 1000);
-    if (now !== second) {
-      second = now;
+    const s = Math.floor(now() / 1000);
+    if (s !== second) {
+      second = s;
       linesThisSecond = 0;
     }
     if (status < 500 && linesThisSecond >= limits.linesPerSecond) {

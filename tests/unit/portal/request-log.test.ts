@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import Fastify, { LogController } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
+import { installRequestLog } from '../../../portal/request-log.ts';
+
+interface Line { msg: string; level: number; reqId?: string; req?: { url?: string }; res?: { statusCode?: number }; requests?: number; unlogged?: number; '2xx'?: number; '4xx'?: number; '5xx'?: number }
+
+async function server(clock: { ms: number }) {
+  const lines: Line[] = [];
+  const logger = pino({ level: 'info' }, { write: (l: string) => lines.push(JSON.parse(l) as Line) });
+  const app = Fastify({ loggerInstance: logger as FastifyBaseLogger, logController: new LogController({ disableRequestLogging: true }) });
+  installRequestLog(app, { linesPerSecond: 3, summaryMs: 3_600_000 }, () => clock.ms);
+  app.get('/ok', async () => ({ ok: true }));
+  app.get('/fail', async () => {
+    throw new Error('boom');
+  });
+  return { app, lines };
+}
+
+describe('request log', () => {
+  it('logs requests up to the budget per second, every 5xx, and counts them all in the summary', async () => {
+    const clock = { ms: 1_000_000 };
+    const { app, lines } = await server(clock);
+    for (let i = 0; i < 10; i++) await app.inject({ url: '/ok?code=secret-oauth-code' });
+    for (let i = 0; i < 2; i++) await app.inject({ url: '/fail' });
+    await app.inject({ url: '/nope' });
+    const completed = lines.filter((l) => l.msg === 'request completed');
+    assert.equal(completed.length, 3, 'three lines this second');
+    assert.ok(completed.every((l) => l.reqId && l.req?.url === '/ok' && l.res?.statusCode === 200));
+    assert.equal(lines.filter((l) => l.msg === 'request failed' && l.res?.statusCode === 500).length, 2, 'failures are always logged');
+    clock.ms += 1_000;
+    await app.inject({ url: '/ok' });
+    assert.equal(lines.filter((l) => l.msg === 'request completed').length, 4, 'a new second, a new budget');
+    await app.close();
+    const summary = lines.find((l) => l.msg === 'answered 14 requests');
+    assert.ok(summary, JSON.stringify(lines.map((l) => l.msg)));
+    assert.equal(summary['2xx'], 11);
+    assert.equal(summary['4xx'], 1);
+    assert.equal(summary['5xx'], 2);
+    assert.equal(summary.unlogged, 8);
+    assert.ok(!JSON.stringify(lines).includes('secret-oauth-code'), 'query strings are not logged');
+  });
+});
