@@ -161,7 +161,8 @@ export function decideSubscription(state: AccessState, config: AccessConfig, nam
   }
   const has = (analyst.datasets ?? []).includes(dataset);
   if (has === subscribe) return undefined;
-  const count = (analyst.datasets ?? []).length;
+  // The count of earlier changes tells a later subscribe of the same dataset (after an unsubscribe) from a retry.
+  const count = analyst.subscriptionChanges ?? 0;
   return subscribe
     ? { event: { type: 'DatasetSubscribed', v: 1, data: { name, dataset } }, idempotencyKey: `dataset-subscribed:${name}#${analyst.generation}:${dataset}:${count}` }
     : { event: { type: 'DatasetUnsubscribed', v: 1, data: { name, dataset } }, idempotencyKey: `dataset-unsubscribed:${name}#${analyst.generation}:${dataset}:${count}` };

@@ -35,6 +35,8 @@ export interface AnalystRecord {
   tokens: Record<string, TokenRecord>;
   /** Datasets the analyst subscribed to, sorted (absent: none). */
   datasets?: string[];
+  /** How many subscription changes were folded since the add; absent: none. */
+  subscriptionChanges?: number;
 }
 
 /** State of the access projection, kept in its checkpoint. */
@@ -137,7 +139,7 @@ export function evolveAccess(state: AccessState, e: AccessEvent): AccessState {
       const current = new Set(analyst.datasets ?? []);
       if (e.type === 'DatasetSubscribed') current.add(e.data.dataset);
       else current.delete(e.data.dataset);
-      return withAnalyst(state, { ...analyst, datasets: [...current].sort() });
+      return withAnalyst(state, { ...analyst, datasets: [...current].sort(), subscriptionChanges: (analyst.subscriptionChanges ?? 0) + 1 });
     }
     default:
       return assertNever(e);

@@ -39,4 +39,13 @@ describe('dataset subscriptions', () => {
     assert.throws(() => decideSubscription(state, config, 'ann', 'jira', true, ['sales']), { code: 'DATASET_NOT_FOUND' });
     assert.throws(() => decideSubscription(state, config, 'bob', 'sales', true, ['sales']), { code: 'ANALYST_NOT_FOUND' });
   });
+
+  it('records a subscribe again after an unsubscribe (its key differs from the first subscribe)', () => {
+    const first = decideSubscription(fold([add('ann')]), config, 'ann', 'web', true, ['web'])!;
+    const again = decideSubscription(fold([add('ann'), sub('ann', 'web'), unsub('ann', 'web')]), config, 'ann', 'web', true, ['web'])!;
+    assert.equal(again.event.type, 'DatasetSubscribed');
+    assert.notEqual(again.idempotencyKey, first.idempotencyKey);
+    const retry = decideSubscription(fold([add('ann'), sub('ann', 'web'), unsub('ann', 'web')]), config, 'ann', 'web', true, ['web'])!;
+    assert.equal(retry.idempotencyKey, again.idempotencyKey);
+  });
 });
