@@ -119,6 +119,12 @@ too, \`BENCH_VERBOSE=1\` prints every round).
   \`TableStagingCompleted\`; \`publish\` until \`TablePublished\`; \`finish\`
   (projection catch-up, exit). \`startup_s\` is the median start-up of all timed
   syncs, a fixed cost inside every ratio.
+- **sync-partitions** (\`bench/sync-partitions.ts\`): a 5M-row table partitioned
+  by month (60 partitions) gets a 100k-row delta in its last two months, synced
+  through a running \`ada serve\` (control socket, no process start) and by a
+  one-off \`ada sync\`, against a bare DuckDB anti join rewriting every
+  partition; with the bytes each process read (\`/proc/<pid>/io\` rchar) and how
+  many untouched partition files were opened (their access times).
 
 `;
 
