@@ -127,6 +127,12 @@ too, \`BENCH_VERBOSE=1\` prints every round).
   sync\`, a child process). \`BENCH_REPEAT\` (default 3) of the last syncs and as many replays
   are timed; figures are medians. \`replay.phases\` splits the median replay by the
   projections' own times.
+- **sync-partitions** (\`bench/sync-partitions.ts\`): a 5M-row table partitioned
+  by month (60 partitions) gets a 100k-row delta in its last two months, synced
+  through a running \`ada serve\` (control socket, no process start) and by a
+  one-off \`ada sync\`, against a bare DuckDB anti join rewriting every
+  partition; with the bytes each process read (\`/proc/<pid>/io\` rchar) and how
+  many untouched partition files were opened (their access times).
 
 `;
 

@@ -233,6 +233,47 @@ describe('ParquetPublisher partitions', () => {
     assert.equal((await readdir(path.join(dataDir, 'parquet/shop/orders'))).includes('2024_04.parquet'), false);
   });
 
+  it('records each partition\'s key range and still finds moved rows by composite, string and NULL keys', async () => {
+    const dataDir = await newDataDir();
+    const composite = monthly({ primaryKey: ['status', 'id'] });
+    const initial = await publisher.publish({
+      dataDir, table: composite, mode: 'replace',
+      chunks: [await chunk(`(1, 'a', 1.0, '2024-01-05'), (2, 'm', 2.0, '2024-01-06'), (3, 'b', 3.0, '2024-02-01'), (4, 'z', 4.0, '2024-02-02'), (NULL, 'n', 5.0, '2024-03-01')`)],
+    });
+    assert.deepEqual(initial.keyRanges?.['parquet/shop/orders/2024_01.parquet'], [
+      { column: 'status', type: 'VARCHAR', min: 'a', max: 'm' }, { column: 'id', type: 'BIGINT', min: '1', max: '2' },
+    ]);
+    assert.equal(initial.keyRanges?.['parquet/shop/orders/2024_03.parquet'], undefined, 'a file with a NULL key has no range: it is always read');
+    // ('m', 2) lies inside January's range and moves to April; ('c', 1) lies inside January's and February's ranges but is new;
+    // (NULL 'n') moves from March, which has no range.
+    const result = await publisher.publish({
+      dataDir, table: composite, mode: 'upsert', previous: initial,
+      chunks: [await chunk(`(2, 'm', 9.0, '2024-04-01'), (1, 'c', 9.0, '2024-04-02'), (NULL, 'n', 9.0, '2024-04-03')`)],
+    });
+    assert.deepEqual(result.touchedPartitions, ['2024_01', '2024_03', '2024_04']);
+    const rows = await readParquet(path.join(dataDir, 'parquet/shop/orders/*.parquet'), { orderBy: 'status, id' });
+    assert.deepEqual(rows.map((r) => [r.status, r.id, r.created]), [
+      ['a', '1', '2024-01-05'], ['b', '3', '2024-02-01'], ['c', '1', '2024-04-02'], ['m', '2', '2024-04-01'], ['n', null, '2024-04-03'], ['z', '4', '2024-02-02'],
+    ]);
+    // April now holds the NULL key, so it has no range either.
+    assert.deepEqual(Object.keys(result.keyRanges ?? {}).sort(), ['parquet/shop/orders/2024_01.parquet', 'parquet/shop/orders/2024_02.parquet']);
+    assert.equal(JSON.stringify(result.files).includes('"min"'), false, 'key values stay out of the file list that events carry');
+  });
+
+  it('does not trust a key range taken under another primary key', async () => {
+    const dataDir = await newDataDir();
+    const initial = await publisher.publish({
+      dataDir, table: monthly(), mode: 'replace',
+      chunks: [await chunk(`(1, 'x', 1.0, '2024-01-05'), (2, 'y', 2.0, '2024-02-06')`)],
+    });
+    // Keyed by status now: January's range (ids 1..1) says nothing about status 'x', which moves to March.
+    const byStatus = monthly({ primaryKey: ['status'] });
+    const result = await publisher.publish({ dataDir, table: byStatus, mode: 'upsert', previous: initial, chunks: [await chunk(`(7, 'x', 7.0, '2024-03-01')`)] });
+    assert.deepEqual(result.touchedPartitions, ['2024_01', '2024_03']);
+    const rows = await readParquet(path.join(dataDir, 'parquet/shop/orders/*.parquet'), { orderBy: 'id' });
+    assert.deepEqual(rows.map((r) => [r.id, r.status]), [['2', 'y'], ['7', 'x']]);
+  });
+
   it('keys partitions by day and by year', async () => {
     const dataDir = await newDataDir();
     const rows = `(1, 'a', 1.0, '2023-12-31'), (2, 'b', 2.0, '2024-01-01'), (3, 'c', 3.0, '2024-01-01')`;
