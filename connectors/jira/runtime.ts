@@ -3,7 +3,7 @@
  * webhook route and the health checks, built from validated settings.
  */
 import path from 'node:path';
-import { filter, type SchedulerLike } from 'rxjs';
+import type { SchedulerLike } from 'rxjs';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ProjectionRunner, ConnectorHealthCheck, TimerSpec } from '../../pipeline/index.ts';
 import type { BlobStore, EventLog } from '../../events/index.ts';
@@ -21,8 +21,8 @@ import type { JiraTimer } from './timers.ts';
 import { sweepJiraTempFiles } from './sweep.ts';
 import { jiraWebhookRoutes } from './webhook-route.ts';
 
-/** Event types that wake the live pump. */
-const JIRA_EVENTS = new Set(['JiraWebhookReceived', 'JiraIssueChanged', 'JiraIssueDeleted']);
+/** Event types that wake the projection's loop (deliveries wake the reactor's). */
+const PROJECTION_EVENTS = new Set(['JiraIssueChanged', 'JiraIssueDeleted']);
 /**
  * Least time between two projection passes: each pass rewrites every touched month of six tables, so under a
  * burst of deliveries batching them keeps the disk free for the log's own fsyncs (webhook answers wait on them).
@@ -69,7 +69,7 @@ export interface JiraRuntime {
   routes: FastifyPluginAsync;
   timers: JiraTimer[];
   timerSpecs: TimerSpec[];
-  /** Runs the reactor, then the projection, until both are caught up (concurrent calls coalesce). */
+  /** Runs the reactor, then the projection, until both are caught up (concurrent calls coalesce with the live loops). */
   pump(): Promise<void>;
   healthChecks(now: Date): Promise<ConnectorHealthCheck[]>;
   /** Resolves when the timer jobs running now are done (tests). */
@@ -122,15 +122,14 @@ export function buildJira(host: JiraHost): Omit<JiraRuntime, 'pump' | 'stop' | '
   };
 }
 
-/** Starts Jira: sweeps temp files a killed process left, catches up, follows the log, runs the timers. */
-export async function startJira(host: JiraHost): Promise<JiraRuntime> {
-  const swept = await sweepJiraTempFiles(host.dataDir);
-  if (swept.length) host.warn(`jira: removed ${swept.length} temp file(s) left by an interrupted write (${swept.slice(0, 3).map((f) => path.relative(host.dataDir, f)).join(', ')}${swept.length > 3 ? ', …' : ''})`);
-  const parts = buildJira(host);
+/**
+ * A loop that runs `pass` until no wake-up came during it; `run()` wakes it and resolves when it is idle again
+ * (concurrent calls share the running loop).
+ */
+function passLoop(pass: () => Promise<void>, onError: (err: unknown) => void): { run(): Promise<void>; wake(): void; idle(): Promise<void> } {
   let running: Promise<void> | undefined;
   let again = false;
-  let lastProjection = 0;
-  const pump = (): Promise<void> => {
+  const run = (): Promise<void> => {
     if (running) {
       again = true;
       return running;
@@ -138,25 +137,46 @@ export async function startJira(host: JiraHost): Promise<JiraRuntime> {
     running = (async () => {
       do {
         again = false;
-        await host.runner.catchUp(parts.reactor);
-        const wait = lastProjection + PROJECTION_MIN_INTERVAL_MS - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-        await host.runner.catchUp(parts.reactor);
-        await host.runner.catchUp(parts.projection);
-        lastProjection = performance.now();
+        await pass();
       } while (again);
     })().finally(() => {
       running = undefined;
       // A wake-up that came after the last check of `again` still gets its pass.
-      if (again) safePump();
+      if (again) wake();
     });
     return running;
   };
-  function safePump(): void {
-    void pump().catch((err: unknown) => host.warn(`jira: ${(err as Error).message}`));
-  }
+  const wake = (): void => void run().catch(onError);
+  return { run, wake, idle: async () => { while (running) await running.catch(() => undefined); } };
+}
+
+/** Starts Jira: sweeps temp files a killed process left, catches up, follows the log, runs the timers. */
+export async function startJira(host: JiraHost): Promise<JiraRuntime> {
+  const swept = await sweepJiraTempFiles(host.dataDir);
+  if (swept.length) host.warn(`jira: removed ${swept.length} temp file(s) left by an interrupted write (${swept.slice(0, 3).map((f) => path.relative(host.dataDir, f)).join(', ')}${swept.length > 3 ? ', …' : ''})`);
+  const parts = buildJira(host);
+  const onError = (err: unknown): void => host.warn(`jira: ${(err as Error).message}`);
+  // The reactor and the projection run apart: issues fetched early in a long batch of deliveries are published
+  // while the reactor still fetches the rest, instead of waiting for the whole batch.
+  const reactor = passLoop(async () => {
+    await host.runner.catchUp(parts.reactor);
+  }, onError);
+  let lastProjection = 0;
+  const projection = passLoop(async () => {
+    const wait = lastProjection + PROJECTION_MIN_INTERVAL_MS - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    await host.runner.catchUp(parts.projection);
+    lastProjection = performance.now();
+  }, onError);
+  const pump = async (): Promise<void> => {
+    await reactor.run();
+    await projection.run();
+  };
   await pump();
-  const follow = host.log.follow$(host.log.head + 1).pipe(filter((e) => JIRA_EVENTS.has(e.type))).subscribe(() => safePump());
+  const follow = host.log.follow$(host.log.head + 1).subscribe((e) => {
+    if (e.type === 'JiraWebhookReceived') reactor.wake();
+    else if (PROJECTION_EVENTS.has(e.type)) projection.wake();
+  });
   const timers = startJiraTimers({
     timers: parts.timers, lastFired: host.lastFired ?? new Map(), append: (e) => host.log.append(e),
     onError: (err, name) => host.warn(`${name}: ${(err as Error).message}`),
@@ -169,7 +189,8 @@ export async function startJira(host: JiraHost): Promise<JiraRuntime> {
       timers.subscription.unsubscribe();
       follow.unsubscribe();
       await timers.idle();
-      while (running) await running.catch(() => undefined);
+      await reactor.idle();
+      await projection.idle();
     },
   };
 }
