@@ -57,9 +57,9 @@ export interface ServeProcess {
   stop(): Promise<number | null>;
 }
 
-/** Starts `ada serve --port 0` with the given flags, waits until it listens; killed when the test ends. */
-export async function startServe(t: Pick<TestContext, 'after'>, flags: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [ADA_BIN, 'serve', '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `ada serve --port 0` with the given flags (and variables added to the environment), waits until it listens; killed when the test ends. */
+export async function startServe(t: Pick<TestContext, 'after'>, flags: string[], options: { env?: NodeJS.ProcessEnv } = {}): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [ADA_BIN, 'serve', '--port', '0', ...flags], { stdio: ['ignore', 'pipe', 'pipe'], ...(options.env ? { env: { ...process.env, ...options.env } } : {}) });
   t.after(() => child.kill('SIGKILL'));
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
