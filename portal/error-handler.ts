@@ -36,6 +36,7 @@ export const HTTP_STATUS_BY_CODE: Readonly<Record<string, number>> = {
   [AccessErrorCode.analystExists]: 409,
   [AccessErrorCode.emailInUse]: 409,
   [AccessErrorCode.sshKeyInUse]: 409,
+  [AccessErrorCode.datasetRequired]: 409,
   [AccessErrorCode.analystNotFound]: 404,
   [AccessErrorCode.tokenNotFound]: 404,
 };

@@ -105,7 +105,7 @@ export function analystsApi(deps: AnalystsDeps): AnalystsApi {
       return { name, changed: Boolean(decision), ...(key !== undefined && fingerprint !== undefined ? { sshKey: { fingerprint, type: key.split(' ')[0]! } } : {}) };
     },
     async subscribe(name, dataset, subscribe) {
-      const decision = decideSubscription(await state(), config, name, dataset, subscribe, Object.keys(config.instance.datasets));
+      const decision = decideSubscription(await state(), config, name, dataset, subscribe, Object.keys(config.instance.datasets), (d) => config.instance.datasets[d]?.requires ?? []);
       if (decision) await record(decision);
       return { name, dataset, changed: Boolean(decision) };
     },

@@ -152,15 +152,25 @@ export function decideRevokeTokens(state: AccessState, config: AccessConfig, nam
 
 /**
  * Subscribes a recorded analyst to a configured dataset, or unsubscribes them; undefined when that
- * is already so. `datasets` are the keys of instance.yaml `datasets:`.
+ * is already so. `datasets` are the keys of instance.yaml `datasets:`, `requiresOf` their `requires`:
+ * a dataset is subscribed only after what it requires, and what another subscription requires is kept
+ * (DATASET_REQUIRED, "X requires Y"), as the portal checks.
  */
-export function decideSubscription(state: AccessState, config: AccessConfig, name: string, dataset: string, subscribe: boolean, datasets: readonly string[]): Decision<DatasetSubscribed | DatasetUnsubscribed> | undefined {
+export function decideSubscription(state: AccessState, config: AccessConfig, name: string, dataset: string, subscribe: boolean, datasets: readonly string[], requiresOf: (dataset: string) => readonly string[] = () => []): Decision<DatasetSubscribed | DatasetUnsubscribed> | undefined {
   const analyst = recorded(state, config, name);
   if (!datasets.includes(dataset)) {
     throw accessError(AccessErrorCode.datasetNotFound, `no dataset named ${JSON.stringify(dataset)}; configured: ${datasets.length ? datasets.join(', ') : 'none (instance.yaml datasets:)'}`, { name, dataset });
   }
-  const has = (analyst.datasets ?? []).includes(dataset);
+  const current = analyst.datasets ?? [];
+  const has = current.includes(dataset);
   if (has === subscribe) return undefined;
+  if (subscribe) {
+    const missing = requiresOf(dataset).filter((d) => !current.includes(d));
+    if (missing.length > 0) throw accessError(AccessErrorCode.datasetRequired, `${dataset} requires ${missing.join(', ')}: subscribe ${name} to ${missing.length > 1 ? 'them' : 'it'} first`, { name, dataset, missing });
+  } else {
+    const dependants = current.filter((d) => d !== dataset && requiresOf(d).includes(dataset));
+    if (dependants.length > 0) throw accessError(AccessErrorCode.datasetRequired, `${dependants.join(', ')} ${dependants.length > 1 ? 'require' : 'requires'} ${dataset}: unsubscribe ${name} from ${dependants.length > 1 ? 'them' : 'it'} first`, { name, dataset, dependants });
+  }
   // The count of earlier changes tells a later subscribe of the same dataset (after an unsubscribe) from a retry.
   const count = analyst.subscriptionChanges ?? 0;
   return subscribe

@@ -17,6 +17,7 @@ export const AccessErrorCode = {
   sshKeyInUse: 'SSH_KEY_IN_USE',
   emailInUse: 'EMAIL_IN_USE',
   datasetNotFound: 'DATASET_NOT_FOUND',
+  datasetRequired: 'DATASET_REQUIRED',
 } as const;
 
 export type AccessErrorCode = (typeof AccessErrorCode)[keyof typeof AccessErrorCode];

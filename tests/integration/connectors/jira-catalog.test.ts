@@ -74,9 +74,14 @@ describe('Jira tables in the catalog', () => {
     // Dataset jira: in an analyst's manifest only once subscribed; jira_attachments is a dataset of its own that requires it.
     const manifestTables = async (): Promise<string[]> => (await get<{ tables: Array<{ name: string }> }>('bob', '/api/v1/manifest')).tables.map((x) => x.name).sort();
     assert.deepEqual(await manifestTables(), [], 'not subscribed to jira: no Jira tables in the manifest (orders was never synced)');
-    // Subscribing to jira_attachments alone brings jira, which it requires.
-    const subscribe = await runCli(['analyst', 'subscribe', 'bob', 'jira_attachments', ...inst.flags]);
-    assert.equal(subscribe.code, 0, subscribe.stderr);
+    // jira_attachments requires jira: refused alone, accepted after it.
+    const alone = await runCli(['analyst', 'subscribe', 'bob', 'jira_attachments', ...inst.flags]);
+    assert.equal(alone.code, 1, alone.stderr);
+    assert.match(alone.stderr, /jira_attachments requires jira/);
+    for (const dataset of ['jira', 'jira_attachments']) {
+      const subscribe = await runCli(['analyst', 'subscribe', 'bob', dataset, ...inst.flags]);
+      assert.equal(subscribe.code, 0, subscribe.stderr);
+    }
     const subscribed = await manifestTables();
     // Tables with rows were published (no issue has attachments, links or remote links: those stay unpublished).
     assert.deepEqual(subscribed, ['changelog', 'comments', 'issues']);

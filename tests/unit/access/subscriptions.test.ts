@@ -48,4 +48,14 @@ describe('dataset subscriptions', () => {
     const retry = decideSubscription(fold([add('ann'), sub('ann', 'web'), unsub('ann', 'web')]), config, 'ann', 'web', true, ['web'])!;
     assert.equal(retry.idempotencyKey, again.idempotencyKey);
   });
+
+  it('subscribes a dataset only after what it requires, and keeps what another subscription requires', () => {
+    const requiresOf = (d: string): string[] => (d === 'jira_attachments' ? ['jira'] : []);
+    const all = ['jira', 'jira_attachments'];
+    assert.throws(() => decideSubscription(fold([add('ann')]), config, 'ann', 'jira_attachments', true, all, requiresOf), { code: 'DATASET_REQUIRED', message: /jira_attachments requires jira/ });
+    assert.equal(decideSubscription(fold([add('ann'), sub('ann', 'jira')]), config, 'ann', 'jira_attachments', true, all, requiresOf)!.event.type, 'DatasetSubscribed');
+    const both = fold([add('ann'), sub('ann', 'jira'), sub('ann', 'jira_attachments')]);
+    assert.throws(() => decideSubscription(both, config, 'ann', 'jira', false, all, requiresOf), { code: 'DATASET_REQUIRED', message: /jira_attachments requires jira/ });
+    assert.equal(decideSubscription(both, config, 'ann', 'jira_attachments', false, all, requiresOf)!.event.type, 'DatasetUnsubscribed');
+  });
 });
