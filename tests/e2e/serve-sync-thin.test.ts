@@ -7,8 +7,11 @@ import { EventLogReader } from '../../events/index.ts';
 import { spawnCli, startServe } from '../helpers/cli.ts';
 import { csvInstance, query } from '../helpers/instance.ts';
 
-/** Modules a served `ada sync` must not load: it only talks to the server. */
-const HEAVY = [/[/\\]pipeline[/\\]/, /[/\\]connectors[/\\]/, /[/\\]config[/\\]/, /node_modules[/\\]@duckdb[/\\]/, /node_modules[/\\]fastify[/\\]/, /node_modules[/\\]rxjs[/\\]/, /node_modules[/\\]yaml[/\\]/];
+/**
+ * Modules a served `ada sync` must not load: it only talks to the server. The connectors' command declarations
+ * (connectors/commands.ts and the small declaration files it names) build the command table and are allowed.
+ */
+const HEAVY = [/[/\\]pipeline[/\\]/, /[/\\]connectors[/\\](?!commands\.ts|[a-z]+[/\\](?:command-declarations|backfill-declaration)\.ts)/, /[/\\]config[/\\]/, /node_modules[/\\]@duckdb[/\\]/, /node_modules[/\\]fastify[/\\]/, /node_modules[/\\]rxjs[/\\]/, /node_modules[/\\]yaml[/\\]/];
 
 it('with ada serve running, ada sync is a thin client of its control socket; with the server killed, it syncs by itself', { timeout: 120_000 }, async (t) => {
   const inst = await csvInstance(t, `  - id: csv.shop.orders
