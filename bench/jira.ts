@@ -1,7 +1,8 @@
 /**
  * Jira webhooks at a steady rate: signed deliveries for issues over 24 created months, posted at 200/s to the
  * webhook route while the fetch reactor and the monthly projection run. Figures: every delivery recorded once,
- * every issue in the `issues` table once, p99 webhook answer latency, p99 delivery → `TablePublished`, peak RSS.
+ * every issue in the `issues` table once, p99 webhook answer latency, p99 delivery → `TablePublished`, the event
+ * loop's delay (p99 and max), peak RSS.
  *
  * The fake Jira and the webhook sender run in a child process, as Jira is another machine in production: the
  * measured process is the server's alone (its event loop, its CPU), and the sender's clock is not held up by it.
@@ -10,6 +11,7 @@ import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { filter } from 'rxjs';
@@ -97,6 +99,9 @@ export async function run(): Promise<Figures> {
       }
     });
     const done = nextMessage(child);
+    // How long the server's event loop was held up: a webhook answer due meanwhile waited as long.
+    const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+    loopDelay.enable();
     const cpuBefore = process.cpuUsage();
     child.send({ type: 'send', url: webhookUrl });
     const result = await done;
@@ -104,6 +109,7 @@ export async function run(): Promise<Figures> {
     if (result.failed.length) throw new Error(`${result.failed.length} deliveries failed, first: ${result.failed[0]}`);
     for (let i = 0; i < 50 && (runner.positionOf('jira') < log.head || runner.positionOf('jira-fetch') < log.head); i++) await runtime.pump();
     const cpu = process.cpuUsage(cpuBefore);
+    loopDelay.disable();
     const rows = await readParquet(path.join(dataDir, 'parquet', 'jira', 'issues', '*.parquet'));
     const unique = new Set(rows.map((r) => r.issue_key)).size;
     const toPublish = [...publishedAt].flatMap(([id, at]) => (result.sentAt[id] !== undefined ? [at - result.sentAt[id]!] : []));
@@ -118,6 +124,8 @@ export async function run(): Promise<Figures> {
       ['jira.lost_or_duplicated', Math.abs(received - DELIVERIES) + Math.abs(rows.length - ISSUES) + (rows.length - unique) + (DELIVERIES - toPublish.length)],
       ['jira.p99_webhook_ms', round(p99(result.answers))],
       ['jira.p99_delivery_to_published_ms', round(p99(toPublish))],
+      ['jira.p99_event_loop_delay_ms', round(loopDelay.percentile(99) / 1e6)],
+      ['jira.max_event_loop_delay_ms', round(loopDelay.max / 1e6)],
       ['jira.server_cpu_ms_per_delivery', round((cpu.user + cpu.system) / 1000 / DELIVERIES)],
       ['jira.peak_rss_mb', peakRssMb()],
     ];

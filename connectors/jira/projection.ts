@@ -13,7 +13,8 @@ import type { BlobStore, JiraAttachmentRef, JiraIssueChanged, NewEvent, Publishe
 import { safeAttachmentName } from './attachments.ts';
 import { IssueStore, keyFileName } from './issue-store.ts';
 import { JIRA_FOLDER } from './declared-tables.ts';
-import { encodeMonth, publishFile } from './parquet-month.ts';
+import { MonthEncoder } from './month-encoder.ts';
+import { publishFile } from './parquet-month.ts';
 import { createdMonth, issueRows, jiraTime } from './rows.ts';
 import { duckdbType, JIRA_TABLE_NAMES, JIRA_TABLES } from './tables.ts';
 import type { JiraTable } from './tables.ts';
@@ -129,6 +130,9 @@ function writeQueue(limit: number): { add(task: () => Promise<void>): void; done
   };
 }
 
+/** One encoding thread for the process: passes of several projections (tests) queue on it. */
+const encoder = new MonthEncoder();
+
 /** Applies pending changes month by month (one store write per month), rewrites those months' files, and announces the changed tables. */
 async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, deps: JiraProjectionDeps): Promise<void> {
   const { store, parquet } = jiraPaths(ctx.dataDir);
@@ -141,7 +145,10 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
     byMonth.set(month, [...(byMonth.get(month) ?? []), [key, p]]);
   }
   const changed = new Map<JiraTable, string[]>();
+  const touch = (table: JiraTable, month: string): void => void changed.set(table, [...(changed.get(table) ?? []), month]);
   const writes = writeQueue(WRITE_CONCURRENCY);
+  // Months are encoded by the worker while this thread goes on with the next month (and with webhook answers).
+  const encodes: Array<Promise<void>> = [];
   for (const month of [...byMonth.keys()].sort()) {
     const issues = await store.load(month);
     for (const [key, p] of byMonth.get(month)!) {
@@ -171,19 +178,24 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
           await rm(file, { force: true });
           delete files[month];
         });
-      } else {
-        const { data, ...written } = encodeMonth(JIRA_TABLES[table], rows);
+        touch(table, month);
+        continue;
+      }
+      encodes.push(encoder.encode(table, rows).then(({ data, ...written }) => {
         // Unchanged bytes (say, comments when only a status moved) are neither written again nor announced.
-        if (files[month]?.sha256 === written.sha256) continue;
+        if (files[month]?.sha256 === written.sha256) return;
         writes.add(async () => {
           await publishFile(file, data, { syncDir: false });
           files[month] = written;
         });
-      }
-      changed.set(table, [...(changed.get(table) ?? []), month]);
+        touch(table, month);
+      }));
     }
   }
+  const encoded = await Promise.allSettled(encodes);
   await writes.done();
+  const failed = encoded.find((r) => r.status === 'rejected');
+  if (failed) throw failed.reason;
   // One fsync per table folder makes every rename above durable before the checkpoint moves.
   for (const table of changed.keys()) await fsyncDir(path.join(parquet, table));
   for (const [table, touched] of changed) {
@@ -196,7 +208,7 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
         files, rows: files.reduce((n, f) => n + f.rows, 0), bytes: files.reduce((n, f) => n + f.bytes, 0),
         schema: JIRA_TABLES[table].map((c) => ({ name: c.name, type: duckdbType(c.kind), ...('description' in c ? { description: c.description } : {}) })),
         contentHash: createHash('sha256').update(files.map((f) => f.sha256).join('\n')).digest('hex'),
-        touchedPartitions: touched,
+        touchedPartitions: touched.sort(),
       },
     });
   }

@@ -1,0 +1,89 @@
+/**
+ * Encodes month files in a worker thread. Arrow vectors and parquet-wasm take tens of milliseconds per month, all
+ * synchronous: on the main thread every webhook answer due meanwhile waited for them.
+ */
+import { Worker } from 'node:worker_threads';
+import { encodeMonth } from './parquet-month.ts';
+import type { WrittenFile } from './parquet-month.ts';
+import { JIRA_TABLES } from './tables.ts';
+import type { JiraTable, Row } from './tables.ts';
+
+/** One month of one table to encode. */
+export interface EncodeRequest { id: number; table: JiraTable; rows: readonly Row[] }
+
+/** The worker's answer: the file's bytes and checksum, or why it failed. */
+export type EncodeReply = { id: number } & ((WrittenFile & { data: Uint8Array }) | { error: string });
+
+/** A month file encoded: its bytes, and the size and checksum it will be published with. */
+export type EncodedMonth = WrittenFile & { data: Uint8Array };
+
+/**
+ * The worker runs this module's sibling. Under tsx (sources, tests) the worker registers tsx itself first: a
+ * process started by `bin/ada.js` registered it in code, which a worker does not inherit.
+ */
+function workerSource(): { code: string; workerData: { entry: string; tsx?: string } } {
+  const ts = import.meta.url.endsWith('.ts');
+  const entry = new URL(`./month-encoder-worker.${ts ? 'ts' : 'js'}`, import.meta.url).href;
+  const code = `const { workerData } = require('node:worker_threads');
+(async () => {
+  if (workerData.tsx) (await import(workerData.tsx)).register();
+  await import(workerData.entry);
+})().catch((err) => { process.nextTick(() => { throw err; }); });`;
+  return { code, workerData: { entry, ...(ts ? { tsx: import.meta.resolve('tsx/esm/api') } : {}) } };
+}
+
+/** Sends months to one worker thread, which encodes them one after another; the thread is started on first use. */
+export class MonthEncoder {
+  private worker?: Worker;
+  /** Set when the worker could not run: months are then encoded on the calling thread, as before. */
+  private inline = false;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { req: EncodeRequest; resolve(m: EncodedMonth): void; reject(err: Error): void }>();
+
+  /** Parquet bytes and checksum of one month of `table`. */
+  encode(table: JiraTable, rows: readonly Row[]): Promise<EncodedMonth> {
+    if (this.inline) return Promise.resolve().then(() => encodeMonth(JIRA_TABLES[table], rows));
+    const req: EncodeRequest = { id: this.nextId++, table, rows };
+    return new Promise<EncodedMonth>((resolve, reject) => {
+      const worker = this.start();
+      this.waiting.set(req.id, { req, resolve, reject });
+      // A thread with work keeps the process alive; an idle one does not.
+      worker.ref();
+      worker.postMessage(req);
+    });
+  }
+
+  private start(): Worker {
+    if (this.worker) return this.worker;
+    const { code, workerData } = workerSource();
+    const worker = new Worker(code, { eval: true, workerData });
+    worker.unref();
+    worker.on('message', (reply: EncodeReply) => {
+      const w = this.waiting.get(reply.id);
+      if (!w) return;
+      this.waiting.delete(reply.id);
+      if (this.waiting.size === 0) worker.unref();
+      if ('error' in reply) w.reject(new Error(`encoding a month of ${w.req.table}: ${reply.error}`));
+      else w.resolve(reply);
+    });
+    const fail = (): void => {
+      if (this.worker !== worker) return;
+      this.worker = undefined;
+      this.inline = true;
+      // What the worker had not answered is encoded here: a broken worker costs latency, never a month.
+      const left = [...this.waiting.values()];
+      this.waiting.clear();
+      for (const w of left) {
+        try {
+          w.resolve(encodeMonth(JIRA_TABLES[w.req.table], w.req.rows));
+        } catch (err) {
+          w.reject(err as Error);
+        }
+      }
+    };
+    worker.on('error', fail);
+    worker.on('exit', fail);
+    this.worker = worker;
+    return worker;
+  }
+}
