@@ -1,7 +1,12 @@
-/** The Jira projection's own store: the rows and raw JSON of each issue, one JSON file per created month. */
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+/**
+ * The Jira projection's own store: the rows and raw JSON of each issue, by created month. A month is a snapshot
+ * (`<YYYY_MM>.json`) plus a journal of the issues changed since (`<YYYY_MM>.journal`), so a pass writes what
+ * changed, not every issue of each month it touched.
+ */
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
+import { fsyncDir } from '../../events/index.ts';
 import type { JiraAttachmentRef } from '../../events/index.ts';
 import type { IssueRows } from './tables.ts';
 
@@ -30,17 +35,41 @@ export function keyFileName(key: string): string {
  * month again each time was most of the Jira benchmark's CPU.
  */
 const CACHE_MAX_BYTES = 64 * 1024 * 1024;
+/**
+ * A journal is folded into a new snapshot once it is bigger than the snapshot and than this: the bytes written
+ * stay within about twice the changes, and a load never reads more than about twice the month.
+ */
+const JOURNAL_MIN_BYTES = 256 * 1024;
 
-interface CachedMonth { ino: number; size: number; mtimeMs: number; issues: MonthIssues }
+/**
+ * One journal line: the issue as it is now, or `null` once it left the month. `seq` grows by one per line of a
+ * month; a snapshot records the last `seq` it holds, so lines it already holds are skipped (a crash between
+ * writing a snapshot and removing the journal leaves both).
+ */
+interface JournalLine { seq: number; key: string; issue: StoredIssue | null }
 
-/** Parsed month files by path, least recently used first; an entry is used only while the file's inode, size and mtime match. */
+/** A snapshot file: the issues of the month up to journal line `seq` (a bare array, from before journals, is seq 0). */
+interface Snapshot { seq: number; issues: StoredIssue[] }
+
+/** Identity of a file's content as far as `stat` tells: changed by any write of any process. */
+type Signature = string;
+
+interface CachedMonth {
+  sig: Signature;
+  issues: MonthIssues;
+  seq: number;
+  snapshotBytes: number;
+  journalBytes: number;
+}
+
+/** Parsed months by snapshot path, least recently used first; an entry is used only while both files' signatures match. */
 const cache = new Map<string, CachedMonth>();
 let cachedBytes = 0;
 
 function cacheSet(file: string, entry: CachedMonth): void {
   cacheDelete(file);
   cache.set(file, entry);
-  cachedBytes += entry.size;
+  cachedBytes += entry.snapshotBytes + entry.journalBytes;
   for (const [k] of cache) {
     if (cachedBytes <= CACHE_MAX_BYTES || k === file) break;
     cacheDelete(k);
@@ -51,20 +80,29 @@ function cacheDelete(file: string): void {
   const old = cache.get(file);
   if (!old) return;
   cache.delete(file);
-  cachedBytes -= old.size;
+  cachedBytes -= old.snapshotBytes + old.journalBytes;
 }
 
-async function signature(file: string): Promise<Omit<CachedMonth, 'issues'> | undefined> {
+async function statOf(file: string): Promise<{ sig: string; size: number } | undefined> {
   try {
     const st = await stat(file);
-    return { ino: st.ino, size: st.size, mtimeMs: st.mtimeMs };
+    return { sig: `${st.ino}:${st.size}:${st.mtimeMs}`, size: st.size };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw err;
   }
 }
 
-/** Month files `<data>/metadata/jira/issues/<YYYY_MM>.json`: one write per touched month, not per issue. */
+async function readIfThere(file: string): Promise<string | undefined> {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+}
+
+/** Month files under `<data>/metadata/jira/issues/`: a snapshot and a journal per created month. */
 export class IssueStore {
   readonly root: string;
 
@@ -72,75 +110,123 @@ export class IssueStore {
     this.root = path.join(dataDir, 'metadata', 'jira', 'issues');
   }
 
-  private file(month: string): string {
+  private snapshotFile(month: string): string {
     return path.join(this.root, `${month}.json`);
+  }
+
+  private journalFile(month: string): string {
+    return path.join(this.root, `${month}.journal`);
+  }
+
+  private async signature(month: string): Promise<{ sig: Signature; snapshotBytes: number; journalBytes: number }> {
+    const [snap, journal] = await Promise.all([statOf(this.snapshotFile(month)), statOf(this.journalFile(month))]);
+    return { sig: `${snap?.sig ?? '-'}|${journal?.sig ?? '-'}`, snapshotBytes: snap?.size ?? 0, journalBytes: journal?.size ?? 0 };
   }
 
   /** Every issue of a month (a new map; the stored issues in it are shared and must not be modified). */
   async load(month: string): Promise<MonthIssues> {
-    return new Map(await this.loadShared(month));
+    return new Map((await this.month(month)).issues);
   }
 
-  private async loadShared(month: string): Promise<MonthIssues> {
-    const file = this.file(month);
-    const sig = await signature(file);
-    if (!sig) {
-      cacheDelete(file);
-      return new Map();
-    }
+  private async month(month: string): Promise<CachedMonth> {
+    const file = this.snapshotFile(month);
+    const before = await this.signature(month);
     const hit = cache.get(file);
-    if (hit && hit.ino === sig.ino && hit.size === sig.size && hit.mtimeMs === sig.mtimeMs) {
+    if (hit && hit.sig === before.sig) {
       cacheSet(file, hit);
-      return hit.issues;
+      return hit;
     }
-    let text: string;
-    try {
-      text = await readFile(file, 'utf8');
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Map();
-      throw err;
+    const [snapText, journalText] = await Promise.all([readIfThere(file), readIfThere(this.journalFile(month))]);
+    const parsed = snapText === undefined ? { seq: 0, issues: [] } : JSON.parse(snapText) as Snapshot | StoredIssue[];
+    const snapshot: Snapshot = Array.isArray(parsed) ? { seq: 0, issues: parsed } : parsed;
+    const issues: MonthIssues = new Map(snapshot.issues.map((i) => [i.key, i]));
+    let seq = snapshot.seq;
+    for (const text of (journalText ?? '').split('\n')) {
+      if (!text) continue;
+      let line: JournalLine;
+      try {
+        line = JSON.parse(text) as JournalLine;
+      } catch {
+        // The torn tail of an append a crash cut off: its pass was not checkpointed and runs again.
+        continue;
+      }
+      if (line.seq <= seq) continue;
+      seq = line.seq;
+      if (line.issue) issues.set(line.key, line.issue);
+      else issues.delete(line.key);
     }
-    const list = JSON.parse(text) as StoredIssue[];
-    const issues: MonthIssues = new Map(list.map((i) => [i.key, i]));
-    // Cached only when the file did not change while it was read.
-    const after = await signature(file);
-    if (after && after.ino === sig.ino && after.size === sig.size && after.mtimeMs === sig.mtimeMs && after.size === Buffer.byteLength(text)) cacheSet(file, { ...after, issues });
-    return issues;
+    const entry: CachedMonth = { ...before, issues, seq };
+    // Cached only when neither file changed while they were read.
+    const after = await this.signature(month);
+    if (after.sig === before.sig && after.snapshotBytes === Buffer.byteLength(snapText ?? '') && after.journalBytes === Buffer.byteLength(journalText ?? '')) cacheSet(file, entry);
+    return entry;
   }
 
-  /** Replaces a month atomically (an empty month removes its file). */
-  async save(month: string, issues: MonthIssues): Promise<void> {
-    const file = this.file(month);
+  /**
+   * Records `issues` as the month's content, durably: the issues of `changed` (keys set or removed since `load`)
+   * are appended to the journal, or the whole month becomes a new snapshot when the journal has grown past it.
+   */
+  async save(month: string, issues: MonthIssues, changed: Iterable<string>): Promise<void> {
+    const file = this.snapshotFile(month);
+    const journal = this.journalFile(month);
+    const current = await this.month(month);
+    let seq = current.seq;
+    const lines: string[] = [];
+    for (const key of new Set(changed)) lines.push(JSON.stringify({ seq: ++seq, key, issue: issues.get(key) ?? null } satisfies JournalLine));
+    if (lines.length === 0) return;
     cacheDelete(file);
-    if (issues.size === 0) {
-      await rm(file, { force: true });
+    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    // A leading newline keeps a record apart from a torn one before it.
+    const text = `\n${lines.join('\n')}\n`;
+    const appendBytes = Buffer.byteLength(text);
+    if (issues.size === 0 || current.journalBytes + appendBytes > Math.max(current.snapshotBytes, JOURNAL_MIN_BYTES)) {
+      await this.compact(month, issues, seq);
       return;
     }
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
-    const text = JSON.stringify([...issues.values()].sort((a, b) => a.key.localeCompare(b.key)));
+    const fh = await open(journal, 'a', 0o600);
+    try {
+      await fh.writeFile(text);
+      await fh.datasync();
+    } finally {
+      await fh.close();
+    }
+    // A new journal's name must survive a crash as much as its content.
+    if (current.journalBytes === 0) await fsyncDir(this.root);
+    const sig = await this.signature(month);
+    if (sig.journalBytes === current.journalBytes + appendBytes && sig.snapshotBytes === current.snapshotBytes) cacheSet(file, { ...sig, issues: new Map(issues), seq });
+  }
+
+  /** Writes the month as one snapshot holding journal lines up to `seq`, then drops the journal (an empty month drops both). */
+  private async compact(month: string, issues: MonthIssues, seq: number): Promise<void> {
+    const file = this.snapshotFile(month);
+    const text = JSON.stringify({ seq, issues: [...issues.values()].sort((a, b) => a.key.localeCompare(b.key)) } satisfies Snapshot);
     await writeFileAtomic(file, text, { mode: 0o600 });
-    const sig = await signature(file);
-    if (sig && sig.size === Buffer.byteLength(text)) cacheSet(file, { ...sig, issues: new Map(issues) });
+    await rm(this.journalFile(month), { force: true });
+    if (issues.size === 0) await rm(file, { force: true });
+    await fsyncDir(this.root);
+    if (issues.size === 0) return;
+    const sig = await this.signature(month);
+    if (sig.snapshotBytes === Buffer.byteLength(text) && sig.journalBytes === 0) cacheSet(file, { ...sig, issues: new Map(issues), seq });
   }
 
   /** One stored issue, or undefined (shared: do not modify it). */
   async get(month: string, key: string): Promise<StoredIssue | undefined> {
-    return (await this.loadShared(month)).get(key);
+    return (await this.month(month)).issues.get(key);
   }
 
   /** Key → created month of every stored issue. */
   async index(): Promise<Map<string, string>> {
     const out = new Map<string, string>();
-    let files: string[];
+    let names: string[];
     try {
-      files = (await readdir(this.root)).filter((f) => /^\d{4}_\d{2}\.json$/.test(f)).sort();
+      names = await readdir(this.root);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out;
       throw err;
     }
-    for (const f of files) {
-      const month = f.slice(0, -'.json'.length);
-      for (const key of (await this.loadShared(month)).keys()) out.set(key, month);
+    const months = new Set(names.flatMap((f) => /^(\d{4}_\d{2})\.(json|journal)$/.exec(f)?.[1] ?? []));
+    for (const month of [...months].sort()) {
+      for (const key of (await this.month(month)).issues.keys()) out.set(key, month);
     }
     return out;
   }

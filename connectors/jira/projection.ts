@@ -133,7 +133,7 @@ function writeQueue(limit: number): { add(task: () => Promise<void>): void; done
 /** One encoding thread for the process: passes of several projections (tests) queue on it. */
 const encoder = new MonthEncoder();
 
-/** Applies pending changes month by month (one store write per month), rewrites those months' files, and announces the changed tables. */
+/** Applies pending changes month by month (one store append per month), rewrites those months' files, and announces the changed tables. */
 async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, deps: JiraProjectionDeps): Promise<void> {
   const { store, parquet } = jiraPaths(ctx.dataDir);
   // Only the last pending change of an issue matters (the fold already dropped older versions).
@@ -151,9 +151,10 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
   const encodes: Array<Promise<void>> = [];
   for (const month of [...byMonth.keys()].sort()) {
     const issues = await store.load(month);
+    const stored: string[] = [];
     for (const [key, p] of byMonth.get(month)!) {
       if (p.kind === 'deleted' || state.issues[key]!.deleted) {
-        issues.delete(key);
+        if (issues.delete(key)) stored.push(key);
         await rm(path.join(ctx.dataDir, 'attachments', JIRA_FOLDER, keyFileName(key)), { recursive: true, force: true });
         continue;
       }
@@ -164,8 +165,9 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
       if (d.remoteLinksStale) rows.remote_links = issues.get(key)?.rows.remote_links ?? [];
       await linkAttachments(ctx.dataDir, deps.blobs, key, d.attachments);
       issues.set(key, { key, updated: state.issues[key]!.updated, rows, attachments: d.attachments, issue, fetched: d.fetched });
+      stored.push(key);
     }
-    writes.add(() => store.save(month, issues));
+    writes.add(() => store.save(month, issues, stored));
     const all = [...issues.values()].sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }));
     for (const table of JIRA_TABLE_NAMES) {
       const rows = all.flatMap((i) => i.rows[table]);
