@@ -1,6 +1,4 @@
 /** Downloads an issue's attachments into the blob store, and names attachment files safely. */
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import type { BlobStore, JiraAttachmentRef } from '../../events/index.ts';
 import type { JiraClient } from './client.ts';
 
@@ -57,11 +55,11 @@ export async function storeAttachments(
     }
     try {
       const res = await client.request('GET', `/rest/api/3/attachment/content/${encodeURIComponent(id)}`);
-      if (!res?.body) {
+      if (!res) {
         refs.push({ ...base, skipped: 'not found in Jira' });
         continue;
       }
-      const stored = await blobs.put(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>));
+      const stored = await blobs.put(res.body);
       refs.push({ ...base, blob: { sha256: stored.sha256, bytes: stored.bytes, format: 'file' } });
     } catch (err) {
       refs.push({ ...base, skipped: `download failed: ${(err as Error).message}` });
