@@ -4,7 +4,7 @@ import type { ConnectorConfigDeclaration } from '../../config/index.ts';
 
 /** The `jira:` section as loaded. */
 export interface JiraSettings {
-  /** Host name only: no scheme, no trailing `/`. */
+  /** Host name, no trailing `/`; `https://` is implied, an explicit `http://` (a local test server) is kept. */
   domain: string;
   email?: string;
   apiToken?: string;
@@ -35,7 +35,7 @@ export const jiraConfig: ConnectorConfigDeclaration = {
     warnUnknownKeys(ctx, jira, at, ['domain', 'email', 'api_token', 'webhook_secret', 'sla_email', 'sla_api_token', 'cloud_id', 'schedule', 'private']);
     const domain = (readString(ctx, jira, at, 'domain', { required: true }) ?? '').trim();
     const settings: JiraSettings = {
-      domain: domain.replace(/^https?:\/\//, '').replace(/\/+$/, ''),
+      domain: domain.replace(/^https:\/\//i, '').replace(/\/+$/, ''),
       email: readString(ctx, jira, at, 'email'),
       apiToken: readString(ctx, jira, at, 'api_token', { secret: true }),
       webhookSecret: readString(ctx, jira, at, 'webhook_secret', { secret: true }),

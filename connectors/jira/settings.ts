@@ -6,7 +6,7 @@ export const DEFAULT_ATTACHMENT_MAX_BYTES = 50 * 1024 * 1024;
 
 /** Validated Jira settings; secrets stay in memory only. */
 export interface JiraSettings {
-  /** Base URL of the site, e.g. `https://acme.atlassian.net` (a bare domain gets `https://`). */
+  /** Base URL of the site, e.g. `https://acme.atlassian.net` (a bare domain gets `https://`; `http://` only for a loopback host). */
   baseUrl: string;
   email?: string;
   apiToken?: string;
@@ -34,6 +34,9 @@ const ENV = {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/** Host names of this machine (`URL.hostname` keeps IPv6 in brackets). */
+const LOOPBACK = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i;
+
 const blank = (v: string | undefined): v is undefined => v === undefined || v.trim() === '';
 
 /** True exactly when a Jira domain is configured (`jira.domain` or `JIRA_DOMAIN`). */
@@ -60,11 +63,15 @@ export function readJiraConfig(config: AdaConfig, env: Env): { settings?: JiraSe
   const pick = (fromYaml: string | undefined, key: keyof typeof ENV): string | undefined => (blank(fromYaml) ? (blank(env[ENV[key]]) ? undefined : env[ENV[key]]!.trim()) : fromYaml.trim());
   const domain = pick(section?.domain, 'domain');
   if (!domain) return { problems, warnings };
-  let baseUrl = /^https?:\/\//.test(domain) ? domain : `https://${domain}`;
+  let baseUrl = /^https?:\/\//i.test(domain) ? domain : `https://${domain}`;
   baseUrl = baseUrl.replace(/\/+$/, '');
   try {
     const url = new URL(baseUrl);
     if (url.pathname !== '/' && url.pathname !== '') throw new Error('path');
+    // The API token travels in every request: plain http only to this machine (a local or test Jira).
+    if (url.protocol === 'http:' && !LOOPBACK.test(url.hostname)) {
+      problems.push({ file, path: 'jira.domain', message: `http:// is allowed for a loopback host only (localhost, 127.0.0.1, [::1]); use https://, or no scheme, for ${JSON.stringify(domain)}` });
+    }
   } catch {
     problems.push({ file, path: 'jira.domain', message: `expected a host name such as acme.atlassian.net, found ${JSON.stringify(domain)}` });
   }
