@@ -1,8 +1,8 @@
 /**
  * Jira webhooks at a steady rate: signed deliveries for issues over 24 created months, posted at 200/s to the
  * webhook route while the fetch reactor and the monthly projection run. Figures: every delivery recorded once,
- * every issue in the `issues` table once, p99 webhook answer latency, p99 delivery → `TablePublished`, the event
- * loop's delay (p99 and max), peak RSS.
+ * every issue in the `issues` table once, p99 webhook answer latency, p99 delivery → `JiraIssueChanged` (fetched)
+ * and → `TablePublished`, the event loop's delay (p99 and max), peak RSS.
  *
  * The fake Jira and the webhook sender run in a child process, as Jira is another machine in production: the
  * measured process is the server's alone (its event loop, its CPU), and the sender's clock is not held up by it.
@@ -85,12 +85,15 @@ export async function run(): Promise<Figures> {
     const waitingFetch = new Map<string, string[]>();
     const waitingPublish: string[] = [];
     const publishedAt = new Map<string, number>();
+    const fetchedAt = new Map<string, number>();
     let received = 0;
     const sub = log.follow$(log.head + 1).pipe(filter((e) => ['JiraWebhookReceived', 'JiraIssueChanged', 'TablePublished'].includes(e.type))).subscribe((e) => {
       if (e.type === 'JiraWebhookReceived') {
         received++;
         if (e.data.issueKey) waitingFetch.set(e.data.issueKey, [...(waitingFetch.get(e.data.issueKey) ?? []), e.data.webhookId]);
       } else if (e.type === 'JiraIssueChanged') {
+        const at = now();
+        for (const id of waitingFetch.get(e.data.issueKey) ?? []) fetchedAt.set(id, at);
         waitingPublish.push(...(waitingFetch.get(e.data.issueKey) ?? []));
         waitingFetch.delete(e.data.issueKey);
       } else if (e.type === 'TablePublished' && e.data.table === 'issues') {
@@ -112,7 +115,8 @@ export async function run(): Promise<Figures> {
     loopDelay.disable();
     const rows = await readParquet(path.join(dataDir, 'parquet', 'jira', 'issues', '*.parquet'));
     const unique = new Set(rows.map((r) => r.issue_key)).size;
-    const toPublish = [...publishedAt].flatMap(([id, at]) => (result.sentAt[id] !== undefined ? [at - result.sentAt[id]!] : []));
+    const since = (at: Map<string, number>): number[] => [...at].flatMap(([id, t]) => (result.sentAt[id] !== undefined ? [t - result.sentAt[id]!] : []));
+    const toPublish = since(publishedAt);
     sub.unsubscribe();
     await app.close();
     await runtime.stop();
@@ -123,6 +127,7 @@ export async function run(): Promise<Figures> {
       ['jira.send_rate_per_s', round(DELIVERIES / result.sendSeconds)],
       ['jira.lost_or_duplicated', Math.abs(received - DELIVERIES) + Math.abs(rows.length - ISSUES) + (rows.length - unique) + (DELIVERIES - toPublish.length)],
       ['jira.p99_webhook_ms', round(p99(result.answers))],
+      ['jira.p99_delivery_to_fetched_ms', round(p99(since(fetchedAt)))],
       ['jira.p99_delivery_to_published_ms', round(p99(toPublish))],
       ['jira.p99_event_loop_delay_ms', round(loopDelay.percentile(99) / 1e6)],
       ['jira.max_event_loop_delay_ms', round(loopDelay.max / 1e6)],
