@@ -69,7 +69,15 @@ export async function mergeSlaFields(issue: JiraIssueJson, sla: NonNullable<Fetc
  */
 export async function fetchFullIssue(client: JiraClient, key: string, opts: FetchOptions = {}): Promise<FullIssue | undefined> {
   const k = encodeURIComponent(key);
-  const issue = await client.getJson<JiraIssueJson>(`/rest/api/3/issue/${k}?expand=renderedFields,changelog&fields=*all`);
+  // Remote links need nothing of the issue: asked for beside it, an issue costs one round trip to Jira, not two.
+  const links = fetchRemoteLinks(client, key);
+  links.catch(() => undefined);
+  let issue: JiraIssueJson | undefined;
+  try {
+    issue = await client.getJson<JiraIssueJson>(`/rest/api/3/issue/${k}?expand=renderedFields,changelog&fields=*all`);
+  } finally {
+    if (!issue) await links.catch(() => undefined);
+  }
   if (!issue) return undefined;
   const comment = issue.fields.comment as (Paged & { comments?: unknown[] }) | undefined;
   if (comment && (comment.total ?? 0) > (comment.comments?.length ?? 0)) {
@@ -81,7 +89,7 @@ export async function fetchFullIssue(client: JiraClient, key: string, opts: Fetc
     const histories = await client.pageAll(`/rest/api/3/issue/${k}/changelog`, 'values');
     issue.changelog = { ...changelog, histories, startAt: 0, maxResults: histories.length, total: histories.length };
   }
-  const remoteLinks = await fetchRemoteLinks(client, key);
+  const remoteLinks = await links;
   if (remoteLinks) issue.remoteLinks = remoteLinks;
   if (opts.sla) await mergeSlaFields(issue, opts.sla);
   if (opts.catalogue) issue.names = await opts.catalogue.namesOf(issue.fields);

@@ -123,7 +123,22 @@ export function jiraFetchReactor(f: IssueFetcher): Projection<FetchReactorState,
         byIssue.set(d.issueKey, [...(byIssue.get(d.issueKey) ?? []), d]);
       }
       for (const list of byIssue.values()) list.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
-      await inParallel([...byIssue], CONCURRENCY, ([key, list]) => reactToIssue(f, key, list));
+      // An issue's event must be durable before the checkpoint moves, not before the next fetch starts: a fetch slot
+      // held through the log's group commit (an fdatasync) capped the fetch rate below a burst's delivery rate.
+      const appends: Array<Promise<unknown>> = [];
+      const queued: IssueFetcher = {
+        ...f,
+        append: (event) => {
+          const appended = f.append(event);
+          appends.push(appended);
+          appended.catch(() => undefined);
+          return Promise.resolve();
+        },
+      };
+      let failure: { reason: unknown } | undefined;
+      await inParallel([...byIssue], CONCURRENCY, ([key, list]) => reactToIssue(queued, key, list)).catch((reason: unknown) => void (failure = { reason }));
+      failure ??= (await Promise.allSettled(appends)).find((r) => r.status === 'rejected');
+      if (failure) throw failure.reason;
       return { deliveries: [] };
     },
   });
