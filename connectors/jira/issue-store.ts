@@ -55,6 +55,11 @@ interface Snapshot { seq: number; issues: StoredIssue[] }
 type Signature = string;
 
 interface CachedMonth {
+  /**
+   * Written by this process: only the process holding the event log's writer lock runs the projection, so no
+   * other process changes the month while it lives, and it is used without a `stat` of its files.
+   */
+  trusted: boolean;
   sig: Signature;
   issues: MonthIssues;
   seq: number;
@@ -130,8 +135,12 @@ export class IssueStore {
 
   private async month(month: string): Promise<CachedMonth> {
     const file = this.snapshotFile(month);
-    const before = await this.signature(month);
     const hit = cache.get(file);
+    if (hit?.trusted) {
+      cacheSet(file, hit);
+      return hit;
+    }
+    const before = await this.signature(month);
     if (hit && hit.sig === before.sig) {
       cacheSet(file, hit);
       return hit;
@@ -155,7 +164,7 @@ export class IssueStore {
       if (line.issue) issues.set(line.key, line.issue);
       else issues.delete(line.key);
     }
-    const entry: CachedMonth = { ...before, issues, seq };
+    const entry: CachedMonth = { ...before, trusted: false, issues, seq };
     // Cached only when neither file changed while they were read.
     const after = await this.signature(month);
     if (after.sig === before.sig && after.snapshotBytes === Buffer.byteLength(snapText ?? '') && after.journalBytes === Buffer.byteLength(journalText ?? '')) cacheSet(file, entry);
@@ -192,8 +201,7 @@ export class IssueStore {
     }
     // A new journal's name must survive a crash as much as its content.
     if (current.journalBytes === 0) await fsyncDir(this.root);
-    const sig = await this.signature(month);
-    if (sig.journalBytes === current.journalBytes + appendBytes && sig.snapshotBytes === current.snapshotBytes) cacheSet(file, { ...sig, issues: new Map(issues), seq });
+    cacheSet(file, { trusted: true, sig: '', snapshotBytes: current.snapshotBytes, journalBytes: current.journalBytes + appendBytes, issues: new Map(issues), seq });
   }
 
   /** Writes the month as one snapshot holding journal lines up to `seq`, then drops the journal (an empty month drops both). */
@@ -204,9 +212,13 @@ export class IssueStore {
     await rm(this.journalFile(month), { force: true });
     if (issues.size === 0) await rm(file, { force: true });
     await fsyncDir(this.root);
-    if (issues.size === 0) return;
-    const sig = await this.signature(month);
-    if (sig.snapshotBytes === Buffer.byteLength(text) && sig.journalBytes === 0) cacheSet(file, { ...sig, issues: new Map(issues), seq });
+    if (issues.size > 0) cacheSet(file, { trusted: true, sig: '', snapshotBytes: Buffer.byteLength(text), journalBytes: 0, issues: new Map(issues), seq });
+  }
+
+  /** Deletes every month (a rebuild starts from nothing), with what this process kept of them. */
+  async clear(): Promise<void> {
+    for (const file of [...cache.keys()]) if (path.dirname(file) === this.root) cacheDelete(file);
+    await rm(this.root, { recursive: true, force: true });
   }
 
   /** One stored issue, or undefined (shared: do not modify it). */

@@ -232,7 +232,8 @@ export function jiraProjection(deps: JiraProjectionDeps): Projection<JiraProject
     },
     async reset({ dataDir }) {
       const p = jiraPaths(dataDir);
-      for (const dir of [p.parquet, p.attachments, p.store.root]) await rm(dir, { recursive: true, force: true });
+      for (const dir of [p.parquet, p.attachments]) await rm(dir, { recursive: true, force: true });
+      await p.store.clear();
     },
   });
 }

@@ -96,6 +96,16 @@ describe('Jira issue store', () => {
     assert.deepEqual(await keysOnDisk(t, store, MONTH), { 'A-1': 7, 'A-2': 4 });
   });
 
+  it('clear() forgets the months this process wrote, so a rebuild starts from nothing', async (t) => {
+    const dir = await dataDir(t);
+    const store = new IssueStore(dir);
+    await store.save(MONTH, new Map([['A-1', issue('A-1', 1)]]), ['A-1']);
+    assert.equal((await store.get(MONTH, 'A-1'))?.updated, 1);
+    await store.clear();
+    assert.equal(await store.get(MONTH, 'A-1'), undefined);
+    assert.deepEqual([...(await store.index())], []);
+  });
+
   it('an emptied month leaves no file', async (t) => {
     const dir = await dataDir(t);
     const store = new IssueStore(dir);
