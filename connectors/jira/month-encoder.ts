@@ -24,8 +24,9 @@ export type EncodedMonth = WrittenFile & { data: Uint8Array };
 function workerSource(): { code: string; workerData: { entry: string; tsx?: string } } {
   const ts = import.meta.url.endsWith('.ts');
   const entry = new URL(`./month-encoder-worker.${ts ? 'ts' : 'js'}`, import.meta.url).href;
-  const code = `const { workerData } = require('node:worker_threads');
-(async () => {
+  // Only dynamic imports: the code runs as a script or as a module, as the process's flags (`--input-type`) say.
+  const code = `(async () => {
+  const { workerData } = await import('node:worker_threads');
   if (workerData.tsx) (await import(workerData.tsx)).register();
   await import(workerData.entry);
 })().catch((err) => { process.nextTick(() => { throw err; }); });`;
@@ -38,6 +39,12 @@ export class MonthEncoder {
   /** Set when the worker could not run: months are then encoded on the calling thread, as before. */
   private inline = false;
   private nextId = 1;
+
+  /** False once the worker failed and months are encoded on the calling thread. */
+  get threaded(): boolean {
+    return !this.inline;
+  }
+
   private readonly waiting = new Map<number, { req: EncodeRequest; resolve(m: EncodedMonth): void; reject(err: Error): void }>();
 
   /** Parquet bytes and checksum of one month of `table`. */
