@@ -17,7 +17,7 @@ import { MonthEncoder } from './month-encoder.ts';
 import { publishFile } from './parquet-month.ts';
 import { createdMonth, issueRows, jiraTime } from './rows.ts';
 import { duckdbType, JIRA_TABLE_NAMES, JIRA_TABLES } from './tables.ts';
-import type { JiraTable } from './tables.ts';
+import type { IssueRows, JiraTable } from './tables.ts';
 
 export { ATTACHMENTS_DATASET, JIRA_FOLDER } from './declared-tables.ts';
 
@@ -133,8 +133,26 @@ function writeQueue(limit: number): { add(task: () => Promise<void>): void; done
 /** One encoding thread for the process: passes of several projections (tests) queue on it. */
 const encoder = new MonthEncoder();
 
+/**
+ * Data directories whose month files hold exactly the rows of the issue store, as a pass of this process that
+ * succeeded left them. There, a table of a month whose rows no change of the pass altered is not encoded again
+ * (most updates move an issue's status or time, not its comments or links). Elsewhere (the first pass after a
+ * start, which may follow a crash between a store append and a file's rename, or after a failed pass) every table
+ * of a touched month is encoded, and only checksums tell what changed.
+ */
+const consistentDirs = new Set<string>();
+
+/** Whether any row of `table` differs between two versions of an issue. */
+function rowsDiffer(before: IssueRows | undefined, after: IssueRows | undefined, table: JiraTable): boolean {
+  const a = before?.[table] ?? [];
+  const b = after?.[table] ?? [];
+  return a.length !== b.length || (a.length > 0 && JSON.stringify(a) !== JSON.stringify(b));
+}
+
 /** Applies pending changes month by month (one store append per month), rewrites those months' files, and announces the changed tables. */
 async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, deps: JiraProjectionDeps): Promise<void> {
+  const consistent = consistentDirs.has(ctx.dataDir) && !ctx.rebuilding;
+  consistentDirs.delete(ctx.dataDir);
   const { store, parquet } = jiraPaths(ctx.dataDir);
   // Only the last pending change of an issue matters (the fold already dropped older versions).
   const last = new Map<string, PendingChange>();
@@ -152,8 +170,13 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
   for (const month of [...byMonth.keys()].sort()) {
     const issues = await store.load(month);
     const stored: string[] = [];
+    const dirty = new Set<JiraTable>();
+    const compare = (before: IssueRows | undefined, after: IssueRows | undefined): void => {
+      for (const table of JIRA_TABLE_NAMES) if (!dirty.has(table) && rowsDiffer(before, after, table)) dirty.add(table);
+    };
     for (const [key, p] of byMonth.get(month)!) {
       if (p.kind === 'deleted' || state.issues[key]!.deleted) {
+        compare(issues.get(key)?.rows, undefined);
         if (issues.delete(key)) stored.push(key);
         await rm(path.join(ctx.dataDir, 'attachments', JIRA_FOLDER, keyFileName(key)), { recursive: true, force: true });
         continue;
@@ -164,12 +187,14 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
       const rows = issueRows(issue, d.attachments, d.fetched, (a) => (a.blob && deps.blobs ? attachmentRel(key, a) : null));
       if (d.remoteLinksStale) rows.remote_links = issues.get(key)?.rows.remote_links ?? [];
       await linkAttachments(ctx.dataDir, deps.blobs, key, d.attachments);
+      compare(issues.get(key)?.rows, rows);
       issues.set(key, { key, updated: state.issues[key]!.updated, rows, attachments: d.attachments, issue, fetched: d.fetched });
       stored.push(key);
     }
     writes.add(() => store.save(month, issues, stored));
     const all = [...issues.values()].sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }));
     for (const table of JIRA_TABLE_NAMES) {
+      if (consistent && !dirty.has(table)) continue;
       const rows = all.flatMap((i) => i.rows[table]);
       const file = path.join(parquet, table, `${month}.parquet`);
       const files = (state.files[table] ??= {});
@@ -214,6 +239,7 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
       },
     });
   }
+  consistentDirs.add(ctx.dataDir);
 }
 
 /** The projection over `JiraIssueChanged` and `JiraIssueDeleted`. */
@@ -231,6 +257,7 @@ export function jiraProjection(deps: JiraProjectionDeps): Projection<JiraProject
       return state;
     },
     async reset({ dataDir }) {
+      consistentDirs.delete(dataDir);
       const p = jiraPaths(dataDir);
       for (const dir of [p.parquet, p.attachments]) await rm(dir, { recursive: true, force: true });
       await p.store.clear();

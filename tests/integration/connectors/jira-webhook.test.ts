@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { delivery } from '../../fixtures/jira/webhook-sender.ts';
 import { jiraBench } from './jira-harness.ts';
@@ -137,6 +139,37 @@ describe('Jira webhook', () => {
     assert.equal(issues.length, 50);
     assert.equal(new Set(issues.map((r) => r.issue_key)).size, 50);
     assert.deepEqual(await b.files('issues'), ['2024_03.parquet']);
+  });
+
+  it('rewrites each table of a month whose rows a later update changed, and leaves the others as they were', async (t) => {
+    const b = await jiraBench(t);
+    const at = (minute: number): string => `2024-03-06T10:${String(minute).padStart(2, '0')}:00.000+0000`;
+    const deliver = async (key: string, minute: number, opts: { comments: number; histories: number }): Promise<void> => {
+      b.fake.put(key, { created: '2024-03-05T10:00:00.000+0000', updated: at(minute), summary: `v${minute}`, ...opts });
+      await b.sender.send(delivery('jira:issue_updated', b.fake.webhookIssue(key), T0 + minute));
+      await b.settle();
+    };
+    const count = async (table: string): Promise<Record<string, number>> => {
+      const out: Record<string, number> = {};
+      for (const r of await b.rows(table)) out[String(r.issue_key)] = (out[String(r.issue_key)] ?? 0) + 1;
+      return out;
+    };
+    await deliver('ADA-1', 1, { comments: 2, histories: 1 });
+    await deliver('ADA-2', 2, { comments: 1, histories: 1 });
+    const commentsFile = path.join(b.dataDir, 'parquet', 'jira', 'comments', '2024_03.parquet');
+    const before = await stat(commentsFile);
+    await deliver('ADA-1', 3, { comments: 2, histories: 2 });
+    assert.deepEqual(await count('changelog'), { 'ADA-1': 2, 'ADA-2': 1 });
+    const after = await stat(commentsFile);
+    assert.deepEqual([after.ino, after.mtimeMs], [before.ino, before.mtimeMs], 'the comments of the month did not change: their file was not written again');
+    await deliver('ADA-1', 4, { comments: 3, histories: 2 });
+    assert.deepEqual(await count('comments'), { 'ADA-1': 3, 'ADA-2': 1 });
+    assert.deepEqual((await b.rows('issues', 'issue_key')).map((r) => r.summary), ['v4', 'v2']);
+    const body = b.fake.webhookIssue('ADA-2');
+    b.fake.issues.delete('ADA-2');
+    await b.sender.send(delivery('jira:issue_deleted', body, T0 + 5));
+    await b.settle();
+    assert.deepEqual([await count('issues'), await count('comments'), await count('changelog')], [{ 'ADA-1': 1 }, { 'ADA-1': 3 }, { 'ADA-1': 2 }]);
   });
 
   it('stores attachments up to the limit under sanitised names', async (t) => {
