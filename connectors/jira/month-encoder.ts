@@ -40,6 +40,9 @@ export class MonthEncoder {
   private inline = false;
   private nextId = 1;
 
+  /** Why the worker stopped, once it did. */
+  failure?: string;
+
   /** False once the worker failed and months are encoded on the calling thread. */
   get threaded(): boolean {
     return !this.inline;
@@ -73,10 +76,11 @@ export class MonthEncoder {
       if ('error' in reply) w.reject(new Error(`encoding a month of ${w.req.table}: ${reply.error}`));
       else w.resolve(reply);
     });
-    const fail = (): void => {
+    const fail = (err?: unknown): void => {
       if (this.worker !== worker) return;
       this.worker = undefined;
       this.inline = true;
+      this.failure = err instanceof Error ? err.message : 'the thread exited';
       // What the worker had not answered is encoded here: a broken worker costs latency, never a month.
       const left = [...this.waiting.values()];
       this.waiting.clear();
@@ -89,7 +93,7 @@ export class MonthEncoder {
       }
     };
     worker.on('error', fail);
-    worker.on('exit', fail);
+    worker.on('exit', () => fail());
     this.worker = worker;
     return worker;
   }

@@ -80,6 +80,8 @@ export function evolveJira(state: JiraProjectionState, e: JiraProjectionEvent): 
 export interface JiraProjectionDeps {
   blobs?: BlobStore;
   append(event: NewEvent): Promise<unknown>;
+  /** Told once when months can no longer be encoded in the worker thread (they are then encoded on this one). */
+  warn?(message: string): void;
 }
 
 /** Path of an attachment's file relative to the data directory. */
@@ -132,6 +134,7 @@ function writeQueue(limit: number): { add(task: () => Promise<void>): void; done
 
 /** One encoding thread for the process: passes of several projections (tests) queue on it. */
 const encoder = new MonthEncoder();
+let warnedInline = false;
 
 /**
  * Data directories whose month files hold exactly the rows of the issue store, as a pass of this process that
@@ -254,6 +257,10 @@ export function jiraProjection(deps: JiraProjectionDeps): Projection<JiraProject
       if (state.pending.length === 0) return state;
       await applyAndPublish(state, ctx, deps);
       state.pending = [];
+      if (!encoder.threaded && !warnedInline) {
+        warnedInline = true;
+        deps.warn?.(`jira: months are encoded on the main thread, webhook answers wait for them (the encoding thread stopped: ${encoder.failure})`);
+      }
       return state;
     },
     async reset({ dataDir }) {

@@ -81,7 +81,7 @@ export interface JiraRuntime {
 export function buildJira(host: JiraHost): Omit<JiraRuntime, 'pump' | 'stop' | 'timersIdle'> & { fetcher: IssueFetcher; index(): Promise<JiraProjectionState['issues']> } {
   const append = (e: Parameters<EventLog['append']>[0]) => host.log.append(e);
   const fetcher = issueFetcher({ ...host, append });
-  const projection = jiraProjection({ append, ...(host.blobs ? { blobs: host.blobs } : {}) });
+  const projection = jiraProjection({ append, warn: host.warn, ...(host.blobs ? { blobs: host.blobs } : {}) });
   const reactor = jiraFetchReactor(fetcher);
   const index = async (): Promise<JiraProjectionState['issues']> => {
     await host.runner.catchUp(projection);
