@@ -121,7 +121,7 @@ export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
 export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
   if (ctx.mode === 'replace') {
     const rows = newRowsSql(ctx, await chunkColumns(ctx));
-    const source = await hasDuplicateKeys(ctx) ? `SELECT * FROM (${rows})${latestPerKey(ctx)}` : rows;
+    const source = await hasDuplicateKeys(ctx) ? latestPerKey(ctx, rows) : rows;
     return { written: await writeAllPartitions(ctx, source, [ORD], ctx.chunkPaths), kept: [] };
   }
   await createNewRows(ctx, true);
@@ -261,7 +261,7 @@ async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise
   if (withPartition) select = `SELECT *, ${partitionExpr(ctx)} AS ${PART} FROM (${select})`;
   const dedup = ctx.primaryKey.length > 0 && await repeatsKeys(ctx);
   // Stored in ORD order (a total order of the run's rows), which a single-threaded scan then reads back as is.
-  await ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${NEW_TABLE} AS ${dedup ? `SELECT * FROM (SELECT * FROM (${select})${latestPerKey(ctx)}) ORDER BY ${ORD}` : select}`);
+  await ctx.conn.run(`CREATE OR REPLACE TEMP TABLE ${NEW_TABLE} AS ${dedup ? `${latestPerKey(ctx, select)} ORDER BY ${ORD}` : select}`);
   if (ctx.primaryKey.length > 0) ctx.runRows = Number((await ctx.conn.runAndReadAll(`SELECT count(*) FROM ${NEW_TABLE}`)).getRowsJson()[0]?.[0] ?? 0);
 }
 
@@ -283,9 +283,14 @@ async function repeatsKeys(ctx: WriteContext): Promise<boolean> {
   return rows.length > 0;
 }
 
-/** The QUALIFY clause keeping the last row of each primary key in the run (later chunk, then later row). */
-function latestPerKey(ctx: WriteContext): string {
-  return ` QUALIFY row_number() OVER (PARTITION BY ${ctx.primaryKey.map(q).join(', ')} ORDER BY ${ORD} DESC) = 1`;
+/**
+ * The rows of `select` that are the last of their primary key in the run (later chunk, then later row): those whose
+ * ORD, unique per row, is the largest of their key (GROUP BY puts NULL keys together, as a key like any other). An
+ * aggregate by key and a semi join on one BIGINT: a window partitioned by key and ordered by ORD took about a third
+ * more CPU on a 990k-row folded replay delta, for the same rows.
+ */
+function latestPerKey(ctx: WriteContext, select: string): string {
+  return `SELECT s.* FROM (${select}) s SEMI JOIN (SELECT max(${ORD}) AS last FROM (${select}) GROUP BY ${ctx.primaryKey.map(q).join(', ')}) k ON s.${ORD} = k.last`;
 }
 
 /**
