@@ -49,6 +49,16 @@ export async function csvInstance(t: Pick<TestContext, 'after'>, tablesYaml: str
   };
 }
 
+/** One entry of csvInstance's `tables:` YAML: a CSV table of the `shop` folder, its columns by name and type. */
+export function shopTable(t: { name: string; description: string; file: string; strategy: 'full_refresh' | 'incremental'; primaryKey?: string; columns: Record<string, string> }): string {
+  return [
+    `  - id: csv.shop.${t.name}`, `    name: ${t.name}`, `    description: ${t.description}`,
+    ...(t.primaryKey ? [`    primary_key: ${t.primaryKey}`] : []),
+    `    sync_strategy: ${t.strategy}`, `    file: "${t.file}"`, '    columns:',
+    ...Object.entries(t.columns).map(([name, type]) => `      - {name: ${name}, type: ${type}}`), '',
+  ].join('\n');
+}
+
 /** Runs a query with a fresh in-memory DuckDB and returns row objects (BigInts turned into numbers). */
 export async function query(sql: string): Promise<Array<Record<string, unknown>>> {
   const db = await DuckDBInstance.create(':memory:');
