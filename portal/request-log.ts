@@ -3,9 +3,11 @@
  * at a few thousand requests a second, formatting and redacting them costs more CPU than
  * answering. Here every failed request (5xx) is logged, other requests up to a few lines a
  * second, and a summary line each minute counts all of them, so a busy server's log stays
- * readable and cheap.
+ * readable and cheap. Each request's logger is lazy: pino's `child()` redacts its bindings, so it
+ * is made only when that request writes a line at an enabled level.
  */
-import type { FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'pino';
 
 /** Limits of request logging, with their reasons. */
 export const REQUEST_LOG_LIMITS = {
@@ -70,4 +72,80 @@ export function installRequestLog(app: FastifyInstance, limits: { linesPerSecond
     clearInterval(timer);
     summary();
   });
+}
+
+type Level = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+
+/**
+ * A request's logger that makes the real child (pino redacts its bindings on every `child()`) on
+ * the first line written at a level the parent enables: most requests under the budget write none,
+ * and `@fastify/secure-session` calls `trace` on every answer.
+ */
+export class LazyChildLogger implements FastifyBaseLogger {
+  private made: FastifyBaseLogger | undefined;
+
+  constructor(private readonly parent: FastifyBaseLogger, private readonly bindings: Bindings, private readonly options: ChildLoggerOptions) {}
+
+  /** The real child, made once. */
+  get child$(): FastifyBaseLogger {
+    return (this.made ??= this.parent.child(this.bindings, this.options));
+  }
+
+  get level(): string {
+    return this.made?.level ?? this.parent.level;
+  }
+
+  set level(level: string) {
+    this.child$.level = level;
+  }
+
+  /** Whether a line at `level` would be written; without `isLevelEnabled` (not pino), assume it would. */
+  private enabled(level: Level): boolean {
+    if (this.made) return true;
+    const parent = this.parent as FastifyBaseLogger & { isLevelEnabled?: (level: string) => boolean };
+    return parent.isLevelEnabled?.(level) ?? true;
+  }
+
+  private write(level: Level, args: unknown[]): void {
+    if (this.enabled(level)) (this.child$[level] as (...a: unknown[]) => void)(...args);
+  }
+
+  fatal(...args: unknown[]): void {
+    this.write('fatal', args);
+  }
+
+  error(...args: unknown[]): void {
+    this.write('error', args);
+  }
+
+  warn(...args: unknown[]): void {
+    this.write('warn', args);
+  }
+
+  info(...args: unknown[]): void {
+    this.write('info', args);
+  }
+
+  debug(...args: unknown[]): void {
+    this.write('debug', args);
+  }
+
+  trace(...args: unknown[]): void {
+    this.write('trace', args);
+  }
+
+  silent(): void {}
+
+  child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.child$.child(bindings, options);
+  }
+}
+
+/**
+ * Fastify's `childLoggerFactory` for lazy request loggers. A route with its own level or
+ * serialisers gets pino's child at once (its level decides what is enabled, not the parent's).
+ */
+export function lazyChildLogger(logger: FastifyBaseLogger, bindings: Bindings, options: ChildLoggerOptions): FastifyBaseLogger {
+  if (options.level !== undefined || options.serializers !== undefined) return logger.child(bindings, options);
+  return new LazyChildLogger(logger, bindings, options);
 }
