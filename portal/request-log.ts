@@ -1,9 +1,10 @@
 /**
  * Request logging with a budget. Fastify's own logs two lines per request (received, completed):
  * at a few thousand requests a second, formatting and redacting them costs more CPU than
- * answering. Here every failed request (5xx) is logged, other requests up to a few lines a
- * second, and a summary line each minute counts all of them, so a busy server's log stays
- * readable and cheap. Each request's logger is lazy: pino's `child()` redacts its bindings, so it
+ * answering. Here every failed request (an error that ended in a 5xx) is logged, other requests
+ * up to a few lines a second, and a summary line each minute counts all of them, so a busy
+ * server's log stays readable and cheap. A 5xx a route answers on purpose (`/health` saying
+ * unhealthy, polled by a load balancer) is no failure of the request: it is budgeted like the rest. Each request's logger is lazy: pino's `child()` redacts its bindings, so it
  * is made only when that request writes a line at an enabled level.
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
@@ -37,6 +38,12 @@ export function installRequestLog(app: FastifyInstance, limits: { linesPerSecond
   let counts = zero();
   let second = 0;
   let linesThisSecond = 0;
+  /** Requests whose error reached the error handler. */
+  const erred = new WeakSet<object>();
+  app.addHook('onError', (req, _reply, _err, done) => {
+    erred.add(req);
+    done();
+  });
   app.addHook('onResponse', (req, reply, done) => {
     const status = reply.statusCode;
     const ms = reply.elapsedTime;
@@ -49,13 +56,15 @@ export function installRequestLog(app: FastifyInstance, limits: { linesPerSecond
       second = s;
       linesThisSecond = 0;
     }
-    if (status < 500 && linesThisSecond >= limits.linesPerSecond) {
+    const failed = status >= 500 && erred.has(req);
+    if (!failed && linesThisSecond >= limits.linesPerSecond) {
       counts.unlogged++;
     } else {
       linesThisSecond++;
       // The path only: query strings can carry an OAuth code or state.
       const line = { req: { method: req.method, url: req.url.split('?')[0], remoteAddress: req.ip }, res: { statusCode: status }, responseTime: Math.round(ms * 10) / 10 };
-      if (status >= 500) req.log.error(line, 'request failed');
+      if (failed) req.log.error(line, 'request failed');
+      else if (status >= 500) req.log.warn(line, 'request completed');
       else req.log.info(line, 'request completed');
     }
     done();

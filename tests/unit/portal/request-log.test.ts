@@ -16,6 +16,7 @@ async function server(clock: { ms: number }) {
   app.get('/fail', async () => {
     throw new Error('boom');
   });
+  app.get('/unhealthy', async (_req, reply) => reply.code(503).send({ status: 'unhealthy' }));
   return { app, lines };
 }
 
@@ -41,6 +42,21 @@ describe('request log', () => {
     assert.equal(summary['5xx'], 2);
     assert.equal(summary.unlogged, 8);
     assert.ok(!JSON.stringify(lines).includes('secret-oauth-code'), 'query strings are not logged');
+  });
+
+  it('budgets a 5xx a route answers on purpose (an unhealthy /health), unlike a failure', async () => {
+    const clock = { ms: 1_000_000 };
+    const { app, lines } = await server(clock);
+    for (let i = 0; i < 10; i++) await app.inject({ url: '/unhealthy' });
+    await app.inject({ url: '/fail' });
+    const answered = lines.filter((l) => l.res?.statusCode === 503);
+    assert.equal(answered.length, 3, 'within the budget of the second');
+    assert.ok(answered.every((l) => l.msg === 'request completed' && l.level === 40), 'at warn');
+    assert.equal(lines.filter((l) => l.msg === 'request failed' && l.res?.statusCode === 500).length, 1, 'a failure over the budget is still logged');
+    await app.close();
+    const summary = lines.find((l) => l.msg === 'answered 11 requests');
+    assert.equal(summary?.['5xx'], 11);
+    assert.equal(summary?.unlogged, 7);
   });
 
   it('makes a request\'s child logger only when the request writes a line at an enabled level', async () => {
