@@ -4,8 +4,9 @@
  * answering. Here every failed request (an error that ended in a 5xx) is logged, other requests
  * up to a few lines a second, and a summary line each minute counts all of them, so a busy
  * server's log stays readable and cheap. A 5xx a route answers on purpose (`/health` saying
- * unhealthy, polled by a load balancer) is no failure of the request: it is budgeted like the rest. Each request's logger is lazy: pino's `child()` redacts its bindings, so it
- * is made only when that request writes a line at an enabled level.
+ * unhealthy, polled by a load balancer) is no failure of the request: it is budgeted like the
+ * rest. Each request's logger is lazy: pino's `child()` redacts its bindings, so it is made only
+ * when that request writes a line at an enabled level.
  */
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify';
 import type { Bindings, ChildLoggerOptions } from 'pino';
@@ -96,7 +97,7 @@ export class LazyChildLogger implements FastifyBaseLogger {
   constructor(private readonly parent: FastifyBaseLogger, private readonly bindings: Bindings, private readonly options: ChildLoggerOptions) {}
 
   /** The real child, made once. */
-  get child$(): FastifyBaseLogger {
+  private get real(): FastifyBaseLogger {
     return (this.made ??= this.parent.child(this.bindings, this.options));
   }
 
@@ -105,7 +106,7 @@ export class LazyChildLogger implements FastifyBaseLogger {
   }
 
   set level(level: string) {
-    this.child$.level = level;
+    this.real.level = level;
   }
 
   /** Whether a line at `level` would be written; without `isLevelEnabled` (not pino), assume it would. */
@@ -116,7 +117,9 @@ export class LazyChildLogger implements FastifyBaseLogger {
   }
 
   private write(level: Level, args: unknown[]): void {
-    if (this.enabled(level)) (this.child$[level] as (...a: unknown[]) => void)(...args);
+    if (!this.enabled(level)) return;
+    const real = this.real;
+    (real[level] as (...a: unknown[]) => void).apply(real, args);
   }
 
   fatal(...args: unknown[]): void {
@@ -146,7 +149,7 @@ export class LazyChildLogger implements FastifyBaseLogger {
   silent(): void {}
 
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    return this.child$.child(bindings, options);
+    return this.real.child(bindings, options);
   }
 }
 

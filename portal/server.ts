@@ -16,7 +16,7 @@ const LIMITS = {
 
 /** Builds the server (not listening yet); `logger` is the process's pino logger (`ada serve`), or none. */
 export async function buildServer(deps: AppDeps, options: { logger?: FastifyBaseLogger } = {}): Promise<FastifyInstance> {
-  const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger } : { logger: false }), logController: new LogController({ disableRequestLogging: true }), childLoggerFactory: lazyChildLogger, bodyLimit: LIMITS.bodyLimit, requestTimeout: LIMITS.requestTimeout });
+  const app = Fastify({ ...(options.logger ? { loggerInstance: options.logger, childLoggerFactory: lazyChildLogger } : { logger: false }), logController: new LogController({ disableRequestLogging: true }), bodyLimit: LIMITS.bodyLimit, requestTimeout: LIMITS.requestTimeout });
   installErrorHandler(app);
   if (options.logger) installRequestLog(app);
   await app.register(adaApp(deps));
