@@ -1,5 +1,13 @@
-/** Event fixtures for tests. */
-import type { NewEvent } from '../../events/index.ts';
+/** Event fixtures for tests, and the events a data directory holds. */
+import path from 'node:path';
+import { lastValueFrom, toArray } from 'rxjs';
+import { EventLogReader } from '../../events/index.ts';
+import type { NewEvent, RecordedEvent } from '../../events/index.ts';
+
+/** Every event of a data directory's log, in order. */
+export function readEvents(dataDir: string): Promise<RecordedEvent[]> {
+  return lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()));
+}
 
 /** A small valid event; `n` makes it distinguishable. */
 export function timerEvent(n: number, key?: string): NewEvent {

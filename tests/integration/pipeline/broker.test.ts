@@ -3,10 +3,11 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
 import { loadConfig } from '../../../connectors/index.ts';
-import { EventLog, EventLogReader } from '../../../events/index.ts';
+import { EventLog } from '../../../events/index.ts';
 import { ConnectorRegistry } from '../../../connectors/index.ts';
 import { Broker, BrokerReader } from '../../../pipeline/index.ts';
 import type { BrokerLogger } from '../../../pipeline/index.ts';
+import { readEvents } from '../../helpers/events.ts';
 import { csvInstance } from '../../helpers/instance.ts';
 
 const TABLES = `  - id: csv.shop.orders
@@ -38,7 +39,7 @@ describe('the broker', () => {
     assert.deepEqual(a.map((o) => [o.table, o.status, o.rows]), [['orders', 'succeeded', 2]]);
     // Tables run in their configured order, whatever order they were asked in.
     assert.deepEqual(b.map((o) => [o.table, o.status]), [['orders', 'succeeded'], ['customers', 'succeeded']]);
-    const events = await lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()));
+    const events = await readEvents(dataDir);
     const runs = events.filter((e) => e.type === 'SyncStarted' || e.type === 'SyncSucceeded').map((e) => `${e.type}:${(e.data as { table: string }).table}`);
     assert.deepEqual(runs, ['SyncStarted:orders', 'SyncSucceeded:orders', 'SyncStarted:orders', 'SyncSucceeded:orders', 'SyncStarted:customers', 'SyncSucceeded:customers']);
     const report = await broker.health();

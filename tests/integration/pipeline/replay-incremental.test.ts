@@ -2,11 +2,10 @@ import assert from 'node:assert/strict';
 import { readdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
-import { lastValueFrom, toArray } from 'rxjs';
 import { ConnectorRegistry, loadConfig } from '../../../connectors/index.ts';
-import { EventLogReader } from '../../../events/index.ts';
 import { Broker } from '../../../pipeline/index.ts';
 import type { BrokerLogger } from '../../../pipeline/index.ts';
+import { readEvents } from '../../helpers/events.ts';
 import { csvInstance } from '../../helpers/instance.ts';
 import type { TestInstance } from '../../helpers/instance.ts';
 import { queryRows } from '../../helpers/parquet.ts';
@@ -66,7 +65,7 @@ it('a replay folds an incremental history into one merge and rebuilds every tabl
   } finally {
     await broker.close();
   }
-  const events = await lastValueFrom(new EventLogReader(path.join(inst.dataDir, 'events')).read$(1).pipe(toArray()));
+  const events = await readEvents(inst.dataDir);
   const modes = events.flatMap((e) => (e.type === 'TableStagingCompleted' && e.data.table === 'lines' ? [e.data.mode] : []));
   assert.deepEqual(modes, ['replace', 'upsert', 'upsert', 'upsert', 'upsert'], 'one full refresh, then upserts to fold');
 
