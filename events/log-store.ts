@@ -20,8 +20,8 @@ import { adaError, ErrorCode } from './errors.ts';
 import { ReadCursors } from './read-cursors.ts';
 import { RecordBuffer } from './record-buffer.ts';
 import type { ReadCursor } from './read-cursors.ts';
-import { assertSegmentsJoin, corruptError, listSegments, scanSegment, segmentName } from './segments.ts';
-import type { RawRecord, SegmentInfo } from './segments.ts';
+import { assertSegmentsJoin, corruptError, listSegments, scanRecords, scanSegment, segmentName } from './segments.ts';
+import type { RawRecord, RecordVisitor, SegmentInfo } from './segments.ts';
 import { EVENT_TYPES } from './types.ts';
 import type { NewEvent, RecordedEvent } from './types.ts';
 import { upcast, UPCASTERS } from './upcast.ts';
@@ -100,8 +100,9 @@ interface KeyIndexFile {
 
 type Lifecycle = 'open' | 'closing' | 'closed' | 'failed';
 
-function parseRecord(raw: RawRecord, upcasters: UpcasterRegistry): RecordedEvent {
-  const stored = JSON.parse(raw.payload.toString('utf8')) as StoredEvent & Omit<RecordedEvent, 'type' | 'v' | 'data'>;
+/** The event in a record's payload, `buf[start, end)`, upcast to the current version of its type. */
+function parseRecord(buf: Buffer, start: number, end: number, upcasters: UpcasterRegistry): RecordedEvent {
+  const stored = JSON.parse(buf.toString('utf8', start, end)) as StoredEvent & Omit<RecordedEvent, 'type' | 'v' | 'data'>;
   return (stored.type && upcasters[stored.type] ? { ...stored, ...upcast(stored, upcasters) } : stored) as RecordedEvent;
 }
 
@@ -114,13 +115,13 @@ function segmentIndexFor(segments: SegmentInfo[], position: number): number {
 
 /**
  * Reads records from `cursor` to the current end of the log (or to `until`), across segments,
- * calling `onBatch` per chunk. Returns the cursor after the last record read.
+ * calling `onRecord` per record (which returns false to stop). Returns the cursor after the last record read.
  * A torn tail of the last segment is the end of what is written; damage anywhere else is `LOG_CORRUPT`.
  */
 async function readForward(
   dir: string,
   cursor: ReadCursor | { from: number },
-  onBatch: (records: RawRecord[]) => boolean | void,
+  onRecord: RecordVisitor,
   until?: number,
   cursors?: ReadCursors,
 ): Promise<{ cursor: ReadCursor; stopped: boolean }> {
@@ -138,7 +139,7 @@ async function readForward(
   } else {
     current = cursor;
   }
-  const result = await readSegments(dir, segments, current, skipBelow, onBatch, until);
+  const result = await readSegments(dir, segments, current, skipBelow, onRecord, until);
   if (cursors) {
     const ino = await inode(path.join(dir, segmentName(result.cursor.segmentFirst)));
     if (ino !== undefined) cursors.remember({ ...result.cursor, ino });
@@ -186,7 +187,7 @@ async function readSegments(
   listed: SegmentInfo[],
   start: ReadCursor,
   skipBelow: number,
-  onBatch: (records: RawRecord[]) => boolean | void,
+  onRecord: RecordVisitor,
   until: number | undefined,
 ): Promise<{ cursor: ReadCursor; stopped: boolean }> {
   let segments = listed;
@@ -196,11 +197,9 @@ async function readSegments(
     if (idx < 0) throw adaError(ErrorCode.logCorrupt, `event log segment ${segmentName(current.segmentFirst)} disappeared while reading ${dir}`);
     const seg = segments[idx]!;
     const isLast = idx === segments.length - 1;
-    const end = await scanSegment(seg.path, current, (records) => {
-      const wanted = skipBelow > records[0]!.position ? records.filter((r) => r.position >= skipBelow) : records;
-      if (wanted.length === 0) return true;
-      return onBatch(wanted);
-    }, { untilPosition: until });
+    const end = await scanRecords(seg.path, current, skipBelow > current.position
+      ? (buf, start, stop, position, offset) => (position < skipBelow ? true : onRecord(buf, start, stop, position, offset))
+      : onRecord, { untilPosition: until });
     current = { segmentFirst: seg.first, offset: end.end, position: end.nextPosition };
     if (end.stopped) return { cursor: current, stopped: true };
     if (until !== undefined && current.position > until) return { cursor: current, stopped: false };
@@ -300,11 +299,9 @@ export class EventLogReader {
         try {
           do {
             again = false;
-            const result = await readForward(dir, cursor, (records) => {
-              for (const r of records) {
-                if (subscriber.closed) return false;
-                subscriber.next(parseRecord(r, upcasters));
-              }
+            const result = await readForward(dir, cursor, (buf, start, end) => {
+              if (subscriber.closed) return false;
+              subscriber.next(parseRecord(buf, start, end, upcasters));
               return true;
             }, undefined, 'from' in cursor ? cursors : undefined);
             cursor = result.cursor;
@@ -335,11 +332,9 @@ export class EventLogReader {
 
 function readObservable(dir: string, from: number, upcasters: UpcasterRegistry, until: () => number | undefined, cursors: ReadCursors): Observable<RecordedEvent> {
   return new Observable<RecordedEvent>((subscriber) => {
-    readForward(dir, { from }, (records) => {
-      for (const r of records) {
-        if (subscriber.closed) return false;
-        subscriber.next(parseRecord(r, upcasters));
-      }
+    readForward(dir, { from }, (buf, start, end) => {
+      if (subscriber.closed) return false;
+      subscriber.next(parseRecord(buf, start, end, upcasters));
       return !subscriber.closed;
     }, until(), cursors)
       .then(() => subscriber.complete(), (err: unknown) => subscriber.error(err));
@@ -486,8 +481,8 @@ export class EventLog {
         complete: () => subscriber.complete(),
       });
       const until = this.head;
-      readForward(this.dir, { from }, (records) => {
-        emit(records.map((r) => parseRecord(r, this.upcasters)));
+      readForward(this.dir, { from }, (buf, start, end) => {
+        emit([parseRecord(buf, start, end, this.upcasters)]);
         return !subscriber.closed;
       }, until, this.cursors).then(() => {
         catchingUp = false;
