@@ -1,5 +1,5 @@
 /** The bytes of a group commit: records framed straight into a reused buffer, and their CRC32. */
-import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
+import { crc32Range, FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
 
 /** Start size of a record buffer; it grows by doubling as a batch needs. */
 const INITIAL_BUFFER_BYTES = 64 * 1024;
@@ -13,38 +13,6 @@ const nativeUtf8Write = (Buffer.prototype as unknown as { utf8Write?: (this: Buf
 const utf8Write: Utf8Writer = nativeUtf8Write
   ? (buf, s, offset) => nativeUtf8Write.call(buf, s, offset)
   : (buf, s, offset) => buf.write(s, offset, 'utf8');
-
-/** CRC32 (zlib's polynomial) lookup tables for slicing by 8: cheaper than `zlib.crc32` on a `subarray` per record. */
-const CRC_TABLE = ((): Int32Array => {
-  const t = new Int32Array(256 * 8);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  for (let n = 0; n < 256; n++) {
-    let c = t[n]!;
-    for (let k = 1; k < 8; k++) {
-      c = t[c & 0xff]! ^ (c >>> 8);
-      t[k * 256 + n] = c;
-    }
-  }
-  return t;
-})();
-
-/** CRC32 of `buf[start, end)`, the value `zlib.crc32` gives for the same bytes. */
-export function crc32Range(buf: Uint8Array, start: number, end: number): number {
-  const t = CRC_TABLE;
-  let c = -1;
-  let i = start;
-  for (; i + 8 <= end; i += 8) {
-    const a = (buf[i]! | (buf[i + 1]! << 8) | (buf[i + 2]! << 16) | (buf[i + 3]! << 24)) ^ c;
-    c = t[1792 + (a & 0xff)]! ^ t[1536 + ((a >>> 8) & 0xff)]! ^ t[1280 + ((a >>> 16) & 0xff)]! ^ t[1024 + (a >>> 24)]!
-      ^ t[768 + buf[i + 4]!]! ^ t[512 + buf[i + 5]!]! ^ t[256 + buf[i + 6]!]! ^ t[buf[i + 7]!]!;
-  }
-  for (; i < end; i++) c = t[(c ^ buf[i]!) & 0xff]! ^ (c >>> 8);
-  return (c ^ -1) >>> 0;
-}
 
 /** What one record holds besides its position, id, time and source: the fields of a `NewEvent`. */
 export interface EncodableEvent {

@@ -2,8 +2,7 @@
 import { open, readdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeFrame, FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
-import { crc32Range } from './record-buffer.ts';
+import { crc32Range, decodeFrame, FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
 import { adaError, ErrorCode } from './errors.ts';
 
 /** Suffix of segment files; the name is the position of the segment's first record, zero-padded. */

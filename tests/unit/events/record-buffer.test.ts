@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
-import { decodeFrame } from '../../../events/codec.ts';
-import { crc32Range, RecordBuffer } from '../../../events/record-buffer.ts';
+import { crc32Range, decodeFrame } from '../../../events/codec.ts';
+import { RecordBuffer } from '../../../events/record-buffer.ts';
 
 const PREFIX = '0123456789abcdef01234567';
 const AT = '2026-11-26T06:00:00.123Z';
