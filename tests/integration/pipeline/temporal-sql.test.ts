@@ -49,6 +49,18 @@ describe('isoTemporalSql TIMESTAMP', () => {
     assert.deepEqual(await parseAsTimestamps(texts), await castThroughTimestamptz(texts));
   });
 
+  it('agrees with the TIMESTAMPTZ cast on every YYYY-MM-DD HH:MM followed by three characters of times, offsets and zones', async () => {
+    const chars = [...'0123456789+-: ZzTUCESGMAPD./()'];
+    const texts: string[] = [];
+    for (const head of ['2024-07-01T10:00', ' 2024-07-01 1:00']) {
+      for (const a of chars) for (const b of chars) for (const c of chars) texts.push(`${head}${a}${b}${c}`);
+    }
+    const [ours, theirs] = await Promise.all([parseAsTimestamps(texts), castThroughTimestamptz(texts)]);
+    const differ = texts.filter((_, i) => ours[i] !== theirs[i]);
+    assert.deepEqual(differ, []);
+    assert.ok(theirs.filter((t) => t !== null).length > 100, 'many of them are timestamps');
+  });
+
   it('holds the instant each text names, in UTC, whatever its offset', async () => {
     const parsed = await parseAsTimestamps(OFFSET_INSTANTS);
     assert.deepEqual(parsed.map((p) => (p === null ? null : Date.parse(`${p.replace(' ', 'T')}Z`) / 1000)), OFFSET_INSTANTS.map(epochOf));
