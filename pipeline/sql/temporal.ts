@@ -25,10 +25,10 @@ export function instantAsTimestampSql(tz: string): string {
  * `YYYY-MM-DD HH:MM` plus three bytes: `:SS`, or an offset or zone that the plain cast to TIMESTAMP refuses (`+05`,
  * `UTC`: NULL, so the TIMESTAMPTZ cast decides), or `Z`, which is UTC. So a plain cast, which would drop an offset it
  * accepted, reads such text as the TIMESTAMPTZ cast does in a UTC session, at less than the cost of ICU's parse
- * (the CSV connector's conversion of 1M values: about 160 ms of CPU against 75, half). A test holds DuckDB's parser
- * to this over every tail of three bytes from the characters of offsets and zones. Other text, and text the plain cast refuses, goes through TIMESTAMPTZ;
- * ±infinity comes from the plain cast, since `epoch_us` has none. The TIMESTAMPTZ cast is written once: DuckDB
- * computes an expression that occurs twice for every row, before a CASE could skip it.
+ * (the CSV connector's conversion of 1M values: about 160 ms of CPU against 75). A test holds DuckDB's parser to this
+ * over every tail of three bytes from the characters of offsets and zones. Other text, and text the plain cast
+ * refuses, goes through TIMESTAMPTZ; ±infinity comes from the plain cast, since `epoch_us` has none. The TIMESTAMPTZ
+ * cast is written once: DuckDB computes an expression that occurs twice for every row, before a CASE could skip it.
  */
 function isoTimestampSql(id: string): string {
   const plain = `TRY_CAST(${id} AS TIMESTAMP)`;
