@@ -66,6 +66,8 @@ export interface SyncRun {
   output: string;
   /** Bytes the child read through read(2) and friends (`rchar` of /proc/self/io at exit, page cache included), in MB; undefined off Linux. */
   readMb?: number;
+  /** CPU time of the child, user and system, its threads included (GNU `time -v`), in ms; undefined without it. */
+  cpuMs?: number;
 }
 
 const HAS_PROC_IO = (() => {
@@ -138,13 +140,18 @@ export async function runAdaSync(inst: { root: string; configDir: string; dataDi
   const table = json.tables?.[0];
   if (code !== 0 || !json.ok || !table) throw new Error(`ada sync failed (exit ${code}):\n${err}\n${out}`.trim());
   let rssMb = polled;
+  let cpuMs: number | undefined;
   if (useTime) {
-    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(await readFile(timeFile, 'utf8'));
+    const report = await readFile(timeFile, 'utf8');
+    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
     if (!m) throw new Error(`no peak RSS in ${timeFile}`);
     rssMb = Number(m[1]) / 1024;
+    const user = /User time \(seconds\): ([\d.]+)/.exec(report);
+    const system = /System time \(seconds\): ([\d.]+)/.exec(report);
+    if (user && system) cpuMs = (Number(user[1]) + Number(system[1])) * 1000;
   }
   const rchar = HAS_PROC_IO ? /^rchar:\s*(\d+)/m.exec(await readFile(ioFile, 'utf8').catch(() => '')) : null;
-  return { ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt, output: out + err, ...(rchar ? { readMb: Number(rchar[1]) / 1e6 } : {}) };
+  return { ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt, output: out + err, ...(rchar ? { readMb: Number(rchar[1]) / 1e6 } : {}), ...(cpuMs !== undefined ? { cpuMs } : {}) };
 }
 
 /** The phases of one sync run, in ms, from its events' times: until SyncStarted, until TableStagingCompleted, until TablePublished, the rest. */
