@@ -7,7 +7,7 @@ import { EventLog, EventLogReader } from '../../../events/index.ts';
 import { ConnectorRegistry } from '../../../connectors/index.ts';
 import { Broker, BrokerReader } from '../../../pipeline/index.ts';
 import type { BrokerLogger } from '../../../pipeline/index.ts';
-import { csvInstance } from '../../helpers/instance.ts';
+import { csvInstance, query } from '../../helpers/instance.ts';
 
 const TABLES = `  - id: csv.shop.orders
     name: orders
@@ -88,6 +88,29 @@ describe('the broker', () => {
     assert.equal(events.length, 1);
     const log = await EventLog.open(path.join(dataDir, 'events'), { logger: { warn: () => undefined } });
     await log.close();
+  });
+
+  it('started, a sync answers once its run is published; the other projections and health follow before the next run', async (t) => {
+    const { broker, dataDir } = await open(t);
+    await broker.start();
+    const [first] = await broker.sync({ tables: ['orders'] });
+    // Checked before anything else runs: the projections' catch-up needs file I/O, which no await above waited for.
+    const manifestThen = broker.positionOf('manifest');
+    const firstDone = broker.log.positionOfKey(`${first!.runId}:succeeded`)!;
+    assert.equal(first!.status, 'succeeded');
+    const published = await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${path.join(dataDir, 'parquet', 'shop', 'orders.parquet')}')`);
+    assert.deepEqual(published, [{ n: 2 }], 'the published file is in place when the sync answers');
+    const events = await lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()));
+    assert.ok(events.some((e) => e.type === 'TablePublished' && e.data.runId === first!.runId), 'TablePublished is in the log');
+    assert.ok(manifestThen < firstDone, `the manifest (at ${manifestThen}) catches up with the run (${firstDone}) after the answer`);
+    const [second] = await broker.sync({ tables: ['customers'] });
+    const succeeded = events.find((e) => e.type === 'SyncSucceeded' && e.data.runId === first!.runId)!;
+    const customersStarted = (await lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()))).find((e) => e.type === 'SyncStarted' && e.data.table === 'customers')!;
+    assert.ok(customersStarted.position > succeeded.position);
+    for (const name of ['catalog', 'manifest', 'health']) assert.ok(broker.positionOf(name) >= succeeded.position, `${name} caught up with the first run before the second answered`);
+    await broker.close();
+    const last = broker.log.positionOfKey(`${second!.runId}:succeeded`)!;
+    for (const name of ['catalog', 'manifest', 'health', 'sync-state']) assert.ok(broker.positionOf(name) >= last, `${name} caught up with the last run once closed`);
   });
 
   it('the read-only side evaluates health from the files without the writer lock', async (t) => {
