@@ -218,6 +218,7 @@ export class Broker {
     return this.queue.enqueue({
       tables: [],
       run: async () => {
+        this.bus.recoverBeforeNextSync();
         const results: ReplayResult[] = [];
         for (const name of wanted) {
           const started = performance.now();

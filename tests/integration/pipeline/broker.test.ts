@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
@@ -111,6 +112,29 @@ describe('the broker', () => {
     await broker.close();
     const last = broker.log.positionOfKey(`${second!.runId}:succeeded`)!;
     for (const name of ['catalog', 'manifest', 'health', 'sync-state']) assert.ok(broker.positionOf(name) >= last, `${name} caught up with the last run once closed`);
+  });
+
+  it('recovers before a sync only when an earlier run did not succeed (or at the first sync, or after a replay)', async (t) => {
+    const { broker, dataDir } = await open(t);
+    const stray = path.join(dataDir, 'tmp', 'runs', 'orders-dead-run');
+    const strayLeft = async (): Promise<boolean> => stat(stray).then(() => true, () => false);
+    await mkdir(stray, { recursive: true });
+    await broker.sync({ tables: ['orders'] });
+    assert.equal(await strayLeft(), false, 'the first sync recovers: dead runs\' files are removed');
+    await mkdir(stray, { recursive: true });
+    await broker.sync({ tables: ['orders'] });
+    assert.equal(await strayLeft(), true, 'after a run that succeeded, the next sync skips the recovery');
+    await writeFile(path.join(path.dirname(dataDir), 'csv', 'orders.csv'), 'id\n1\n"2\n');
+    const [failed] = await broker.sync({ tables: ['orders'] });
+    assert.equal(failed!.status, 'failed');
+    await writeFile(path.join(path.dirname(dataDir), 'csv', 'orders.csv'), 'id\n1\n2\n3\n');
+    const [next] = await broker.sync({ tables: ['orders'] });
+    assert.equal(next!.status, 'succeeded');
+    assert.equal(await strayLeft(), false, 'after a failed run, the next sync recovers first');
+    await mkdir(stray, { recursive: true });
+    await broker.replay(['catalog']);
+    await broker.sync({ tables: ['orders'] });
+    assert.equal(await strayLeft(), false, 'after a replay, the next sync recovers first');
   });
 
   it('the read-only side evaluates health from the files without the writer lock', async (t) => {
