@@ -66,6 +66,8 @@ export interface SyncRun {
   output: string;
   /** Bytes the child read through read(2) and friends (`rchar` of /proc/self/io at exit, page cache included), in MB; undefined off Linux. */
   readMb?: number;
+  /** CPU time of the child, user and system, its threads included (GNU `time -v`), in ms; undefined without it. */
+  cpuMs?: number;
 }
 
 const HAS_PROC_IO = (() => {
@@ -111,6 +113,8 @@ export interface AdaRun {
   endedAt: number;
   /** Bytes the child read through read(2) and friends (`rchar` of /proc/self/io at exit, page cache included), in MB; undefined off Linux. */
   readMb?: number;
+  /** CPU time of the child, user + system, in ms (GNU `time -v`); undefined without it. */
+  cpuMs?: number;
 }
 
 /**
@@ -145,13 +149,18 @@ export async function runAda(root: string, args: string[], options: { nodeArgs?:
   const endedAt = Date.now();
   if (poll) clearInterval(poll);
   let rssMb = polled;
+  let cpuMs: number | undefined;
   if (useTime) {
-    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(await readFile(timeFile, 'utf8').catch(() => ''));
+    const report = await readFile(timeFile, 'utf8').catch(() => '');
+    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
     if (!m && code === 0) throw new Error(`no peak RSS in ${timeFile}`);
     rssMb = m ? Number(m[1]) / 1024 : 0;
+    const user = /User time \(seconds\): ([\d.]+)/.exec(report);
+    const system = /System time \(seconds\): ([\d.]+)/.exec(report);
+    if (user && system) cpuMs = (Number(user[1]) + Number(system[1])) * 1000;
   }
   const rchar = HAS_PROC_IO ? /^rchar:\s*(\d+)/m.exec(await readFile(ioFile, 'utf8').catch(() => '')) : null;
-  return { ms, rssMb, code, stdout, stderr, startedAt, endedAt, ...(rchar ? { readMb: Number(rchar[1]) / 1e6 } : {}) };
+  return { ms, rssMb, code, stdout, stderr, startedAt, endedAt, ...(rchar ? { readMb: Number(rchar[1]) / 1e6 } : {}), ...(cpuMs !== undefined ? { cpuMs } : {}) };
 }
 
 /** Parses the `--json` output of an `ada` child; throws with its output unless it exited 0 with `ok: true`. */
@@ -174,8 +183,11 @@ export async function runAdaSync(inst: { root: string; configDir: string; dataDi
   const run = await runAda(inst.root, ['sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'], options);
   const table = adaJson<{ ok?: boolean; tables?: Array<{ rows: number; runId: string }> }>('sync', run).tables?.[0];
   if (!table) throw new Error(`ada sync reported no table:\n${run.stdout}`);
-  const { ms, rssMb, startedAt, endedAt, readMb } = run;
-  return { ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt, output: run.stdout + run.stderr, ...(readMb !== undefined ? { readMb } : {}) };
+  const { ms, rssMb, startedAt, endedAt, readMb, cpuMs } = run;
+  return {
+    ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt, output: run.stdout + run.stderr,
+    ...(readMb !== undefined ? { readMb } : {}), ...(cpuMs !== undefined ? { cpuMs } : {}),
+  };
 }
 
 /** The median of some numbers. */

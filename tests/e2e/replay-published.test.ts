@@ -7,7 +7,7 @@ import { hashFile } from '../../events/index.ts';
 import { Broker, readProfiles } from '../../pipeline/index.ts';
 import type { BrokerLogger, ManifestState, TableProfile } from '../../pipeline/index.ts';
 import { runCliOk } from '../helpers/cli.ts';
-import { logEventsOf } from '../helpers/events.ts';
+import { readEventsOf } from '../helpers/events.ts';
 import { csvInstance, query, shopTable } from '../helpers/instance.ts';
 import type { TestInstance } from '../helpers/instance.ts';
 
@@ -15,7 +15,7 @@ const LINES = shopTable({ name: 'lines', description: 'Order lines, incremental'
 
 const quiet: BrokerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-const publishedEvents = (dataDir: string) => logEventsOf(dataDir, 'TablePublished');
+const publishedEvents = (dataDir: string) => readEventsOf(dataDir, 'TablePublished');
 
 async function profileOf(inst: TestInstance, table: string): Promise<TableProfile> {
   const profile = (await readProfiles(inst.dataDir)).tables[table];

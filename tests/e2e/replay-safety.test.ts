@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { hashFile } from '../../events/index.ts';
 import type { RecordedEvent } from '../../events/index.ts';
 import { runCli, runCliOk } from '../helpers/cli.ts';
-import { logEvents } from '../helpers/events.ts';
+import { readEvents } from '../helpers/events.ts';
 import { csvInstance, query, shopTable } from '../helpers/instance.ts';
 import type { TestInstance } from '../helpers/instance.ts';
 
@@ -55,7 +55,7 @@ describe('ada replay never rolls back what is published', () => {
     await syncOk(inst);
     await inst.writeCsv('lines/2.csv', 'id,qty\n2,5\n3,3\n');
     await syncOk(inst);
-    const [first] = chunksOf(await logEvents(inst.dataDir), 'lines');
+    const [first] = chunksOf(await readEvents(inst.dataDir), 'lines');
     await corruptBlob(inst.dataDir, first!.sha256);
 
     const blobs = await runCli(['events', 'verify', '--blobs', '--json', '--data', inst.dataDir]);
@@ -88,7 +88,7 @@ describe('ada replay never rolls back what is published', () => {
 
     // A forced full refresh starts the history anew (recorded), clears health, and the next replay succeeds.
     await syncOk(inst, '--table', 'lines', '--full-refresh');
-    const events = await logEvents(inst.dataDir);
+    const events = await readEvents(inst.dataDir);
     assert.ok(events.some((e) => e.type === 'TableHistoryRestarted' && e.data.table === 'lines'));
     const healed = JSON.parse((await runCli(['health', '--json', ...inst.flags])).stdout) as { checks: { tables: Record<string, { historyBroken?: unknown }> } };
     assert.equal(healed.checks.tables.lines!.historyBroken, undefined);
@@ -105,13 +105,13 @@ describe('ada replay never rolls back what is published', () => {
     await syncOk(inst);
     await inst.writeCsv('orders.csv', 'id,amount\n1,11\n3,30\n');
     await syncOk(inst, '--table', 'orders');
-    const [old] = chunksOf(await logEvents(inst.dataDir), 'orders');
+    const [old] = chunksOf(await readEvents(inst.dataDir), 'orders');
     await corruptBlob(inst.dataDir, old!.sha256);
     const before = await checksums(inst.dataDir);
     await rm(path.join(inst.dataDir, 'parquet', 'shop', 'lines.parquet'));
 
     await runCliOk(['replay', '--projection', 'parquet', ...inst.flags]);
     assert.deepEqual(await checksums(inst.dataDir), before, 'every file is back, byte for byte');
-    assert.ok(!(await logEvents(inst.dataDir)).some((e) => e.type === 'TableHistoryBroken'));
+    assert.ok(!(await readEvents(inst.dataDir)).some((e) => e.type === 'TableHistoryBroken'));
   });
 });

@@ -13,12 +13,12 @@ export function timerEvent(n: number, key?: string): NewEvent {
   };
 }
 
-/** Every event of a data directory's log, read without opening it for writing. */
-export function logEvents(dataDir: string): Promise<RecordedEvent[]> {
+/** Every event of a data directory's log, in order, read without opening it for writing. */
+export function readEvents(dataDir: string): Promise<RecordedEvent[]> {
   return lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()), { defaultValue: [] });
 }
 
 /** The events of one type in a data directory's log, in order. */
-export async function logEventsOf<T extends EventType>(dataDir: string, type: T): Promise<Array<RecordedEvent & { type: T }>> {
-  return (await logEvents(dataDir)).filter((e): e is RecordedEvent & { type: T } => e.type === type);
+export async function readEventsOf<T extends EventType>(dataDir: string, type: T): Promise<Array<RecordedEvent & { type: T }>> {
+  return (await readEvents(dataDir)).filter((e): e is RecordedEvent & { type: T } => e.type === type);
 }

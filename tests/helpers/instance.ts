@@ -72,12 +72,22 @@ export async function query(sql: string): Promise<Array<Record<string, unknown>>
   }
 }
 
-/** data_description.md tables: a public `orders` and a private `credit`, for tests of who sees what. */
-export const PUBLIC_AND_PRIVATE_TABLES = `  - id: csv.shop.orders
+/** data_description.md tables: one public `orders` table read from orders.csv, the smallest instance a command syncs. */
+export const ORDERS_TABLE = `  - id: csv.shop.orders
     name: orders
     description: Orders
     file: orders.csv
-  - id: csv.finance.credit
+`;
+
+/** An instance of the `orders` table (and `extraTables`, YAML like {@link ORDERS_TABLE}) with orders.csv holding `csv`. */
+export async function ordersInstance(t: Pick<TestContext, 'after'>, csv: string, extraTables = ''): Promise<TestInstance> {
+  const inst = await csvInstance(t, ORDERS_TABLE + extraTables);
+  await inst.writeCsv('orders.csv', csv);
+  return inst;
+}
+
+/** data_description.md tables: a public `orders` and a private `credit`, for tests of who sees what. */
+export const PUBLIC_AND_PRIVATE_TABLES = `${ORDERS_TABLE}  - id: csv.finance.credit
     name: credit
     description: Credit limits
     private: true
