@@ -18,7 +18,8 @@ import type { NewEvent } from '../events/index.ts';
 import { peakRssMb, report, scratch, timed } from './util.ts';
 import type { Figures } from './util.ts';
 
-const EVENTS = Number(process.env.BENCH_EVENTS ?? 1_000_000);
+/** Events per measurement: 1M scaled by `BENCH_SCALE`, or exactly `BENCH_EVENTS`; a multiple of the producers. */
+const EVENTS = Number(process.env.BENCH_EVENTS ?? Math.max(1, Math.round(Number(process.env.BENCH_SCALE ?? 1) * 10_000)) * 100);
 /** Rounds of the alternating append measurements; figures are medians over them. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const PRODUCERS = 100;

@@ -24,6 +24,8 @@ const SCALE = Number(process.env.BENCH_SCALE ?? 1);
 /** Seconds of load per endpoint. */
 const DURATION_S = Math.max(2, Math.round(10 * SCALE));
 const CONNECTIONS = 50;
+/** Seconds of unmeasured load before each measured one, so every endpoint is measured with its code optimised by V8, not while it compiles. */
+const WARMUP_S = 1;
 const DEMO = fileURLToPath(new URL('../examples/demo', import.meta.url));
 const AUTOCANNON = fileURLToPath(new URL('../node_modules/autocannon/autocannon.js', import.meta.url));
 /** `BENCH_CPU_PROF=<dir>` writes a CPU profile of the server's process for each endpoint's load (`<dir>/portal-<name>.cpuprofile`). */
@@ -47,8 +49,8 @@ interface Load {
 }
 
 /** Runs autocannon in its own process, so load generation does not share the server's event loop. */
-function autocannon(url: string, headers: Record<string, string> = {}): Promise<Load> {
-  const args = [AUTOCANNON, '-c', String(CONNECTIONS), '-d', String(DURATION_S), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
+function autocannon(url: string, headers: Record<string, string> = {}, seconds = DURATION_S): Promise<Load> {
+  const args = [AUTOCANNON, '-c', String(CONNECTIONS), '-d', String(seconds), '-j', ...Object.entries(headers).flatMap(([k, v]) => ['-H', `${k}=${v}`]), url];
   const cpu = process.cpuUsage();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -65,6 +67,12 @@ function autocannon(url: string, headers: Record<string, string> = {}): Promise<
       }
     });
   });
+}
+
+/** A warm-up load, then the measured one (profiled as `name` when `BENCH_CPU_PROF` asks for it). */
+async function measured(url: string, headers: Record<string, string> = {}, name?: string): Promise<Load> {
+  await autocannon(url, headers, WARMUP_S);
+  return name ? profiled(name, () => autocannon(url, headers)) : autocannon(url, headers);
 }
 
 /** Runs a load, profiling this process meanwhile when `BENCH_CPU_PROF` asks for it. */
@@ -93,7 +101,7 @@ export async function run(): Promise<Figures> {
   const hello = Fastify();
   hello.get('/', async () => ({ hello: 'world' }));
   const helloUrl = await hello.listen({ port: 0, host: '127.0.0.1' });
-  const baseline = await autocannon(helloUrl);
+  const baseline = await measured(helloUrl);
   await hello.close();
 
   const config = await loadConfig({ configDir: DEMO, env: process.env });
@@ -118,14 +126,14 @@ export async function run(): Promise<Figures> {
       // The logger of `ada serve` at its level (info), its lines dropped: what formatting them costs counts, not a terminal.
     }, { logger: serveLogger({ isTTY: false, out: () => undefined }) });
     const url = await server.listen({ port: 0, host: '127.0.0.1' });
-    const catalog = await profiled('catalog', () => autocannon(`${url}/api/catalog`, { authorization: `Bearer ${issued.token.token}` }));
-    const health = await profiled('health', () => autocannon(`${url}/health`));
+    const catalog = await measured(`${url}/api/catalog`, { authorization: `Bearer ${issued.token.token}` }, 'catalog');
+    const health = await measured(`${url}/health`, {}, 'health');
     // What the catalog's size alone costs: a bare fastify route sending the same bytes.
     const body = Buffer.from(await (await fetch(`${url}/api/catalog`, { headers: { authorization: `Bearer ${issued.token.token}` } })).arrayBuffer());
     await server.close();
     const bytes = Fastify();
     bytes.get('/', (_req, reply) => reply.type('application/json; charset=utf-8').send(body));
-    const sameBytes = await autocannon(await bytes.listen({ port: 0, host: '127.0.0.1' }));
+    const sameBytes = await measured(await bytes.listen({ port: 0, host: '127.0.0.1' }));
     await bytes.close();
     if (catalog.errors || catalog.non2xx) throw new Error(`/api/catalog answered ${catalog.non2xx} non-2xx and ${catalog.errors} errors`);
     return [

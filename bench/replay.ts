@@ -3,12 +3,13 @@
  * then syncs of a delta file each), rebuilt by `ada replay` (every projection, as a child process), against the
  * time of the table's last sync alone (`ada sync`, a child process too) in the same run. `BENCH_REPLAY_SYNCS`
  * (default 100) is the number of syncs in the history, `BENCH_SCALE` scales the rows, `BENCH_REPEAT` (default 3)
- * how many of the last syncs and of the replays are timed (figures are medians). Builds dist/ first (`npm run build`,
+ * how many of the last syncs and of the replays are timed (figures are medians). Before the replays `ada profile` profiles
+ * the table once, as a server does after each sync: a replay keeps that profile when its inputs did not change
+ * (`replay.profiles_kept`). Builds dist/ first (`npm run build`,
  * as users run it; `BENCH_NO_BUILD=1` skips it), so neither command pays for compiling TypeScript on start.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { constants, readFileSync } from 'node:fs';
-import { access, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { execFileSync } from 'node:child_process';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -16,8 +17,8 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { ConnectorRegistry, loadConfig } from '../connectors/index.ts';
 import { EventLogReader, hashFile } from '../events/index.ts';
 import { Broker } from '../pipeline/index.ts';
-import { report, round, runAdaSync, scratch, seconds, timed } from './util.ts';
-import type { Figures, SyncRun } from './util.ts';
+import { adaJson, csvInstance, median, report, round, runAda, runAdaSync, scratch, seconds, timed } from './util.ts';
+import type { CsvInstance, Figures, SyncRun } from './util.ts';
 
 /** Goals of the figures (from the issue): `min` means at least, `max` at most. */
 export const goals: Record<string, { min?: number; max?: number }> = {
@@ -45,26 +46,14 @@ const COLUMNS = `    columns:
       - {name: note, type: STRING}
 `;
 
-interface Instance {
-  root: string;
-  configDir: string;
-  csvDir: string;
-  dataDir: string;
-}
+type Instance = CsvInstance;
 
 async function instance(root: string): Promise<Instance> {
-  const configDir = path.join(root, 'config');
-  const csvDir = path.join(root, 'csv');
-  const dataDir = path.join(root, 'data');
-  await mkdir(configDir, { recursive: true });
-  await mkdir(csvDir, { recursive: true });
-  await writeFile(path.join(configDir, 'instance.yaml'), [
-    'instance:', '  name: Replay benchmark', 'auth:', '  allowed_domain: example.com', '  webapp_secret_key: bench-secret-key-0123456789',
-    'data_source:', '  type: csv', '  csv:', '    dir: ../csv', '',
-  ].join('\n'));
+  const inst = await csvInstance(root, 'Replay benchmark');
+  const { configDir } = inst;
   await writeFile(path.join(configDir, 'data_description.md'), `# Replay benchmark\n\n\`\`\`yaml\ntables:\n  - id: ${TABLE}\n    name: ${TABLE}\n`
     + `    description: Generated events, synced incrementally\n    primary_key: id\n    sync_strategy: incremental\n    file: "${TABLE}/*.csv"\n${COLUMNS}\`\`\`\n`);
-  return { root, configDir, csvDir, dataDir };
+  return inst;
 }
 
 /** The rows of one file: ids from an SQL expression over `range(n)` as `i`; the other columns derive from id and `salt`. */
@@ -135,60 +124,23 @@ interface ReplayRun {
   stderr: string;
 }
 
-const TIME_BIN = '/usr/bin/time';
-
-async function isExecutable(file: string): Promise<boolean> {
-  try {
-    await access(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
+/** Runs `ada replay --json` as a child process: its time, the time of each projection, and its peak RSS. */
+async function runAdaReplay(inst: Instance): Promise<ReplayRun> {
+  const run = await runAda(inst.root, ['replay', '--config', inst.configDir, '--data', inst.dataDir, '--json']);
+  const json = adaJson<{ ok?: boolean; projections?: ReplayRun['projections'] }>('replay', run);
+  if (!json.projections) throw new Error(`ada replay reported no projections:\n${run.stdout}`);
+  return { ms: run.ms, rssMb: run.rssMb, projections: json.projections, stderr: run.stderr };
 }
 
-/** Runs `ada replay --json` as a child process: its time, the time of each projection, and its peak RSS (GNU time, else VmHWM polling). */
-async function runAdaReplay(inst: Instance): Promise<ReplayRun> {
-  const adaBin = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
-  const args = [adaBin, 'replay', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
-  const timeFile = path.join(inst.root, 'replay-time-v.txt');
-  const useTime = await isExecutable(TIME_BIN);
-  const t0 = performance.now();
-  const proc = useTime
-    ? spawn(TIME_BIN, ['-v', '-o', timeFile, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-  let polled = 0;
-  const vmHwm = (pid: number): number => {
-    try {
-      return Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
-    } catch {
-      return 0;
-    }
-  };
-  const poll = useTime || proc.pid === undefined ? undefined : setInterval(() => (polled = Math.max(polled, vmHwm(proc.pid!))), 25);
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
-  const code = await new Promise<number | null>((resolve, reject) => {
-    proc.on('error', reject);
-    proc.on('close', resolve);
-  });
-  const ms = performance.now() - t0;
-  if (poll) clearInterval(poll);
-  let json: { ok?: boolean; projections?: ReplayRun['projections'] } = {};
-  try {
-    json = JSON.parse(out) as typeof json;
-  } catch {
-    // Reported below.
-  }
-  if (code !== 0 || !json.ok || !json.projections) throw new Error(`ada replay failed (exit ${code}):\n${err}\n${out}`.trim());
-  let rssMb = polled;
-  if (useTime) {
-    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(await readFile(timeFile, 'utf8'));
-    if (!m) throw new Error(`no peak RSS in ${timeFile}`);
-    rssMb = Number(m[1]) / 1024;
-  }
-  return { ms, rssMb, projections: json.projections, stderr: err };
+/** Profiles the table once (`ada profile`), as the server does after a sync: the profile a replay may keep. */
+async function runAdaProfile(inst: Instance): Promise<void> {
+  adaJson('profile', await runAda(inst.root, ['profile', '--config', inst.configDir, '--data', inst.dataDir, '--json']));
+}
+
+/** When the table's profile was computed (`profiled_at` in profiles.json). */
+async function profiledAt(inst: Instance): Promise<string | undefined> {
+  const doc = JSON.parse(await readFile(path.join(inst.dataDir, 'metadata', 'profiles.json'), 'utf8')) as { tables: Record<string, { profiled_at?: string }> };
+  return doc.tables[TABLE]?.profiled_at;
 }
 
 /** Fails the benchmark when the replayed table is not what the log announces: every file's bytes as its last `TablePublished` says, its rows as the live syncs left them. */
@@ -203,12 +155,6 @@ async function checkReplayed(inst: Instance, rows: number, run: ReplayRun): Prom
     if (h.sha256 !== f.sha256 || h.bytes !== f.bytes) throw new Error(`${f.path}: the log announces ${f.sha256} (${f.bytes} bytes), the file is ${h.sha256} (${h.bytes} bytes)`);
   }
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
-};
 
 export async function run(): Promise<Figures> {
   if (process.env.BENCH_NO_BUILD !== '1') execFileSync('npm', ['run', '--silent', 'build'], { cwd: fileURLToPath(new URL('..', import.meta.url)), stdio: ['ignore', 'ignore', 'inherit'] });
@@ -231,10 +177,14 @@ export async function run(): Promise<Figures> {
   const tableRows = published.filter((e) => e.type === 'TablePublished').at(-1);
   const liveRows = tableRows?.type === 'TablePublished' ? tableRows.data.rows : rows;
 
+  await runAdaProfile(inst);
   const replays: ReplayRun[] = [];
+  let profilesKept = 0;
   for (let r = 0; r < REPEAT; r++) {
+    const profiled = await profiledAt(inst);
     const replay = await runAdaReplay(inst);
     await checkReplayed(inst, liveRows, replay);
+    if (await profiledAt(inst) === profiled) profilesKept++;
     replays.push(replay);
     if (VERBOSE) process.stdout.write(`  replay ${r + 1}/${REPEAT}: ${seconds(replay.ms)}\n`);
   }
@@ -253,8 +203,10 @@ export async function run(): Promise<Figures> {
     ['replay.last_sync_s', round(syncMs / 1000)],
     ['replay.replay_s', round(replayMs / 1000)],
     ['replay.ratio', round(replayMs / syncMs)],
-    // The replay profiles the table once (a sync from the command line does not); without it, the same work as the syncs.
+    // The profiler's part of the replay (a sync from the command line does not profile); without it, the same work as the syncs.
     ['replay.ratio_without_profiler', round((typical.ms - of('profiler')) / syncMs)],
+    // Replays that kept the table's profile (its files and the settings were unchanged), of BENCH_REPEAT.
+    ['replay.profiles_kept', profilesKept],
     ['replay.peak_rss_mb', round(Math.max(...replays.map((r) => r.rssMb)))],
     ['replay.last_sync_peak_rss_mb', round(Math.max(...syncs.map((s) => s.rssMb)))],
     ['replay.phases', `startup+exit ${seconds(typical.ms - projected)}, parquet ${seconds(of('parquet'))}, profiler ${seconds(of('profiler'))}, other projections ${seconds(others)}`],

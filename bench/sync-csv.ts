@@ -220,11 +220,13 @@ async function withDuckDb<T>(fn: (conn: DuckDBConnection) => Promise<T>): Promis
 const lit = (s: string): string => `'${s.replaceAll("'", "''")}'`;
 const list = (files: string[]): string => `[${files.map(lit).join(', ')}]`;
 
-/** Times a bare DuckDB statement and returns its first value (the COPY's row count). */
-async function bare(sql: string): Promise<{ ms: number; rows: number }> {
+/** Times a bare DuckDB statement and returns its first value (the COPY's row count) and its CPU time (this process's, DuckDB's threads included). */
+async function bare(sql: string): Promise<{ ms: number; rows: number; cpuMs: number }> {
   return withDuckDb(async (conn) => {
+    const cpu = process.cpuUsage();
     const { result, ms } = await timed(() => conn.runAndReadAll(sql));
-    return { ms, rows: Number(result.getRows()[0]?.[0] ?? 0) };
+    const used = process.cpuUsage(cpu);
+    return { ms, rows: Number(result.getRows()[0]?.[0] ?? 0), cpuMs: (used.user + used.system) / 1000 };
   });
 }
 
@@ -255,6 +257,7 @@ function median(values: number[]): number {
 /** One repetition: the bare DuckDB time and our `ada sync`, with its phases. */
 interface Round {
   baseMs: number;
+  baseCpuMs: number;
   ours: SyncRun;
   phases: { text: string; startupMs: number };
 }
@@ -264,11 +267,11 @@ interface Round {
  * back to back, so a ratio per round is steadier than a ratio of medians on a busy machine); the phases are those of
  * the round whose sync time is the median.
  */
-function summarise(name: string, rounds: Round[]): { baseMs: number; oursMs: number; baseOverOurs: number; baseOverOursInProcess: number; phases: string; readMb: number | string } {
+function summarise(name: string, rounds: Round[]): { baseMs: number; oursMs: number; baseOverOurs: number; baseOverOursInProcess: number; cpuBaseOverOurs: number | string; phases: string; readMb: number | string } {
   const oursMs = median(rounds.map((r) => r.ours.ms));
   const byDistance = [...rounds].sort((a, b) => Math.abs(a.ours.ms - oursMs) - Math.abs(b.ours.ms - oursMs));
   if (process.env.BENCH_VERBOSE) {
-    for (const [i, r] of rounds.entries()) process.stderr.write(`${name} round ${i + 1}: baseline ${round(r.baseMs)} ms, ada ${round(r.ours.ms)} ms, ${round(r.ours.rssMb)} MB (${r.phases.text})\n`);
+    for (const [i, r] of rounds.entries()) process.stderr.write(`${name} round ${i + 1}: baseline ${round(r.baseMs)} ms, ada ${round(r.ours.ms)} ms, CPU ${round(r.baseCpuMs)} against ${round(r.ours.cpuMs ?? NaN)} ms, ${round(r.ours.rssMb)} MB (${r.phases.text})\n`);
   }
   const baseOverOurs = median(rounds.map((r) => r.baseMs / r.ours.ms));
   // The same without the process start-up (node, tsx, module loading until SyncStarted): what a running
@@ -277,7 +280,11 @@ function summarise(name: string, rounds: Round[]): { baseMs: number; oursMs: num
   // Bytes the sync process read (rchar: files, page cache included), the median of the rounds.
   const read = rounds.map((r) => r.ours.readMb).filter((mb): mb is number => mb !== undefined);
   const readMb = read.length === rounds.length ? median(read) : 'unknown (no /proc/self/io)';
-  return { baseMs: median(rounds.map((r) => r.baseMs)), oursMs, baseOverOurs, baseOverOursInProcess, phases: byDistance[0]!.phases.text, readMb };
+  // CPU time (user + system) of the baseline's statement against the whole sync process's: what the work costs,
+  // steadier than wall time when other work shares the machine.
+  const cpu = rounds.map((r) => (r.ours.cpuMs ? r.baseCpuMs / r.ours.cpuMs : undefined)).filter((x): x is number => x !== undefined);
+  const cpuBaseOverOurs = cpu.length === rounds.length ? median(cpu) : 'unknown (no GNU time)';
+  return { baseMs: median(rounds.map((r) => r.baseMs)), oursMs, baseOverOurs, baseOverOursInProcess, cpuBaseOverOurs, phases: byDistance[0]!.phases.text, readMb };
 }
 
 /** Runs the benchmark and returns its figures. */
@@ -309,7 +316,7 @@ export async function run(): Promise<Figures> {
     await placeSource(full, source.file, 'orders.csv');
     const ours = await sync(full);
     expectRows('ada full refresh', ours.rows, ROWS);
-    fullRounds.push({ baseMs: bareRun.ms, ours, phases: await phases(full, ours) });
+    fullRounds.push({ baseMs: bareRun.ms, baseCpuMs: bareRun.cpuMs, ours, phases: await phases(full, ours) });
     await discard(full.root);
   }
   const full = summarise('full refresh', fullRounds);
@@ -332,7 +339,7 @@ export async function run(): Promise<Figures> {
     const ours = await sync(inc);
     expectRows('ada incremental staged', ours.rows, DELTA);
     expectRows('ada incremental published', (await publishedFiles(inc)).rows, expected);
-    incRounds.push({ baseMs: bareRun.ms, ours, phases: await phases(inc, ours) });
+    incRounds.push({ baseMs: bareRun.ms, baseCpuMs: bareRun.cpuMs, ours, phases: await phases(inc, ours) });
   }
   await discard(inc.root);
   const incremental = summarise('incremental', incRounds);
@@ -362,7 +369,7 @@ export async function run(): Promise<Figures> {
     const now = await publishedFiles(part);
     expectRows('ada partitioned published', now.rows, expected);
     expectRows('ada partitioned published (footers)', await parquetRows(now.files), expected);
-    partRounds.push({ baseMs: bareRun.ms, ours, phases: await phases(part, ours) });
+    partRounds.push({ baseMs: bareRun.ms, baseCpuMs: bareRun.cpuMs, ours, phases: await phases(part, ours) });
   }
   await discard(part.root);
   const partitioned = summarise('partitioned', partRounds);
@@ -377,18 +384,21 @@ export async function run(): Promise<Figures> {
     ['sync_csv.full_refresh_baseline_rows_per_s', perSecond(ROWS, full.baseMs)],
     ['sync_csv.full_refresh_ratio', full.baseOverOurs],
     ['sync_csv.full_refresh_ratio_excl_startup', full.baseOverOursInProcess],
+    ['sync_csv.full_refresh_cpu_ratio', full.cpuBaseOverOurs],
     ['sync_csv.full_refresh_phases', full.phases],
     ['sync_csv.full_refresh_read_mb', full.readMb],
     ['sync_csv.incremental_s', incremental.oursMs / 1000],
     ['sync_csv.incremental_baseline_s', incremental.baseMs / 1000],
     ['sync_csv.incremental_ratio', 1 / incremental.baseOverOurs],
     ['sync_csv.incremental_ratio_excl_startup', 1 / incremental.baseOverOursInProcess],
+    ['sync_csv.incremental_cpu_ratio', typeof incremental.cpuBaseOverOurs === 'number' ? 1 / incremental.cpuBaseOverOurs : incremental.cpuBaseOverOurs],
     ['sync_csv.incremental_phases', incremental.phases],
     ['sync_csv.incremental_read_mb', incremental.readMb],
     ['sync_csv.partition_s', partitioned.oursMs / 1000],
     ['sync_csv.partition_baseline_s', partitioned.baseMs / 1000],
     ['sync_csv.partition_speedup', partitioned.baseOverOurs],
     ['sync_csv.partition_speedup_excl_startup', partitioned.baseOverOursInProcess],
+    ['sync_csv.partition_cpu_speedup', partitioned.cpuBaseOverOurs],
     ['sync_csv.partition_phases', partitioned.phases],
     ['sync_csv.partition_read_mb', partitioned.readMb],
     ['sync_csv.startup_s', median([...fullRounds, ...incRounds, ...partRounds].map((r) => r.phases.startupMs)) / 1000],

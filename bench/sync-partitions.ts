@@ -12,8 +12,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ControlClient } from '../ops/control/client.ts';
-import { BENCH_DIR, IO_PROBE, readBytesOf, report, round, runAdaSync, scratch, seconds, startAdaServe, syncPhases, timed } from './util.ts';
-import type { Figures, SyncRun } from './util.ts';
+import { BENCH_DIR, csvInstance, IO_PROBE, readBytesOf, report, round, runAdaSync, scratch, seconds, startAdaServe, syncPhases, timed } from './util.ts';
+import type { CsvInstance, Figures, SyncRun } from './util.ts';
 
 /** Goals of the figures (issue 14): `min` means at least, `max` at most. */
 export const goals: Record<string, { min?: number; max?: number }> = {
@@ -87,21 +87,11 @@ async function writeDelta(file: string, roundNo: number): Promise<void> {
   await withDuckDb((run) => run(`COPY (${csvSelect(rows, roundNo + 1)}) TO ${lit(file)} (FORMAT csv, HEADER)`));
 }
 
-interface Instance {
-  root: string;
-  configDir: string;
-  csvDir: string;
-  dataDir: string;
-}
+type Instance = CsvInstance;
 
 async function instance(root: string): Promise<Instance> {
-  const inst = { root, configDir: path.join(root, 'config'), csvDir: path.join(root, 'csv'), dataDir: path.join(root, 'data') };
-  await mkdir(inst.configDir, { recursive: true });
+  const inst = await csvInstance(root, 'Partition benchmark');
   await mkdir(path.join(inst.csvDir, 'parts'), { recursive: true });
-  await writeFile(path.join(inst.configDir, 'instance.yaml'), [
-    'instance:', '  name: Partition benchmark', 'auth:', '  allowed_domain: example.com', '  webapp_secret_key: bench-secret-key-0123456789',
-    'data_source:', '  type: csv', '  csv:', '    dir: ../csv', '',
-  ].join('\n'));
   await writeFile(path.join(inst.configDir, 'data_description.md'), [
     '# Partition benchmark', '', '```yaml', 'tables:', `  - id: ${TABLE}`, `    name: ${TABLE}`, '    description: Generated orders',
     '    primary_key: id', '    sync_strategy: incremental', '    partition_by: ts', '    partition_granularity: month', '    file: "parts/*.csv"',

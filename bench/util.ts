@@ -1,7 +1,7 @@
 /** Shared helpers of the benchmarks: timing, peak RSS, printing `name: value` lines. */
 import { spawn } from 'node:child_process';
 import { constants, readFileSync } from 'node:fs';
-import { access, mkdir, readFile, rm } from 'node:fs/promises';
+import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { lastValueFrom, toArray } from 'rxjs';
@@ -66,6 +66,8 @@ export interface SyncRun {
   output: string;
   /** Bytes the child read through read(2) and friends (`rchar` of /proc/self/io at exit, page cache included), in MB; undefined off Linux. */
   readMb?: number;
+  /** CPU time of the child, user and system, its threads included (GNU `time -v`), in ms; undefined without it. */
+  cpuMs?: number;
 }
 
 const HAS_PROC_IO = (() => {
@@ -98,30 +100,47 @@ function vmHwmMb(pid: number): number {
   }
 }
 
+/** What one `ada` child process did. */
+export interface AdaRun {
+  ms: number;
+  /** Peak RSS in MB (GNU `time -v`, else polling /proc/<pid>/status VmHWM). */
+  rssMb: number;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Wall-clock start and end (epoch ms). */
+  startedAt: number;
+  endedAt: number;
+  /** Bytes the child read through read(2) and friends (`rchar` of /proc/self/io at exit, page cache included), in MB; undefined off Linux. */
+  readMb?: number;
+  /** CPU time of the child, user + system, in ms (GNU `time -v`); undefined without it. */
+  cpuMs?: number;
+}
+
 /**
- * Runs `node <nodeArgs> bin/ada.js sync --config … --data … --json` as a child process and returns its time, its
- * first table's rows and run id, and its peak RSS (GNU `time -v`, else by polling /proc/<pid>/status).
+ * Runs `node <nodeArgs> bin/ada.js <args>` as a child process and returns its time, output, peak RSS and bytes read.
+ * `root` holds the files GNU time and the I/O probe write.
  */
-export async function runAdaSync(inst: { root: string; configDir: string; dataDir: string }, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<SyncRun> {
+export async function runAda(root: string, args: string[], options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<AdaRun> {
   const adaBin = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
-  const ioFile = path.join(inst.root, 'proc-io.txt');
+  const ioFile = path.join(root, 'proc-io.txt');
   const probe = HAS_PROC_IO ? ['--import', IO_PROBE] : [];
-  const args = [...(options.nodeArgs ?? []), ...probe, adaBin, 'sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
-  const timeFile = path.join(inst.root, 'time-v.txt');
+  const nodeArgs = [...(options.nodeArgs ?? []), ...probe, adaBin, ...args];
+  const timeFile = path.join(root, 'time-v.txt');
   const useTime = await isExecutable(TIME_BIN);
   const env = { ...process.env, ...options.env, ADA_BENCH_IO_FILE: ioFile };
   await rm(ioFile, { force: true });
   const startedAt = Date.now();
   const t0 = performance.now();
   const proc = useTime
-    ? spawn(TIME_BIN, ['-v', '-o', timeFile, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env })
-    : spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
+    ? spawn(TIME_BIN, ['-v', '-o', timeFile, process.execPath, ...nodeArgs], { stdio: ['ignore', 'pipe', 'pipe'], env })
+    : spawn(process.execPath, nodeArgs, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let polled = 0;
   const poll = useTime || proc.pid === undefined ? undefined : setInterval(() => (polled = Math.max(polled, vmHwmMb(proc.pid!))), 25);
-  let out = '';
-  let err = '';
-  proc.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  let stdout = '';
+  let stderr = '';
+  proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const code = await new Promise<number | null>((resolve, reject) => {
     proc.on('error', reject);
     proc.on('close', resolve);
@@ -129,22 +148,76 @@ export async function runAdaSync(inst: { root: string; configDir: string; dataDi
   const ms = performance.now() - t0;
   const endedAt = Date.now();
   if (poll) clearInterval(poll);
-  let json: { ok?: boolean; tables?: Array<{ rows: number; runId: string }> } = {};
+  let rssMb = polled;
+  let cpuMs: number | undefined;
+  if (useTime) {
+    const report = await readFile(timeFile, 'utf8').catch(() => '');
+    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(report);
+    if (!m && code === 0) throw new Error(`no peak RSS in ${timeFile}`);
+    rssMb = m ? Number(m[1]) / 1024 : 0;
+    const user = /User time \(seconds\): ([\d.]+)/.exec(report);
+    const system = /System time \(seconds\): ([\d.]+)/.exec(report);
+    if (user && system) cpuMs = (Number(user[1]) + Number(system[1])) * 1000;
+  }
+  const rchar = HAS_PROC_IO ? /^rchar:\s*(\d+)/m.exec(await readFile(ioFile, 'utf8').catch(() => '')) : null;
+  return { ms, rssMb, code, stdout, stderr, startedAt, endedAt, ...(rchar ? { readMb: Number(rchar[1]) / 1e6 } : {}), ...(cpuMs !== undefined ? { cpuMs } : {}) };
+}
+
+/** Parses the `--json` output of an `ada` child; throws with its output unless it exited 0 with `ok: true`. */
+export function adaJson<T extends { ok?: boolean }>(command: string, run: AdaRun): T {
+  let json: T | undefined;
   try {
-    json = JSON.parse(out) as typeof json;
+    json = JSON.parse(run.stdout) as T;
   } catch {
     // Reported below.
   }
-  const table = json.tables?.[0];
-  if (code !== 0 || !json.ok || !table) throw new Error(`ada sync failed (exit ${code}):\n${err}\n${out}`.trim());
-  let rssMb = polled;
-  if (useTime) {
-    const m = /Maximum resident set size \(kbytes\): (\d+)/.exec(await readFile(timeFile, 'utf8'));
-    if (!m) throw new Error(`no peak RSS in ${timeFile}`);
-    rssMb = Number(m[1]) / 1024;
-  }
-  const rchar = HAS_PROC_IO ? /^rchar:\s*(\d+)/m.exec(await readFile(ioFile, 'utf8').catch(() => '')) : null;
-  return { ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt, output: out + err, ...(rchar ? { readMb: Number(rchar[1]) / 1e6 } : {}) };
+  if (run.code !== 0 || !json?.ok) throw new Error(`ada ${command} failed (exit ${run.code}):\n${run.stderr}\n${run.stdout}`.trim());
+  return json;
+}
+
+/**
+ * Runs `node <nodeArgs> bin/ada.js sync --config … --data … --json` as a child process and returns its time, its
+ * first table's rows and run id, and its peak RSS (see runAda).
+ */
+export async function runAdaSync(inst: { root: string; configDir: string; dataDir: string }, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<SyncRun> {
+  const run = await runAda(inst.root, ['sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'], options);
+  const table = adaJson<{ ok?: boolean; tables?: Array<{ rows: number; runId: string }> }>('sync', run).tables?.[0];
+  if (!table) throw new Error(`ada sync reported no table:\n${run.stdout}`);
+  const { ms, rssMb, startedAt, endedAt, readMb, cpuMs } = run;
+  return {
+    ms, rssMb, rows: table.rows, runId: table.runId, startedAt, endedAt, output: run.stdout + run.stderr,
+    ...(readMb !== undefined ? { readMb } : {}), ...(cpuMs !== undefined ? { cpuMs } : {}),
+  };
+}
+
+/** The median of some numbers. */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = Math.floor(s.length / 2);
+  return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
+}
+
+/** The directories of a benchmark's CSV instance: configuration, the CSV files it reads, the data directory. */
+export interface CsvInstance {
+  root: string;
+  configDir: string;
+  csvDir: string;
+  dataDir: string;
+}
+
+/**
+ * Creates an instance named `name` under `root` that reads CSV files from its `csv/` directory: its instance.yaml (the
+ * caller writes data_description.md) and the directories (the data directory is ada's to create).
+ */
+export async function csvInstance(root: string, name: string): Promise<CsvInstance> {
+  const inst = { root, configDir: path.join(root, 'config'), csvDir: path.join(root, 'csv'), dataDir: path.join(root, 'data') };
+  await mkdir(inst.configDir, { recursive: true });
+  await mkdir(inst.csvDir, { recursive: true });
+  await writeFile(path.join(inst.configDir, 'instance.yaml'), [
+    'instance:', `  name: ${name}`, 'auth:', '  allowed_domain: example.com', '  webapp_secret_key: bench-secret-key-0123456789',
+    'data_source:', '  type: csv', '  csv:', '    dir: ../csv', '',
+  ].join('\n'));
+  return inst;
 }
 
 /** The phases of one sync run, in ms, from its events' times: until SyncStarted, until TableStagingCompleted, until TablePublished, the rest. */

@@ -16,8 +16,10 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 function buildIsFresh() {
   try {
     const { newest, dirs, files } = JSON.parse(readFileSync(path.join(root, 'dist', '.build-stamp'), 'utf8'));
+    // `root` ends with a separator and the listed paths are relative and normal: a concatenation, not path.join's
+    // normalisation, which costs about as much as the stat itself over the few hundred paths.
     for (const list of [dirs, files]) {
-      for (const p of list) if (statSync(path.join(root, p)).mtimeMs > newest) return false;
+      for (const p of list) if (statSync(root + p).mtimeMs > newest) return false;
     }
     return true;
   } catch {

@@ -11,7 +11,6 @@ import type { FileHandle } from 'node:fs/promises';
 import { watch } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { crc32 } from 'node:zlib';
 import lockfile from 'proper-lockfile';
 import { Observable, Subject } from 'rxjs';
 import writeFileAtomic from 'write-file-atomic';
@@ -19,9 +18,10 @@ import { fsyncDir, isProcessAlive } from './fs-sync.ts';
 import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
 import { adaError, ErrorCode } from './errors.ts';
 import { ReadCursors } from './read-cursors.ts';
+import { RecordBuffer } from './record-buffer.ts';
 import type { ReadCursor } from './read-cursors.ts';
-import { assertSegmentsJoin, corruptError, listSegments, scanSegment, segmentName } from './segments.ts';
-import type { RawRecord, SegmentInfo } from './segments.ts';
+import { assertSegmentsJoin, corruptError, listSegments, scanRecords, scanSegment, segmentName } from './segments.ts';
+import type { RawRecord, RecordVisitor, SegmentInfo } from './segments.ts';
 import { EVENT_TYPES } from './types.ts';
 import type { NewEvent, RecordedEvent } from './types.ts';
 import { upcast, UPCASTERS } from './upcast.ts';
@@ -32,8 +32,11 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 /** Default segment size before rolling to a new file. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
-/** Upper bound of records per group commit, so one batch never allocates without limit. */
+/** Records per group commit at most: appends beyond it start the next batch, so one write stays bounded. */
 const MAX_BATCH_RECORDS = 4_000;
+
+/** Idle record buffers a log keeps for its next batches (one is written while the next fills). */
+const SPARE_BUFFERS = 2;
 
 /** How often followers in another process look for new records when no file event arrives. */
 const FOLLOW_POLL_MS = 100;
@@ -68,20 +71,25 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
-interface Pending {
-  event: NewEvent;
-  resolve: (r: AppendResult) => void;
-  reject: (err: unknown) => void;
+/**
+ * A group commit: the framed records of appends, encoded as they are made, and their promises' resolving
+ * functions. The events themselves are not kept.
+ */
+interface Batch {
+  first: number;
+  records: RecordBuffer;
+  resolves: Array<(r: AppendResult) => void>;
+  rejects: Array<(err: unknown) => void>;
+  /** Idempotency keys in the batch, by record index. */
+  keyed: Array<[number, string]>;
 }
 
-interface EncodedBatch {
-  first: number;
-  at: string;
-  buf: Buffer;
-  strings: string[];
-  accepted: Pending[];
-  ids: string[];
-  keys: Array<string | undefined>;
+/** The resolving functions of the promise being created: an executor shared by every append allocates no closure. */
+let newResolve: (r: AppendResult) => void = () => undefined;
+let newReject: (err: unknown) => void = () => undefined;
+function captureResolvers(resolve: (r: AppendResult) => void, reject: (err: unknown) => void): void {
+  newResolve = resolve;
+  newReject = reject;
 }
 
 interface KeyIndexFile {
@@ -92,8 +100,9 @@ interface KeyIndexFile {
 
 type Lifecycle = 'open' | 'closing' | 'closed' | 'failed';
 
-function parseRecord(raw: RawRecord, upcasters: UpcasterRegistry): RecordedEvent {
-  const stored = JSON.parse(raw.payload.toString('utf8')) as StoredEvent & Omit<RecordedEvent, 'type' | 'v' | 'data'>;
+/** The event in a record's payload, `buf[start, end)`, upcast to the current version of its type. */
+function parseRecord(buf: Buffer, start: number, end: number, upcasters: UpcasterRegistry): RecordedEvent {
+  const stored = JSON.parse(buf.toString('utf8', start, end)) as StoredEvent & Omit<RecordedEvent, 'type' | 'v' | 'data'>;
   return (stored.type && upcasters[stored.type] ? { ...stored, ...upcast(stored, upcasters) } : stored) as RecordedEvent;
 }
 
@@ -106,13 +115,13 @@ function segmentIndexFor(segments: SegmentInfo[], position: number): number {
 
 /**
  * Reads records from `cursor` to the current end of the log (or to `until`), across segments,
- * calling `onBatch` per chunk. Returns the cursor after the last record read.
+ * calling `onRecord` per record (which returns false to stop). Returns the cursor after the last record read.
  * A torn tail of the last segment is the end of what is written; damage anywhere else is `LOG_CORRUPT`.
  */
 async function readForward(
   dir: string,
   cursor: ReadCursor | { from: number },
-  onBatch: (records: RawRecord[]) => boolean | void,
+  onRecord: RecordVisitor,
   until?: number,
   cursors?: ReadCursors,
 ): Promise<{ cursor: ReadCursor; stopped: boolean }> {
@@ -130,7 +139,7 @@ async function readForward(
   } else {
     current = cursor;
   }
-  const result = await readSegments(dir, segments, current, skipBelow, onBatch, until);
+  const result = await readSegments(dir, segments, current, skipBelow, onRecord, until);
   if (cursors) {
     const ino = await inode(path.join(dir, segmentName(result.cursor.segmentFirst)));
     if (ino !== undefined) cursors.remember({ ...result.cursor, ino });
@@ -178,7 +187,7 @@ async function readSegments(
   listed: SegmentInfo[],
   start: ReadCursor,
   skipBelow: number,
-  onBatch: (records: RawRecord[]) => boolean | void,
+  onRecord: RecordVisitor,
   until: number | undefined,
 ): Promise<{ cursor: ReadCursor; stopped: boolean }> {
   let segments = listed;
@@ -188,11 +197,9 @@ async function readSegments(
     if (idx < 0) throw adaError(ErrorCode.logCorrupt, `event log segment ${segmentName(current.segmentFirst)} disappeared while reading ${dir}`);
     const seg = segments[idx]!;
     const isLast = idx === segments.length - 1;
-    const end = await scanSegment(seg.path, current, (records) => {
-      const wanted = skipBelow > records[0]!.position ? records.filter((r) => r.position >= skipBelow) : records;
-      if (wanted.length === 0) return true;
-      return onBatch(wanted);
-    }, { untilPosition: until });
+    const end = await scanRecords(seg.path, current, skipBelow > current.position
+      ? (buf, start, stop, position, offset) => (position < skipBelow ? true : onRecord(buf, start, stop, position, offset))
+      : onRecord, { untilPosition: until });
     current = { segmentFirst: seg.first, offset: end.end, position: end.nextPosition };
     if (end.stopped) return { cursor: current, stopped: true };
     if (until !== undefined && current.position > until) return { cursor: current, stopped: false };
@@ -292,11 +299,9 @@ export class EventLogReader {
         try {
           do {
             again = false;
-            const result = await readForward(dir, cursor, (records) => {
-              for (const r of records) {
-                if (subscriber.closed) return false;
-                subscriber.next(parseRecord(r, upcasters));
-              }
+            const result = await readForward(dir, cursor, (buf, start, end) => {
+              if (subscriber.closed) return false;
+              subscriber.next(parseRecord(buf, start, end, upcasters));
               return true;
             }, undefined, 'from' in cursor ? cursors : undefined);
             cursor = result.cursor;
@@ -327,11 +332,9 @@ export class EventLogReader {
 
 function readObservable(dir: string, from: number, upcasters: UpcasterRegistry, until: () => number | undefined, cursors: ReadCursors): Observable<RecordedEvent> {
   return new Observable<RecordedEvent>((subscriber) => {
-    readForward(dir, { from }, (records) => {
-      for (const r of records) {
-        if (subscriber.closed) return false;
-        subscriber.next(parseRecord(r, upcasters));
-      }
+    readForward(dir, { from }, (buf, start, end) => {
+      if (subscriber.closed) return false;
+      subscriber.next(parseRecord(buf, start, end, upcasters));
       return !subscriber.closed;
     }, until(), cursors)
       .then(() => subscriber.complete(), (err: unknown) => subscriber.error(err));
@@ -350,7 +353,13 @@ export class EventLog {
   private readonly live = new Subject<RecordedEvent[]>();
   private readonly cursors = new ReadCursors();
   private activeIno: number | undefined;
-  private queue: Pending[] = [];
+  /** The batch appends go to; the batches before it wait in `sealed`, each written and synced in turn. */
+  private filling: Batch | undefined;
+  private sealed: Batch[] = [];
+  private readonly spare: RecordBuffer[] = [];
+  /** The record time, an ISO string made once per millisecond. */
+  private atMs = -1;
+  private atIso = '';
   private flushing: Promise<void> | undefined;
   private state: Lifecycle = 'open';
   private failure: unknown;
@@ -410,12 +419,29 @@ export class EventLog {
       const pending = this.pendingKeys.get(key);
       if (pending) return pending.then((r) => ({ ...r, duplicate: true }));
     }
-    const promise = new Promise<AppendResult>((resolve, reject) => {
-      this.queue.push({ event, resolve, reject });
-    });
+    // Encoded now, into the batch being filled: the event is not kept, and a later change to it changes nothing.
+    const batch = this.filling ?? (this.filling = this.newBatch());
+    const position = this.nextPosition;
+    try {
+      if (!batch.records.add(position, this.now(), event.source ?? this.defaultSource, event)) {
+        return Promise.reject(adaError(ErrorCode.badArgument, `event ${event.type} is over the ${MAX_RECORD_BYTES}-byte record limit: stage bulk data as a blob`));
+      }
+    } catch (err) {
+      return Promise.reject(adaError(ErrorCode.badArgument, `event ${event.type} cannot be serialised as JSON: ${(err as Error).message}`, {}, err));
+    }
+    this.nextPosition++;
+    this.queuedCount++;
+    const promise = new Promise<AppendResult>(captureResolvers);
+    batch.resolves.push(newResolve);
+    batch.rejects.push(newReject);
     if (key !== undefined) {
+      batch.keyed.push([position - batch.first, key]);
       this.pendingKeys.set(key, promise);
       promise.then(() => this.pendingKeys.delete(key), () => this.pendingKeys.delete(key));
+    }
+    if (batch.resolves.length >= MAX_BATCH_RECORDS) {
+      this.sealed.push(batch);
+      this.filling = undefined;
     }
     if (!this.flushing) this.flushing = this.flushLoop();
     return promise;
@@ -455,8 +481,8 @@ export class EventLog {
         complete: () => subscriber.complete(),
       });
       const until = this.head;
-      readForward(this.dir, { from }, (records) => {
-        emit(records.map((r) => parseRecord(r, this.upcasters)));
+      readForward(this.dir, { from }, (buf, start, end) => {
+        emit([parseRecord(buf, start, end, this.upcasters)]);
         return !subscriber.closed;
       }, until, this.cursors).then(() => {
         catchingUp = false;
@@ -489,109 +515,77 @@ export class EventLog {
     if (this.state === 'closed') return;
     this.state = 'failed';
     this.failure = err;
-    for (const p of this.queue.splice(0)) p.reject(err);
+    const waiting = this.filling ? [...this.sealed, this.filling] : this.sealed;
+    this.sealed = [];
+    this.filling = undefined;
+    for (const b of waiting) for (const reject of b.rejects) reject(err);
   }
 
   /**
-   * Drains the queue in batches. The next batch is encoded while the previous one is being
-   * written and synced, so CPU work and disk waits overlap; acknowledgements stay in order.
+   * Writes and syncs the batches in order. Appends are encoded as they are made, so the CPU work happens while the
+   * previous batch syncs; a batch holds what was appended meanwhile (up to MAX_BATCH_RECORDS).
    */
   private async flushLoop(): Promise<void> {
-    let io: Promise<void> | undefined;
     try {
-      while (this.queue.length > 0 && (this.state === 'open' || this.state === 'closing')) {
-        const batch = this.queue.length <= MAX_BATCH_RECORDS ? this.queue : this.queue.slice(0, MAX_BATCH_RECORDS);
-        this.queue = this.queue.length <= MAX_BATCH_RECORDS ? [] : this.queue.slice(MAX_BATCH_RECORDS);
-        const encoded = this.encode(batch);
-        if (io) await io;
-        if (!encoded) continue;
-        if ((this.state as Lifecycle) === 'failed') {
-          for (const p of encoded.accepted) p.reject(this.failure);
-          continue;
-        }
-        io = this.writeEncoded(encoded);
-        // Let producers whose earlier appends were just acknowledged queue more before encoding again.
-        if (this.queue.length < MAX_BATCH_RECORDS) await io;
+      // Appends made in the same tick as the first one join its batch.
+      await Promise.resolve();
+      while (this.state === 'open' || this.state === 'closing') {
+        const batch = this.sealed.shift() ?? this.filling;
+        if (!batch) break;
+        if (batch === this.filling) this.filling = undefined;
+        if (batch.resolves.length > 0) await this.writeBatch(batch);
+        batch.records.reset();
+        if (this.spare.length < SPARE_BUFFERS) this.spare.push(batch.records);
       }
-      if (io) await io;
     } finally {
       this.flushing = undefined;
-      if (this.queue.length > 0 && (this.state === 'open' || this.state === 'closing')) this.flushing = this.flushLoop();
+      if ((this.sealed.length > 0 || this.filling) && (this.state === 'open' || this.state === 'closing')) this.flushing = this.flushLoop();
     }
   }
 
-  /** Frames a batch into one buffer, assigning positions; oversized events are rejected alone. */
-  private encode(batch: Pending[]): EncodedBatch | undefined {
-    const at = new Date().toISOString();
-    const first = this.nextPosition;
-    const strings: string[] = [];
-    const accepted: Pending[] = [];
-    const ids: string[] = [];
-    const keys: Array<string | undefined> = [];
-    let capacity = 0;
-    let lastSource: string | undefined;
-    let sourceJson = '';
-    for (const p of batch) {
-      const e = p.event;
-      const position = first + strings.length;
-      const id = `${this.idPrefix}${position.toString(16).padStart(12, '0')}`;
-      const source = e.source ?? this.defaultSource;
-      if (source !== lastSource) {
-        lastSource = source;
-        sourceJson = JSON.stringify(source);
-      }
-      // Hand-built JSON in the record's field order: cheaper than building and stringifying an object.
-      const json = `{"position":${position},"id":"${id}","at":"${at}","source":${sourceJson}` +
-        `${e.key !== undefined ? `,"key":${JSON.stringify(e.key)}` : ''},"type":"${e.type}","v":${e.v},"data":${JSON.stringify(e.data)}}`;
-      // UTF-8 takes at most 3 bytes per UTF-16 unit: only long records need their exact size measured.
-      if (json.length * 3 > MAX_RECORD_BYTES && Buffer.byteLength(json) > MAX_RECORD_BYTES) {
-        p.reject(adaError(ErrorCode.badArgument, `event ${e.type} is over the ${MAX_RECORD_BYTES}-byte record limit: stage bulk data as a blob`));
-        continue;
-      }
-      strings.push(json);
-      accepted.push(p);
-      ids.push(id);
-      keys.push(e.key);
-      capacity += FRAME_HEADER_BYTES + json.length * 3;
-    }
-    if (strings.length === 0) return undefined;
-    const buf = Buffer.allocUnsafe(capacity);
-    let off = 0;
-    for (const json of strings) {
-      const len = buf.write(json, off + FRAME_HEADER_BYTES, 'utf8');
-      buf.writeUInt32LE(len, off);
-      // zlib.crc32 of a string checksums its UTF-8 bytes: the same value, without a Buffer view per record.
-      buf.writeUInt32LE(crc32(json), off + 4);
-      off += FRAME_HEADER_BYTES + len;
-    }
-    this.nextPosition += strings.length;
-    this.queuedCount += strings.length;
-    return { first, at, buf: buf.subarray(0, off), strings, accepted, ids, keys };
+  private newBatch(): Batch {
+    return { first: this.nextPosition, records: this.spare.pop() ?? new RecordBuffer(this.idPrefix), resolves: [], rejects: [], keyed: [] };
   }
 
-  private async writeEncoded(b: EncodedBatch): Promise<void> {
+  /** The time recorded in events, made once per millisecond. */
+  private now(): string {
+    const ms = Date.now();
+    if (ms !== this.atMs) {
+      this.atMs = ms;
+      this.atIso = new Date(ms).toISOString();
+    }
+    return this.atIso;
+  }
+
+  private idOf(position: number): string {
+    return `${this.idPrefix}${position.toString(16).padStart(12, '0')}`;
+  }
+
+  private async writeBatch(b: Batch): Promise<void> {
+    const buf = b.records.view();
+    const count = b.resolves.length;
     try {
-      if (this.activeSize > 0 && this.activeSize + b.buf.length > this.segmentBytes) await this.roll(b.first);
-      await this.fh.write(b.buf, 0, b.buf.length);
+      if (this.activeSize > 0 && this.activeSize + buf.length > this.segmentBytes) await this.roll(b.first);
+      await this.fh.write(buf, 0, buf.length);
       await this.fh.datasync();
     } catch (err) {
       // The file may now hold part of the batch: nothing more is appended until a reopen truncates it.
       const failure = adaError('LOG_WRITE_FAILED', `writing to the event log ${this.dir} failed: ${(err as Error).message}`, {}, err);
-      for (const p of b.accepted) p.reject(failure);
+      for (const reject of b.rejects) reject(failure);
       this.fail(failure);
       return;
-    } finally {
-      this.queuedCount -= b.strings.length;
     }
-    this.activeSize += b.buf.length;
-    this.cursors.rememberTail({ segmentFirst: this.activeFirst, offset: this.activeSize, position: b.first + b.strings.length, ino: this.activeIno });
-    for (let i = 0; i < b.accepted.length; i++) {
-      const key = b.keys[i];
-      if (key !== undefined) this.keys.set(key, b.first + i);
-      b.accepted[i]!.resolve({ position: b.first + i, id: b.ids[i]!, duplicate: false });
-    }
+    this.queuedCount -= count;
+    this.activeSize += buf.length;
+    this.cursors.rememberTail({ segmentFirst: this.activeFirst, offset: this.activeSize, position: b.first + count, ino: this.activeIno });
+    for (const [i, key] of b.keyed) this.keys.set(key, b.first + i);
     // Followers in this process get the records without reading them back from disk.
-    if (this.live.observed) this.live.next(b.strings.map((json) => JSON.parse(json) as RecordedEvent));
+    const live = this.live.observed ? parseFrames(buf) : undefined;
+    for (let i = 0; i < count; i++) {
+      const position = b.first + i;
+      b.resolves[i]!({ position, id: this.idOf(position), duplicate: false });
+    }
+    if (live) this.live.next(live);
   }
 
   /** Seals the active segment (its key index beside it) and starts a new one at `first`. */
@@ -661,6 +655,17 @@ export class EventLog {
       if (parsed.key !== undefined) this.keys.set(parsed.key, r.position);
     }
   }
+}
+
+/** The records of a batch's framed bytes, as `RecordBuffer` wrote them. */
+function parseFrames(buf: Buffer): RecordedEvent[] {
+  const events: RecordedEvent[] = [];
+  for (let at = 0; at < buf.length;) {
+    const end = at + FRAME_HEADER_BYTES + buf.readUInt32LE(at);
+    events.push(JSON.parse(buf.toString('utf8', at + FRAME_HEADER_BYTES, end)) as RecordedEvent);
+    at = end;
+  }
+  return events;
 }
 
 /** Options whose values are secrets (`--token X`, `--password=X`): the lock's owner file shows `***` instead. */

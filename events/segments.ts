@@ -2,7 +2,7 @@
 import { open, readdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { decodeFrame, FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
+import { crc32Range, decodeFrame, FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
 import { adaError, ErrorCode } from './errors.ts';
 
 /** Suffix of segment files; the name is the position of the segment's first record, zero-padded. */
@@ -72,10 +72,39 @@ export async function scanSegment(
   onBatch: (records: RawRecord[]) => boolean | void,
   limits: { untilPosition?: number } = {},
 ): Promise<SegmentScanEnd> {
+  let records: RawRecord[] = [];
+  return scanRecords(file, start, (buf, from, to, position, offset) => {
+    records.push({ position, offset, payload: buf.subarray(from, to) });
+  }, limits, () => {
+    if (records.length === 0) return true;
+    const batch = records;
+    records = [];
+    return onBatch(batch);
+  });
+}
+
+/**
+ * Called for each valid record of a scan with its payload's bytes, `buf[start, end)` (valid during the call only),
+ * its position and the offset of its frame in the file. Returns false to stop the scan after this record.
+ */
+export type RecordVisitor = (buf: Buffer, start: number, end: number, position: number, offset: number) => boolean | void;
+
+/**
+ * `scanSegment` one record at a time, with no object per record: the replay path parses payloads straight
+ * from the read buffer. `onChunkEnd`, if given, runs after the records of each read chunk, before the buffer
+ * is reused; it returns false to stop.
+ */
+export async function scanRecords(
+  file: string,
+  start: { offset: number; position: number },
+  onRecord: RecordVisitor,
+  limits: { untilPosition?: number } = {},
+  onChunkEnd?: () => boolean | void,
+): Promise<SegmentScanEnd> {
   const fh = await open(file, 'r');
   try {
     const { size } = await fh.stat();
-    // One reused read buffer: records handed to onBatch are views into it, valid during the call only.
+    // One reused read buffer: payloads handed to onRecord are views into it, valid during the call only.
     let buf = Buffer.allocUnsafe(Math.min(SCAN_CHUNK_BYTES, Math.max(FRAME_HEADER_BYTES, size - start.offset)));
     let len = 0;
     let bufStart = start.offset;
@@ -89,29 +118,38 @@ export async function scanSegment(
         fileOffset += bytesRead;
         len += bytesRead;
       }
-      const view = buf.subarray(0, len);
-      const records: RawRecord[] = [];
       let at = 0;
-      let problem: SegmentScanEnd['problem'];
-      while (position <= until) {
-        const frame = decodeFrame(view, at);
-        if (frame.kind === 'ok') {
-          records.push({ position, offset: bufStart + at, payload: frame.payload });
-          position += 1;
-          at = frame.next;
-          continue;
+      let bad: { reason: string; frameEnd: number } | undefined;
+      let stopped = false;
+      // Frames decoded in place (the loop of decodeFrame, without a result object or a view per record).
+      while (position <= until && len - at >= FRAME_HEADER_BYTES) {
+        const length = buf.readUInt32LE(at);
+        if (length === 0 || length > MAX_RECORD_BYTES) {
+          bad = { reason: `record length ${length} out of bounds`, frameEnd: at + FRAME_HEADER_BYTES };
+          break;
         }
-        if (frame.kind === 'bad') {
-          const torn = bufStart + frame.frameEnd >= size || (fileOffset >= size && isZeros(view.subarray(at)))
-            || !(await hasValidFrameAfter(fh, bufStart + at + 1, size));
-          problem = { offset: bufStart + at, reason: frame.reason, torn };
+        const end = at + FRAME_HEADER_BYTES + length;
+        if (end > len) break;
+        if (crc32Range(buf, at + FRAME_HEADER_BYTES, end) !== buf.readUInt32LE(at + 4)) {
+          bad = { reason: 'checksum mismatch', frameEnd: end };
+          break;
         }
-        break;
+        const visited = onRecord(buf, at + FRAME_HEADER_BYTES, end, position, bufStart + at);
+        position += 1;
+        at = end;
+        if (visited === false) {
+          stopped = true;
+          break;
+        }
       }
-      if (records.length > 0 && onBatch(records) === false) {
+      if (onChunkEnd?.() === false || stopped) {
         return { end: bufStart + at, nextPosition: position, size, stopped: true };
       }
-      if (problem) return { end: bufStart + at, nextPosition: position, size, problem, stopped: false };
+      if (bad) {
+        const torn = bufStart + bad.frameEnd >= size || (fileOffset >= size && isZeros(buf.subarray(at, len)))
+          || !(await hasValidFrameAfter(fh, bufStart + at + 1, size));
+        return { end: bufStart + at, nextPosition: position, size, problem: { offset: bufStart + at, reason: bad.reason, torn }, stopped: false };
+      }
       buf.copyWithin(0, at, len);
       len -= at;
       bufStart += at;

@@ -4,11 +4,12 @@
  * the configuration module, loaded only to mask an argument that may be a secret), so `ada --version`, `ada --help`
  * and an `ada sync` answered by a running server cost little more than starting Node.
  */
-import { readFileSync } from 'node:fs';
+import { lstatSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { CommandContext } from './command.ts';
 import { COMMAND_TABLE } from './command-table.ts';
 import type { CommandEntry } from './command-table.ts';
+import { controlSocketOf } from './control/socket-path.ts';
 import { dataDirOf } from './paths.ts';
 import { tightenDataDir, tightenedLine, usePrivateUmask } from './private-files.ts';
 
@@ -89,6 +90,19 @@ export function onlyPlainOptions(argv: readonly string[]): boolean {
   });
 }
 
+/**
+ * True when `ada serve`'s control socket is in the data dir: the server tightened the dir when it started and creates
+ * nothing readable by others, so a command that talks to it need not walk every file again (one stat, not one per file).
+ */
+function servedDataDir(dataDir: string): boolean {
+  try {
+    return lstatSync(controlSocketOf(dataDir), { throwIfNoEntry: false })?.isSocket() ?? false;
+  } catch {
+    // Not a directory on the way (`run` a file): no server there.
+    return false;
+  }
+}
+
 /** Runs the CLI with the given arguments; returns the exit code. */
 export async function main(outer: CommandContext): Promise<number> {
   usePrivateUmask();
@@ -138,8 +152,11 @@ export async function main(outer: CommandContext): Promise<number> {
   try {
     if ('data' in command.options) {
       const dataDir = dataDirOf(parsed.values.data, ctx.env);
-      const changed = await tightenDataDir(dataDir);
-      if (changed > 0) ctx.err(tightenedLine(dataDir, changed));
+      // `ada serve` itself always walks: a socket it finds was left by a server killed without cleanup.
+      if (command.name === 'serve' || !servedDataDir(dataDir)) {
+        const changed = await tightenDataDir(dataDir);
+        if (changed > 0) ctx.err(tightenedLine(dataDir, changed));
+      }
     }
     const implementation = (await command.load()).find((c) => c.name === command.name);
     if (!implementation) throw new Error(`no implementation of \`ada ${command.name}\``);

@@ -108,9 +108,21 @@ export class SyncBus {
     this.parquet = deps.parquet ?? parquetReactor({ config: deps.config, blobs: deps.blobs, writer: () => writer, append: (e) => this.append(e) });
   }
 
+  /**
+   * True until `recoverInterrupted` ran, and again from the start of a run until it ends in `SyncSucceeded`: only then
+   * may a sync skip the recovery (rm of dead runs' files, the sync state, every table's applied run), which a server
+   * whose runs all succeeded since it started would otherwise repeat before each one.
+   */
+  private needsRecovery = true;
+
+  /** Makes the next sync recover first (after work that wrote outside the bus, such as a replay). */
+  recoverBeforeNextSync(): void {
+    this.needsRecovery = true;
+  }
+
   /** Syncs tables one after another; one table's failure does not stop the others. */
   async syncTables(tables: readonly TableConfig[], options: SyncOptions): Promise<SyncOutcome[]> {
-    await this.recoverInterrupted();
+    if (this.needsRecovery) await this.recoverInterrupted();
     const outcomes: SyncOutcome[] = [];
     for (let i = 0; i < tables.length; i++) {
       if (options.signal?.aborted) break;
@@ -136,6 +148,10 @@ export class SyncBus {
     const started = performance.now();
     const runId = newRunId(table.name, now);
     const progress = { rows: 0, bytes: 0 };
+    // Clean again after this run only if it was clean before it (an earlier failed run still wants its recovery).
+    const wasClean = !this.needsRecovery;
+    this.needsRecovery = true;
+    let succeeded = false;
     const report = (phase: SyncProgress['phase'], message?: string): void =>
       options.onProgress?.({ table: table.name, ...place, phase, rows: progress.rows, bytes: progress.bytes, ...(message ? { message } : {}) });
     const state = await this.syncState();
@@ -188,6 +204,7 @@ export class SyncBus {
       }
       const durationMs = Math.round(performance.now() - started);
       await this.append({ type: 'SyncSucceeded', v: 1, key: `${runId}:succeeded`, data: { runId, table: table.name, rows: progress.rows, cursor: complete.cursor, durationMs } });
+      succeeded = true;
       report('done');
       return { table: table.name, runId, status: 'succeeded', rows: published?.runRows ?? (mode === 'replace' && published ? published.rows : progress.rows), bytes: published?.bytes ?? 0, files: published?.files.length ?? 0, durationMs };
     } catch (err) {
@@ -198,6 +215,7 @@ export class SyncBus {
       return { table: table.name, runId, status: 'failed', rows: progress.rows, bytes: 0, files: 0, durationMs, error };
     } finally {
       await rm(workDir, { recursive: true, force: true });
+      if (succeeded && wasClean) this.needsRecovery = false;
     }
   }
 
@@ -235,5 +253,6 @@ export class SyncBus {
         data: { runId: t.lastRun.runId, table: t.table, error: { code: PipelineErrorCode.interrupted, message: 'the sync process stopped before this run finished; the next run starts over from the last successful cursor' }, durationMs: 0 },
       });
     }
+    this.needsRecovery = false;
   }
 }

@@ -19,6 +19,12 @@ import type { StoredBlob } from '../events/index.ts';
 const READ_BYTES = 1024 * 1024;
 /** How long to wait for the writer once the hash has caught up with it (ms). */
 const POLL_MS = 10;
+/**
+ * Bytes hashed between two writebacks. Each `fdatasync` of the bytes read so far runs while the writer goes on, so the
+ * caller's fsync at the end (which durability still rests on) finds little left to write: the disk's time overlaps
+ * DuckDB's instead of following it.
+ */
+const SYNC_BYTES = 32 * 1024 * 1024;
 
 /**
  * The sha256 and size of `file` as `writing` leaves it. `writing` is the write in progress (a COPY's promise); when it
@@ -32,9 +38,12 @@ export async function hashWhileWritten(file: string, writing: Promise<unknown>):
   const buffer = Buffer.allocUnsafe(READ_BYTES);
   let bytes = 0;
   let handle: FileHandle | undefined;
+  // One writeback at a time; its failure fails the hash, since a later fsync on another descriptor may not report it.
+  const writeback: { running?: Promise<void>; syncedTo: number; failed?: { error: unknown } } = { syncedTo: 0 };
   try {
     while (true) {
       if (write.failed) throw write.failed.error;
+      if (writeback.failed) throw writeback.failed.error;
       // Look at `done` before reading (in the same tick as the check above): bytes that land between a short read and
       // the write's end are then read by the next turn.
       const finished = write.done;
@@ -44,14 +53,23 @@ export async function hashWhileWritten(file: string, writing: Promise<unknown>):
         ({ bytesRead: read } = await handle.read(buffer, 0, READ_BYTES, bytes));
         hash.update(buffer.subarray(0, read));
         bytes += read;
+        if (!writeback.running && bytes - writeback.syncedTo >= SYNC_BYTES) {
+          writeback.syncedTo = bytes;
+          writeback.running = handle.datasync().then(() => { writeback.running = undefined; }, (error: unknown) => { writeback.failed = { error }; });
+        }
       }
       if (read > 0) continue;
       if (finished) break;
       await Promise.race([settled, sleep(POLL_MS)]);
     }
+    await writeback.running;
+    // Set while awaiting, which the compiler cannot see.
+    const failed = writeback.failed as { error: unknown } | undefined;
+    if (failed) throw failed.error;
     if (!handle || !await sameFile(handle, file, bytes)) return await hashFile(file);
     return { sha256: hash.digest('hex'), bytes };
   } finally {
+    await writeback.running;
     await handle?.close();
   }
 }

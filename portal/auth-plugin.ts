@@ -4,7 +4,7 @@
  * request with `principal`. Routes ask `requireRole` instead of parsing headers themselves.
  */
 import fp from 'fastify-plugin';
-import type { FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify';
+import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { adaError } from '../events/index.ts';
 import { PortalErrorCode } from './errors.ts';
 
@@ -51,22 +51,25 @@ export function seesPrivate(principal: PortalPrincipal | undefined): boolean {
   return principal?.role === 'admin' || principal?.role === 'privileged';
 }
 
-/** A pre-handler that answers 401 without a principal and 403 when its role is not among `roles`. */
-export function requireRole(...roles: PortalPrincipal['role'][]): preHandlerAsyncHookHandler {
-  return async (req: FastifyRequest, _reply: FastifyReply) => {
-    if (!req.principal) throw adaError(PortalErrorCode.unauthenticated, 'sign in or send a personal token (Authorization: Bearer ada_…)');
-    if (roles.length && !roles.includes(req.principal.role)) throw adaError(PortalErrorCode.forbidden, `this needs the role ${roles.join(' or ')}; you are ${req.principal.role}`);
+/** A hook (onRequest or preHandler) that answers 401 without a principal and 403 when its role is not among `roles`; callback-style, since it never waits. */
+export function requireRole(...roles: PortalPrincipal['role'][]): (req: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction) => void {
+  return (req, _reply, done) => {
+    if (!req.principal) return done(adaError(PortalErrorCode.unauthenticated, 'sign in or send a personal token (Authorization: Bearer ada_…)'));
+    if (roles.length && !roles.includes(req.principal.role)) return done(adaError(PortalErrorCode.forbidden, `this needs the role ${roles.join(' or ')}; you are ${req.principal.role}`));
+    done();
   };
 }
 
-/** The plugin: decorates every request with its principal. */
+/**
+ * The plugin: decorates every request with its principal. A bearer token decides alone: the
+ * session is not read for it, so an API client's request never touches a cookie.
+ */
 export const authPlugin = fp<AuthPluginOptions>(async (app, opts) => {
   app.decorateRequest('principal', undefined);
   app.addHook('onRequest', async (req) => {
     const token = bearerToken(req.headers.authorization);
-    const extra = opts.credentials?.(req);
-    const credential: Credential = { ...extra, ...(token ? { token } : {}) };
-    if (!credential.token && !credential.session) return;
+    const credential = token ? { token } : opts.credentials?.(req);
+    if (!credential?.token && !credential?.session) return;
     req.principal = await opts.authenticate(credential);
   });
 }, { name: 'ada-auth', fastify: '5.x' });

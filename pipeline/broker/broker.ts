@@ -164,8 +164,11 @@ export class Broker {
   }
 
   /**
-   * Syncs tables after the runs already queued, then brings every projection but the profiler up
-   * to date (a started broker also profiles in the background and re-evaluates health).
+   * Syncs tables after the runs already queued. Each table's run is published (its Parquet file in place and
+   * `TablePublished` durable) before its outcome is given. A broker that is not started then brings every projection
+   * but the profiler up to date before resolving; a started one (`ada serve`) resolves at once and catches the
+   * other projections up, profiles and re-evaluates health in its queue, before the next run (a reader of a
+   * projection catches it up itself, so nobody sees it behind).
    */
   sync(request: BrokerSyncRequest = {}): Promise<SyncOutcome[]> {
     const names = request.tables?.length ? [...request.tables] : this.config.tables.map((t) => t.name);
@@ -173,9 +176,12 @@ export class Broker {
     if (unknown.length) return Promise.reject(adaError(PipelineErrorCode.badArgument, `unknown table${unknown.length > 1 ? 's' : ''} ${unknown.join(', ')}; configured: ${this.config.tables.map((t) => t.name).join(', ') || '(none)'}`));
     const tables = this.config.tables.filter((t) => names.includes(t.name));
     const trigger = request.trigger ?? 'manual';
+    // Whether the caller waits for the projections is decided when the run begins (`start` may come in between).
+    let answerEarly = false;
     return this.queue.enqueue({
       tables: names,
       run: async () => {
+        answerEarly = this.started;
         if (this.started) this.logger.info(`${request.by ?? trigger}: syncing ${names.join(', ')}`, { tables: names, trigger });
         const outcomes = await this.bus.syncTables(tables, {
           trigger,
@@ -186,12 +192,20 @@ export class Broker {
             if (this.started && (p.phase === 'done' || p.phase === 'failed')) this.logger.info(outcomeLine(p), { table: p.table, phase: p.phase, rows: p.rows, bytes: p.bytes });
           },
         });
-        await this.catchUpForeground();
-        if (this.started) {
-          this.profileSoon();
-          await this.checkHealth();
-        }
+        if (!answerEarly) await this.catchUpForeground();
         return outcomes;
+      },
+      after: async () => {
+        if (!answerEarly) return;
+        try {
+          await this.catchUpForeground();
+          if (this.started) {
+            this.profileSoon();
+            await this.checkHealth();
+          }
+        } catch (err) {
+          this.logger.error(`after the sync of ${names.join(', ')}: ${(err as Error).message}`);
+        }
       },
     });
   }
@@ -204,6 +218,7 @@ export class Broker {
     return this.queue.enqueue({
       tables: [],
       run: async () => {
+        this.bus.recoverBeforeNextSync();
         const results: ReplayResult[] = [];
         for (const name of wanted) {
           const started = performance.now();

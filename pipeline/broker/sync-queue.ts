@@ -11,6 +11,11 @@ export interface QueuedJob<T> {
   /** Tables the job syncs (empty for a replay). */
   tables: readonly string[];
   run(): Promise<T>;
+  /**
+   * Work that follows the run in the queue once its result was handed back (the next job waits for it, the caller
+   * does not). It must not throw: nobody would see the error.
+   */
+  after?(result: T): Promise<void>;
 }
 
 /** Runs one job at a time, in the order they were queued. */
@@ -24,14 +29,15 @@ export class SyncQueue {
     return (this.busy.get(table) ?? 0) > 0;
   }
 
-  /** Queues a job; resolves with its result once it ran. */
+  /** Queues a job; resolves with its result once it ran (before its `after` work, which the next job waits for). */
   enqueue<T>(job: QueuedJob<T>): Promise<T> {
     if (this.closed) return Promise.reject(adaError(PipelineErrorCode.cancelled, 'the broker is stopping; no new runs are accepted'));
     for (const t of job.tables) this.busy.set(t, (this.busy.get(t) ?? 0) + 1);
-    const result = this.tail.then(() => job.run()).finally(() => {
+    const result = this.tail.then(() => job.run());
+    const done = result.then((r) => job.after?.(r)).finally(() => {
       for (const t of job.tables) this.busy.set(t, this.busy.get(t)! - 1);
     });
-    this.tail = result.catch(() => undefined);
+    this.tail = done.catch(() => undefined);
     return result;
   }
 

@@ -44,9 +44,9 @@ export async function authRoutes(app: FastifyInstance, deps: WebDeps): Promise<v
   const secret = deps.config.instance.auth.webappSecretKey;
   if (mode === 'dev') {
     // Defence in depth: even behind a proxy on loopback, dev mode answers only the local machine.
-    app.addHook('onRequest', async (req, reply) => {
-      if (!isLoopback(req.socket.remoteAddress)) return reply.code(403).send({ code: PortalErrorCode.forbidden, message: 'auth.mode: dev answers only requests from this machine' });
-      return undefined;
+    app.addHook('onRequest', (req, reply, done) => {
+      if (isLoopback(req.socket.remoteAddress)) return done();
+      void reply.code(403).send({ code: PortalErrorCode.forbidden, message: 'auth.mode: dev answers only requests from this machine' });
     });
   }
   const client = mode === 'oidc' ? await registerOidc(app, deps.config) : undefined;

@@ -108,13 +108,20 @@ export async function accountRoutes(app: FastifyInstance, deps: WebDeps): Promis
     const body = html`
 ${takeFlash(req)}
 ${shown ?? ''}
-<div class="grid two">
-  <section class="card"><h2>Profile</h2><dl class="facts wide">
-    <div><dt>name</dt><dd>${d.name}</dd></div>
-    <div><dt>role</dt><dd>${d.role === 'privileged' ? 'privileged analyst (sees private tables)' : d.role}</dd></div>
-    <div><dt>email</dt><dd>${d.email ?? '—'}</dd></div>
-    <div><dt>SSH key</dt><dd data-testid="ssh-key">${d.sshKeyFingerprint ? html`<code>${d.sshKeyFingerprint}</code> <span class="muted">${d.sshKeyType}</span>` : html`<span class="muted">none</span>`}</dd></div>
-  </dl></section>
+<div class="grid two top">
+  <div class="stack">
+    <section class="card"><h2>Profile</h2><dl class="facts wide">
+      <div><dt>name</dt><dd>${d.name}</dd></div>
+      <div><dt>role</dt><dd>${d.role === 'privileged' ? 'privileged analyst (sees private tables)' : d.role}</dd></div>
+      <div><dt>email</dt><dd>${d.email ?? '—'}</dd></div>
+      <div><dt>SSH key</dt><dd data-testid="ssh-key">${d.sshKeyFingerprint ? html`<code>${d.sshKeyFingerprint}</code> <span class="muted">${d.sshKeyType}</span>` : html`<span class="muted">none</span>`}</dd></div>
+    </dl></section>
+    <section class="card" id="datasets"><h2>Dataset subscriptions</h2>
+      ${d.datasets.length === 0 ? html`<p class="muted">This server has no datasets.</p>` : html`<form method="post" action="/account/subscriptions" class="stack">${csrfField(csrf)}
+        ${d.datasets.map((x) => html`<label class="check"><input type="checkbox" name="datasets" value="${x.key}" ${x.subscribed ? html`checked` : ''}> <span><strong>${x.label}</strong> ${x.sizeHint ? html`<span class="muted">${x.sizeHint}</span>` : ''}<br><span class="muted">${x.description}${x.requires.length ? ` Requires ${x.requires.join(', ')}.` : ''}</span></span></label>`)}
+        <p><button class="button" type="submit">Save subscriptions</button></p></form>`}
+    </section>
+  </div>
   <section class="card" id="ssh-key"><h2>SSH key</h2>
     ${d.recorded ? html`<p class="muted">Your public key lets you log in to the broker with SSH. Paste one line of your <code>.pub</code> file (<code>ssh-ed25519</code>, <code>ecdsa-sha2-nistp256/384/521</code>, or <code>ssh-rsa</code> of at least 2048 bits); never the private key.</p>
     <form method="post" action="/account/ssh-key" class="stack">${csrfField(csrf)}
@@ -124,11 +131,6 @@ ${shown ?? ''}
     </form>
     ${d.sshKey ? html`<form method="post" action="/account/ssh-key/remove">${csrfField(csrf)}<button class="button danger small" type="submit">Remove the key</button></form>` : ''}`
     : html`<p class="muted">An SSH key needs an analyst record; an admin can add you with <code>ada analyst add ${d.name} --ssh-key …</code>.</p>`}
-  </section>
-  <section class="card" id="datasets"><h2>Dataset subscriptions</h2>
-    ${d.datasets.length === 0 ? html`<p class="muted">This server has no datasets.</p>` : html`<form method="post" action="/account/subscriptions" class="stack">${csrfField(csrf)}
-      ${d.datasets.map((x) => html`<label class="check"><input type="checkbox" name="datasets" value="${x.key}" ${x.subscribed ? html`checked` : ''}> <span><strong>${x.label}</strong> ${x.sizeHint ? html`<span class="muted">${x.sizeHint}</span>` : ''}<br><span class="muted">${x.description}${x.requires.length ? ` Requires ${x.requires.join(', ')}.` : ''}</span></span></label>`)}
-      <p><button class="button" type="submit">Save subscriptions</button></p></form>`}
   </section>
 </div>
 <section class="card" id="tokens"><h2>Personal tokens</h2>

@@ -82,7 +82,7 @@ export async function dashboardRoutes(app: FastifyInstance, deps: WebDeps): Prom
   <section class="card">
     <h2>Freshness</h2>
     <p class="muted">A full bar is a table published just now; it empties over ${STALE_HOURS} h. Amber when older, red when its last sync failed.</p>
-    ${hbars(bars, 'Freshness of each table', { max: STALE_HOURS })}
+    ${hbars(bars, 'Freshness of each table', { max: STALE_HOURS, barWidth: 320 })}
   </section>
   <div class="stack">
     <section class="card">

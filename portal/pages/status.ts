@@ -33,8 +33,8 @@ export async function statusRoutes(app: FastifyInstance, deps: WebDeps): Promise
     ${c.connectors.map((x) => html`<div><dt>${x.name}</dt><dd>${pill(x.status)} ${x.message}</dd></div>`)}
   </dl></section>
   <section class="card"><h2>Timers</h2>
-    <table class="data"><thead><tr><th>timer</th><th>cron (UTC)</th><th>last fired</th><th>next</th><th></th></tr></thead><tbody>
-    ${Object.entries(c.timers).filter(([, t]) => t.tables.length > 0).map(([n, t]) => html`<tr><td>${n}</td><td><code>${t.cron}</code></td><td>${t.lastFiredAt ? formatAgo(t.lastFiredAt, now) : 'never'}</td><td>${formatTime(t.nextDueAt)}</td><td>${pill(t.status)}</td></tr>`)}
+    <table class="data"><thead><tr><th>timer</th><th>cron (UTC)</th><th class="nowrap">last fired</th><th>next</th><th></th></tr></thead><tbody>
+    ${Object.entries(c.timers).filter(([, t]) => t.tables.length > 0).map(([n, t]) => html`<tr><td>${n}</td><td><code>${t.cron}</code></td><td class="nowrap">${t.lastFiredAt ? formatAgo(t.lastFiredAt, now) : 'never'}</td><td class="nowrap">${formatTime(t.nextDueAt)}</td><td>${pill(t.status)}</td></tr>`)}
     </tbody></table>
   </section>
 </div>

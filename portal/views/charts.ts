@@ -34,21 +34,31 @@ ${bars.map((b, i) => (marks.has(i) ? html`<text x="${(i * bw + bw / 2).toFixed(1
 </svg><figcaption>${caption}</figcaption></figure>`;
 }
 
-/** Horizontal bars with their labels on the left and values on the right. */
-export function hbars(bars: Bar[], caption: string, opts: { max?: number } = {}): SafeHtml {
+/** Text widths (px per character) of the bars' labels (13px monospace) and values (12px system font, mostly digits); see portal.css. */
+const LABEL_CHAR_PX = 7.9;
+const VALUE_CHAR_PX = 7;
+
+/**
+ * Horizontal bars with their labels on the left and values on the right, drawn at their natural
+ * size (text at its CSS size): the label and value columns as wide as their longest text, the bars
+ * `barWidth` long. A narrower space shrinks the chart; a wider one does not blow it up.
+ */
+export function hbars(bars: Bar[], caption: string, opts: { max?: number; barWidth?: number } = {}): SafeHtml {
   if (bars.length === 0) return html`<p class="muted">Nothing to show yet.</p>`;
   const max = Math.max(1e-9, opts.max ?? Math.max(...bars.map((b) => b.value)));
-  const row = 22;
-  const labelW = 120;
-  const barW = 170;
-  const w = labelW + barW + 100;
-  return html`<figure class="chart"><svg viewBox="0 0 ${w} ${bars.length * row + 4}" role="img" aria-label="${caption}" class="hbars">
+  const row = 24;
+  const labels = bars.map((b) => (b.label.length > 16 ? `${b.label.slice(0, 15)}…` : b.label));
+  const values = bars.map((b) => b.display ?? fmt(b.value));
+  const labelW = Math.ceil(Math.max(...labels.map((l) => l.length)) * LABEL_CHAR_PX) + 10;
+  const barW = opts.barWidth ?? 150;
+  const w = labelW + barW + Math.ceil(Math.max(...values.map((v) => v.length)) * VALUE_CHAR_PX) + 10;
+  const h = bars.length * row + 4;
+  return html`<figure class="chart"><svg width="${w}" height="${h}" viewBox="0 0 ${w} ${h}" role="img" aria-label="${caption}" class="hbars">
 ${bars.map((b, i) => {
     const y = i * row + 2;
     const bw = Math.max(b.value > 0 ? 2 : 0, (Math.min(b.value, max) / max) * barW);
-    const label = b.label.length > 16 ? `${b.label.slice(0, 15)}…` : b.label;
-    const text = html`<text x="${labelW - 8}" y="${y + 14}" text-anchor="end" class="label">${label}</text>`;
-    return html`<g class="${b.tone ?? ''}">${b.href ? html`<a href="${b.href}">${text}</a>` : text}<rect x="${labelW}" y="${y + 3}" width="${barW}" height="${row - 8}" class="track"/><rect x="${labelW}" y="${y + 3}" width="${bw.toFixed(1)}" height="${row - 8}" class="bar"><title>${b.label}: ${b.display ?? fmt(b.value)}</title></rect><text x="${labelW + barW + 6}" y="${y + 14}" class="value">${b.display ?? fmt(b.value)}</text></g>`;
+    const text = html`<text x="${labelW - 8}" y="${y + 16}" text-anchor="end" class="label">${labels[i]!}</text>`;
+    return html`<g class="${b.tone ?? ''}">${b.href ? html`<a href="${b.href}">${text}</a>` : text}<rect x="${labelW}" y="${y + 4}" width="${barW}" height="${row - 8}" class="track"/><rect x="${labelW}" y="${y + 4}" width="${bw.toFixed(1)}" height="${row - 8}" class="bar"><title>${b.label}: ${values[i]!}</title></rect><text x="${labelW + barW + 6}" y="${y + 16}" class="value">${values[i]!}</text></g>`;
   })}
 </svg><figcaption>${caption}</figcaption></figure>`;
 }

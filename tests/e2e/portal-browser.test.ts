@@ -39,10 +39,25 @@ async function watchedPage(browser: Browser): Promise<{ page: Page; errors: stri
   return { page, errors, origins };
 }
 
+/**
+ * Saves a screenshot of the page from its top (a reload keeps the scroll position). A whole-page
+ * shot is taken in a viewport as tall as the page, so the sidebar runs its full length; toasts,
+ * which come and go with the notifications of the moment, are left out.
+ */
 async function shot(page: Page, name: string, fullPage = false): Promise<void> {
   if (process.env.SCREENSHOTS !== '1') return;
   await mkdir(SHOTS, { recursive: true });
-  await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage });
+  // Through the CSSOM: the page's CSP refuses injected style sheets and attributes.
+  const toasts = (display: string) => page.evaluate((d) => {
+    window.scrollTo(0, 0);
+    for (const e of document.querySelectorAll<HTMLElement>('.toasts')) e.style.display = d;
+  }, display);
+  await toasts('none');
+  const viewport = page.viewportSize()!;
+  if (fullPage) await page.setViewportSize({ width: viewport.width, height: await page.evaluate(() => document.documentElement.scrollHeight) });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+  if (fullPage) await page.setViewportSize(viewport);
+  await toasts('');
 }
 
 describe('portal in a browser', { skip: !existsSync(CHROMIUM) && `no chromium at ${CHROMIUM}`, timeout: 240_000 }, () => {

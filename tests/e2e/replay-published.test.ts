@@ -2,33 +2,25 @@ import assert from 'node:assert/strict';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
-import { lastValueFrom, toArray } from 'rxjs';
 import { ConnectorRegistry, loadConfig } from '../../connectors/index.ts';
-import { EventLogReader, hashFile } from '../../events/index.ts';
-import type { RecordedEvent } from '../../events/index.ts';
-import { Broker } from '../../pipeline/index.ts';
-import type { BrokerLogger, ManifestState } from '../../pipeline/index.ts';
-import { runCli } from '../helpers/cli.ts';
-import { csvInstance, query } from '../helpers/instance.ts';
+import { hashFile } from '../../events/index.ts';
+import { Broker, readProfiles } from '../../pipeline/index.ts';
+import type { BrokerLogger, ManifestState, TableProfile } from '../../pipeline/index.ts';
+import { runCliOk } from '../helpers/cli.ts';
+import { readEventsOf } from '../helpers/events.ts';
+import { csvInstance, query, shopTable } from '../helpers/instance.ts';
 import type { TestInstance } from '../helpers/instance.ts';
 
-const LINES = `  - id: csv.shop.lines
-    name: lines
-    description: Order lines, incremental
-    primary_key: id
-    sync_strategy: incremental
-    file: "lines/*.csv"
-    columns:
-      - {name: id, type: INTEGER}
-      - {name: qty, type: INTEGER}
-      - {name: day, type: DATE}
-`;
+const LINES = shopTable({ name: 'lines', description: 'Order lines, incremental', primaryKey: 'id', strategy: 'incremental', file: 'lines/*.csv', columns: { id: 'INTEGER', qty: 'INTEGER', day: 'DATE' } });
 
 const quiet: BrokerLogger = { info: () => undefined, warn: () => undefined, error: () => undefined };
 
-async function publishedEvents(dataDir: string): Promise<Array<RecordedEvent & { type: 'TablePublished' }>> {
-  const events = await lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()));
-  return events.filter((e): e is RecordedEvent & { type: 'TablePublished' } => e.type === 'TablePublished');
+const publishedEvents = (dataDir: string) => readEventsOf(dataDir, 'TablePublished');
+
+async function profileOf(inst: TestInstance, table: string): Promise<TableProfile> {
+  const profile = (await readProfiles(inst.dataDir)).tables[table];
+  assert.ok(profile, `a profile of ${table}`);
+  return profile;
 }
 
 /** The analysts' manifest entries of a table, as the broker serves them, with each file's size and sha256 on disk. */
@@ -50,17 +42,16 @@ async function manifestFiles(inst: TestInstance, table: string): Promise<Array<{
 it('a replay that rewrites a table\'s files records them: `ada profile` works and the manifest\'s sha256 and size match the files', async (t) => {
   const inst = await csvInstance(t, LINES);
   await inst.writeCsv('lines/1.csv', 'id,qty,day\n1,1,2024-01-05\n2,2,2024-02-05\n3,3,2024-03-05\n');
-  assert.equal((await runCli(['sync', ...inst.flags])).code, 0);
+  await runCliOk(['sync', ...inst.flags]);
   await inst.writeCsv('lines/2.csv', 'id,qty,day\n2,20,2024-02-06\n4,4,2024-03-06\n');
-  assert.equal((await runCli(['sync', ...inst.flags])).code, 0);
+  await runCliOk(['sync', ...inst.flags]);
   const live = await query(`SELECT id, qty, day::VARCHAR AS day FROM '${path.join(inst.dataDir, 'parquet', 'shop', 'lines.parquet')}' ORDER BY id`);
   const publishedBefore = (await publishedEvents(inst.dataDir)).length;
 
   // The table is now split by month: the replay writes other files than those the log announced.
   const description = path.join(inst.configDir, 'data_description.md');
   await writeFile(description, (await readFile(description, 'utf8')).replace('    file: "lines/*.csv"', '    partition_by: day\n    file: "lines/*.csv"'));
-  const replay = await runCli(['replay', ...inst.flags]);
-  assert.equal(replay.code, 0, replay.stderr + replay.stdout);
+  await runCliOk(['replay', ...inst.flags]);
 
   const published = await publishedEvents(inst.dataDir);
   assert.equal(published.length, publishedBefore + 1, 'one TablePublished announces the rebuilt files');
@@ -69,8 +60,7 @@ it('a replay that rewrites a table\'s files records them: `ada profile` works an
   assert.deepEqual(last.data.touchedPartitions, ['2024_01', '2024_02', '2024_03']);
   assert.equal(last.data.rows, 4);
 
-  const profile = await runCli(['profile', '--json', ...inst.flags]);
-  assert.equal(profile.code, 0, profile.stdout + profile.stderr);
+  await runCliOk(['profile', '--json', ...inst.flags]);
 
   const files = await manifestFiles(inst, 'lines');
   assert.deepEqual(files.map((f) => f.path), last.data.files.map((f) => f.path));
@@ -78,7 +68,12 @@ it('a replay that rewrites a table\'s files records them: `ada profile` works an
   const glob = path.join(inst.dataDir, 'parquet', 'shop', 'lines', '*.parquet');
   assert.deepEqual(await query(`SELECT id, qty, day::VARCHAR AS day FROM '${glob}' ORDER BY id`), live);
 
-  // Nothing moved since: a second replay records nothing.
-  assert.equal((await runCli(['replay', '--projection', 'parquet', ...inst.flags])).code, 0);
+  // Nothing moved since: a second replay records nothing, and keeps the profile `ada profile` computed.
+  const profiled = await profileOf(inst, 'lines');
+  await runCliOk(['replay', ...inst.flags]);
   assert.equal((await publishedEvents(inst.dataDir)).length, publishedBefore + 1);
+  assert.deepEqual(await profileOf(inst, 'lines'), profiled, 'the same profile, profiled_at included');
+  // `ada profile` always computes.
+  await runCliOk(['profile', ...inst.flags]);
+  assert.notEqual((await profileOf(inst, 'lines')).profiled_at, profiled.profiled_at);
 });

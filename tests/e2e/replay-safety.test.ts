@@ -2,36 +2,15 @@ import assert from 'node:assert/strict';
 import { open, readdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { lastValueFrom, toArray } from 'rxjs';
-import { EventLogReader, hashFile } from '../../events/index.ts';
+import { hashFile } from '../../events/index.ts';
 import type { RecordedEvent } from '../../events/index.ts';
-import { runCli } from '../helpers/cli.ts';
-import { csvInstance, query } from '../helpers/instance.ts';
+import { runCli, runCliOk } from '../helpers/cli.ts';
+import { readEvents } from '../helpers/events.ts';
+import { csvInstance, query, shopTable } from '../helpers/instance.ts';
 import type { TestInstance } from '../helpers/instance.ts';
 
-const TABLES = `  - id: csv.shop.orders
-    name: orders
-    description: Orders, refreshed whole
-    primary_key: id
-    sync_strategy: full_refresh
-    file: orders.csv
-    columns:
-      - {name: id, type: INTEGER}
-      - {name: amount, type: INTEGER}
-  - id: csv.shop.lines
-    name: lines
-    description: Order lines, incremental
-    primary_key: id
-    sync_strategy: incremental
-    file: "lines/*.csv"
-    columns:
-      - {name: id, type: INTEGER}
-      - {name: qty, type: INTEGER}
-`;
-
-async function eventsOf(dataDir: string): Promise<RecordedEvent[]> {
-  return lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()));
-}
+const TABLES = shopTable({ name: 'orders', description: 'Orders, refreshed whole', primaryKey: 'id', strategy: 'full_refresh', file: 'orders.csv', columns: { id: 'INTEGER', amount: 'INTEGER' } })
+  + shopTable({ name: 'lines', description: 'Order lines, incremental', primaryKey: 'id', strategy: 'incremental', file: 'lines/*.csv', columns: { id: 'INTEGER', qty: 'INTEGER' } });
 
 /** sha256 of every file under `parquet/`, by path. */
 async function checksums(dataDir: string): Promise<Map<string, string>> {
@@ -65,8 +44,7 @@ function chunksOf(events: RecordedEvent[], table: string): Array<{ position: num
 }
 
 async function syncOk(inst: TestInstance, ...args: string[]): Promise<void> {
-  const r = await runCli(['sync', ...inst.flags, ...args]);
-  assert.equal(r.code, 0, r.stderr + r.stdout);
+  await runCliOk(['sync', ...inst.flags, ...args]);
 }
 
 describe('ada replay never rolls back what is published', () => {
@@ -77,7 +55,7 @@ describe('ada replay never rolls back what is published', () => {
     await syncOk(inst);
     await inst.writeCsv('lines/2.csv', 'id,qty\n2,5\n3,3\n');
     await syncOk(inst);
-    const [first] = chunksOf(await eventsOf(inst.dataDir), 'lines');
+    const [first] = chunksOf(await readEvents(inst.dataDir), 'lines');
     await corruptBlob(inst.dataDir, first!.sha256);
 
     const blobs = await runCli(['events', 'verify', '--blobs', '--json', '--data', inst.dataDir]);
@@ -110,13 +88,12 @@ describe('ada replay never rolls back what is published', () => {
 
     // A forced full refresh starts the history anew (recorded), clears health, and the next replay succeeds.
     await syncOk(inst, '--table', 'lines', '--full-refresh');
-    const events = await eventsOf(inst.dataDir);
+    const events = await readEvents(inst.dataDir);
     assert.ok(events.some((e) => e.type === 'TableHistoryRestarted' && e.data.table === 'lines'));
     const healed = JSON.parse((await runCli(['health', '--json', ...inst.flags])).stdout) as { checks: { tables: Record<string, { historyBroken?: unknown }> } };
     assert.equal(healed.checks.tables.lines!.historyBroken, undefined);
     const afterRefresh = await checksums(inst.dataDir);
-    const again = await runCli(['replay', '--projection', 'parquet', ...inst.flags]);
-    assert.equal(again.code, 0, again.stderr);
+    await runCliOk(['replay', '--projection', 'parquet', ...inst.flags]);
     assert.deepEqual(await checksums(inst.dataDir), afterRefresh);
     assert.deepEqual((await query(`SELECT id, qty FROM '${linesFile}' ORDER BY id`)).map((r) => [r.id, r.qty]), [[1, 1], [2, 5], [3, 3], [4, 4]]);
   });
@@ -128,14 +105,13 @@ describe('ada replay never rolls back what is published', () => {
     await syncOk(inst);
     await inst.writeCsv('orders.csv', 'id,amount\n1,11\n3,30\n');
     await syncOk(inst, '--table', 'orders');
-    const [old] = chunksOf(await eventsOf(inst.dataDir), 'orders');
+    const [old] = chunksOf(await readEvents(inst.dataDir), 'orders');
     await corruptBlob(inst.dataDir, old!.sha256);
     const before = await checksums(inst.dataDir);
     await rm(path.join(inst.dataDir, 'parquet', 'shop', 'lines.parquet'));
 
-    const replay = await runCli(['replay', '--projection', 'parquet', ...inst.flags]);
-    assert.equal(replay.code, 0, replay.stderr);
+    await runCliOk(['replay', '--projection', 'parquet', ...inst.flags]);
     assert.deepEqual(await checksums(inst.dataDir), before, 'every file is back, byte for byte');
-    assert.ok(!(await eventsOf(inst.dataDir)).some((e) => e.type === 'TableHistoryBroken'));
+    assert.ok(!(await readEvents(inst.dataDir)).some((e) => e.type === 'TableHistoryBroken'));
   });
 });

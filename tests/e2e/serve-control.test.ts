@@ -1,21 +1,15 @@
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
-import path from 'node:path';
 import { it } from 'node:test';
-import { lastValueFrom, toArray } from 'rxjs';
-import { EventLogReader } from '../../events/index.ts';
+import { controlSocketPath } from '../../pipeline/index.ts';
 import { runCli, startServe } from '../helpers/cli.ts';
-import { csvInstance } from '../helpers/instance.ts';
+import { readEvents } from '../helpers/events.ts';
+import { ordersInstance } from '../helpers/instance.ts';
 
 it('while ada serve holds the log, ada analyst and ada sync go through its control socket', { timeout: 90_000 }, async (t) => {
-  const inst = await csvInstance(t, `  - id: csv.shop.orders
-    name: orders
-    description: Orders
-    file: orders.csv
-`);
-  await inst.writeCsv('orders.csv', 'id\n1\n');
+  const inst = await ordersInstance(t, 'id\n1\n');
   const serve = await startServe(t, inst.flags);
-  const socket = path.join(inst.dataDir, 'run', 'ada.sock');
+  const socket = controlSocketPath(inst.dataDir);
   assert.equal(((await stat(socket)).mode & 0o777).toString(8), '600');
 
   const added = await runCli(['analyst', 'add', 'alice', '--email', 'alice@example.com', ...inst.flags]);
@@ -39,7 +33,7 @@ it('while ada serve holds the log, ada analyst and ada sync go through its contr
   assert.equal(synced.code, 0, synced.stderr);
   assert.equal((JSON.parse(synced.stdout) as { tables: Array<{ rows: number }> }).tables[0]!.rows, 1);
 
-  const events = await lastValueFrom(new EventLogReader(path.join(inst.dataDir, 'events')).read$(1).pipe(toArray()));
+  const events = await readEvents(inst.dataDir);
   assert.ok(events.some((e) => e.type === 'AnalystAdded' && e.source === 'cli:analyst'));
   assert.ok(events.some((e) => e.type === 'SyncStarted' && e.data.trigger === 'api'));
   assert.equal(await serve.stop(), 0);

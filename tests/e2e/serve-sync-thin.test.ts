@@ -2,10 +2,10 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
-import { lastValueFrom, toArray } from 'rxjs';
-import { EventLogReader } from '../../events/index.ts';
+import { controlSocketPath } from '../../pipeline/index.ts';
 import { spawnCli, startServe } from '../helpers/cli.ts';
-import { csvInstance, query } from '../helpers/instance.ts';
+import { readEvents } from '../helpers/events.ts';
+import { ordersInstance, query } from '../helpers/instance.ts';
 
 /**
  * Modules a served `ada sync` must not load: it only talks to the server. The connectors' command declarations
@@ -14,14 +14,9 @@ import { csvInstance, query } from '../helpers/instance.ts';
 const HEAVY = [/[/\\]pipeline[/\\]/, /[/\\]connectors[/\\](?!commands\.ts|[a-z]+[/\\](?:command-declarations|backfill-declaration)\.ts)/, /[/\\]config[/\\]/, /node_modules[/\\]@duckdb[/\\]/, /node_modules[/\\]fastify[/\\]/, /node_modules[/\\]rxjs[/\\]/, /node_modules[/\\]yaml[/\\]/];
 
 it('with ada serve running, ada sync is a thin client of its control socket; with the server killed, it syncs by itself', { timeout: 120_000 }, async (t) => {
-  const inst = await csvInstance(t, `  - id: csv.shop.orders
-    name: orders
-    description: Orders
-    file: orders.csv
-`);
+  const inst = await ordersInstance(t, 'id\n1\n2\n');
   const parquet = path.join(inst.dataDir, 'parquet', 'shop', 'orders.parquet');
   const published = async (): Promise<number[]> => (await query(`SELECT id FROM read_parquet('${parquet}') ORDER BY id`)).map((r) => r.id as number);
-  await inst.writeCsv('orders.csv', 'id\n1\n2\n');
   const serve = await startServe(t, inst.flags);
 
   // The real command as a child, with Node's module log: the run shows what it loaded.
@@ -52,7 +47,7 @@ it('with ada serve running, ada sync is a thin client of its control socket; wit
   // A server killed without cleanup leaves its socket: nobody answers, so the command opens the log itself.
   serve.child.kill('SIGKILL');
   await new Promise((resolve) => serve.child.once('exit', resolve));
-  assert.ok((await stat(path.join(inst.dataDir, 'run', 'ada.sock'))).isSocket(), 'the killed server left its socket');
+  assert.ok((await stat(controlSocketPath(inst.dataDir))).isSocket(), 'the killed server left its socket');
   await inst.writeCsv('orders.csv', 'id\n1\n2\n3\n');
   const alone = await spawnCli(['sync', ...inst.flags]);
   assert.equal(alone.code, 0, alone.stderr);
@@ -61,7 +56,7 @@ it('with ada serve running, ada sync is a thin client of its control socket; wit
   assert.match(alone.stdout, /^orders +ok +3 +1 /m);
   assert.deepEqual(await published(), [1, 2, 3]);
 
-  const events = await lastValueFrom(new EventLogReader(path.join(inst.dataDir, 'events')).read$(1).pipe(toArray()));
+  const events = await readEvents(inst.dataDir);
   const triggers = events.filter((e) => e.type === 'SyncStarted').map((e) => e.data.trigger);
   assert.deepEqual(triggers, ['api', 'api', 'manual'], 'the first two ran in the server, the last in the command');
 });

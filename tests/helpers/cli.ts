@@ -27,6 +27,13 @@ export async function runCli(args: string[], env: NodeJS.ProcessEnv = {}): Promi
   return { code, stdout: out.join('\n'), stderr: err.join('\n') };
 }
 
+/** Runs `ada …args` in this process and fails the test, with its output, unless it exits 0. */
+export async function runCliOk(args: string[], env: NodeJS.ProcessEnv = {}): Promise<CliResult> {
+  const result = await runCli(args, env);
+  if (result.code !== 0) throw new Error(`ada ${args.join(' ')} exited ${result.code}:\n${result.stderr}\n${result.stdout}`.trim());
+  return result;
+}
+
 /** Path of the `ada` executable. */
 export const ADA_BIN = fileURLToPath(new URL('../../bin/ada.js', import.meta.url));
 

@@ -49,6 +49,16 @@ export async function csvInstance(t: Pick<TestContext, 'after'>, tablesYaml: str
   };
 }
 
+/** One entry of csvInstance's `tables:` YAML: a CSV table of the `shop` folder, its columns by name and type. */
+export function shopTable(t: { name: string; description: string; file: string; strategy: 'full_refresh' | 'incremental'; primaryKey?: string; columns: Record<string, string> }): string {
+  return [
+    `  - id: csv.shop.${t.name}`, `    name: ${t.name}`, `    description: ${t.description}`,
+    ...(t.primaryKey ? [`    primary_key: ${t.primaryKey}`] : []),
+    `    sync_strategy: ${t.strategy}`, `    file: "${t.file}"`, '    columns:',
+    ...Object.entries(t.columns).map(([name, type]) => `      - {name: ${name}, type: ${type}}`), '',
+  ].join('\n');
+}
+
 /** Runs a query with a fresh in-memory DuckDB and returns row objects (BigInts turned into numbers). */
 export async function query(sql: string): Promise<Array<Record<string, unknown>>> {
   const db = await DuckDBInstance.create(':memory:');
@@ -62,12 +72,22 @@ export async function query(sql: string): Promise<Array<Record<string, unknown>>
   }
 }
 
-/** data_description.md tables: a public `orders` and a private `credit`, for tests of who sees what. */
-export const PUBLIC_AND_PRIVATE_TABLES = `  - id: csv.shop.orders
+/** data_description.md tables: one public `orders` table read from orders.csv, the smallest instance a command syncs. */
+export const ORDERS_TABLE = `  - id: csv.shop.orders
     name: orders
     description: Orders
     file: orders.csv
-  - id: csv.finance.credit
+`;
+
+/** An instance of the `orders` table (and `extraTables`, YAML like {@link ORDERS_TABLE}) with orders.csv holding `csv`. */
+export async function ordersInstance(t: Pick<TestContext, 'after'>, csv: string, extraTables = ''): Promise<TestInstance> {
+  const inst = await csvInstance(t, ORDERS_TABLE + extraTables);
+  await inst.writeCsv('orders.csv', csv);
+  return inst;
+}
+
+/** data_description.md tables: a public `orders` and a private `credit`, for tests of who sees what. */
+export const PUBLIC_AND_PRIVATE_TABLES = `${ORDERS_TABLE}  - id: csv.finance.credit
     name: credit
     description: Credit limits
     private: true

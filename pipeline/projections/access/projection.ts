@@ -224,15 +224,36 @@ function tokenIndex(state: AccessState): ReadonlyMap<string, string> {
   return index;
 }
 
+/** Tokens held per state in the memo below: a server answers a few hundred analysts, not more. */
+export const TOKEN_MEMO_LIMITS = { entriesPerState: 1024 } as const;
+
+/**
+ * Valid tokens already looked up, to their principal, per state (a new state starts empty, so a
+ * revoked or removed token stops matching with the event that ends it). Keyed by the raw token:
+ * held in memory only, never logged. Unknown tokens are not kept, so guesses cannot fill it.
+ */
+const tokenMemo = new WeakMap<AccessState, { config: AccessConfig; byToken: Map<string, Principal> }>();
+
 /**
  * The principal a personal token belongs to, or undefined for a malformed, unknown, wrong or
  * revoked token (or one of a removed analyst). Looks the token's sha256 up among the recorded
  * hashes: what a lookup's timing could reveal is about the presented token's hash, not a stored one.
+ * A token found once is remembered for the state, so a busy client's requests skip the hash.
  */
 export function authenticateToken(state: AccessState, config: AccessConfig, token: string): Principal | undefined {
+  let memo = tokenMemo.get(state);
+  if (memo?.config !== config) tokenMemo.set(state, (memo = { config, byToken: new Map() }));
+  const known = memo.byToken.get(token);
+  if (known) return known;
   if (typeof token !== 'string' || tokenIdOf(token) === undefined) return undefined;
   const name = tokenIndex(state).get(createHash('sha256').update(token, 'utf8').digest('hex'));
-  return name === undefined ? undefined : principalOf(state, config, name);
+  const principal = name === undefined ? undefined : principalOf(state, config, name);
+  if (principal) {
+    // Oldest first out: a map iterates in insertion order.
+    if (memo.byToken.size >= TOKEN_MEMO_LIMITS.entriesPerState) memo.byToken.delete(memo.byToken.keys().next().value!);
+    memo.byToken.set(token, Object.freeze(principal));
+  }
+  return principal;
 }
 
 /** Whether a principal may see a table: private tables only for privileged analysts and admins. */

@@ -35,7 +35,7 @@ export interface PublishInput {
   dataDir: string;
   table: TableConfig;
   /** Staged Parquet files of this run, in order; read only (they live in the content-addressed blob store). */
-  chunks: Array<{ path: string; rows: number; schema: ColumnSchema[]; sha256?: string }>;
+  chunks: Array<{ path: string; rows: number; schema: ColumnSchema[] }>;
   mode: 'replace' | 'upsert';
   /** What is published now (from the last publish); undefined on the first publish. */
   previous?: PublishedTable;
@@ -229,7 +229,7 @@ export class ParquetPublisher {
       const ctx: WriteContext = {
         conn, dataDir, tableName: table.name, layout, schema: merged.schema, primaryKey: table.primaryKey,
         dedupe: table.syncStrategy !== 'full_refresh',
-        chunkPaths, chunkSha256: input.chunks.map((c) => c.sha256), mode, partitionBy: table.partitionBy, granularity: table.partitionGranularity ?? 'month',
+        chunkPaths, mode, partitionBy: table.partitionBy, granularity: table.partitionGranularity ?? 'month',
         previousFiles: inLayout ? previousFiles : [],
         keyRanges: inLayout ? previous?.keyRanges ?? {} : {},
         relayoutFrom: inLayout ? [] : previousFiles,
@@ -289,13 +289,11 @@ async function commit(c: CommitInput): Promise<PublishResult> {
   }
   for (const w of c.written) {
     const rows = await parquetRowCount(c.conn, w.tmp);
-    // A merge that added rows changed the content: its identity comes from its inputs, no row hash is needed.
-    const derived = w.lineage !== undefined && rows > w.lineage.oldRows ? w.lineage.identity : undefined;
     // fsync and hashing overlap: one waits on the disk, the other reads the just-written file from the page cache.
     // A hard-linked blob is durable and its name is its hash; a file hashed while written is only synced.
     const [, { sha256, bytes }, contentSha] = w.blobSha256
       ? [undefined, { sha256: w.blobSha256, bytes: (await stat(w.tmp)).size }, undefined]
-      : await Promise.all([fsyncFile(w.tmp), w.digest ?? hashFile(w.tmp), w.merged ? derived ?? contentShaOf(c.conn, w.tmp, c.schema) : undefined]);
+      : await Promise.all([fsyncFile(w.tmp), w.digest ?? hashFile(w.tmp), w.merged ? contentShaOf(c.conn, w.tmp, c.schema) : undefined]);
     if (w.partition !== undefined && rows === 0) {
       // Every row of this partition moved to another one: the partition goes.
       await rm(w.tmp, { force: true });
@@ -308,8 +306,10 @@ async function commit(c: CommitInput): Promise<PublishResult> {
     const sameBytes = before?.sha256 === sha256 && await sizeOf(path.join(c.dataDir, w.final)) === bytes;
     const sameRows = contentSha !== undefined && before?.contentSha === contentSha && await sizeOf(path.join(c.dataDir, w.final)) !== undefined;
     if (sameBytes || sameRows) {
-      // Same content as published: keep the old file untouched (mtime included) and report no change.
-      files.push(before!);
+      // Same content as published: keep the old file untouched (mtime included) and report no change. A merge's
+      // file is named by its row hash even when its bytes equal a file a replace wrote, as it is when they differ:
+      // a replay that folds upserts rewrites a file whatever its bytes, and must arrive at the same content hash.
+      files.push(contentSha !== undefined && before!.contentSha === undefined ? { ...before!, contentSha } : before!);
       await rm(w.tmp, { force: true });
       continue;
     }
@@ -365,8 +365,9 @@ export function computeContentHash(files: Array<Pick<PublishedFile, 'path' | 'sh
 /**
  * An order-independent hash of a Parquet file's rows: row count, the sum of DuckDB's row hashes (a sum, not a xor,
  * so duplicate rows count) and the schema. One parallel scan of the whole file (about 140 ms for 5M rows on a quiet
- * machine, a fifth of a 5M-row upsert): used only for merges that added no rows, where it tells an upsert that
- * changed nothing (the file is then kept); merges that added rows take their identity from their inputs.
+ * machine, a fifth of a 5M-row upsert). It depends on the rows only, not on the history that made them, so a replay
+ * that folds many upserts into one merge (fold-runs.ts) arrives at the content hash the live syncs recorded; an
+ * identity taken from a merge's inputs would not, since the folded merge has other inputs than the last live one.
  */
 async function contentShaOf(conn: DuckDBConnection, file: string, schema: ColumnSchema[]): Promise<string> {
   const row = (await conn.runAndReadAll(`SELECT count(*)::VARCHAR, coalesce(sum(hash(r)), 0)::VARCHAR FROM read_parquet(${quoteLiteral(file)}) r`)).getRowsJson()[0] ?? [];

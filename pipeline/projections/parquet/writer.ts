@@ -104,7 +104,7 @@ export class ParquetWriter {
     // The same run, or an older one (a catch-up replaying history the table already holds): nothing to do.
     if (previous && (previous.runId === run.runId || (previous.position ?? 0) >= run.position)) return { result: previous, alreadyApplied: true };
     const chunks = [];
-    for (const c of run.chunks) chunks.push({ path: await this.blobs.verifiedPath(c.blob.sha256), rows: c.rows, schema: c.schema, sha256: c.blob.sha256 });
+    for (const c of run.chunks) chunks.push({ path: await this.blobs.verifiedPath(c.blob.sha256), rows: c.rows, schema: c.schema });
     const prev: PublishedTable | undefined = previous
       ? { folder: previous.folder, files: previous.files, rows: previous.rows, bytes: previous.bytes, schema: previous.schema, contentHash: previous.contentHash, ...(previous.keyRanges ? { keyRanges: previous.keyRanges } : {}) }
       : undefined;

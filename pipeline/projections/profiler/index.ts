@@ -4,7 +4,8 @@ export { profilerProjection, evolveProfiler, emptyProfilerState, dueTables, fold
 export type { ProfilerState, ProfilerDeps } from './projection.ts';
 export { profileTables, resolveOptions, PROFILER_DEFAULTS, PROFILER_TEMP_DIR } from './profile-tables.ts';
 export type { ProfileTablesInput } from './profile-tables.ts';
-export { readProfiles, profilesFile, PROFILES_VERSION } from './profiles-file.ts';
+export { readProfiles, profilesFile, previousProfilesFile, PROFILES_VERSION } from './profiles-file.ts';
+export { profileInputsHash } from './profile-inputs.ts';
 export { ProfileErrorCode } from './engine.ts';
 export { ALERT_THRESHOLDS, columnAlerts, tableAlerts } from './alerts.ts';
 export { HISTOGRAM_BINS, binIndex, binWidth, histogramBins } from './histogram.ts';

@@ -14,7 +14,8 @@ import { buildProfile, markStale } from './build-profile.ts';
 import { ProfileErrorCode } from './engine.ts';
 import { updateProfiles } from './profiles-file.ts';
 import { ProfileWorker } from './profile-worker.ts';
-import type { ProfileJob, ProfileOutcome, ProfileProgress, ProfilerOptions, TablePublish } from './types.ts';
+import { profileInputsHash, reusableComputation } from './profile-inputs.ts';
+import type { ComputedProfile, EngineReport, ProfileJob, ProfileOutcome, ProfileProgress, ProfilerOptions, TableProfile, TablePublish } from './types.ts';
 import { PipelineErrorCode } from '../../errors.ts';
 
 /** Defaults of ProfilerOptions. */
@@ -71,6 +72,8 @@ export interface ProfileTablesInput {
   signal?: AbortSignal;
   /** For replays: a table whose files no longer match its publish (a later publish replaced them) is skipped, not failed. */
   skipReplaced?: boolean;
+  /** For replays: the profiles set aside before the rebuild; a table whose inputs hash is unchanged keeps its profile. */
+  previous?: Readonly<Record<string, TableProfile>>;
 }
 
 /** Why a table's files cannot be profiled as published, if they cannot. */
@@ -104,6 +107,21 @@ async function sweepSpill(dir: string): Promise<void> {
     return;
   }
   await Promise.all(names.filter((n) => /^\d+$/.test(n) && !isProcessAlive(Number(n))).map((n) => rm(path.join(dir, n), { recursive: true, force: true })));
+}
+
+/**
+ * The previous profile of a table rebuilt for a publish whose inputs hash is `hash` (its computed part kept, the rest
+ * taken afresh from the publish and configuration by `rebuild`); undefined when it must be profiled again: no previous
+ * profile, other inputs, a stale one, or one too damaged to rebuild (the set-aside file is only a cache).
+ */
+function keptProfile(previous: TableProfile | undefined, hash: string, rebuild: (computed: ComputedProfile, previous: TableProfile) => TableProfile): TableProfile | undefined {
+  const computed = reusableComputation(previous, hash);
+  if (!computed || !previous) return undefined;
+  try {
+    return rebuild(computed, previous);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Profiles `tables` one at a time; returns one outcome per table handled (fewer when aborted). */
@@ -148,27 +166,35 @@ export async function profileTables(input: ProfileTablesInput): Promise<ProfileO
           sampleSize: opts.sampleSize,
           seed: opts.seed,
         };
-        let result: Awaited<ReturnType<ProfileWorker['run']>> | undefined;
+        const inputsHash = profileInputsHash(t.files, job);
+        const reused = keptProfile(input.previous?.[t.table], inputsHash, (computed, previous) => buildProfile({ published: t, computed, tableConfig, config, profiledAt: previous.profiled_at, durationMs: previous.duration_ms }));
+        let result: { profile: TableProfile; engine?: EngineReport } | undefined;
         let error: RecordedError | undefined;
-        try {
-          result = await worker.run(job, { timeoutMs: opts.timeoutMs, signal: input.signal });
-        } catch (err) {
-          error = recordedError(err);
+        if (reused) {
+          result = { profile: reused };
+        } else {
+          try {
+            const computed = await worker.run(job, { timeoutMs: opts.timeoutMs, signal: input.signal });
+            const profile = buildProfile({ published: t, computed: computed.profile, tableConfig, config, profiledAt: new Date().toISOString(), durationMs: performance.now() - started });
+            result = { profile, engine: computed.engine };
+          } catch (err) {
+            error = recordedError(err);
+          }
         }
         if (error?.code === ProfileErrorCode.aborted) break;
         if (!result) {
           outcome = await fail(t, error ?? { code: ProfileErrorCode.failed, message: 'no result' }, started);
         } else {
-          const durationMs = performance.now() - started;
-          const profile = buildProfile({ published: t, computed: result.profile, tableConfig, config, profiledAt: new Date().toISOString(), durationMs });
+          const profile: TableProfile = { ...result.profile, inputs_hash: inputsHash };
           await updateProfiles(dataDir, t.table, () => profile);
           await append({
             type: 'TableProfiled', v: 1, key: `profiled:${t.table}:${t.contentHash}`, source: 'profiler',
-            data: { table: t.table, contentHash: t.contentHash, rows: profile.row_count, columns: profile.column_count, sampled: profile.sampled, alerts: profile.alerts.length, durationMs: Math.round(durationMs) },
+            data: { table: t.table, contentHash: t.contentHash, rows: profile.row_count, columns: profile.column_count, sampled: profile.sampled, alerts: profile.alerts.length, durationMs: profile.duration_ms },
           });
           outcome = {
-            table: t.table, contentHash: t.contentHash, status: 'profiled', durationMs, rows: profile.row_count, columns: profile.column_count,
-            alerts: profile.alerts.length, sampled: profile.sampled, sampleSize: profile.sample_size, engine: result.engine,
+            table: t.table, contentHash: t.contentHash, status: 'profiled', durationMs: performance.now() - started, rows: profile.row_count, columns: profile.column_count,
+            alerts: profile.alerts.length, sampled: profile.sampled, sampleSize: profile.sample_size,
+            ...(result.engine ? { engine: result.engine } : {}), ...(reused ? { reused: true as const } : {}),
           };
         }
       }

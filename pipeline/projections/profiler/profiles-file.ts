@@ -1,5 +1,5 @@
 /** `<data>/metadata/profiles.json`: read, changed one table at a time under a lock, written atomically (temp, fsync, rename). */
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, rename } from 'node:fs/promises';
 import path from 'node:path';
 import lockfile from 'proper-lockfile';
 import writeFileAtomic from 'write-file-atomic';
@@ -13,6 +13,14 @@ export function profilesFile(dataDir: string): string {
   return path.join(dataDir, 'metadata', 'profiles.json');
 }
 
+/**
+ * Path of the profiles a replay set aside (`profiles.previous.json`): the rebuild keeps an entry whose inputs did not
+ * change instead of profiling the table again; the first profiling run after the rebuild deletes the file.
+ */
+export function previousProfilesFile(dataDir: string): string {
+  return path.join(dataDir, 'metadata', 'profiles.previous.json');
+}
+
 function emptyDocument(): ProfilesDocument {
   return { generated_at: new Date(0).toISOString(), version: PROFILES_VERSION, tables: {} };
 }
@@ -22,9 +30,31 @@ function emptyDocument(): ProfilesDocument {
  * atomically, so that means someone edited it; profiling then starts it afresh, as a replay would).
  */
 export async function readProfiles(dataDir: string): Promise<ProfilesDocument> {
+  return readDocument(profilesFile(dataDir));
+}
+
+/** The profiles a replay set aside; an empty document when there are none or they cannot be read (they are only a cache). */
+export async function readPreviousProfiles(dataDir: string): Promise<ProfilesDocument> {
+  try {
+    return await readDocument(previousProfilesFile(dataDir));
+  } catch {
+    return emptyDocument();
+  }
+}
+
+/** Moves profiles.json aside for a rebuild (see previousProfilesFile); replaces what an earlier replay set aside. */
+export async function setProfilesAside(dataDir: string): Promise<void> {
+  try {
+    await rename(profilesFile(dataDir), previousProfilesFile(dataDir));
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+  }
+}
+
+async function readDocument(file: string): Promise<ProfilesDocument> {
   let text: string;
   try {
-    text = await readFile(profilesFile(dataDir), 'utf8');
+    text = await readFile(file, 'utf8');
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyDocument();
     throw err;

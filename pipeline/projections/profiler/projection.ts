@@ -2,7 +2,8 @@
  * The profiler projection: folds `TablePublished` into the latest publish per table and the tables waiting to be
  * profiled (several publishes of a table between flushes coalesce into its latest), and `TableProfiled` into what
  * was profiled already (so tables `ada profile` did are not done twice). Its sink profiles the waiting tables that
- * are still configured, writing `metadata/profiles.json` and appending `TableProfiled` / `TableProfileFailed`.
+ * are still configured, writing `metadata/profiles.json` and appending `TableProfiled` / `TableProfileFailed`. A rebuild
+ * sets profiles.json aside first and keeps the profile of each table whose inputs are unchanged (profile-inputs.ts).
  */
 import { rm } from 'node:fs/promises';
 import { catalogTable } from '../../../config/index.ts';
@@ -12,13 +13,13 @@ import type { CheckpointStore, EventLog, EventLogReader, NewEvent } from '../../
 import { defineReactor, handlesEvent } from '../../projection.ts';
 import type { HandledEvent, Projection } from '../../projection.ts';
 import { profileTables } from './profile-tables.ts';
-import { profilesFile } from './profiles-file.ts';
+import { PROFILER_VERSION } from './profile-inputs.ts';
+import { previousProfilesFile, readPreviousProfiles, setProfilesAside } from './profiles-file.ts';
 import type { ProfileOutcome, ProfileProgress, ProfilerOptions, TablePublish } from './types.ts';
 
 /** Name of the projection (its checkpoint). */
 export const PROFILER_PROJECTION = 'profiler';
-/** Bump to rebuild: profiles.json is deleted and every configured table profiled again. */
-export const PROFILER_VERSION = 1;
+export { PROFILER_VERSION };
 
 /** State of the profiler projection. */
 export interface ProfilerState {
@@ -94,6 +95,8 @@ export function profilerProjection(deps: ProfilerDeps): Projection<ProfilerState
     initialState: emptyProfilerState,
     evolve: evolveProfiler,
     async sink(state, ctx) {
+      // The profiles a replay set aside serve that rebuild only.
+      if (!ctx.rebuilding) await rm(previousProfilesFile(ctx.dataDir), { force: true });
       if (state.pending.length === 0) return state;
       const due = dueTables(state, deps.config, ctx.rebuilding);
       const waiting: string[] = [];
@@ -103,6 +106,8 @@ export function profilerProjection(deps: ProfilerDeps): Projection<ProfilerState
           // A rebuild flushes every few thousand events: a publish whose files no longer match was most likely
           // replaced by a later one further on. It stays waiting; the first flush after the rebuild settles it.
           skipReplaced: ctx.rebuilding, onProgress: deps.onProgress, signal: deps.signal,
+          // A rebuild keeps the profile of a table whose files and settings did not change; `ada profile` never does.
+          ...(ctx.rebuilding ? { previous: (await readPreviousProfiles(ctx.dataDir)).tables } : {}),
         });
         for (const o of outcomes) {
           if (o.status === 'failed') deps.logger?.warn(`profiler: table ${o.table} could not be profiled: [${o.error?.code}] ${o.error?.message}`);
@@ -114,7 +119,7 @@ export function profilerProjection(deps: ProfilerDeps): Projection<ProfilerState
       }
       return { ...state, pending: waiting };
     },
-    reset: ({ dataDir }) => rm(profilesFile(dataDir), { force: true }),
+    reset: ({ dataDir }) => setProfilesAside(dataDir),
   });
 }
 

@@ -149,6 +149,9 @@ export interface TableProfile extends ComputedProfile {
   /** Only privileged analysts and admins may see this table (and so this profile, which holds sample values). */
   private?: true;
   content_hash: string;
+  /** Hash of what the profile was computed from (files, profiler version, settings): a replay keeps a profile whose inputs did not change. */
+  inputs_hash?: string;
+  /** When the profile was computed; a profile a replay kept keeps its time. */
   profiled_at: string;
   duration_ms: number;
   file_count: number;
@@ -248,6 +251,8 @@ export interface ProfileOutcome {
   error?: RecordedError;
   /** A failed table whose previous profile was kept and marked stale. */
   stale?: boolean;
+  /** A replay kept the table's previous profile: its inputs were unchanged, so it was not computed again. */
+  reused?: true;
   engine?: EngineReport;
 }
 

@@ -46,6 +46,11 @@ async function stagedFiles(): Promise<string[]> {
   return (await readdir(sandbox.workDir)).sort();
 }
 
+/** Resolves once the staging directory holds a file (a COPY has started writing). */
+async function untilStaged(): Promise<void> {
+  while ((await stagedFiles()).length === 0) await new Promise((r) => setImmediate(r));
+}
+
 const ORDER_COLUMNS = [
   { name: 'id', type: 'INTEGER', description: 'Order id' },
   { name: 'customer', type: 'STRING' },
@@ -514,8 +519,9 @@ describe('CSV cancellation', () => {
       connector.sync(syncRequest(csvTable(), sandbox.workDir, { signal: controller.signal })).subscribe({
         next: (e) => {
           kinds.push(e.kind);
-          // The first progress comes before detection; 60 ms later DuckDB is inside the COPY of ~2M rows.
-          if (kinds.length === 1) setTimeout(() => controller.abort(), 60);
+          // The first progress comes before detection; once the partial Parquet file exists, DuckDB is
+          // inside the COPY of ~2M rows (no timer: a loaded machine only makes the COPY longer).
+          if (kinds.length === 1) void untilStaged().then(() => controller.abort());
         },
         error: reject,
         complete: () => resolve(undefined),

@@ -2,12 +2,9 @@ import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import http from 'node:http';
 import { it } from 'node:test';
-import { loadConfig } from '../../../connectors/index.ts';
-import { ConnectorRegistry } from '../../../connectors/index.ts';
-import { Broker, controlSocketPath } from '../../../pipeline/index.ts';
 import { ControlClient } from '../../../ops/control/client.ts';
-import { startControlServer } from '../../../ops/control/server.ts';
-import { csvInstance } from '../../helpers/instance.ts';
+import { serveControl } from '../../helpers/broker.ts';
+import { ordersInstance } from '../../helpers/instance.ts';
 
 function request(socketPath: string, method: string, url: string, body?: string, headers: Record<string, string> = {}): Promise<{ status: number; body: { code?: string; message?: string } }> {
   return new Promise((resolve, reject) => {
@@ -22,18 +19,8 @@ function request(socketPath: string, method: string, url: string, body?: string,
 }
 
 it('the control socket validates every request body by schema and answers errors in one shape', { timeout: 60_000 }, async (t) => {
-  const inst = await csvInstance(t, `  - id: csv.shop.orders
-    name: orders
-    description: Orders
-    file: orders.csv
-`);
-  await inst.writeCsv('orders.csv', 'id\n1\n');
-  const config = await loadConfig({ configDir: inst.configDir, env: {} });
-  const broker = await Broker.open({ config, dataDir: inst.dataDir, connectors: (c) => new ConnectorRegistry(c), eventSource: 'serve', logger: { info: () => undefined, warn: () => undefined, error: () => undefined } });
-  t.after(() => broker.close());
-  const stop = await startControlServer(inst.dataDir, broker);
-  t.after(stop);
-  const socket = controlSocketPath(inst.dataDir);
+  const inst = await ordersInstance(t, 'id\n1\n');
+  const { socket } = await serveControl(t, inst);
   assert.equal(((await stat(socket)).mode & 0o777).toString(8), '600');
 
   const cases: Array<[string, string, string | undefined, number, string]> = [

@@ -2,34 +2,21 @@ import assert from 'node:assert/strict';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
-import { loadConfig } from '../../../connectors/index.ts';
-import { ConnectorRegistry } from '../../../connectors/index.ts';
-import { Broker } from '../../../pipeline/index.ts';
 import type { SyncProgress } from '../../../pipeline/index.ts';
-import { startControlServer } from '../../../ops/control/server.ts';
 import { controlSocketOf } from '../../../ops/control/socket-path.ts';
 import { syncThroughServer } from '../../../ops/control/sync-client.ts';
-import { csvInstance } from '../../helpers/instance.ts';
+import { serveControl } from '../../helpers/broker.ts';
+import { ordersInstance } from '../../helpers/instance.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
-const quiet = { info: () => undefined, warn: () => undefined, error: () => undefined };
-
 it('POST /sync streams the progress of the sync it runs, then its outcomes or its refusal', { timeout: 90_000 }, async (t) => {
-  const inst = await csvInstance(t, `  - id: csv.shop.orders
-    name: orders
-    description: Orders
-    file: orders.csv
-  - id: csv.shop.items
+  const inst = await ordersInstance(t, 'id\n1\n2\n', `  - id: csv.shop.items
     name: items
     description: Items
     file: items.csv
 `);
-  await inst.writeCsv('orders.csv', 'id\n1\n2\n');
   await inst.writeCsv('items.csv', 'id\n7\n');
-  const config = await loadConfig({ configDir: inst.configDir, env: {} });
-  const broker = await Broker.open({ config, dataDir: inst.dataDir, connectors: (c) => new ConnectorRegistry(c), eventSource: 'serve', logger: quiet });
-  t.after(() => broker.close());
-  t.after(await startControlServer(inst.dataDir, broker));
+  const { broker } = await serveControl(t, inst);
 
   const progress: SyncProgress[] = [];
   let accepted = 0;

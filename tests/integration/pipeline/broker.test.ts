@@ -1,13 +1,15 @@
 import assert from 'node:assert/strict';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
 import { loadConfig } from '../../../connectors/index.ts';
-import { EventLog, EventLogReader } from '../../../events/index.ts';
+import { EventLog } from '../../../events/index.ts';
 import { ConnectorRegistry } from '../../../connectors/index.ts';
 import { Broker, BrokerReader } from '../../../pipeline/index.ts';
 import type { BrokerLogger } from '../../../pipeline/index.ts';
-import { csvInstance } from '../../helpers/instance.ts';
+import { readEvents } from '../../helpers/events.ts';
+import { csvInstance, query } from '../../helpers/instance.ts';
 
 const TABLES = `  - id: csv.shop.orders
     name: orders
@@ -38,7 +40,7 @@ describe('the broker', () => {
     assert.deepEqual(a.map((o) => [o.table, o.status, o.rows]), [['orders', 'succeeded', 2]]);
     // Tables run in their configured order, whatever order they were asked in.
     assert.deepEqual(b.map((o) => [o.table, o.status]), [['orders', 'succeeded'], ['customers', 'succeeded']]);
-    const events = await lastValueFrom(new EventLogReader(path.join(dataDir, 'events')).read$(1).pipe(toArray()));
+    const events = await readEvents(dataDir);
     const runs = events.filter((e) => e.type === 'SyncStarted' || e.type === 'SyncSucceeded').map((e) => `${e.type}:${(e.data as { table: string }).table}`);
     assert.deepEqual(runs, ['SyncStarted:orders', 'SyncSucceeded:orders', 'SyncStarted:orders', 'SyncSucceeded:orders', 'SyncStarted:customers', 'SyncSucceeded:customers']);
     const report = await broker.health();
@@ -88,6 +90,52 @@ describe('the broker', () => {
     assert.equal(events.length, 1);
     const log = await EventLog.open(path.join(dataDir, 'events'), { logger: { warn: () => undefined } });
     await log.close();
+  });
+
+  it('started, a sync answers once its run is published; the other projections and health follow before the next run', async (t) => {
+    const { broker, dataDir } = await open(t);
+    await broker.start();
+    const [first] = await broker.sync({ tables: ['orders'] });
+    // Checked before anything else runs: the projections' catch-up needs file I/O, which no await above waited for.
+    const manifestThen = broker.positionOf('manifest');
+    const firstDone = broker.log.positionOfKey(`${first!.runId}:succeeded`)!;
+    assert.equal(first!.status, 'succeeded');
+    const published = await query(`SELECT count(*)::INTEGER AS n FROM read_parquet('${path.join(dataDir, 'parquet', 'shop', 'orders.parquet')}')`);
+    assert.deepEqual(published, [{ n: 2 }], 'the published file is in place when the sync answers');
+    const events = await readEvents(dataDir);
+    assert.ok(events.some((e) => e.type === 'TablePublished' && e.data.runId === first!.runId), 'TablePublished is in the log');
+    assert.ok(manifestThen < firstDone, `the manifest (at ${manifestThen}) catches up with the run (${firstDone}) after the answer`);
+    const [second] = await broker.sync({ tables: ['customers'] });
+    const succeeded = events.find((e) => e.type === 'SyncSucceeded' && e.data.runId === first!.runId)!;
+    const customersStarted = (await readEvents(dataDir)).find((e) => e.type === 'SyncStarted' && e.data.table === 'customers')!;
+    assert.ok(customersStarted.position > succeeded.position);
+    for (const name of ['catalog', 'manifest', 'health']) assert.ok(broker.positionOf(name) >= succeeded.position, `${name} caught up with the first run before the second answered`);
+    await broker.close();
+    const last = broker.log.positionOfKey(`${second!.runId}:succeeded`)!;
+    for (const name of ['catalog', 'manifest', 'health', 'sync-state']) assert.ok(broker.positionOf(name) >= last, `${name} caught up with the last run once closed`);
+  });
+
+  it('recovers before a sync only when an earlier run did not succeed (or at the first sync, or after a replay)', async (t) => {
+    const { broker, dataDir } = await open(t);
+    const stray = path.join(dataDir, 'tmp', 'runs', 'orders-dead-run');
+    const strayLeft = async (): Promise<boolean> => stat(stray).then(() => true, () => false);
+    await mkdir(stray, { recursive: true });
+    await broker.sync({ tables: ['orders'] });
+    assert.equal(await strayLeft(), false, 'the first sync recovers: dead runs\' files are removed');
+    await mkdir(stray, { recursive: true });
+    await broker.sync({ tables: ['orders'] });
+    assert.equal(await strayLeft(), true, 'after a run that succeeded, the next sync skips the recovery');
+    await writeFile(path.join(path.dirname(dataDir), 'csv', 'orders.csv'), 'id\n1\n"2\n');
+    const [failed] = await broker.sync({ tables: ['orders'] });
+    assert.equal(failed!.status, 'failed');
+    await writeFile(path.join(path.dirname(dataDir), 'csv', 'orders.csv'), 'id\n1\n2\n3\n');
+    const [next] = await broker.sync({ tables: ['orders'] });
+    assert.equal(next!.status, 'succeeded');
+    assert.equal(await strayLeft(), false, 'after a failed run, the next sync recovers first');
+    await mkdir(stray, { recursive: true });
+    await broker.replay(['catalog']);
+    await broker.sync({ tables: ['orders'] });
+    assert.equal(await strayLeft(), false, 'after a replay, the next sync recovers first');
   });
 
   it('the read-only side evaluates health from the files without the writer lock', async (t) => {

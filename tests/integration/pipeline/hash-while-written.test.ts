@@ -41,6 +41,20 @@ describe('hashWhileWritten', () => {
     assert.deepEqual(await hashing, { sha256: sha(content), bytes: content.length });
   });
 
+  it('hashes a file longer than its writeback step, written in pieces of a few MB', async (t) => {
+    const dir = await tempDir(t);
+    const file = path.join(dir, 'big.parquet');
+    const write = deferred();
+    const hashing = hashWhileWritten(file, write.promise);
+    for (let i = 0; i < 18; i++) {
+      await appendFile(file, Buffer.alloc(4 * 1024 * 1024, i));
+      await yieldToHasher();
+    }
+    write.resolve();
+    const content = await readFile(file);
+    assert.deepEqual(await hashing, { sha256: sha(content), bytes: content.length });
+  });
+
   it('fails with the write\'s error when the write fails', async (t) => {
     const dir = await tempDir(t);
     const file = path.join(dir, 'chunk.parquet');

@@ -19,7 +19,48 @@ async function parseAsTimestamps(texts: string[]): Promise<Array<string | null>>
   }
 }
 
+/** The same texts through ICU's TIMESTAMPTZ cast and back to TIMESTAMP: the instant in UTC, what isoTemporalSql must give. */
+async function castThroughTimestamptz(texts: string[]): Promise<Array<string | null>> {
+  const db = await DuckDBInstance.create(':memory:');
+  const conn = await db.connect();
+  try {
+    await conn.run(`SET TimeZone = 'UTC'`);
+    const values = texts.map((t, i) => `(${i}, '${t.replaceAll("'", "''")}')`).join(', ');
+    const sql = `SELECT CAST(TRY_CAST(v AS TIMESTAMPTZ) AS TIMESTAMP)::VARCHAR AS ts FROM (VALUES ${values}) t(i, v) ORDER BY i`;
+    return (await conn.runAndReadAll(sql)).getRowsJson().map((r) => (r[0] === null ? null : String(r[0])));
+  } finally {
+    conn.closeSync();
+    db.closeSync();
+  }
+}
+
 describe('isoTemporalSql TIMESTAMP', () => {
+  it('reads text shaped like YYYY-MM-DD HH:MM:SS by a plain cast, and anything else that shape could hide an offset in as an instant', async () => {
+    // 19-byte texts, some with an offset or zone in the bytes a plain timestamp would hold, and texts around them.
+    const texts = [
+      '2024-01-01 10:00:00', '2024-01-01T10:00:00', '2024-01-01 24:00:00', '2024-02-30 10:00:00', '2024-01-01 10:00:0Z',
+      '2024-1-1 1:00:00+05', '224-1-1 10:00:00-05', '2024-01-1 1:00:00+5', '2024-1-1 10:00:00Z', '2024-01-01 1:00:00Z',
+      '2024-1-1 1:00+05:30', '2024-01-01 10:00-05', '2024-01-01 10:00+05', '2024-01-01 10:00 Z', '2024-01-01T1:00:00Z',
+      ' 2024-01-01 10:00:0', '2024-01-01 10:00:00 ', '12024-01-01 0:00:00', '2024-01-01 10:0:00', '2024-01-01 10:00 UTC',
+      '2024-01-01 10:00:00+02', '2024-01-01 10:00:00.5-01', '2024-01-01', 'infinity', '-infinity', 'Infinity', '', 'x'.repeat(19),
+      '2024-01-01 10:00:00 America/New_York', '2024-07-01 10:00:00 Europe/Prague',
+    ];
+    assert.ok(texts.filter((t) => Buffer.byteLength(t) === 19).length >= 12, 'most texts have the plain shape\'s length');
+    assert.deepEqual(await parseAsTimestamps(texts), await castThroughTimestamptz(texts));
+  });
+
+  it('agrees with the TIMESTAMPTZ cast on every YYYY-MM-DD HH:MM followed by three characters of times, offsets and zones', async () => {
+    const chars = [...'0123456789+-: ZzTUCESGMAPD./()'];
+    const texts: string[] = [];
+    for (const head of ['2024-07-01T10:00', ' 2024-07-01 1:00']) {
+      for (const a of chars) for (const b of chars) for (const c of chars) texts.push(`${head}${a}${b}${c}`);
+    }
+    const [ours, theirs] = await Promise.all([parseAsTimestamps(texts), castThroughTimestamptz(texts)]);
+    const differ = texts.filter((_, i) => ours[i] !== theirs[i]);
+    assert.deepEqual(differ, []);
+    assert.ok(theirs.filter((t) => t !== null).length > 100, 'many of them are timestamps');
+  });
+
   it('holds the instant each text names, in UTC, whatever its offset', async () => {
     const parsed = await parseAsTimestamps(OFFSET_INSTANTS);
     assert.deepEqual(parsed.map((p) => (p === null ? null : Date.parse(`${p.replace(' ', 'T')}Z`) / 1000)), OFFSET_INSTANTS.map(epochOf));

@@ -5,6 +5,7 @@ import { csvInstance } from '../../helpers/instance.ts';
 import { cookieJar, csrfOf, openPortal } from '../../helpers/portal.ts';
 import type { TestPortal } from '../../helpers/portal.ts';
 import { KEYS, PRIVATE_KEY } from '../../unit/access/ssh-keys.ts';
+import { decideAddAnalyst, decideIssueToken } from '../../../pipeline/index.ts';
 
 const TABLES = `  - id: csv.shop.orders
     name: orders
@@ -119,6 +120,20 @@ describe('OpenID Connect sign-in against a local provider', { timeout: 120_000 }
     assert.equal(audience.res.status, 403);
     assert.match(audience.body, /&quot;aud&quot; claim is not ours/);
     assert.ok(!Object.hasOwn((await portal.deps.access!()).analysts, 'carl'), 'no refused person is recorded');
+  });
+
+  it('a bearer token decides alone: sent with a session cookie, the request is the token\'s, and a bad token is refused', async () => {
+    const { browser } = await signIn(verified('erin@example.com'));
+    assert.equal(((await (await browser.get(`${base}/api/account`)).json()) as { name: string }).name, 'erin');
+    const added = decideAddAnalyst(await portal.deps.access!(), portal.deps.config, { name: 'fred', role: 'analyst' });
+    await portal.deps.append!({ ...added.event, key: added.idempotencyKey });
+    const issued = decideIssueToken(await portal.deps.access!(), portal.deps.config, 'fred');
+    await portal.deps.append!({ ...issued.event, key: issued.idempotencyKey });
+    const asFred = await browser.get(`${base}/api/account`, { headers: { authorization: `Bearer ${issued.token.token}` } });
+    assert.equal(((await asFred.json()) as { name: string }).name, 'fred');
+    const wrong = await browser.get(`${base}/api/account`, { headers: { authorization: 'Bearer ada_0123456789abcdef_not-a-real-secret-at-all-000000000' } });
+    assert.equal(wrong.status, 401, 'the session does not stand in for a refused token');
+    assert.equal((await browser.get(`${base}/api/account`)).status, 200, 'the session still works alone');
   });
 
   it('sign-out needs the CSRF token; removing the analyst ends their session', async () => {

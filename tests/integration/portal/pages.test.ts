@@ -278,4 +278,20 @@ describe(`portal pages and APIs (seed ${SEED})`, { timeout: 180_000 }, () => {
     assert.equal((await portal.app.inject({ method: 'DELETE', url: '/api/admin/analysts/dave', headers: as('rita') })).statusCode, 204);
     assert.equal((await portal.app.inject({ method: 'DELETE', url: '/api/admin/analysts/dave', headers: as('rita') })).statusCode, 404);
   });
+
+  it('auth.mode dev signs the local machine in as the admin and refuses any other address', async () => {
+    const config = portal.broker.config;
+    const dev = await openPortal({ after: (fn: () => unknown) => cleanups.push(fn) }, { configDir: inst.configDir, dataDir: `${inst.dataDir}-dev` }, {
+      config: { ...config, instance: { ...config.instance, auth: { ...config.instance.auth, mode: 'dev' } } },
+    });
+    const remote = await dev.app.inject({ url: '/signin', remoteAddress: '10.1.2.3' });
+    assert.equal(remote.statusCode, 403);
+    assert.equal(remote.json().code, 'FORBIDDEN');
+    const local = await dev.app.inject({ url: '/signin', remoteAddress: '127.0.0.1' });
+    assert.equal(local.statusCode, 302);
+    const cookie = String(local.headers['set-cookie']).split(';')[0]!;
+    const me = await dev.app.inject({ url: '/api/account', remoteAddress: '::1', headers: { cookie } });
+    assert.deepEqual([me.statusCode, (me.json() as { name: string }).name], [200, 'dev-admin']);
+    assert.equal((await dev.app.inject({ url: '/api/account', remoteAddress: '192.168.0.9', headers: { cookie } })).statusCode, 403, 'a session is no pass from elsewhere');
+  });
 });

@@ -3,12 +3,13 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { lastValueFrom, toArray } from 'rxjs';
-import { EventLog, EventLogReader } from '../../../events/index.ts';
+import { EventLog } from '../../../events/index.ts';
 import { startControlServer } from '../../../ops/control/server.ts';
 import type { CommandContext } from '../../../ops/command.ts';
 import { profileCommands } from '../../../ops/commands/profile.ts';
 import type { ProfileOutcome, ProfilesDocument } from '../../../pipeline/projections/profiler/index.ts';
 import { runCli } from '../../helpers/cli.ts';
+import { readEvents } from '../../helpers/events.ts';
 import { csvInstance } from '../../helpers/instance.ts';
 
 const TABLES = `  - id: csv.shop.orders
@@ -69,7 +70,7 @@ describe('ada profile', () => {
     const amount = orders.columns.find((c) => c.name === 'amount')!;
     assert.equal(amount.category === 'numeric' && amount.mean !== null ? Math.round(amount.mean * 1000) / 1000 : undefined, 5.833);
 
-    const events = await lastValueFrom(new EventLogReader(path.join(inst.dataDir, 'events')).read$(1).pipe(toArray()));
+    const events = await readEvents(inst.dataDir);
     const profiled = events.filter((e) => e.type === 'TableProfiled');
     assert.deepEqual(profiled.map((e) => e.data && (e.data as { table: string }).table), ['orders', 'customers']);
     assert.ok(profiled.every((e) => e.source === 'profiler'));

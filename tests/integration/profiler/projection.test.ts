@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFile, rm, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { profilerProjection } from '../../../pipeline/projections/profiler/index.ts';
+import { profilerProjection, profileTables } from '../../../pipeline/projections/profiler/index.ts';
+import type { ProfileOutcome, ProfilerOptions } from '../../../pipeline/projections/profiler/index.ts';
 import { csvConfig, csvTable } from '../../helpers/csv-config.ts';
 import { profilerSandbox } from './sandbox.ts';
 
@@ -99,7 +100,7 @@ describe('profiler projection', () => {
     assert.deepEqual((await box.events('TableProfileFailed')).map((e) => e.key), ['profile-failed:orders:h1']);
   });
 
-  it('skips tables profiled on demand; a rebuild deletes profiles.json and profiles every table again', async (t) => {
+  it('skips tables profiled on demand; a rebuild without earlier profiles profiles every table again', async (t) => {
     const box = await profilerSandbox(t);
     await box.catchUp(config);
     await box.publish('orders', rows(5), { contentHash: 'h1' });
@@ -138,5 +139,82 @@ describe('profiler projection', () => {
     await box.publish('customers', rows(2), { contentHash: 'c1' });
     await box.catchUp(config);
     assert.deepEqual((await box.events('TableProfiled', 'TableProfileFailed')).map((e) => e.key).sort(), ['profile-failed:orders:h1', 'profiled:customers:c1']);
+  });
+
+  describe('a rebuild keeps profiles whose inputs did not change', () => {
+    /** Rebuilds the profiler projection; returns the outcomes of the tables it handled. */
+    async function rebuild(box: Awaited<ReturnType<typeof profilerSandbox>>, options?: ProfilerOptions): Promise<ProfileOutcome[]> {
+      const outcomes: ProfileOutcome[] = [];
+      await box.runner.rebuild(profilerProjection({ config, append: (e) => box.log.append(e), ...(options ? { options } : {}), onProgress: (p) => p.outcome && outcomes.push(p.outcome) }));
+      return outcomes;
+    }
+    const previousFile = (dataDir: string) => path.join(dataDir, 'metadata', 'profiles.previous.json');
+
+    it('keeps an unchanged table\'s profile (not computed again) and computes a table whose files changed', async (t) => {
+      const box = await profilerSandbox(t);
+      await box.publish('orders', rows(5), { contentHash: 'h1' });
+      await box.publish('customers', rows(3), { contentHash: 'c1' });
+      await box.catchUp(config);
+      const before = await box.profiles();
+      assert.match(before.tables.orders!.inputs_hash ?? '', /^[0-9a-f]{64}$/);
+      // Published again with other rows, not profiled yet: its previous profile is of other files.
+      await box.publish('customers', rows(4), { contentHash: 'c2' });
+
+      const outcomes = await rebuild(box);
+      assert.deepEqual(outcomes.map((o) => [o.table, o.status, o.reused ?? false, o.engine !== undefined]).sort(), [['customers', 'profiled', false, true], ['orders', 'profiled', true, false]]);
+      const after = await box.profiles();
+      assert.deepEqual(after.tables.orders, before.tables.orders, 'the kept profile is the same entry, profiled_at included');
+      assert.equal(after.tables.customers!.row_count, 4);
+      assert.equal(after.tables.customers!.content_hash, 'c2');
+      assert.notEqual(after.tables.customers!.inputs_hash, before.tables.customers!.inputs_hash);
+      assert.deepEqual((await box.events('TableProfiled')).map((e) => e.key), ['profiled:orders:h1', 'profiled:customers:c1', 'profiled:customers:c2']);
+
+      // The set-aside profiles serve the rebuild only: the next catch-up removes them.
+      await stat(previousFile(box.dataDir));
+      await box.catchUp(config);
+      await assert.rejects(stat(previousFile(box.dataDir)), { code: 'ENOENT' });
+    });
+
+    it('computes again when the profiler settings change', async (t) => {
+      const box = await profilerSandbox(t);
+      await box.publish('orders', rows(5), { contentHash: 'h1' });
+      await box.catchUp(config);
+      const before = await box.profile('orders');
+      const outcomes = await rebuild(box, { seed: 7 });
+      assert.deepEqual(outcomes.map((o) => [o.table, o.status, o.reused ?? false, o.engine !== undefined]), [['orders', 'profiled', false, true]]);
+      assert.notEqual((await box.profile('orders')).inputs_hash, before.inputs_hash);
+      // Same settings again: kept.
+      assert.deepEqual((await rebuild(box, { seed: 7 })).map((o) => o.reused), [true]);
+    });
+
+    it('computes again when the set-aside profiles are unreadable or damaged, and never fails for it', async (t) => {
+      const box = await profilerSandbox(t);
+      await box.publish('orders', rows(5), { contentHash: 'h1' });
+      await box.catchUp(config);
+      const file = path.join(box.dataDir, 'metadata', 'profiles.json');
+      const doc = await box.profiles();
+
+      await writeFile(file, '{ not json');
+      assert.deepEqual((await rebuild(box)).map((o) => [o.status, o.reused ?? false]), [['profiled', false]]);
+
+      const good = await box.profile('orders');
+      await writeFile(file, JSON.stringify({ ...doc, tables: { orders: { ...good, columns: [null], alerts: 'x' } } }));
+      assert.deepEqual((await rebuild(box)).map((o) => [o.status, o.reused ?? false]), [['profiled', false]]);
+      assert.equal((await box.profile('orders')).row_count, 5);
+      assert.deepEqual((await box.events('TableProfileFailed')), []);
+    });
+
+    it('profiling outside a rebuild (`ada profile`) always computes', async (t) => {
+      const box = await profilerSandbox(t);
+      const published = await box.publish('orders', rows(5), { contentHash: 'h1' });
+      await box.catchUp(config);
+      const previous = await box.profiles();
+      const outcomes = await profileTables({
+        dataDir: box.dataDir, config, append: (e) => box.log.append(e),
+        tables: [{ ...published, publishedAt: new Date().toISOString() }],
+      });
+      assert.deepEqual(outcomes.map((o) => [o.status, o.reused ?? false, o.engine !== undefined]), [['profiled', false, true]]);
+      assert.equal((await box.profile('orders')).inputs_hash, previous.tables.orders!.inputs_hash);
+    });
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AdaEvent, RecordedEvent } from '../../../events/index.ts';
 import {
-  accessProjection, authenticateToken, canSeeTable, emptyAccess, generateToken, hashToken, principalOf, rolesOf, tokenIdOf,
+  accessProjection, authenticateToken, canSeeTable, emptyAccess, generateToken, hashToken, principalOf, rolesOf, TOKEN_MEMO_LIMITS, tokenIdOf,
 } from '../../../pipeline/projections/access/index.ts';
 import type { AccessConfig, AccessState } from '../../../pipeline/projections/access/index.ts';
 import { evolverOf } from '../../../pipeline/projection.ts';
@@ -161,6 +161,25 @@ describe('authenticateToken', () => {
 
   it('gives an analyst listed in instance.yaml admins the admin role', () => {
     assert.equal(authenticateToken(base, { instance: { admins: [{ username: 'bob' }] } }, other.token)?.role, 'admin');
+  });
+
+  it('remembers a found token for its state and configuration only, and only so many', () => {
+    const state = fold([added('carol'), issued('carol', good)]);
+    const first = authenticateToken(state, noAdmins, good.token);
+    assert.equal(authenticateToken(state, noAdmins, good.token), first, 'the same principal, not looked up again');
+    assert.equal(authenticateToken(state, { instance: { admins: [{ username: 'carol' }] } }, good.token)?.role, 'admin', 'another configuration, another lookup');
+    assert.equal(authenticateToken(fold([revoked('carol', good.tokenId)], state), noAdmins, good.token), undefined, 'a new state forgets');
+    assert.equal(authenticateToken(fold([removed('carol')], state), noAdmins, good.token), undefined);
+    assert.throws(() => ((first as { role: string }).role = 'admin'), TypeError, 'a shared principal is frozen');
+
+    const many = Array.from({ length: TOKEN_MEMO_LIMITS.entriesPerState }, () => generateToken());
+    const crowded = fold([added('dan'), issued('dan', good), ...many.map((t) => issued('dan', t))]);
+    const dan = authenticateToken(crowded, noAdmins, good.token);
+    assert.equal(authenticateToken(crowded, noAdmins, good.token), dan);
+    for (const t of many) assert.equal(authenticateToken(crowded, noAdmins, t.token)?.name, 'dan');
+    const again = authenticateToken(crowded, noAdmins, good.token);
+    assert.notEqual(again, dan, 'the oldest entry made room');
+    assert.deepEqual(again, dan);
   });
 });
 

@@ -1,8 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { chmod, mkdir, stat, writeFile } from 'node:fs/promises';
+import net from 'node:net';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { isSecretKey } from '../../../config/index.ts';
-import { onlyPlainOptions, PLAIN_OPTIONS, secretArgValuesWith } from '../../../ops/command-main.ts';
+import { main, onlyPlainOptions, PLAIN_OPTIONS, secretArgValuesWith } from '../../../ops/command-main.ts';
 import { controlSocketOf } from '../../../ops/control/socket-path.ts';
 import { formatCount } from '../../../ops/format.ts';
 import { controlSocketPath } from '../../../pipeline/index.ts';
@@ -22,6 +25,30 @@ describe('the thin ada sync', () => {
     for (const argv of [['sync', '--token', 'abc'], ['sync', '--password=abc'], ['sync', '--table', '-storage-token'], ['init', '--token-env', 'X']]) {
       assert.equal(onlyPlainOptions(argv), false, argv.join(' '));
     }
+  });
+});
+
+describe('private data dir', () => {
+  it('a command that finds ada serve\'s socket leaves the data dir to the server; without it, the command tightens it', async (t) => {
+    const dataDir = await tempDir(t, 'ada-served-dir-');
+    const file = path.join(dataDir, 'copied.json');
+    await writeFile(file, '{}');
+    await chmod(file, 0o644);
+    const socket = controlSocketOf(dataDir);
+    // The file and run/ (made 0755 here): two entries.
+    await mkdir(path.dirname(socket), { recursive: true, mode: 0o755 });
+    await chmod(path.dirname(socket), 0o755);
+    const server = net.createServer((c) => c.destroy());
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    const errors: string[] = [];
+    const ctx = { env: {}, out: () => undefined, err: (s: string) => void errors.push(s), isTTY: false, signal: new AbortController().signal };
+    await main({ ...ctx, argv: ['events', 'stats', '--json', '--data', dataDir] });
+    assert.equal((await stat(file)).mode & 0o777, 0o644, 'not walked while a server runs on it');
+    assert.ok(!errors.some((l) => l.startsWith('tightened')), errors.join('\n'));
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await main({ ...ctx, argv: ['events', 'stats', '--json', '--data', dataDir] });
+    assert.equal((await stat(file)).mode & 0o777, 0o600);
+    assert.ok(errors.some((l) => /^tightened permissions of 2 entries under /.test(l)), errors.join('\n'));
   });
 });
 
