@@ -62,8 +62,11 @@ async function serversChild(dataDir: string, manifestFile: string): Promise<void
     docs: { public: [], all: [] },
     pending: 0,
   };
-  // The API reads only `tables` of the configuration.
-  const config = { tables: [{ name: 't', private: false, partitionBy: 'day', foreignKeys: [] }], instance: { datasets: {} } } as unknown as AdaConfig;
+  // The API reads only `tables`, datasets and the session secret of the configuration.
+  const config = {
+    tables: [{ name: 't', private: false, partitionBy: 'day', foreignKeys: [] }],
+    instance: { datasets: {}, auth: { webappSecretKey: 'bench-secret-key-0123456789abcdef' } },
+  } as unknown as AdaConfig;
   const app = await buildServer({
     config,
     health: () => Promise.reject(new Error('not benchmarked')),

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ControlClient } from '../ops/control/client.ts';
-import { BENCH_DIR, csvInstance, IO_PROBE, readBytesOf, report, round, runAdaSync, scratch, seconds, startAdaServe, syncPhases, timed } from './util.ts';
+import { BENCH_DIR, csvInstance, readBytesOf, report, round, runAdaSync, scratch, seconds, startAdaServe, syncPhases, timed } from './util.ts';
 import type { CsvInstance, Figures, SyncRun } from './util.ts';
 
 /** Goals of the figures (issue 14): `min` means at least, `max` at most. */
@@ -220,14 +220,12 @@ export async function run(): Promise<Figures> {
   if (firstState.rows !== ROWS) throw new Error(`first sync published ${firstState.rows} rows, expected ${ROWS}`);
   let roundNo = 0;
 
-  // 1. One-off `ada sync` processes; the probe reports each process's bytes read at exit.
-  const ioFile = path.join(work, 'io.txt');
+  // 1. One-off `ada sync` processes; runAda's probe reports each process's bytes read at exit.
   const cli: Round[] = [];
   for (let r = 0; r < REPEAT; r++) {
     cli.push(await oneRound(inst, roundNo++, async () => {
-      const res = await runAdaSync(inst, { nodeArgs: ['--import', IO_PROBE], env: { ADA_BENCH_IO_FILE: ioFile } });
-      const m = /^rchar:\s+(\d+)/m.exec(await readFile(ioFile, 'utf8'));
-      return { ms: res.ms, readBytes: Number(m?.[1] ?? NaN), run: res, rssMb: res.rssMb };
+      const res = await runAdaSync(inst);
+      return { ms: res.ms, readBytes: (res.readMb ?? NaN) * 1e6, run: res, rssMb: res.rssMb };
     }));
   }
 
