@@ -135,7 +135,8 @@ async function replayChild(dir: string, jsonl: string): Promise<void> {
 export const goals = {
   'event_log.append_events_per_s': { min: 500_000 },
   'event_log.append_framed_ratio': { min: 0.8 },
-  'event_log.append_ratio': { min: 0.5 },
+  // `append_ratio` (against lines serialised before the clock starts) stays a figure without a goal: issue 14
+  // calls it a bound no event log reaches and sets the framed ratio as the one to meet.
   'event_log.replay_ratio': { min: 0.75 },
   'event_log.replay_peak_rss_mb': { max: 200 },
 };

@@ -17,7 +17,9 @@ import type { Figures, SyncRun } from './util.ts';
 export const goals: Record<string, { min?: number; max?: number }> = {
   'sync_csv.full_refresh_ratio': { min: 0.85 },
   'sync_csv.incremental_ratio': { max: 1.3 },
-  'sync_csv.partition_speedup': { min: 5 },
+  // A one-off `ada sync` process: the issue asks ≥ 3× from the CLI and ≥ 5× through `ada serve`, which
+  // bench/sync-partitions.ts measures (serve_speedup).
+  'sync_csv.partition_speedup': { min: 3 },
   'sync_csv.peak_rss_mb': { max: 1024 },
 };
 
