@@ -57,6 +57,18 @@ const manifestSchema = {
   },
 } as const;
 
+/** The file of a published file set at `p`, found through its folder (each leading part of the path, deepest first). */
+function setFileAt(state: ManifestState, p: string): ManifestFile | undefined {
+  const sets = state.fileSets ?? {};
+  const parts = p.split('/');
+  for (let i = parts.length - 1; i > 0; i--) {
+    const folder = parts.slice(0, i).join('/');
+    const hit = Object.hasOwn(sets, folder) ? sets[folder]!.files.find((f) => f.path === p) : undefined;
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
 /** Where a manifest file lies on disk: a folder the broker owns and the path's segments under it. */
 interface Location { entry: ManifestFile; root: string; rel: string[] }
 
@@ -69,8 +81,7 @@ function locate(state: ManifestState, deps: DistributionDeps, p: string, audienc
     const entry = t.files.find((f) => f.path === p);
     if (entry) return { entry, root: deps.dataDir, rel: p.split('/') };
   }
-  const set = Object.values(state.fileSets ?? {}).find((s) => p.startsWith(`${s.folder}/`));
-  const inSet = set?.files.find((f) => f.path === p);
+  const inSet = setFileAt(state, p);
   if (inSet) {
     const blobs = BlobStore.reader(deps.blobsDir);
     return { entry: inSet, root: blobs.root, rel: path.relative(blobs.root, blobs.pathOf(inSet.sha256)).split(path.sep) };
@@ -108,7 +119,11 @@ export function distributionApi(deps: DistributionDeps & { config: AdaConfig }):
         throw adaError('FORBIDDEN', `${raw.slice(0, 200)} is not in your manifest (GET /api/v1/manifest lists what you may download)`);
       };
       if (wanted === undefined) return refuse('not-in-manifest');
-      const mine = manifestFor(state, deps.config, reader, position).files.find((f) => f.path === wanted);
+      // A set file (there may be many thousands) is judged by its dataset alone, without building the whole manifest.
+      const setFile = setFileAt(state, wanted);
+      const setExclusion = setFile && fileExclusionOf(deps.config, reader, setFile);
+      if (setExclusion) return refuse(setExclusion);
+      const mine = setFile ?? manifestFor(state, deps.config, reader, position).files.find((f) => f.path === wanted);
       if (!mine) {
         const known = locate(state, deps, wanted, 'all');
         return refuse((known && fileExclusionOf(deps.config, reader, known.entry)) ?? 'not-in-manifest');
