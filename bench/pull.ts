@@ -59,6 +59,7 @@ async function serversChild(dataDir: string, manifestFile: string): Promise<void
   const files = JSON.parse(await readFile(manifestFile, 'utf8')) as ManifestFile[];
   const state: ManifestState = {
     tables: { t: { table: 't', folder: 'bench', strategy: 'partitioned', rows: 0, bytes: TOTAL_BYTES, schema: [], publishedAt: new Date().toISOString(), contentHash: 'x', version: 1, files } },
+    fileSets: {},
     docs: { public: [], all: [] },
     pending: 0,
   };
@@ -73,6 +74,7 @@ async function serversChild(dataDir: string, manifestFile: string): Promise<void
     authenticate: ({ token }) => (token === TOKEN ? { name: 'bench', role: 'analyst' } : undefined),
     distribution: {
       dataDir,
+      blobsDir: `${dataDir}/blobs`,
       manifest: async () => ({ state, position: 1 }),
       datasets: async () => new Set<string>(),
       denied: async () => undefined,

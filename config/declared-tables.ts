@@ -54,9 +54,14 @@ export function withDeclaredTables(config: AdaConfig, declared: readonly Declare
       tables.push(tableOf(config, d.source, t));
     }
   }
+  // A dataset configured under a declared key keeps its label and requires, but never loses the declaration's privacy.
+  const configured = Object.fromEntries(Object.entries(config.instance.datasets).map(([key, ds]) => {
+    const privately = declared.some((d) => d.datasets?.some((x) => x.key === key && x.private));
+    return [key, privately ? { ...ds, private: true } : ds];
+  }));
   return deepFreeze(withoutUndefined<AdaConfig>({
     ...config,
-    instance: { ...config.instance, datasets: { ...datasets, ...config.instance.datasets } },
+    instance: { ...config.instance, datasets: { ...datasets, ...configured } },
     declaredTables: tables,
     warnings,
   }));

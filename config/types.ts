@@ -91,6 +91,8 @@ export interface DatasetConfig {
   description?: string;
   sizeHint?: string;
   requires: string[];
+  /** Only privileged analysts and admins get its files (a connector's declaration sets it; Jira's `jira.private`). */
+  private?: boolean;
 }
 
 export interface AdminConfig {

@@ -12,3 +12,4 @@ export { fsyncDir, fsyncFile, isProcessAlive } from './fs-sync.ts';
 export type { StoredBlob } from './blob-store.ts';
 export { CheckpointStore } from './checkpoint-store.ts';
 export type { Checkpoint } from './checkpoint-store.ts';
+export { isPlainRelativePath, MAX_RELATIVE_PATH_CHARS } from './relative-path.ts';

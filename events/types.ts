@@ -46,6 +46,13 @@ export interface RecordedError {
   column?: string;
 }
 
+/** A file of a published file set: its path (relative to the analyst's `server/` folder), size and sha256; its bytes are the blob of that sha256. */
+export interface SetFile {
+  path: string;
+  bytes: number;
+  sha256: string;
+}
+
 // ---- Sync lifecycle -------------------------------------------------------
 
 export type SyncStarted = {
@@ -84,6 +91,17 @@ export type TablePublished = {
     /** Dataset the table belongs to, for tables no `data_description.md` declares (Jira's). */
     dataset?: string;
   };
+};
+
+/**
+ * A connector published a set of files that are not tables (Jira's attachments) for a dataset: `files` replace
+ * every file it published before under `folder` (an empty list removes them). Each path lies under `folder`; the
+ * bytes of each file are the blob of its sha256. Who may have them follows the dataset (`datasets:`, its
+ * `private` and `requires`).
+ */
+export type FilesPublished = {
+  type: 'FilesPublished'; v: 1;
+  data: { dataset: string; folder: string; files: SetFile[] };
 };
 
 export type SchemaChanged = {
@@ -242,7 +260,7 @@ export type FileAccessDenied = { type: 'FileAccessDenied'; v: 1; data: { name: s
 /** The union of every current event version. */
 export type AdaEvent =
   | SyncStarted | SyncSucceeded | SyncFailed
-  | TableChunkStaged | TableStagingCompleted | TablePublished | SchemaChanged
+  | TableChunkStaged | TableStagingCompleted | TablePublished | FilesPublished | SchemaChanged
   | TableHistoryBroken | TableHistoryRestarted
   | TimerFired | TimerSkipped
   | JiraWebhookReceived | JiraIssueChanged | JiraIssueDeleted | JiraConsistencyChecked
@@ -255,7 +273,7 @@ export type EventType = AdaEvent['type'];
 /** Every known event type name, for validation and `ada events tail --type`. */
 export const EVENT_TYPES: readonly EventType[] = [
   'SyncStarted', 'SyncSucceeded', 'SyncFailed',
-  'TableChunkStaged', 'TableStagingCompleted', 'TablePublished', 'SchemaChanged',
+  'TableChunkStaged', 'TableStagingCompleted', 'TablePublished', 'FilesPublished', 'SchemaChanged',
   'TableHistoryBroken', 'TableHistoryRestarted',
   'TimerFired', 'TimerSkipped',
   'JiraWebhookReceived', 'JiraIssueChanged', 'JiraIssueDeleted', 'JiraConsistencyChecked',

@@ -7,6 +7,7 @@ import type { DistributionDeps } from '../portal/index.ts';
 export function distributionDeps(broker: Broker, accessState: () => Promise<AccessState>): DistributionDeps {
   return {
     dataDir: broker.dataDir,
+    blobsDir: broker.blobs.root,
     async manifest() {
       const state = await broker.stateOf<ManifestState>('manifest');
       return { state, position: broker.positionOf('manifest') };

@@ -9,13 +9,13 @@ const MAX_NAME = 120;
 
 /**
  * A file name from Jira made safe as one path segment: no separators, no `..`, no control or reserved
- * characters, bounded length; prefixed by the attachment id so two files never collide.
+ * characters (nor `%`, which the distribution API refuses in a path), bounded length; prefixed by the attachment id so two files never collide.
  */
 export function safeAttachmentName(id: string, filename: string): string {
   const cleaned = filename
     .normalize('NFC')
     // eslint-disable-next-line no-control-regex -- control characters are exactly what must not reach a file name
-    .replace(/[\u0000-\u001f\u007f/\\:*?"<>|]/g, '_')
+    .replace(/[\u0000-\u001f\u007f/\\:*?"<>|%]/g, '_')
     .replace(/[._\s]{2,}/g, '_')
     .replace(/^[._\s]+/, '')
     .replace(/[.\s]+$/, '')

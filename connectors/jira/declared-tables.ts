@@ -38,7 +38,7 @@ export function jiraDeclaredTables(opts: { private: boolean }): DeclaredTables {
     })),
     datasets: [
       { key: JIRA_FOLDER, label: 'Jira', description: 'Jira issues, comments, attachments, changelog and links, by created month', requires: [] },
-      { key: ATTACHMENTS_DATASET, label: 'Jira attachments', description: 'The files attached to Jira issues', requires: [JIRA_FOLDER] },
+      { key: ATTACHMENTS_DATASET, label: 'Jira attachments', description: 'The files attached to Jira issues', requires: [JIRA_FOLDER], ...(opts.private ? { private: true } : {}) },
     ],
   };
 }

@@ -9,10 +9,10 @@ import path from 'node:path';
 import { defineReactor } from '../../pipeline/index.ts';
 import type { HandledEvent, Projection, SinkContext } from '../../pipeline/index.ts';
 import { assertNever, fsyncDir } from '../../events/index.ts';
-import type { BlobStore, JiraAttachmentRef, JiraIssueChanged, NewEvent, PublishedFile } from '../../events/index.ts';
+import type { BlobStore, JiraAttachmentRef, JiraIssueChanged, NewEvent, PublishedFile, SetFile } from '../../events/index.ts';
 import { safeAttachmentName } from './attachments.ts';
 import { IssueStore, keyFileName } from './issue-store.ts';
-import { JIRA_FOLDER } from './declared-tables.ts';
+import { ATTACHMENTS_DATASET, JIRA_FOLDER } from './declared-tables.ts';
 import { MonthEncoder } from './month-encoder.ts';
 import { publishFile } from './parquet-month.ts';
 import { createdMonth, issueRows, jiraTime } from './rows.ts';
@@ -84,9 +84,23 @@ export interface JiraProjectionDeps {
   warn?(message: string): void;
 }
 
+/** Folder of an issue's attachment files, relative to the data directory (and to the analyst's `server/`). */
+function attachmentFolder(key: string): string {
+  return path.posix.join('attachments', JIRA_FOLDER, keyFileName(key));
+}
+
 /** Path of an attachment's file relative to the data directory. */
 function attachmentRel(key: string, a: JiraAttachmentRef): string {
-  return path.posix.join('attachments', JIRA_FOLDER, keyFileName(key), safeAttachmentName(a.id, a.filename));
+  return path.posix.join(attachmentFolder(key), safeAttachmentName(a.id, a.filename));
+}
+
+/** The downloaded files of an issue's attachments, as a `FilesPublished` lists them (sorted by path). */
+function attachmentFiles(key: string, attachments: readonly JiraAttachmentRef[] | undefined): SetFile[] {
+  return (attachments ?? []).flatMap((a) => (a.blob ? [{ path: attachmentRel(key, a), bytes: a.blob.bytes, sha256: a.blob.sha256 }] : [])).sort((x, y) => x.path.localeCompare(y.path));
+}
+
+function sameFiles(a: readonly SetFile[], b: readonly SetFile[]): boolean {
+  return a.length === b.length && a.every((f, i) => f.path === b[i]!.path && f.sha256 === b[i]!.sha256);
 }
 
 async function linkAttachments(dataDir: string, blobs: BlobStore | undefined, key: string, attachments: JiraAttachmentRef[]): Promise<void> {
@@ -174,12 +188,21 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
     const issues = await store.load(month);
     const stored: string[] = [];
     const dirty = new Set<JiraTable>();
+    // Issues whose attachment files changed (by the store, which holds what was announced last); a pass after a
+    // start or a failure announces every touched issue that has or had files.
+    const attachmentSets = new Map<string, SetFile[]>();
+    const noteFiles = (key: string, before: readonly JiraAttachmentRef[] | undefined, after: readonly JiraAttachmentRef[] | undefined): void => {
+      const was = attachmentFiles(key, before);
+      const now = deps.blobs ? attachmentFiles(key, after) : [];
+      if (!sameFiles(was, now) || (!consistent && (was.length > 0 || now.length > 0))) attachmentSets.set(key, now);
+    };
     const compare = (before: IssueRows | undefined, after: IssueRows | undefined): void => {
       for (const table of JIRA_TABLE_NAMES) if (!dirty.has(table) && rowsDiffer(before, after, table)) dirty.add(table);
     };
     for (const [key, p] of byMonth.get(month)!) {
       if (p.kind === 'deleted' || state.issues[key]!.deleted) {
         compare(issues.get(key)?.rows, undefined);
+        noteFiles(key, issues.get(key)?.attachments, undefined);
         if (issues.delete(key)) stored.push(key);
         await rm(path.join(ctx.dataDir, 'attachments', JIRA_FOLDER, keyFileName(key)), { recursive: true, force: true });
         continue;
@@ -191,8 +214,17 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
       if (d.remoteLinksStale) rows.remote_links = issues.get(key)?.rows.remote_links ?? [];
       await linkAttachments(ctx.dataDir, deps.blobs, key, d.attachments);
       compare(issues.get(key)?.rows, rows);
+      noteFiles(key, issues.get(key)?.attachments, d.attachments);
       issues.set(key, { key, updated: state.issues[key]!.updated, rows, attachments: d.attachments, issue, fetched: d.fetched });
       stored.push(key);
+    }
+    // Announced before the store records the new attachments: a crash in between announces them again (the blobs
+    // the files are served from exist already; the fetch reactor stored them before its event).
+    for (const [key, files] of attachmentSets) {
+      await deps.append({
+        type: 'FilesPublished', v: 1, source: 'jira', key: `jira-files:${keyFileName(key)}:${ctx.position}`,
+        data: { dataset: ATTACHMENTS_DATASET, folder: attachmentFolder(key), files },
+      });
     }
     writes.add(() => store.save(month, issues, stored));
     const all = [...issues.values()].sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }));

@@ -45,7 +45,7 @@ export async function runPull(opts: RunPullOptions, ctx: CommandContext): Promis
     if (!result.changed && !missing) return result;
     const views = await lib.buildViews(layout, result.manifest);
     const { tables } = await lib.readLocalCatalog(layout);
-    await lib.writeGuides(layout, tables, settings.server, result.position, lib.adaCommand());
+    await lib.writeGuides(layout, tables, settings.server, result.position, lib.adaCommand(), lib.guideFiles(result.manifest));
     return { ...result, views };
   } finally {
     await release();

@@ -5,6 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { AnalystManifest } from '../../pipeline/index.ts';
 import type { PullLayout } from './layout.ts';
 import type { LocalTable } from './local-catalog.ts';
 import { writeAtomic } from './atomic-write.ts';
@@ -55,8 +56,49 @@ function examples(tables: LocalTable[]): string[] {
   return out;
 }
 
+/** Files of a dataset that are not tables (Jira's attachments), as the guide lists them. */
+export interface GuideFiles {
+  dataset: string;
+  /** The deepest folder holding all of them, relative to `server/`. */
+  folder: string;
+  files: number;
+  bytes: number;
+}
+
+/** The manifest's non-table files grouped by dataset, each under the deepest folder common to its files. */
+export function guideFiles(manifest: AnalystManifest): GuideFiles[] {
+  const by = new Map<string, GuideFiles & { parts?: string[] }>();
+  for (const f of manifest.files) {
+    if (f.dataset === undefined || f.table !== undefined) continue;
+    const dir = f.path.split('/').slice(0, -1);
+    const g = by.get(f.dataset);
+    if (!g) {
+      by.set(f.dataset, { dataset: f.dataset, folder: '', files: 1, bytes: f.size, parts: dir });
+      continue;
+    }
+    g.files++;
+    g.bytes += f.size;
+    let i = 0;
+    while (i < g.parts!.length && g.parts![i] === dir[i]) i++;
+    g.parts = g.parts!.slice(0, i);
+  }
+  return [...by.values()].map(({ parts, ...g }) => ({ ...g, folder: (parts ?? []).join('/') })).sort((a, b) => a.dataset.localeCompare(b.dataset));
+}
+
+function filesSection(files: GuideFiles[]): string[] {
+  if (files.length === 0) return [];
+  return [
+    '## Files',
+    '',
+    'Files that are not tables (no DuckDB view; read them directly):',
+    '',
+    ...files.map((g) => `- \`server/${g.folder}/\` — dataset \`${g.dataset}\`: ${g.files.toLocaleString('en-US')} file(s), ${g.bytes.toLocaleString('en-US')} bytes`),
+    '',
+  ];
+}
+
 /** The guide's markdown. */
-export function guideText(tables: LocalTable[], server: string, position: number): string {
+export function guideText(tables: LocalTable[], server: string, position: number, files: GuideFiles[] = []): string {
   return [
     '# Data guide',
     '',
@@ -75,6 +117,7 @@ export function guideText(tables: LocalTable[], server: string, position: number
     '',
     ...examples(tables),
     '',
+    ...filesSection(files),
     `## Tables (${tables.length})`,
     '',
     ...tables.flatMap(tableSection),
@@ -82,8 +125,8 @@ export function guideText(tables: LocalTable[], server: string, position: number
 }
 
 /** Writes CLAUDE.md, AGENTS.md and `.mcp.json` (keeping other servers an existing `.mcp.json` registers). */
-export async function writeGuides(layout: PullLayout, tables: LocalTable[], server: string, position: number, adaCommand: string[]): Promise<void> {
-  const text = guideText(tables, server, position);
+export async function writeGuides(layout: PullLayout, tables: LocalTable[], server: string, position: number, adaCommand: string[], files: GuideFiles[] = []): Promise<void> {
+  const text = guideText(tables, server, position, files);
   await writeAtomic(path.join(layout.dir, 'CLAUDE.md'), text);
   await writeAtomic(path.join(layout.dir, 'AGENTS.md'), text);
   const mcpFile = path.join(layout.dir, '.mcp.json');

@@ -7,6 +7,7 @@ export { resolveSettings, readSettings } from './settings.ts';
 export { buildViews, sqlIdent, sqlString } from './duckdb-views.ts';
 export { readLocalCatalog } from './local-catalog.ts';
 export type { LocalTable } from './local-catalog.ts';
-export { writeGuides, guideText } from './guide.ts';
+export { writeGuides, guideText, guideFiles } from './guide.ts';
+export type { GuideFiles } from './guide.ts';
 export { adaCommand } from './ada-command.ts';
 export { lockPull } from './pull-lock.ts';

@@ -6,6 +6,7 @@
  */
 import { copyFile, link, lstat, mkdir, readdir, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { adaError, isPlainRelativePath } from '../../events/index.ts';
 import type { AnalystManifest, ManifestFile } from '../../pipeline/index.ts';
 import { distributionClient } from './http-client.ts';
 import type { DistributionClient } from './http-client.ts';
@@ -116,6 +117,9 @@ async function pullOnce(opts: PullOptions): Promise<PullResult> {
   const client: DistributionClient = distributionClient(opts.server, opts.token, opts.concurrency ?? PULL_CONCURRENCY);
   try {
     const manifest = await client.manifest();
+    // Paths become files under server/: one that could climb out of it (a broken or hostile server) stops the pull.
+    const odd = manifest.files.find((f) => !isPlainRelativePath(f.path));
+    if (odd) throw adaError('BAD_REQUEST', `the server's manifest lists a path that is not a plain relative path: ${JSON.stringify(odd.path.slice(0, 200))}; nothing was changed`);
     const current = await currentVersion(layout);
     const state: LocalState = await readLocalState(layout.state);
     const kept: Array<{ file: ManifestFile; verified: VerifiedFile }> = [];
@@ -155,7 +159,16 @@ async function pullOnce(opts: PullOptions): Promise<PullResult> {
     }
     const progress: PullProgress = { files: missing.length, filesDone: 0, bytes, bytesDone: 0 };
     let resumedBytes = 0;
-    await pool(missing, opts.concurrency ?? PULL_CONCURRENCY, async (file) => {
+    // Files with the same bytes (one attachment on two issues) share their partial download: one is downloaded, the
+    // others are placed from it once it is verified.
+    const copies = new Map<string, ManifestFile[]>();
+    const unique = missing.filter((f) => {
+      const same = copies.get(f.sha256);
+      if (same) same.push(f);
+      else copies.set(f.sha256, []);
+      return !same;
+    });
+    await pool(unique, opts.concurrency ?? PULL_CONCURRENCY, async (file) => {
       const dest = path.join(staging, file.path);
       await mkdir(path.dirname(dest), { recursive: true });
       const partial = path.join(layout.partial, `${file.sha256}.part`);
@@ -169,6 +182,14 @@ async function pullOnce(opts: PullOptions): Promise<PullResult> {
       opts.onProgress?.(progress);
       const info = await lstat(dest);
       next.files[file.path] = { size: info.size, mtimeMs: info.mtimeMs, sha256: file.sha256 };
+      for (const copy of copies.get(file.sha256) ?? []) {
+        const to = path.join(staging, copy.path);
+        await placeKept(dest, to);
+        const placed = await lstat(to);
+        next.files[copy.path] = { size: placed.size, mtimeMs: placed.mtimeMs, sha256: copy.sha256 };
+        progress.bytesDone += copy.size;
+        progress.filesDone++;
+      }
     });
     await rename(staging, version);
     await writeFile(layout.manifest, `${JSON.stringify(manifest, null, 2)}\n`, { mode: 0o600 });

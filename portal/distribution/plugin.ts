@@ -8,8 +8,8 @@ import { open, realpath } from 'node:fs/promises';
 import path from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
 import type { AdaConfig } from '../../config/index.ts';
-import { adaError } from '../../events/index.ts';
-import { audienceOf, exclusionOf, manifestFor, variantDir } from '../../pipeline/index.ts';
+import { adaError, BlobStore } from '../../events/index.ts';
+import { audienceOf, fileExclusionOf, manifestFor, variantDir } from '../../pipeline/index.ts';
 import type { ManifestFile, ManifestReader, ManifestState } from '../../pipeline/index.ts';
 import { requireRole } from '../auth-plugin.ts';
 import type { PortalPrincipal } from '../auth-plugin.ts';
@@ -20,6 +20,8 @@ import { normalizeRequestPath } from './safe-path.ts';
 export interface DistributionDeps {
   /** The broker's data directory (Parquet under `parquet/`, docs variants under `distribution/`). */
   dataDir: string;
+  /** The blob store's root: the files of published file sets (`FilesPublished`) are served from their blobs. */
+  blobsDir: string;
   /** The manifest projection caught up, and the log position it reflects. */
   manifest(): Promise<{ state: ManifestState; position: number }>;
   /** Datasets a principal subscribed to (with their `requires`). */
@@ -31,7 +33,7 @@ export interface DistributionDeps {
 const manifestFileSchema = {
   type: 'object',
   required: ['path', 'size', 'sha256', 'version'],
-  properties: { path: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' }, version: { type: 'integer' }, table: { type: 'string' } },
+  properties: { path: { type: 'string' }, size: { type: 'integer' }, sha256: { type: 'string' }, version: { type: 'integer' }, table: { type: 'string' }, dataset: { type: 'string' } },
 } as const;
 
 const manifestSchema = {
@@ -55,15 +57,43 @@ const manifestSchema = {
   },
 } as const;
 
-/** Every file any audience may get, by path, with where it lies on disk. */
-function locate(state: ManifestState, dataDir: string, p: string, audience: 'public' | 'all'): { entry: ManifestFile; root: string } | undefined {
+/** The file of a published file set at `p`, found through its folder (each leading part of the path, deepest first). */
+function setFileAt(state: ManifestState, p: string): ManifestFile | undefined {
+  const sets = state.fileSets ?? {};
+  const parts = p.split('/');
+  for (let i = parts.length - 1; i > 0; i--) {
+    const folder = parts.slice(0, i).join('/');
+    const hit = Object.hasOwn(sets, folder) ? sets[folder]!.files.find((f) => f.path === p) : undefined;
+    if (hit) return hit;
+  }
+  return undefined;
+}
+
+/** Where a manifest file lies on disk: a folder the broker owns and the path's segments under it. */
+interface Location { entry: ManifestFile; root: string; rel: string[] }
+
+/**
+ * Every file any audience may get, by path, with where it lies on disk. A file set's file is its blob: its path
+ * (which came from a source such as Jira) only names it, and never reaches the file system.
+ */
+function locate(state: ManifestState, deps: DistributionDeps, p: string, audience: 'public' | 'all'): Location | undefined {
   for (const t of Object.values(state.tables)) {
     const entry = t.files.find((f) => f.path === p);
-    if (entry) return { entry, root: dataDir };
+    if (entry) return { entry, root: deps.dataDir, rel: p.split('/') };
+  }
+  const inSet = setFileAt(state, p);
+  if (inSet) {
+    const blobs = BlobStore.reader(deps.blobsDir);
+    return { entry: inSet, root: blobs.root, rel: path.relative(blobs.root, blobs.pathOf(inSet.sha256)).split(path.sep) };
   }
   const entry = state.docs[audience].find((f) => f.path === p) ?? state.docs.all.find((f) => f.path === p);
-  return entry ? { entry, root: variantDir(dataDir, audience) } : undefined;
+  return entry ? { entry, root: variantDir(deps.dataDir, audience), rel: p.split('/') } : undefined;
 }
+
+/** Content types by file name ending; anything else is bytes. */
+const CONTENT_TYPES: ReadonlyArray<[string, string]> = [
+  ['.parquet', 'application/vnd.apache.parquet'], ['.json', 'application/json'], ['.md', 'text/markdown; charset=utf-8'], ['.yml', 'application/yaml'],
+];
 
 /** The plugin (registered under the app; routes carry their full `/api/v1/` prefix). */
 export function distributionApi(deps: DistributionDeps & { config: AdaConfig }): FastifyPluginAsync {
@@ -89,16 +119,19 @@ export function distributionApi(deps: DistributionDeps & { config: AdaConfig }):
         throw adaError('FORBIDDEN', `${raw.slice(0, 200)} is not in your manifest (GET /api/v1/manifest lists what you may download)`);
       };
       if (wanted === undefined) return refuse('not-in-manifest');
-      const mine = manifestFor(state, deps.config, reader, position).files.find((f) => f.path === wanted);
+      // A set file (there may be many thousands) is judged by its dataset alone, without building the whole manifest.
+      const setFile = setFileAt(state, wanted);
+      const setExclusion = setFile && fileExclusionOf(deps.config, reader, setFile);
+      if (setExclusion) return refuse(setExclusion);
+      const mine = setFile ?? manifestFor(state, deps.config, reader, position).files.find((f) => f.path === wanted);
       if (!mine) {
-        const known = locate(state, deps.dataDir, wanted, 'all');
-        const reason = known?.entry.table !== undefined ? exclusionOf(deps.config, reader, known.entry.table) : undefined;
-        return refuse(reason ?? 'not-in-manifest');
+        const known = locate(state, deps, wanted, 'all');
+        return refuse((known && fileExclusionOf(deps.config, reader, known.entry)) ?? 'not-in-manifest');
       }
-      const where = locate(state, deps.dataDir, wanted, audienceOf(reader));
+      const where = locate(state, deps, wanted, audienceOf(reader));
       if (!where) return refuse('not-in-manifest');
       const root = await realpath(where.root);
-      const file = path.join(root, ...wanted.split('/'));
+      const file = path.join(root, ...where.rel);
       // The manifest path is safe by construction; realpath also refuses a symlink planted inside the data dir.
       let real: string;
       try {
@@ -129,7 +162,7 @@ export function distributionApi(deps: DistributionDeps & { config: AdaConfig }):
         }
         const [start, end] = decision.kind === 'partial' ? [decision.start, decision.end] : [0, size - 1];
         if (decision.kind === 'partial') void reply.code(206).header('content-range', `bytes ${start}-${end}/${size}`);
-        void reply.type(wanted.endsWith('.parquet') ? 'application/vnd.apache.parquet' : wanted.endsWith('.json') ? 'application/json' : wanted.endsWith('.md') ? 'text/markdown; charset=utf-8' : 'application/yaml');
+        void reply.type(CONTENT_TYPES.find(([end]) => wanted.endsWith(end))?.[1] ?? 'application/octet-stream');
         void reply.header('content-length', String(size === 0 ? 0 : end - start + 1));
         if (size === 0) {
           await handle.close();

@@ -30,12 +30,39 @@ export function exclusionOf(config: AdaConfig, reader: ManifestReader, table: st
   return undefined;
 }
 
+/**
+ * Whether a reader gets a dataset's files (`FilesPublished`): an unknown dataset is no one's (a disabled connector's
+ * files go with it); a private dataset, or one requiring a private dataset, only privileged analysts' and admins';
+ * otherwise its subscribers' (admins get every dataset).
+ */
+export function datasetExclusionOf(config: AdaConfig, reader: ManifestReader, dataset: string): Exclusion {
+  const datasets = config.instance.datasets;
+  const seen = new Set<string>();
+  const privateIn = (key: string): boolean => {
+    if (seen.has(key)) return false;
+    seen.add(key);
+    const d = Object.hasOwn(datasets, key) ? datasets[key] : undefined;
+    return !d || d.private === true || d.requires.some(privateIn);
+  };
+  if (!Object.hasOwn(datasets, dataset) || (privateIn(dataset) && audienceOf(reader) !== 'all')) return 'private';
+  if (reader.role !== 'admin' && !reader.datasets.has(dataset)) return 'not-subscribed';
+  return undefined;
+}
+
+/** Why a manifest file is not someone's, or undefined when it is theirs (or it is a docs file, which the audience decides). */
+export function fileExclusionOf(config: AdaConfig, reader: ManifestReader, file: ManifestFile): Exclusion {
+  if (file.table !== undefined) return exclusionOf(config, reader, file.table);
+  if (file.dataset !== undefined) return datasetExclusionOf(config, reader, file.dataset);
+  return undefined;
+}
+
 /** The manifest an analyst gets. */
 export function manifestFor(state: ManifestState, config: AdaConfig, reader: ManifestReader, position: number): AnalystManifest {
   const tables = Object.values(state.tables).filter((t) => exclusionOf(config, reader, t.table) === undefined).sort((a, b) => a.table.localeCompare(b.table));
   const visible = new Set(tables.map((t) => t.table));
   const docs = state.docs[audienceOf(reader)].filter((f) => f.table === undefined || visible.has(f.table));
-  const files: ManifestFile[] = [...tables.flatMap((t) => t.files), ...docs];
+  const sets = Object.values(state.fileSets ?? {}).filter((s) => datasetExclusionOf(config, reader, s.dataset) === undefined).sort((a, b) => a.folder.localeCompare(b.folder));
+  const files: ManifestFile[] = [...tables.flatMap((t) => t.files), ...sets.flatMap((s) => s.files), ...docs];
   return {
     format: 1,
     position,

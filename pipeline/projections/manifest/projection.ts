@@ -8,7 +8,8 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { catalogTables } from '../../../config/index.ts';
 import type { AdaConfig } from '../../../config/index.ts';
-import { assertNever } from '../../../events/index.ts';
+import { assertNever, isPlainRelativePath } from '../../../events/index.ts';
+import type { EventOf } from '../../../events/index.ts';
 import { defineProjector } from '../../projection.ts';
 import type { HandledEvent, Projection } from '../../projection.ts';
 import { writeVariant } from './docs-variants.ts';
@@ -16,16 +17,38 @@ import type { ManifestFile, ManifestState } from './types.ts';
 
 /** The state before any event. */
 export function emptyManifest(): ManifestState {
-  return { tables: {}, docs: { public: [], all: [] }, pending: 0 };
+  return { tables: {}, fileSets: {}, docs: { public: [], all: [] }, pending: 0 };
 }
 
-/** Folds `TablePublished` (the table's files and version) and profile events (docs to rewrite). */
 /** Events the manifest folds. */
-export const MANIFEST_EVENTS = ['TablePublished', 'TableProfiled', 'TableProfileFailed'] as const;
+export const MANIFEST_EVENTS = ['TablePublished', 'FilesPublished', 'TableProfiled', 'TableProfileFailed'] as const;
 
 /** An event the manifest folds. */
 export type ManifestEvent = HandledEvent<(typeof MANIFEST_EVENTS)[number]>;
 
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Top folders of the broker's own files (Parquet, docs, profiles): a published file set may not use them. */
+export const RESERVED_TOP_FOLDERS: readonly string[] = ['parquet', 'docs', 'metadata'];
+
+/**
+ * The files of a `FilesPublished` the API can serve: a path of manifest shape strictly under a folder that is not one
+ * of the broker's own, a sha256 naming a blob, one entry per path. Anything else is left out, never served.
+ */
+function setFiles(d: EventOf<'FilesPublished'>['data'], version: number, before: ManifestFile[]): ManifestFile[] {
+  const folder = d.folder;
+  if (!isPlainRelativePath(folder) || RESERVED_TOP_FOLDERS.includes(folder.split('/')[0]!)) return [];
+  const old = new Map(before.map((f) => [f.path, f]));
+  const out = new Map<string, ManifestFile>();
+  for (const f of d.files) {
+    if (!f.path.startsWith(`${folder}/`) || !isPlainRelativePath(f.path) || !SHA256_HEX.test(f.sha256) || !Number.isSafeInteger(f.bytes) || f.bytes < 0) continue;
+    const prev = old.get(f.path);
+    out.set(f.path, prev && prev.sha256 === f.sha256 ? prev : { path: f.path, size: f.bytes, sha256: f.sha256, version, dataset: d.dataset });
+  }
+  return [...out.values()].sort((a, b) => a.path.localeCompare(b.path));
+}
+
+/** Folds `TablePublished` (the table's files and version), `FilesPublished` (a folder's file set) and profile events (docs to rewrite). */
 export function evolveManifest(state: ManifestState, e: ManifestEvent): ManifestState {
   switch (e.type) {
     case 'TablePublished': {
@@ -38,6 +61,11 @@ export function evolveManifest(state: ManifestState, e: ManifestEvent): Manifest
       const table = { table: d.table, folder: d.folder, strategy: d.strategy, rows: d.rows, bytes: d.bytes, schema: d.schema, publishedAt: e.at, contentHash: d.contentHash, version: e.position, files };
       return { ...state, tables: { ...state.tables, [d.table]: table }, pending: e.position };
     }
+    case 'FilesPublished': {
+      const { [e.data.folder]: before, ...rest } = state.fileSets;
+      const files = setFiles(e.data, e.position, before?.dataset === e.data.dataset ? before.files : []);
+      return { ...state, fileSets: files.length ? { ...rest, [e.data.folder]: { dataset: e.data.dataset, folder: e.data.folder, files } } : rest };
+    }
     case 'TableProfiled':
     case 'TableProfileFailed':
       return { ...state, pending: e.position };
@@ -47,7 +75,7 @@ export function evolveManifest(state: ManifestState, e: ManifestEvent): Manifest
 }
 
 /** Format version of the projection's state and outputs; bump to rebuild. */
-const FORMAT_VERSION = 1;
+const FORMAT_VERSION = 2;
 
 /**
  * The projection's version: its format plus a digest of the table configuration, so a table made private

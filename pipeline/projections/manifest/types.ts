@@ -10,6 +10,15 @@ export interface ManifestFile {
   version: number;
   /** The table the file belongs to (Parquet and table docs). */
   table?: string;
+  /** The dataset of a file that is not a table's (a `FilesPublished` set, Jira's attachments). */
+  dataset?: string;
+}
+
+/** A set of files a connector published for a dataset under one folder (`FilesPublished`); its bytes are blobs. */
+export interface ManifestFileSet {
+  dataset: string;
+  folder: string;
+  files: ManifestFile[];
 }
 
 /** A published table as the manifest knows it. */
@@ -34,6 +43,8 @@ export type Audience = 'public' | 'all';
 /** State of the manifest projection. */
 export interface ManifestState {
   tables: Record<string, ManifestTable>;
+  /** File sets by folder (`FilesPublished`): non-table files of datasets, served from the blob store. */
+  fileSets: Record<string, ManifestFileSet>;
   /** The generated docs files of each audience (schema, table pages, profiles), as last written by the sink. */
   docs: Record<Audience, ManifestFile[]>;
   /** Position of the last event folded that changes the docs and that the sink has not written yet; 0 when written. */

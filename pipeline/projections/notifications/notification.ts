@@ -137,7 +137,7 @@ export function toNotification(event: RecordedEvent, config: NotificationConfig,
       const { table, position, error } = event.data;
       return { ...base, level: 'warning', table, title: `History of ${table} is broken`, message: clip(`Table ${table} could not be rebuilt from the log at event ${position} (${error.code}); its published data stays as it was`) };
     }
-    case 'SyncStarted': case 'SyncSucceeded': case 'TableChunkStaged': case 'TableStagingCompleted': case 'SchemaChanged': case 'TableHistoryRestarted':
+    case 'SyncStarted': case 'SyncSucceeded': case 'TableChunkStaged': case 'TableStagingCompleted': case 'FilesPublished': case 'SchemaChanged': case 'TableHistoryRestarted':
     case 'TimerFired': case 'TimerSkipped':
     case 'JiraWebhookReceived': case 'JiraIssueChanged': case 'JiraIssueDeleted': case 'JiraConsistencyChecked':
     case 'AnalystAdded': case 'AnalystRemoved': case 'AnalystSshKeyChanged': case 'TokenIssued': case 'TokenRevoked': case 'DatasetSubscribed': case 'DatasetUnsubscribed': case 'FileAccessDenied':

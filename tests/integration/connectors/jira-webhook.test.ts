@@ -1,7 +1,9 @@
+import { createHash } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import type { RecordedEvent } from '../../../events/index.ts';
 import { delivery } from '../../fixtures/jira/webhook-sender.ts';
 import { jiraBench } from './jira-harness.ts';
 
@@ -187,5 +189,36 @@ describe('Jira webhook', () => {
     const { readFile } = await import('node:fs/promises');
     const path = await import('node:path');
     assert.equal(await readFile(path.join(b.dataDir, String(rows[0]!.local_path)), 'utf8'), 'small file');
+  });
+
+  it('announces each issue\'s downloaded attachment files with FilesPublished, only when they change', async (t) => {
+    const b = await jiraBench(t, { attachmentMaxBytes: 1000 });
+    b.fake.put('ADA-1', { created: '2024-03-05T10:00:00.000+0000', updated: '2024-03-05T10:00:00.000+0000' });
+    b.fake.attach('ADA-1', '601', '../a.txt', Buffer.from('first'));
+    b.fake.attach('ADA-1', '602', 'big.bin', Buffer.alloc(5000, 1));
+    await b.sender.send(delivery('jira:issue_created', b.fake.webhookIssue('ADA-1'), T0));
+    await b.settle();
+    const sets = async () => (await b.events('FilesPublished')).map((e) => (e as RecordedEvent & { type: 'FilesPublished' }).data);
+    const sha = (text: string): string => createHash('sha256').update(text).digest('hex');
+    assert.deepEqual(await sets(), [{ dataset: 'jira_attachments', folder: 'attachments/jira/ADA-1', files: [{ path: 'attachments/jira/ADA-1/601_a.txt', bytes: 5, sha256: sha('first') }] }]);
+    // A change that leaves the attachments as they were announces nothing.
+    b.fake.put('ADA-1', { created: '2024-03-05T10:00:00.000+0000', updated: '2024-03-06T10:00:00.000+0000', summary: 'renamed' });
+    b.fake.attach('ADA-1', '601', '../a.txt', Buffer.from('first'));
+    await b.sender.send(delivery('jira:issue_updated', b.fake.webhookIssue('ADA-1'), T0 + 1));
+    await b.settle();
+    assert.equal((await sets()).length, 1);
+    // Another file added: the whole set again.
+    b.fake.put('ADA-1', { created: '2024-03-05T10:00:00.000+0000', updated: '2024-03-07T10:00:00.000+0000' });
+    b.fake.attach('ADA-1', '601', '../a.txt', Buffer.from('first'));
+    b.fake.attach('ADA-1', '603', 'b.txt', Buffer.from('second'));
+    await b.sender.send(delivery('jira:issue_updated', b.fake.webhookIssue('ADA-1'), T0 + 2));
+    await b.settle();
+    assert.deepEqual((await sets())[1]!.files.map((f) => f.path), ['attachments/jira/ADA-1/601_a.txt', 'attachments/jira/ADA-1/603_b.txt']);
+    // The issue deleted: its folder's set is emptied.
+    const body = b.fake.webhookIssue('ADA-1');
+    b.fake.issues.delete('ADA-1');
+    await b.sender.send(delivery('jira:issue_deleted', body, T0 + 3));
+    await b.settle();
+    assert.deepEqual((await sets())[2], { dataset: 'jira_attachments', folder: 'attachments/jira/ADA-1', files: [] });
   });
 });
