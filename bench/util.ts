@@ -1,6 +1,6 @@
 /** Shared helpers of the benchmarks: timing, peak RSS, printing `name: value` lines. */
 import { spawn } from 'node:child_process';
-import { constants, readFileSync } from 'node:fs';
+import { constants, readFileSync, writeFileSync } from 'node:fs';
 import { access, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,6 +35,20 @@ export function peakRssMb(): number {
     // Not Linux: fall back to the current RSS.
   }
   return process.memoryUsage().rss / 1024 / 1024;
+}
+
+/**
+ * Resets this process's peak RSS to its current RSS (Linux: `5` into /proc/self/clear_refs), so `peakRssMb()`
+ * tells the peak of what runs next, not of a benchmark that `npm run bench` ran earlier in the same process.
+ * False where it cannot (then the peak is the process's since its start).
+ */
+export function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** Figures a benchmark reports, in the order printed. */

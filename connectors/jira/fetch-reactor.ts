@@ -111,7 +111,9 @@ export function jiraFetchReactor(f: IssueFetcher): Projection<FetchReactorState,
     evolve(state, e) {
       switch (e.type) {
         case 'JiraWebhookReceived':
-          return { deliveries: [...state.deliveries, e.data] };
+          // In place (the runner owns the state and keeps no old one): a copy per delivery made a batch quadratic.
+          state.deliveries.push(e.data);
+          return state;
         default:
           return assertNever(e.type);
       }
@@ -120,7 +122,9 @@ export function jiraFetchReactor(f: IssueFetcher): Projection<FetchReactorState,
       const byIssue = new Map<string, JiraWebhookReceived['data'][]>();
       for (const d of state.deliveries) {
         if (!d.issueKey) continue;
-        byIssue.set(d.issueKey, [...(byIssue.get(d.issueKey) ?? []), d]);
+        const list = byIssue.get(d.issueKey);
+        if (list) list.push(d);
+        else byIssue.set(d.issueKey, [d]);
       }
       for (const list of byIssue.values()) list.sort((a, b) => (a.timestamp ?? 0) - (b.timestamp ?? 0));
       // An issue's event must be durable before the checkpoint moves, not before the next fetch starts: a fetch slot

@@ -110,6 +110,8 @@ async function readIfThere(file: string): Promise<string | undefined> {
 /** Month files under `<data>/metadata/jira/issues/`: a snapshot and a journal per created month. */
 export class IssueStore {
   readonly root: string;
+  /** Set once this instance created the folder (a `mkdir` per save was a syscall per month per pass). */
+  private rootMade = false;
 
   constructor(dataDir: string) {
     this.root = path.join(dataDir, 'metadata', 'jira', 'issues');
@@ -184,7 +186,10 @@ export class IssueStore {
     for (const key of new Set(changed)) lines.push(JSON.stringify({ seq: ++seq, key, issue: issues.get(key) ?? null } satisfies JournalLine));
     if (lines.length === 0) return;
     cacheDelete(file);
-    await mkdir(this.root, { recursive: true, mode: 0o700 });
+    if (!this.rootMade) {
+      await mkdir(this.root, { recursive: true, mode: 0o700 });
+      this.rootMade = true;
+    }
     // A leading newline keeps a record apart from a torn one before it.
     const text = `\n${lines.join('\n')}\n`;
     const appendBytes = Buffer.byteLength(text);
@@ -218,6 +223,7 @@ export class IssueStore {
   /** Deletes every month (a rebuild starts from nothing), with what this process kept of them. */
   async clear(): Promise<void> {
     for (const file of [...cache.keys()]) if (path.dirname(file) === this.root) cacheDelete(file);
+    this.rootMade = false;
     await rm(this.root, { recursive: true, force: true });
   }
 

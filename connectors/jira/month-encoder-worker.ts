@@ -1,21 +1,46 @@
-/** The worker thread of `MonthEncoder`: encodes one month of one table per message and sends the bytes back. */
+/**
+ * The worker thread of `MonthEncoder`: encodes one month of one table, or applies a month's changes to the rows
+ * it keeps (`MonthRows`) and encodes the tables asked for, per message, and sends the bytes back.
+ */
 import { parentPort } from 'node:worker_threads';
+import { MonthRows } from './month-rows.ts';
 import { encodeMonth } from './parquet-month.ts';
 import { JIRA_TABLES } from './tables.ts';
 import type { EncodeReply, EncodeRequest } from './month-encoder.ts';
 
 const port = parentPort;
 if (!port) throw new Error('month-encoder-worker.ts runs as a worker thread only');
-port.on('message', (req: EncodeRequest) => {
+const months = new MonthRows();
+
+/** Only a buffer of its own is transferred (never a view into the WebAssembly memory). */
+const own = (data: Uint8Array): Uint8Array => (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice());
+
+port.on('message', (req: EncodeRequest | { kind: 'forget'; prefix: string }) => {
+  if (req.kind === 'forget') {
+    months.forget(req.prefix);
+    return;
+  }
   let reply: EncodeReply;
+  const transfer: ArrayBuffer[] = [];
   try {
-    const { data, bytes, sha256, rows } = encodeMonth(JIRA_TABLES[req.table], req.rows);
-    // Only a buffer of its own is transferred (never a view into the WebAssembly memory).
-    const own = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice();
-    reply = { id: req.id, data: own, bytes, sha256, rows };
+    if (req.kind === 'table') {
+      const { data, bytes, sha256, rows } = encodeMonth(JIRA_TABLES[req.table], req.rows);
+      const bytesOwn = own(data);
+      transfer.push(bytesOwn.buffer as ArrayBuffer);
+      reply = { id: req.id, data: bytesOwn, bytes, sha256, rows };
+    } else {
+      const out = months.apply(req);
+      if (out === 'missing') {
+        reply = { id: req.id, missing: true };
+      } else {
+        const tables = out.map((t) => (t.data ? { ...t, data: own(t.data) } : t));
+        for (const t of tables) if (t.data) transfer.push(t.data.buffer as ArrayBuffer);
+        reply = { id: req.id, tables };
+      }
+    }
   } catch (err) {
     reply = { id: req.id, error: (err as Error).message };
   }
   // The bytes move to the main thread without a copy.
-  port.postMessage(reply, 'data' in reply ? [reply.data.buffer as ArrayBuffer] : []);
+  port.postMessage(reply, transfer);
 });

@@ -55,10 +55,12 @@ export async function publishFile(file: string, bytes: Uint8Array, opts: { syncD
       await handle.close();
     }
     await rename(tmp, file);
-    if (opts.syncDir !== false) await fsyncDir(dir);
-  } finally {
+  } catch (err) {
+    // Only a failed write leaves the temp file (after the rename there is none to remove).
     await rm(tmp, { force: true });
+    throw err;
   }
+  if (opts.syncDir !== false) await fsyncDir(dir);
 }
 
 /** One month file encoded: its bytes, and the size and checksum it will be published with. */

@@ -121,6 +121,16 @@ async function linkAttachments(dataDir: string, blobs: BlobStore | undefined, ke
  */
 const WRITE_CONCURRENCY = 3;
 
+/**
+ * Issues handled between two turns of the event loop. A pass over 24 touched months (rows of each changed issue,
+ * a blob's JSON parsed, each month's rows cloned to the encoding thread) ran as one chain of microtasks, tens of
+ * milliseconds during which no webhook was answered; it now lets the loop run between months and every few issues.
+ */
+const ISSUES_PER_TURN = 16;
+
+/** Resolves on the next turn of the event loop, after I/O callbacks due meanwhile. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 /** Runs tasks with at most `limit` in flight; `done()` waits for all and throws the first failure. */
 function writeQueue(limit: number): { add(task: () => Promise<void>): void; done(): Promise<void> } {
   let active = 0;
@@ -177,7 +187,9 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
   const byMonth = new Map<string, Array<[string, PendingChange]>>();
   for (const [key, p] of last) {
     const month = state.issues[key]!.month;
-    byMonth.set(month, [...(byMonth.get(month) ?? []), [key, p]]);
+    const list = byMonth.get(month);
+    if (list) list.push([key, p]);
+    else byMonth.set(month, [[key, p]]);
   }
   const changed = new Map<JiraTable, string[]>();
   const touch = (table: JiraTable, month: string): void => void changed.set(table, [...(changed.get(table) ?? []), month]);
@@ -185,7 +197,9 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
   // Months are encoded by the worker while this thread goes on with the next month (and with webhook answers).
   const encodes: Array<Promise<void>> = [];
   for (const month of [...byMonth.keys()].sort()) {
+    await nextTurn();
     const issues = await store.load(month);
+    let handled = 0;
     const stored: string[] = [];
     const dirty = new Set<JiraTable>();
     // Issues whose attachment files changed (by the store, which holds what was announced last); a pass after a
@@ -200,6 +214,7 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
       for (const table of JIRA_TABLE_NAMES) if (!dirty.has(table) && rowsDiffer(before, after, table)) dirty.add(table);
     };
     for (const [key, p] of byMonth.get(month)!) {
+      if (++handled % ISSUES_PER_TURN === 0) await nextTurn();
       if (p.kind === 'deleted' || state.issues[key]!.deleted) {
         compare(issues.get(key)?.rows, undefined);
         noteFiles(key, issues.get(key)?.attachments, undefined);
@@ -227,32 +242,35 @@ async function applyAndPublish(state: JiraProjectionState, ctx: SinkContext, dep
       });
     }
     writes.add(() => store.save(month, issues, stored));
-    const all = [...issues.values()].sort((a, b) => a.key.localeCompare(b.key, 'en', { numeric: true }));
-    for (const table of JIRA_TABLE_NAMES) {
-      if (consistent && !dirty.has(table)) continue;
-      const rows = all.flatMap((i) => i.rows[table]);
-      const file = path.join(parquet, table, `${month}.parquet`);
-      const files = (state.files[table] ??= {});
-      if (rows.length === 0) {
-        if (!files[month]) continue;
-        // The state changes only once the file did: a failed pass is retried with the files as they are.
-        writes.add(async () => {
-          await rm(file, { force: true });
-          delete files[month];
-        });
-        touch(table, month);
-        continue;
-      }
-      encodes.push(encoder.encode(table, rows).then(({ data, ...written }) => {
+    const tables = JIRA_TABLE_NAMES.filter((table) => !consistent || dirty.has(table));
+    if (tables.length === 0) continue;
+    const whole = (): Array<[string, IssueRows]> => [...issues].map(([key, i]) => [key, i.rows]);
+    // The thread keeps each month's rows and gets the changed issues' only; a pass that may follow a failed or
+    // crashed one sends every issue of the month.
+    const monthChanges = { month: `${ctx.dataDir}\0${month}`, tables, reset: !consistent, changes: consistent ? stored.map((key): [string, IssueRows | null] => [key, issues.get(key)?.rows ?? null]) : whole() };
+    encodes.push(encoder.month(monthChanges, whole).then((encodedTables) => {
+      for (const { table, data, ...written } of encodedTables) {
+        const file = path.join(parquet, table, `${month}.parquet`);
+        const files = (state.files[table] ??= {});
+        if (!data) {
+          if (!files[month]) continue;
+          // The state changes only once the file did: a failed pass is retried with the files as they are.
+          writes.add(async () => {
+            await rm(file, { force: true });
+            delete files[month];
+          });
+          touch(table, month);
+          continue;
+        }
         // Unchanged bytes (say, comments when only a status moved) are neither written again nor announced.
-        if (files[month]?.sha256 === written.sha256) return;
+        if (files[month]?.sha256 === written.sha256) continue;
         writes.add(async () => {
           await publishFile(file, data, { syncDir: false });
           files[month] = written;
         });
         touch(table, month);
-      }));
-    }
+      }
+    }));
   }
   const encoded = await Promise.allSettled(encodes);
   await writes.done();
@@ -297,6 +315,7 @@ export function jiraProjection(deps: JiraProjectionDeps): Projection<JiraProject
     },
     async reset({ dataDir }) {
       consistentDirs.delete(dataDir);
+      encoder.forget(`${dataDir}\0`);
       const p = jiraPaths(dataDir);
       for (const dir of [p.parquet, p.attachments]) await rm(dir, { recursive: true, force: true });
       await p.store.clear();

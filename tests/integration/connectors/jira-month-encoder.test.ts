@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MonthEncoder } from '../../../connectors/jira/month-encoder.ts';
+import type { IssueRows } from '../../../connectors/jira/tables.ts';
 import { readParquet } from '../../helpers/parquet.ts';
 
 const ROWS = [
@@ -13,7 +14,51 @@ const ROWS = [
   { issue_key: 'A-1', comment_id: '10', author: null, author_id: null, created: Date.UTC(2024, 2, 2), updated: Date.UTC(2024, 2, 3), body: 'first' },
 ];
 
+/** Rows of one issue with comments (every other table empty). */
+function issueRows(key: string, bodies: string[]): IssueRows {
+  return {
+    issues: [], attachments: [], changelog: [], issuelinks: [], remote_links: [],
+    comments: bodies.map((body, i) => ({ issue_key: key, comment_id: `${key}-${i}`, author: null, author_id: null, created: null, updated: null, body })),
+  };
+}
+
 describe('Jira month encoder', () => {
+  it('keeps a month\'s rows in the thread: later calls send changed issues only, and a month it does not hold is sent whole', async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ada-jira-encoder-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const encoder = new MonthEncoder();
+    const month = new Map<string, IssueRows>([['A-10', issueRows('A-10', ['ten'])], ['A-9', issueRows('A-9', ['nine', 'nine again'])]]);
+    let wholeCalls = 0;
+    const whole = (): Array<[string, IssueRows]> => {
+      wholeCalls++;
+      return [...month];
+    };
+    const read = async (tables: Awaited<ReturnType<MonthEncoder['month']>>): Promise<unknown[][]> => {
+      const comments = tables.find((x) => x.table === 'comments')!;
+      assert.ok(comments.data, 'the comments have bytes');
+      const file = path.join(dir, `comments-${comments.sha256}.parquet`);
+      await writeFile(file, comments.data);
+      return (await readParquet(file)).map((r) => [r.issue_key, r.body]);
+    };
+    // Not held yet: answered `missing`, then sent whole.
+    const first = await encoder.month({ month: 'd\u00002024_03', reset: false, changes: [], tables: ['comments', 'issues'] }, whole);
+    assert.equal(wholeCalls, 1);
+    assert.deepEqual(await read(first), [['A-9', 'nine'], ['A-9', 'nine again'], ['A-10', 'ten']], 'issues in numeric key order');
+    assert.deepEqual(first.find((x) => x.table === 'issues'), { table: 'issues', rows: 0, bytes: 0, sha256: '' }, 'an empty table has no bytes');
+    // Held: only the change goes; a removed issue leaves the month.
+    month.set('A-11', issueRows('A-11', ['eleven']));
+    month.delete('A-9');
+    const second = await encoder.month({ month: 'd\u00002024_03', reset: false, changes: [['A-11', month.get('A-11')!], ['A-9', null]], tables: ['comments'] }, whole);
+    assert.equal(wholeCalls, 1, 'the month was not sent again');
+    assert.deepEqual(await read(second), [['A-10', 'ten'], ['A-11', 'eleven']]);
+    // Forgotten (a rebuild): sent whole again.
+    encoder.forget('d\u0000');
+    const third = await encoder.month({ month: 'd\u00002024_03', reset: false, changes: [], tables: ['comments'] }, whole);
+    assert.equal(wholeCalls, 2);
+    assert.deepEqual(await read(third), [['A-10', 'ten'], ['A-11', 'eleven']]);
+    assert.equal(encoder.threaded, true);
+  });
+
   it('encodes a month in its worker thread into Parquet that reads back as the rows', async (t) => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'ada-jira-encoder-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
