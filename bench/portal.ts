@@ -116,7 +116,7 @@ export async function run(): Promise<Figures> {
     const server = await buildServer({
       config: broker.config,
       health: () => broker.health(),
-      authenticate: async ({ token }) => (token ? broker.authenticate(token) : undefined),
+      authenticate: ({ token }) => (token ? broker.authenticate(token) : undefined),
       access,
       catalog: caughtUp<CatalogState>('catalog'),
       syncState: caughtUp<SyncState>('sync-state'),

@@ -1,5 +1,5 @@
 /** The web app as a fastify plugin: health, sign-in and sessions, the portal's pages and their JSON twins, and the notification gateway. */
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { HealthReport } from '../pipeline/index.ts';
 import { catalogTable } from '../config/index.ts';
 import { emptyAccess } from '../pipeline/index.ts';
@@ -43,11 +43,16 @@ export function adaApp(deps: AppDeps): FastifyPluginAsync {
     await app.register(authPlugin, { authenticate, credentials: (req) => sessionCredential(req) });
     // One redaction and one serialisation per report and audience, not per request: reports are reused while the log head stands still.
     const answers = new AnswerCache<HealthReport>(2);
-    app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, async (req, reply) => {
-      const report = await health();
+    const sendHealth = (req: FastifyRequest, reply: FastifyReply, report: HealthReport): FastifyReply => {
       const status = report.status === 'healthy' ? 200 : 503;
       const full = seesPrivate(req.principal);
-      return sendAnswer(req, reply, answers.get(report, full ? 'full' : 'public', () => serializeAnswer(reply, full ? report : redactHealth(report, deps.config), status)), status);
+      const key = full ? 'full' : 'public';
+      return sendAnswer(req, reply, answers.peek(report, key) ?? answers.get(report, key, () => serializeAnswer(reply, full ? report : redactHealth(report, deps.config), status)), status);
+    };
+    // Not async: a report that may be reused now is answered without a promise.
+    app.get('/health', { schema: { response: { 200: healthSchema, 503: healthSchema } } }, (req, reply) => {
+      const report = health.now();
+      return report ? sendHealth(req, reply, report) : health().then((r) => sendHealth(req, reply, r));
     });
     if (deps.notifications) {
       await app.register(notificationGateway({

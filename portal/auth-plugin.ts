@@ -66,10 +66,24 @@ export function requireRole(...roles: PortalPrincipal['role'][]): (req: FastifyR
  */
 export const authPlugin = fp<AuthPluginOptions>(async (app, opts) => {
   app.decorateRequest('principal', undefined);
-  app.addHook('onRequest', async (req) => {
+  // Callback-style: a principal the resolver knows at once costs no promise (every API request comes here).
+  app.addHook('onRequest', (req, _reply, done) => {
     const token = bearerToken(req.headers.authorization);
     const credential = token ? { token } : opts.credentials?.(req);
-    if (!credential?.token && !credential?.session) return;
-    req.principal = await opts.authenticate(credential);
+    if (!credential?.token && !credential?.session) return done();
+    let found: ReturnType<Authenticate>;
+    try {
+      found = opts.authenticate(credential);
+    } catch (err) {
+      return done(err as Error);
+    }
+    if (!(found instanceof Promise)) {
+      req.principal = found;
+      return done();
+    }
+    found.then((principal) => {
+      req.principal = principal;
+      done();
+    }, (err: unknown) => done(err as Error));
   });
 }, { name: 'ada-auth', fastify: '5.x' });

@@ -64,7 +64,7 @@ const serve: Command = {
       const server = await buildServer({
         config: broker.config,
         health: () => broker.health(),
-        authenticate: async ({ token }) => (token ? broker.authenticate(token) : undefined),
+        authenticate: ({ token }) => (token ? broker.authenticate(token) : undefined),
         notifications: { log: broker.log, revoked$: broker.revoked$() },
         access: accessState,
         distribution: distributionDeps(broker, accessState),

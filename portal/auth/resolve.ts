@@ -18,14 +18,17 @@ export function memberOf(state: AccessState, config: AdaConfig, name: string): (
 /** The combined resolver the auth plugin and the notification gateway use. */
 export function portalAuthenticate(config: AdaConfig, tokens: Authenticate, access: () => Promise<AccessState>): Authenticate {
   const secret = config.instance.auth.webappSecretKey;
-  return async (credential) => {
-    if (credential.token) return tokens({ token: credential.token });
-    if (!credential.session) return undefined;
-    const ticket = verifyTicket(secret, credential.session);
+  const bySession = async (session: string): Promise<PortalPrincipal | undefined> => {
+    const ticket = verifyTicket(secret, session);
     if (!ticket) return undefined;
     const member = memberOf(await access(), config, ticket.name);
     // A removed and re-added analyst is a new generation: sessions of the old one stay ended.
     if (!member || member.gen !== ticket.gen) return undefined;
     return { name: member.name, role: member.role };
+  };
+  // Not async: a token the resolver knows at once is answered without a promise.
+  return (credential) => {
+    if (credential.token) return tokens({ token: credential.token });
+    return credential.session ? bySession(credential.session) : undefined;
   };
 }

@@ -44,6 +44,11 @@ export class AnswerCache<S extends object> {
 
   constructor(private readonly maxPerState = 64) {}
 
+  /** The answer for `key` under `state` when it was built already (no closure to allocate on the busy path). */
+  peek(state: S, key: string): JsonAnswer | undefined {
+    return this.byState.get(state)?.get(key);
+  }
+
   /** The answer for `key` under `state`, built by `build` when missing. */
   get(state: S, key: string, build: () => JsonAnswer): JsonAnswer {
     let answers = this.byState.get(state);

@@ -48,12 +48,41 @@ const built = new WeakMap<CatalogState, WeakMap<SyncState, Map<string, TableView
 const EMPTY_CATALOG: CatalogState = { tables: {} };
 const EMPTY_SYNC: SyncState = { tables: {} };
 
+/**
+ * States that promises resolved to, by promise. A head-memoised read (`whenHeadMoves`) hands out
+ * the same promise until the log head moves, so a request that finds its promises here is answered
+ * without waiting (the common case under load).
+ */
+const settled = new WeakMap<Promise<object>, object>();
+
+/** What `p` resolved to, when it is known. */
+function settledValue<S extends object>(p: Promise<S>): S | undefined {
+  return settled.get(p) as S | undefined;
+}
+
+/** Waits for `p`, remembering what it resolved to. */
+async function settle<S extends object>(p: Promise<S>): Promise<S> {
+  const value = await p;
+  settled.set(p, value);
+  return value;
+}
+
 /** The tables of the configuration the principal may see, in catalog order, with what is published of them. */
 export async function visibleTables(deps: AppDeps, principal: PortalPrincipal | undefined): Promise<TableView[]> {
-  const [catalog, sync] = await Promise.all([
-    deps.catalog?.() ?? Promise.resolve(EMPTY_CATALOG),
-    deps.syncState?.() ?? Promise.resolve(EMPTY_SYNC),
-  ]);
+  return visibleTablesSoon(deps, principal);
+}
+
+/** `visibleTables` without a promise when both states are at hand (their reads have settled), else the promise of them. */
+export function visibleTablesSoon(deps: AppDeps, principal: PortalPrincipal | undefined): TableView[] | Promise<TableView[]> {
+  const reads = [deps.catalog?.(), deps.syncState?.()] as const;
+  const catalog = reads[0] ? settledValue(reads[0]) : EMPTY_CATALOG;
+  const sync = reads[1] ? settledValue(reads[1]) : EMPTY_SYNC;
+  if (catalog && sync) return viewsOf(deps, principal, catalog, sync);
+  return Promise.all([reads[0] ? settle(reads[0]) : EMPTY_CATALOG, reads[1] ? settle(reads[1]) : EMPTY_SYNC])
+    .then(([c, s]) => viewsOf(deps, principal, c, s));
+}
+
+function viewsOf(deps: AppDeps, principal: PortalPrincipal | undefined, catalog: CatalogState, sync: SyncState): TableView[] {
   const key = principal ? (maySee(principal, { private: true }) ? 'all' : 'public') : 'none';
   let bySync = built.get(catalog);
   if (!bySync) built.set(catalog, (bySync = new WeakMap()));

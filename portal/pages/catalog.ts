@@ -1,6 +1,6 @@
 /** The catalog (`/catalog`, `/api/catalog`) and each table (`/catalog/:table`, `/api/catalog/:table`). */
 import { catalogTable } from '../../config/index.ts';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { adaError } from '../../events/index.ts';
 import type { ColumnProfile, TableProfile } from '../../pipeline/index.ts';
 import { requireRole } from '../auth-plugin.ts';
@@ -10,7 +10,7 @@ import { hbars, histogram, timeline } from '../views/charts.ts';
 import { formatAgo, formatBytes, formatCount, formatNumber, formatTime } from '../views/format.ts';
 import { pill } from '../views/layout.ts';
 import type { WebDeps } from '../web-deps.ts';
-import { relatedOf, visibleProfile, visibleTables } from '../data/tables.ts';
+import { relatedOf, visibleProfile, visibleTables, visibleTablesSoon } from '../data/tables.ts';
 import { AnswerCache, sendAnswer, serializeAnswer } from '../data/json-answer.ts';
 import type { TableView } from '../data/tables.ts';
 import { pageAuth, sendPage, tablesFor } from './context.ts';
@@ -106,13 +106,17 @@ export async function catalogRoutes(app: FastifyInstance, deps: WebDeps): Promis
 
   // Answers are serialised once per visible-table list (one per state and role) and search.
   const answers = new AnswerCache<TableView[]>();
-  app.get('/api/catalog', { onRequest: requireRole(), schema: { querystring, response: { 200: catalogSchema } } }, async (req, reply) => {
+  const sendCatalog = (req: FastifyRequest, reply: FastifyReply, tables: TableView[]): FastifyReply => {
     const q = (req.query as { q?: string }).q ?? '';
-    const tables = await visibleTables(deps, req.principal);
-    return sendAnswer(req, reply, answers.get(tables, q, () => {
+    return sendAnswer(req, reply, answers.peek(tables, q) ?? answers.get(tables, q, () => {
       const { categories, total } = groupCatalog(deps, tables, q);
       return serializeAnswer(reply, { categories, total });
     }));
+  };
+  app.get('/api/catalog', { onRequest: requireRole(), schema: { querystring, response: { 200: catalogSchema } } }, (req, reply) => {
+    // Not async: with the states at hand (the log head has not moved) and the answer built, it costs no promise and no closure.
+    const tables = visibleTablesSoon(deps, req.principal);
+    return tables instanceof Promise ? tables.then((t) => sendCatalog(req, reply, t)) : sendCatalog(req, reply, tables);
   });
 
   app.get('/api/catalog/:table', { onRequest: requireRole(), schema: { params, response: { 200: tableDetailSchema, 404: errorSchema } } }, async (req) => tableData(deps, req, (req.params as { table: string }).table));

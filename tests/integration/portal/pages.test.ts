@@ -294,4 +294,19 @@ describe(`portal pages and APIs (seed ${SEED})`, { timeout: 180_000 }, () => {
     assert.deepEqual([me.statusCode, (me.json() as { name: string }).name], [200, 'dev-admin']);
     assert.equal((await dev.app.inject({ url: '/api/account', remoteAddress: '192.168.0.9', headers: { cookie } })).statusCode, 403, 'a session is no pass from elsewhere');
   });
+
+  // Last: it publishes a table. Repeated requests are answered from states at hand, without waiting; a new event must still show at once.
+  it('the catalog answer follows the log: a publish shows in the next answer, answered at once or not', async () => {
+    const orders = async (): Promise<number | undefined> => {
+      const body = (await portal.app.inject({ url: '/api/catalog', headers: as('bob') })).json() as { categories: Array<{ tables: Array<{ name: string; rows: number }> }> };
+      return body.categories.flatMap((c) => c.tables).find((t) => t.name === 'orders')?.rows;
+    };
+    const before = await orders();
+    assert.equal(await orders(), before, 'the same state, the same answer');
+    for (const rows of [987_654, 987_655]) {
+      await portal.broker.log.append({ type: 'TablePublished', v: 1, data: { runId: `run-orders-${rows}`, table: 'orders', folder: 'shop', strategy: 'full_refresh', files: [], rows, bytes: rows * 10, schema: [], contentHash: `h${rows}` } });
+      assert.equal(await orders(), rows);
+      assert.equal(await orders(), rows, 'and again, from the state at hand');
+    }
+  });
 });
