@@ -1,5 +1,13 @@
 /** Validation of `schedule` cron expressions by the same parser the scheduler fires them with (cron-parser). */
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type * as CronParser from 'cron-parser';
+
+// cron-parser (with luxon, about 20 CommonJS files) is required on first use: a one-off command whose configuration
+// holds no schedule to check or fire never loads it.
+let cronParser: typeof CronParser.CronExpressionParser | undefined;
+function parser(): typeof CronParser.CronExpressionParser {
+  return (cronParser ??= (createRequire(import.meta.url)('cron-parser') as typeof CronParser).CronExpressionParser);
+}
 
 /** The macros cron-parser expands (`@daily` is `0 0 * * *`); `@reboot` is not a time and is refused. */
 const MACROS = ['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly'];
@@ -36,7 +44,7 @@ const FIELD_NAMES = ['minute', 'hour', 'day of month', 'month', 'day of week'];
 
 function parseProblem(text: string): string | undefined {
   try {
-    CronExpressionParser.parse(text, { tz: 'UTC' });
+    parser().parse(text, { tz: 'UTC' });
     return undefined;
   } catch (err) {
     return (err as Error).message.replace(/^Constraint error, /, '');

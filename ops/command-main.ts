@@ -150,15 +150,18 @@ export async function main(outer: CommandContext): Promise<number> {
     return 0;
   }
   try {
+    let tightened: Promise<number> | undefined;
+    let dataDir = '';
     if ('data' in command.options) {
-      const dataDir = dataDirOf(parsed.values.data, ctx.env);
+      dataDir = dataDirOf(parsed.values.data, ctx.env);
       // `ada serve` itself always walks: a socket it finds was left by a server killed without cleanup.
-      if (command.name === 'serve' || !servedDataDir(dataDir)) {
-        const changed = await tightenDataDir(dataDir);
-        if (changed > 0) ctx.err(tightenedLine(dataDir, changed));
-      }
+      if (command.name === 'serve' || !servedDataDir(dataDir)) tightened = tightenDataDir(dataDir);
     }
-    const implementation = (await command.load()).find((c) => c.name === command.name);
+    // The walk's stats and the loading of the command's modules (read asynchronously) overlap; the command runs once
+    // both are done. tightenDataDir does not reject.
+    const [changed, implementations] = await Promise.all([tightened ?? 0, command.load()]);
+    if (changed > 0) ctx.err(tightenedLine(dataDir, changed));
+    const implementation = implementations.find((c) => c.name === command.name);
     if (!implementation) throw new Error(`no implementation of \`ada ${command.name}\``);
     return await implementation.run(parsed as never, ctx);
   } catch (err) {

@@ -3,8 +3,8 @@
  * cold Observable per table run that `request.signal` or unsubscribing cancels, and a close() that aborts
  * running runs and waits for them before closing the instance under them.
  */
-import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { createDuckDBInstance } from './duckdb-instance.ts';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { Observable } from 'rxjs';
 import { adaError, ErrorCode } from '../events/index.ts';
 import type { ConnectorEvent, SyncRequest } from './contract.ts';
@@ -61,7 +61,7 @@ export class DuckDbRuns {
 
   async #connect(): Promise<DuckDBConnection> {
     if (this.#closed) throw adaError(ErrorCode.closed, `The ${this.name} connector is closed`);
-    this.#instance ??= DuckDBInstance.create(':memory:', this.options);
+    this.#instance ??= createDuckDBInstance(':memory:', this.options);
     const connection = await (await this.#instance).connect();
     for (const sql of this.settings) await connection.run(sql);
     return connection;

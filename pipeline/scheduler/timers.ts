@@ -1,6 +1,14 @@
 /** Which timers an instance has: one per table `schedule`, one per source for the rest. */
-import { CronExpressionParser } from 'cron-parser';
+import { createRequire } from 'node:module';
+import type * as CronParser from 'cron-parser';
 import type { AdaConfig } from '../../config/index.ts';
+
+// cron-parser (with luxon, about 20 CommonJS files) is required on first use: a one-off command whose configuration
+// holds no schedule to check or fire never loads it.
+let cronParser: typeof CronParser.CronExpressionParser | undefined;
+function parser(): typeof CronParser.CronExpressionParser {
+  return (cronParser ??= (createRequire(import.meta.url)('cron-parser') as typeof CronParser).CronExpressionParser);
+}
 
 /** Three runs a day, as the original's cron did. */
 export const DEFAULT_SCHEDULE = '0 6,12,18 * * *';
@@ -43,10 +51,10 @@ function ownSectionOf(config: AdaConfig, source: string): { schedule?: string } 
 
 /** The first firing of `cron` strictly after `after` (UTC). */
 export function nextFiring(cron: string, after: Date): Date {
-  return CronExpressionParser.parse(cron, { currentDate: after, tz: 'UTC' }).next().toDate();
+  return parser().parse(cron, { currentDate: after, tz: 'UTC' }).next().toDate();
 }
 
 /** The last firing of `cron` at or before `at` (UTC). */
 export function previousFiring(cron: string, at: Date): Date {
-  return CronExpressionParser.parse(cron, { currentDate: new Date(at.getTime() + 1), tz: 'UTC' }).prev().toDate();
+  return parser().parse(cron, { currentDate: new Date(at.getTime() + 1), tz: 'UTC' }).prev().toDate();
 }

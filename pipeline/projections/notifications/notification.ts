@@ -50,14 +50,15 @@ export const NOTIFYING_EVENTS = [
 /** Longest message text sent; recorded error messages are unbounded and a notification is a summary. */
 export const MAX_MESSAGE_CHARS = 2_000;
 
-const numberFormat = new Intl.NumberFormat('en-US');
+// Made on first use: setting up ICU's number formatting costs tens of ms, and most processes importing this never notify.
+let numberFormat: Intl.NumberFormat | undefined;
 
 function clip(text: string): string {
   return text.length <= MAX_MESSAGE_CHARS ? text : `${text.slice(0, MAX_MESSAGE_CHARS - 1)}…`;
 }
 
 function plural(n: number, one: string, many = `${one}s`): string {
-  return `${numberFormat.format(n)} ${n === 1 ? one : many}`;
+  return `${(numberFormat ??= new Intl.NumberFormat('en-US')).format(n)} ${n === 1 ? one : many}`;
 }
 
 /**

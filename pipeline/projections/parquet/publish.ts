@@ -9,8 +9,8 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
-import type { DuckDBConnection } from '@duckdb/node-api';
+import { createDuckDBInstance } from '../../duckdb-instance.ts';
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import type { TableConfig } from '../../../config/index.ts';
 import type { ColumnSchema, PublishedFile } from '../../../events/index.ts';
 import { AdaError, adaError, ErrorCode, hashFile } from '../../../events/index.ts';
@@ -128,7 +128,7 @@ export class ParquetPublisher {
       preserve_insertion_order: 'true',
     };
     if (opts.threads !== undefined) config.threads = String(opts.threads);
-    const instance = await DuckDBInstance.create(':memory:', config);
+    const instance = await createDuckDBInstance(':memory:', config);
     try {
       const conn = await instance.connect();
       try {

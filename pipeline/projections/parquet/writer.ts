@@ -59,8 +59,8 @@ export class ParquetWriter {
   ) {}
 
   /** Opens the writer; finishes any publish or rebuild swap a crash interrupted, and drops a killed rebuild's staging files. */
-  static async create(dataDir: string, blobs: BlobStore, options: { memoryLimit?: string } = {}): Promise<ParquetWriter> {
-    const publisher = await ParquetPublisher.create({ memoryLimit: options.memoryLimit });
+  static async create(dataDir: string, blobs: BlobStore, options: { memoryLimit?: string; publisher?: Promise<ParquetPublisher> } = {}): Promise<ParquetWriter> {
+    const publisher = await (options.publisher ?? ParquetPublisher.create({ memoryLimit: options.memoryLimit }));
     await publisher.recover(dataDir);
     // Journals are rolled forward now, so a killed rebuild's staging copies are claimed by none.
     await rm(path.join(dataDir, REBUILD_DIR), { recursive: true, force: true });

@@ -4,7 +4,7 @@
  */
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
-import { DuckDBInstance } from '@duckdb/node-api';
+import { createDuckDBInstance } from '../../duckdb-instance.ts';
 import type { RecordedError } from '../../../events/index.ts';
 import { quoteLiteral } from '../../sql/where-filters.ts';
 import { computeProfile } from './compute-profile.ts';
@@ -49,7 +49,7 @@ export async function runJob(job: ProfileJob, settings: EngineSettings): Promise
   // DuckDB creates its spill directory when it first spills, but not the parents.
   const spill = path.join(settings.tempDirectory, String(process.pid));
   await mkdir(spill, { recursive: true });
-  const instance = await DuckDBInstance.create(':memory:', { memory_limit: settings.memoryLimit, threads: String(settings.threads), temp_directory: spill });
+  const instance = await createDuckDBInstance(':memory:', { memory_limit: settings.memoryLimit, threads: String(settings.threads), temp_directory: spill });
   try {
     const conn = await instance.connect();
     try {
