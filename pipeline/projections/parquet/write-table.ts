@@ -84,6 +84,8 @@ export interface WriteContext {
   memoryLimitBytes: number;
   /** Set when the run's rows were deduplicated by key: how many remain. */
   runRows?: number;
+  /** Set by chunkColumns. */
+  chunkColumns?: Set<string>;
 }
 
 /**
@@ -423,10 +425,14 @@ function newRowsSql(ctx: WriteContext, cols: Set<string>): string {
     FROM read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true, file_row_number = true) c`;
 }
 
+/** The chunks' column names, read from their footers once per publish (the dedup check and the rows' query both ask). */
 async function chunkColumns(ctx: WriteContext): Promise<Set<string>> {
   if (ctx.chunkPaths.length === 0) return new Set();
-  const cols = await describe(ctx.conn, `read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true)`);
-  return new Set(cols.map((c) => c.name));
+  if (!ctx.chunkColumns) {
+    const cols = await describe(ctx.conn, `read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true)`);
+    ctx.chunkColumns = new Set(cols.map((c) => c.name));
+  }
+  return ctx.chunkColumns;
 }
 
 /** DuckDB type names of the published types, as DESCRIBE reports them. */
