@@ -44,34 +44,34 @@ export async function writeJournal(dataDir: string, journalPath: string, journal
  * a deletion of a missing file already happened, the manifest is rewritten whole.
  */
 export async function applyJournal(dataDir: string, journalPath: string, journal: PublishJournal): Promise<void> {
+  // Renames and deletions touch distinct paths, so they run at once, as do the fsyncs of their directories; only the
+  // steps (files in place, then manifest and state files, then the journal's removal) are ordered.
   const dirs = new Set<string>();
-  for (const { from, to } of journal.renames) {
+  await Promise.all(journal.renames.map(async ({ from, to }) => {
     const src = isInsideRebuildDir(from) ? path.join(dataDir, from) : resolveInside(dataDir, from);
     const dst = resolveInside(dataDir, to);
+    dirs.add(path.dirname(dst));
     try {
       await rename(src, dst);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
     }
-    dirs.add(path.dirname(dst));
-  }
-  for (const rel of journal.deletes) {
+  }));
+  await Promise.all(journal.deletes.map(async (rel) => {
     const abs = resolveInside(dataDir, rel);
-    await rm(abs, { force: true });
     dirs.add(path.dirname(abs));
-  }
-  for (const dir of dirs) await fsyncIfExists(dir);
-  if (journal.manifest) {
-    const abs = resolveInside(dataDir, journal.manifest.path);
-    await writeFileAtomic(abs, journal.manifest.content, { fsync: true });
-    await fsyncDir(path.dirname(abs));
-  }
-  for (const extra of journal.extras ?? []) {
-    const abs = resolveMetadata(dataDir, extra.path);
+    await rm(abs, { force: true });
+  }));
+  await Promise.all([...dirs].map(fsyncIfExists));
+  const writes = [
+    ...(journal.manifest ? [{ abs: resolveInside(dataDir, journal.manifest.path), content: journal.manifest.content }] : []),
+    ...(journal.extras ?? []).map((extra) => ({ abs: resolveMetadata(dataDir, extra.path), content: extra.content })),
+  ];
+  await Promise.all(writes.map(async ({ abs, content }) => {
     await mkdir(path.dirname(abs), { recursive: true });
-    await writeFileAtomic(abs, extra.content, { fsync: true });
-    await fsyncDir(path.dirname(abs));
-  }
+    await writeFileAtomic(abs, content, { fsync: true });
+  }));
+  await Promise.all([...new Set(writes.map((w) => path.dirname(w.abs)))].map((dir) => fsyncDir(dir)));
   const journalAbs = path.join(dataDir, journalPath);
   await rm(journalAbs, { force: true });
   await fsyncDir(path.dirname(journalAbs));

@@ -16,7 +16,7 @@ import type { ColumnSchema, PublishedFile } from '../../../events/index.ts';
 import { AdaError, adaError, ErrorCode, hashFile } from '../../../events/index.ts';
 import { normaliseDuckType } from '../../column-types.ts';
 import { diskFullError } from '../../disk-full.ts';
-import { quoteLiteral } from '../../sql/where-filters.ts';
+import { quoteIdentifier, quoteLiteral } from '../../sql/where-filters.ts';
 import { fsyncFile } from './atomic-files.ts';
 import { isPartitionKey } from './partition-key.ts';
 import { applyJournal, readJournal, recoverPublishes, writeJournal } from './publish-journal.ts';
@@ -25,7 +25,7 @@ import { mergeSchema } from './schema-merge.ts';
 import type { SchemaChange } from './schema-merge.ts';
 import { isInsideParquetRoot, MANIFEST_NAME, partitionFile, tableLayout } from './table-layout.ts';
 import type { TableLayout } from './table-layout.ts';
-import { keyRangeOf, parquetRowCount, writePartitions, writeSingleFile } from './write-table.ts';
+import { dropRunTables, keyRangeFrom, mapConcurrently, parquetRowCount, writePartitions, writeSingleFile } from './write-table.ts';
 import type { KeyRange, WriteContext, WrittenFile } from './write-table.ts';
 import { PipelineErrorCode } from '../../errors.ts';
 
@@ -227,7 +227,7 @@ export class ParquetPublisher {
     const progress = { journaled: false };
     try {
       const ctx: WriteContext = {
-        conn, dataDir, tableName: table.name, layout, schema: merged.schema, primaryKey: table.primaryKey,
+        conn, connect: () => this.#instance.connect(), dataDir, tableName: table.name, layout, schema: merged.schema, primaryKey: table.primaryKey,
         dedupe: table.syncStrategy !== 'full_refresh',
         chunkPaths, mode, partitionBy: table.partitionBy, granularity: table.partitionGranularity ?? 'month',
         previousFiles: inLayout ? previousFiles : [],
@@ -237,7 +237,7 @@ export class ParquetPublisher {
         temps, memoryLimitBytes: this.#memoryLimitBytes,
       };
       const plan = table.partitionBy ? await writePartitions(ctx) : await writeSingleFile(ctx);
-      const result = await commit({ conn, dataDir, table, layout, previousFiles, previousKeyRanges: ctx.keyRanges, written: plan.written, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
+      const result = await commit({ connect: () => this.#instance.connect(), dataDir, table, layout, previousFiles, previousKeyRanges: ctx.keyRanges, written: plan.written, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
       const withRows = ctx.runRows !== undefined ? { ...result, runRows: ctx.runRows } : result;
       return merged.change ? { ...withRows, schemaChange: merged.change } : withRows;
     } catch (err) {
@@ -252,13 +252,15 @@ export class ParquetPublisher {
       if (err instanceof AdaError) throw err;
       throw adaError(PUBLISH_FAILED, `table ${table.name}: publishing failed, the published files were left as they were: ${(err as Error).message}`, { table: table.name }, err);
     } finally {
+      await dropRunTables(conn).catch(() => undefined);
       conn.closeSync();
     }
   }
 }
 
 interface CommitInput {
-  conn: DuckDBConnection;
+  /** Opens a connection (the caller's temp tables are not visible on it); commit closes it. */
+  connect: () => Promise<DuckDBConnection>;
   dataDir: string;
   table: TableConfig;
   layout: TableLayout;
@@ -287,19 +289,16 @@ async function commit(c: CommitInput): Promise<PublishResult> {
     const range = c.previousKeyRanges[f.path];
     if (range) keyRanges[f.path] = range;
   }
-  for (const w of c.written) {
-    const rows = await parquetRowCount(c.conn, w.tmp);
-    // fsync and hashing overlap: one waits on the disk, the other reads the just-written file from the page cache.
-    // A hard-linked blob is durable and its name is its hash; a file hashed while written is only synced.
-    const [, { sha256, bytes }, contentSha] = w.blobSha256
-      ? [undefined, { sha256: w.blobSha256, bytes: (await stat(w.tmp)).size }, undefined]
-      : await Promise.all([fsyncFile(w.tmp), w.digest ?? hashFile(w.tmp), w.merged ? contentShaOf(c.conn, w.tmp, c.schema) : undefined]);
+  // Written files are described DESCRIBE_CONCURRENCY at a time, each on a connection of its own: fsyncs overlap each
+  // other and the scans, and the scans of an upsert's few small partitions use every core instead of one after another.
+  const described = await mapConcurrently(c.written, DESCRIBE_CONCURRENCY, (w) => describeWritten(c, w, ranged));
+  for (const [i, w] of c.written.entries()) {
+    const { rows, sha256, bytes, contentSha, range } = described[i]!;
     if (w.partition !== undefined && rows === 0) {
       // Every row of this partition moved to another one: the partition goes.
       await rm(w.tmp, { force: true });
       continue;
     }
-    const range = ranged ? await keyRangeOf(c.conn, w.tmp, c.schema, c.table.primaryKey) : undefined;
     if (range) keyRanges[w.final] = range;
     const file: PublishedFile = { path: w.final, rows, bytes, sha256, ...(contentSha ? { contentSha } : {}), ...(w.partition !== undefined ? { partition: w.partition } : {}) };
     const before = previousByPath.get(w.final);
@@ -362,16 +361,62 @@ export function computeContentHash(files: Array<Pick<PublishedFile, 'path' | 'sh
   return createHash('sha256').update(lines.join('\n')).digest('hex');
 }
 
+/** Files described at once: enough for every core and the disk, few enough for a 60-partition export's connections. */
+const DESCRIBE_CONCURRENCY = 4;
+
+/** What commit needs of a written file: rows, byte hash and size, row hash (merges), key range (when ranged). */
+interface DescribedFile {
+  rows: number;
+  sha256: string;
+  bytes: number;
+  contentSha?: string;
+  range?: KeyRange;
+}
+
 /**
- * An order-independent hash of a Parquet file's rows: row count, the sum of DuckDB's row hashes (a sum, not a xor,
- * so duplicate rows count) and the schema. One parallel scan of the whole file (about 140 ms for 5M rows on a quiet
- * machine, a fifth of a 5M-row upsert). It depends on the rows only, not on the history that made them, so a replay
- * that folds many upserts into one merge (fold-runs.ts) arrives at the content hash the live syncs recorded; an
- * identity taken from a merge's inputs would not, since the folded merge has other inputs than the last live one.
+ * Describes one written file on a connection of its own. A file hashed while written is fsynced while DuckDB scans
+ * it once for both its row hash and its key range; a hard-linked blob is durable and its name is its hash.
  */
-async function contentShaOf(conn: DuckDBConnection, file: string, schema: ColumnSchema[]): Promise<string> {
-  const row = (await conn.runAndReadAll(`SELECT count(*)::VARCHAR, coalesce(sum(hash(r)), 0)::VARCHAR FROM read_parquet(${quoteLiteral(file)}) r`)).getRowsJson()[0] ?? [];
-  return createHash('sha256').update(`${String(row[0])}:${String(row[1])}:${JSON.stringify(schema.map((s) => [s.name, s.type]))}`).digest('hex');
+async function describeWritten(c: CommitInput, w: WrittenFile, ranged: boolean): Promise<DescribedFile> {
+  const conn = await c.connect();
+  try {
+    const rows = await parquetRowCount(conn, w.tmp);
+    const keys = ranged ? c.table.primaryKey : [];
+    if (w.blobSha256) {
+      const range = keys.length > 0 ? (await scanRows(conn, w.tmp, c.schema, false, keys)).range : undefined;
+      return { rows, sha256: w.blobSha256, bytes: (await stat(w.tmp)).size, ...(range ? { range } : {}) };
+    }
+    const [, { sha256, bytes }, scanned] = await Promise.all([
+      fsyncFile(w.tmp), w.digest ?? hashFile(w.tmp),
+      w.merged || keys.length > 0 ? scanRows(conn, w.tmp, c.schema, w.merged === true, keys) : {},
+    ]);
+    return { rows, sha256, bytes, ...scanned };
+  } finally {
+    conn.closeSync();
+  }
+}
+
+/**
+ * One scan of a written file for its row hash (when `hashRows`) and the key range of `primaryKey` (when not empty).
+ *
+ * The row hash is order-independent: row count, the sum of DuckDB's row hashes (a sum, not a xor, so duplicate rows
+ * count) and the schema. One parallel scan of the whole file (about 140 ms for 5M rows on a quiet machine, a fifth of
+ * a 5M-row upsert). It depends on the rows only, not on the history that made them, so a replay that folds many
+ * upserts into one merge (fold-runs.ts) arrives at the content hash the live syncs recorded; an identity taken from a
+ * merge's inputs would not, since the folded merge has other inputs than the last live one.
+ *
+ * The key range is undefined for an empty file or when a key column holds NULL (a NULL key matches only a NULL key,
+ * which a range cannot say).
+ */
+async function scanRows(conn: DuckDBConnection, file: string, schema: ColumnSchema[], hashRows: boolean, primaryKey: string[]): Promise<{ contentSha?: string; range?: KeyRange }> {
+  const aggregates = [
+    ...(hashRows ? ['count(*)::VARCHAR', 'coalesce(sum(hash(r)), 0)::VARCHAR'] : []),
+    ...primaryKey.map((k) => `min(r.${quoteIdentifier(k)})::VARCHAR, max(r.${quoteIdentifier(k)})::VARCHAR, count(*) - count(r.${quoteIdentifier(k)})`),
+  ];
+  const row = (await conn.runAndReadAll(`SELECT ${aggregates.join(', ')} FROM read_parquet(${quoteLiteral(file)}) r`)).getRowsJson()[0] ?? [];
+  const contentSha = hashRows ? createHash('sha256').update(`${String(row[0])}:${String(row[1])}:${JSON.stringify(schema.map((s) => [s.name, s.type]))}`).digest('hex') : undefined;
+  const range = primaryKey.length > 0 ? keyRangeFrom(row.slice(hashRows ? 2 : 0), schema, primaryKey) : undefined;
+  return { ...(contentSha ? { contentSha } : {}), ...(range ? { range } : {}) };
 }
 
 function buildManifest(c: CommitInput, files: PublishedFile[], rows: number, bytes: number, contentHash: string): PartitionManifest {
