@@ -14,21 +14,12 @@ import { tempDir } from '../helpers/tmp.ts';
 import { FakeJira } from '../fixtures/jira/fake-jira.ts';
 import { delivery, WebhookSender } from '../fixtures/jira/webhook-sender.ts';
 import { SECRET } from '../integration/connectors/jira-harness.ts';
+import { until } from '../helpers/until.ts';
 
 interface ManifestFile { path: string; size: number; sha256: string; version: number; table?: string; dataset?: string }
 interface Manifest { files: ManifestFile[]; tables: Array<{ name: string }> }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-/** Polls `check` until it returns a value (the server works in the background); fails with `what` after ~90 s. */
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 900; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 /** Every file under `dir`, relative, following the `server` symlink. */
 async function listFiles(dir: string): Promise<string[]> {

@@ -13,20 +13,11 @@ import { csvInstance, PUBLIC_AND_PRIVATE_TABLES } from '../../helpers/instance.t
 import { FakeJira } from '../../fixtures/jira/fake-jira.ts';
 import { delivery, WebhookSender } from '../../fixtures/jira/webhook-sender.ts';
 import { SECRET } from './jira-harness.ts';
+import { until } from '../../helpers/until.ts';
 
 const JIRA_TABLES = ['attachments', 'changelog', 'comments', 'issuelinks', 'issues', 'remote_links'];
 
 interface CatalogView { name: string; published: boolean; rows: number; private: boolean; dataset?: string }
-
-/** Polls `check` until it returns a value (the server works in the background); fails with `what` after ~90 s. */
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  for (let i = 0; i < 900; i++) {
-    const v = await check();
-    if (v !== undefined) return v;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  assert.fail(`timed out waiting for ${what}`);
-}
 
 describe('Jira tables in the catalog', () => {
   it('ada serve: a webhook publishes Jira tables that appear in /api/catalog with profiles; analysts see them by the usual rules', { timeout: 240_000 }, async (t) => {
