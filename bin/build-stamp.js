@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// Writes dist/.build-stamp after `tsc` (run by `npm run build`): every source directory and .ts file with its
+// Writes dist/.build-stamp after `tsc` (run by `npm run build`): every source directory and file (.ts, and the
+// portal's assets, which the build copies) with its
 // modification time. bin/ada.js then decides whether dist/ is fresh by stat-ing exactly these paths, with no
 // directory walk: an edited file changes its own time, an added, removed or renamed one its directory's.
 import { readdirSync, statSync, writeFileSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 /** The folders compiled into dist/ (tsconfig.build.json's `include`). */
 export const SOURCE_DIRS = ['events', 'pipeline', 'connectors', 'portal', 'ops', 'config'];
 
-/** Source directories and .ts files under `root`, relative to it. */
+/** Source directories and files under `root`, relative to it: .ts files and everything the build copies (assets). */
 export function sourcePaths(root) {
   const dirs = [];
   const files = [];
@@ -23,7 +24,7 @@ export function sourcePaths(root) {
     dirs.push(rel);
     for (const e of entries) {
       if (e.isDirectory()) walk(path.join(rel, e.name));
-      else if (e.isFile() && e.name.endsWith('.ts')) files.push(path.join(rel, e.name));
+      else if (e.isFile()) files.push(path.join(rel, e.name));
     }
   };
   for (const dir of SOURCE_DIRS) walk(dir);

@@ -51,6 +51,15 @@ describe('bin/ada.js runs dist/ only while no source changed since the build', (
     assert.equal(ada(), 'source');
   });
 
+  it('runs the sources once an asset the build copies is edited (a stale dist/ would serve the old one)', async () => {
+    await mkdir(path.join(root, 'portal', 'assets'), { recursive: true });
+    await writeFile(path.join(root, 'portal', 'assets', 'live.js'), '// live\n');
+    stamp();
+    assert.equal(ada(), 'dist');
+    await touchLater(path.join(root, 'portal', 'assets', 'live.js'));
+    assert.equal(ada(), 'source');
+  });
+
   it('runs the sources once a file is added to a source directory', async () => {
     stamp();
     assert.equal(ada(), 'dist');
