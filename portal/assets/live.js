@@ -39,7 +39,13 @@
         var doc = new DOMParser().parseFromString(text, 'text/html');
         var next = doc.getElementById('main');
         var cur = document.getElementById('main');
-        if (next && cur) cur.replaceWith(next);
+        if (next && cur) {
+          // A page's messages (a saved key, a token shown once) are in the answer to its form only: the
+          // refetched page has none, so they move over, or a live update would wipe them before they are read.
+          var kept = cur.querySelectorAll(':scope > .flash');
+          for (var i = kept.length - 1; i >= 0; i--) next.insertBefore(kept[i], next.firstChild);
+          cur.replaceWith(next);
+        }
         document.dispatchEvent(new CustomEvent('ada:refreshed'));
         watchRunning();
       })
