@@ -9,11 +9,9 @@ import { appendFile, readdir, readFile, realpath, stat } from 'node:fs/promises'
 import path from 'node:path';
 import { it } from 'node:test';
 import { runCli, startServe } from '../helpers/cli.ts';
-import { csvInstance, PUBLIC_AND_PRIVATE_TABLES } from '../helpers/instance.ts';
 import { tempDir } from '../helpers/tmp.ts';
-import { FakeJira } from '../fixtures/jira/fake-jira.ts';
 import { delivery, WebhookSender } from '../fixtures/jira/webhook-sender.ts';
-import { SECRET } from '../integration/connectors/jira-harness.ts';
+import { jiraServedInstance, SECRET } from '../integration/connectors/jira-harness.ts';
 import { until } from '../helpers/until.ts';
 
 interface ManifestFile { path: string; size: number; sha256: string; version: number; table?: string; dataset?: string }
@@ -45,17 +43,7 @@ const ATTACHMENTS: Array<{ key: string; id: string; name: string; bytes: Buffer;
 ];
 
 it('Jira attachments: subscribed analysts get the files in their manifest and by ada pull; others and private find them absent', { timeout: 300_000 }, async (t) => {
-  const fake = await new FakeJira().start();
-  t.after(() => fake.stop());
-  const inst = await csvInstance(t, PUBLIC_AND_PRIVATE_TABLES);
-  await inst.writeCsv('orders.csv', 'id\n1\n');
-  await inst.writeCsv('credit.csv', 'id,limit\n1,2\n');
-  const tokens: Record<string, string> = {};
-  for (const [name, flag] of [['bob', []], ['carol', ['--private']], ['dave', []]] as const) {
-    assert.equal((await runCli(['analyst', 'add', name, ...flag, ...inst.flags])).code, 0);
-    tokens[name] = (await runCli(['analyst', 'token', name, ...inst.flags])).stdout.trim();
-  }
-  const env = { JIRA_DOMAIN: fake.url, JIRA_EMAIL: fake.email, JIRA_API_TOKEN: fake.token, JIRA_WEBHOOK_SECRET: SECRET };
+  const { fake, inst, tokens, env } = await jiraServedInstance(t, [['bob', []], ['carol', ['--private']], ['dave', []]]);
   let serve = await startServe(t, inst.flags, { env });
   const get = (who: string, url: string): Promise<Response> => fetch(`${serve.url}${url}`, { headers: { authorization: `Bearer ${tokens[who]}` } });
   const manifest = async (who: string): Promise<Manifest> => {

@@ -10,9 +10,8 @@ import { tablePrivacy } from '../../../pipeline/index.ts';
 import { exclusionOf } from '../../../pipeline/projections/manifest/for-analyst.ts';
 import { runCli, startServe } from '../../helpers/cli.ts';
 import { csvInstance, PUBLIC_AND_PRIVATE_TABLES } from '../../helpers/instance.ts';
-import { FakeJira } from '../../fixtures/jira/fake-jira.ts';
 import { delivery, WebhookSender } from '../../fixtures/jira/webhook-sender.ts';
-import { SECRET } from './jira-harness.ts';
+import { jiraServedInstance, SECRET } from './jira-harness.ts';
 import { until } from '../../helpers/until.ts';
 
 const JIRA_TABLES = ['attachments', 'changelog', 'comments', 'issuelinks', 'issues', 'remote_links'];
@@ -21,17 +20,7 @@ interface CatalogView { name: string; published: boolean; rows: number; private:
 
 describe('Jira tables in the catalog', () => {
   it('ada serve: a webhook publishes Jira tables that appear in /api/catalog with profiles; analysts see them by the usual rules', { timeout: 240_000 }, async (t) => {
-    const fake = await new FakeJira().start();
-    t.after(() => fake.stop());
-    const inst = await csvInstance(t, PUBLIC_AND_PRIVATE_TABLES);
-    await inst.writeCsv('orders.csv', 'id\n1\n');
-    await inst.writeCsv('credit.csv', 'id,limit\n1,2\n');
-    const tokens: Record<string, string> = {};
-    for (const [name, flag] of [['bob', []], ['carol', ['--private']]] as const) {
-      assert.equal((await runCli(['analyst', 'add', name, ...flag, ...inst.flags])).code, 0);
-      tokens[name] = (await runCli(['analyst', 'token', name, ...inst.flags])).stdout.trim();
-    }
-    const env = { JIRA_DOMAIN: fake.url, JIRA_EMAIL: fake.email, JIRA_API_TOKEN: fake.token, JIRA_WEBHOOK_SECRET: SECRET };
+    const { fake, inst, tokens, env } = await jiraServedInstance(t, [['bob', []], ['carol', ['--private']]]);
     const serve = await startServe(t, inst.flags, { env });
     const get = async <T>(who: string, url: string): Promise<T> => {
       const res = await fetch(`${serve.url}${url}`, { headers: { authorization: `Bearer ${tokens[who]}` } });

@@ -2,6 +2,7 @@
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import Fastify from 'fastify';
 import type { FastifyInstance } from 'fastify';
@@ -13,6 +14,8 @@ import { jiraConnector } from '../../../connectors/jira/index.ts';
 import type { JiraRuntime, JiraSettings } from '../../../connectors/jira/index.ts';
 import { FakeJira } from '../../fixtures/jira/fake-jira.ts';
 import { WebhookSender } from '../../fixtures/jira/webhook-sender.ts';
+import { runCli } from '../../helpers/cli.ts';
+import { csvInstance, PUBLIC_AND_PRIVATE_TABLES } from '../../helpers/instance.ts';
 import { readParquet } from '../../helpers/parquet.ts';
 
 /** The secret the sender signs with. */
@@ -107,4 +110,30 @@ export async function jiraBench(t: Pick<TestContext, 'after'>, over: Partial<Jir
       await runtime.timersIdle();
     },
   };
+}
+
+/** A CSV instance (a public and a private table) with analysts and their tokens, and a fake Jira for `ada serve`. */
+export interface JiraServedInstance {
+  fake: FakeJira;
+  inst: Awaited<ReturnType<typeof csvInstance>>;
+  /** Each analyst's personal token. */
+  tokens: Record<string, string>;
+  /** The environment that enables Jira in `ada serve` against the fake. */
+  env: Record<string, string>;
+}
+
+/** Sets up `analysts` (name → `ada analyst add` flags) on a fresh instance beside a started fake Jira. */
+export async function jiraServedInstance(t: TestContext, analysts: ReadonlyArray<readonly [string, readonly string[]]>): Promise<JiraServedInstance> {
+  const fake = await new FakeJira().start();
+  t.after(() => fake.stop());
+  const inst = await csvInstance(t, PUBLIC_AND_PRIVATE_TABLES);
+  await inst.writeCsv('orders.csv', 'id\n1\n');
+  await inst.writeCsv('credit.csv', 'id,limit\n1,2\n');
+  const tokens: Record<string, string> = {};
+  for (const [name, flags] of analysts) {
+    assert.equal((await runCli(['analyst', 'add', name, ...flags, ...inst.flags])).code, 0);
+    tokens[name] = (await runCli(['analyst', 'token', name, ...inst.flags])).stdout.trim();
+  }
+  const env = { JIRA_DOMAIN: fake.url, JIRA_EMAIL: fake.email, JIRA_API_TOKEN: fake.token, JIRA_WEBHOOK_SECRET: SECRET };
+  return { fake, inst, tokens, env };
 }
