@@ -16,7 +16,7 @@ import type { ColumnSchema, PublishedFile, StoredBlob } from '../../../events/in
 import { hashWhileWritten } from '../../hash-while-written.ts';
 import { quoteIdentifier as q, quoteLiteral as lit } from '../../sql/where-filters.ts';
 import { tempPathFor } from './atomic-files.ts';
-import { partitionKeySql } from './partition-key.ts';
+import { partitionFilterSql, partitionKeySql } from './partition-key.ts';
 import { partitionFile } from './table-layout.ts';
 import type { TableLayout } from './table-layout.ts';
 
@@ -140,7 +140,7 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
   for (const key of keys) {
     const old = previous.get(key);
     if (touched.has(key)) {
-      const fresh = `SELECT * EXCLUDE (${PART}) FROM ${newRows(ctx)} WHERE ${PART} = ${lit(key)}`;
+      const fresh = `SELECT * EXCLUDE (${PART}) FROM ${newRows(ctx)} WHERE ${ctx.newRows === NEW_VIEW ? partitionFilter(ctx, key) : `${PART} = ${lit(key)}`}`;
       jobs.push({ out: newTemp(ctx, partitionFile(ctx.layout, key), key), merged: true, select: async (conn) => mergeSql(ctx, old ? await oldRows(ctx, [old], conn) : undefined, fresh) });
     } else if (old && ctx.schemaChanged) {
       // Every partition must have the same schema so a glob reads without union_by_name.
@@ -502,6 +502,13 @@ function newTemp(ctx: WriteContext, final: string, partition?: string): WrittenF
   const tmp = tempPathFor(abs(ctx, final));
   ctx.temps.push(tmp);
   return partition === undefined ? { final, tmp } : { final, tmp, partition };
+}
+
+/** A predicate over the published columns true for the rows of partition `key` (cheaper than computing PART: see partitionFilterSql). */
+function partitionFilter(ctx: WriteContext, key: string): string {
+  const column = ctx.partitionBy ?? '';
+  const type = ctx.schema.find((c) => c.name === column)?.type ?? '';
+  return partitionFilterSql(ctx.tableName, column, type, ctx.granularity, key);
 }
 
 function partitionExpr(ctx: WriteContext): string {
