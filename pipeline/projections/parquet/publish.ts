@@ -236,8 +236,16 @@ export class ParquetPublisher {
         schemaChanged: previous !== undefined && !sameColumns(previous.schema, merged.schema),
         temps, memoryLimitBytes: this.#memoryLimitBytes,
       };
+      const describing = new Map<string, Promise<DescribedFile>>();
+      const ranged = table.partitionBy !== undefined && table.primaryKey.length > 0;
+      const describeInput = { connect: () => this.#instance.connect(), table, schema: merged.schema };
+      ctx.afterWrite = async (w) => {
+        const described = describeWritten(describeInput, w, ranged);
+        describing.set(w.tmp, described);
+        await described;
+      };
       const plan = table.partitionBy ? await writePartitions(ctx) : await writeSingleFile(ctx);
-      const result = await commit({ connect: () => this.#instance.connect(), dataDir, table, layout, previousFiles, previousKeyRanges: ctx.keyRanges, written: plan.written, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
+      const result = await commit({ connect: () => this.#instance.connect(), dataDir, table, layout, previousFiles, previousKeyRanges: ctx.keyRanges, written: plan.written, described: describing, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
       const withRows = ctx.runRows !== undefined ? { ...result, runRows: ctx.runRows } : result;
       return merged.change ? { ...withRows, schemaChange: merged.change } : withRows;
     } catch (err) {
@@ -267,6 +275,8 @@ interface CommitInput {
   previousFiles: PublishedFile[];
   previousKeyRanges: Record<string, KeyRange>;
   written: WrittenFile[];
+  /** Written files already described (or being described), by temp path. */
+  described?: Map<string, Promise<DescribedFile>>;
   kept: PublishedFile[];
   schema: ColumnSchema[];
   /** Temp files the caller removes on failure. */
@@ -291,7 +301,7 @@ async function commit(c: CommitInput): Promise<PublishResult> {
   }
   // Written files are described DESCRIBE_CONCURRENCY at a time, each on a connection of its own: fsyncs overlap each
   // other and the scans, and the scans of an upsert's few small partitions use every core instead of one after another.
-  const described = await mapConcurrently(c.written, DESCRIBE_CONCURRENCY, (w) => describeWritten(c, w, ranged));
+  const described = await mapConcurrently(c.written, DESCRIBE_CONCURRENCY, (w) => c.described?.get(w.tmp) ?? describeWritten(c, w, ranged));
   for (const [i, w] of c.written.entries()) {
     const { rows, sha256, bytes, contentSha, range } = described[i]!;
     if (w.partition !== undefined && rows === 0) {
@@ -377,7 +387,7 @@ interface DescribedFile {
  * Describes one written file on a connection of its own. A file hashed while written is fsynced while DuckDB scans
  * it once for both its row hash and its key range; a hard-linked blob is durable and its name is its hash.
  */
-async function describeWritten(c: CommitInput, w: WrittenFile, ranged: boolean): Promise<DescribedFile> {
+async function describeWritten(c: Pick<CommitInput, 'connect' | 'table' | 'schema'>, w: WrittenFile, ranged: boolean): Promise<DescribedFile> {
   const conn = await c.connect();
   try {
     const rows = await parquetRowCount(conn, w.tmp);

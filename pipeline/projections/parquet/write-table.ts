@@ -84,6 +84,8 @@ export interface WriteContext {
   temps: string[];
   /** DuckDB's memory limit in bytes, to size the groups of a partition split. */
   memoryLimitBytes: number;
+  /** Called with each file writePartitions merged, once it is written (see publish.ts: the file is described then). */
+  afterWrite?: (out: WrittenFile) => Promise<void>;
   /** Set when the run's rows were deduplicated by key: how many remain. */
   runRows?: number;
   /** Set by chunkColumns. */
@@ -150,16 +152,18 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
     }
   }
   // Partitions are written PARTITION_CONCURRENCY at a time, each on a connection of its own: a partition's merge is
-  // too small to keep every core busy (a 100k-row delta touches two of about 100k rows each).
+  // too small to keep every core busy (a 100k-row delta touches two of about 100k rows each). Each is described
+  // (afterWrite) as soon as it is written, next to the merge of another partition rather than after all of them.
   const written = await mapConcurrently(jobs, PARTITION_CONCURRENCY, async ({ out, select, merged }) => {
     const conn = await ctx.connect();
     try {
       out.digest = await copyTo(await select(conn), out.tmp, conn);
       if (merged) out.merged = true;
-      return out;
     } finally {
       conn.closeSync();
     }
+    await ctx.afterWrite?.(out);
+    return out;
   });
   return { written, kept };
 }
