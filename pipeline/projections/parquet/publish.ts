@@ -3,8 +3,9 @@
  * Parquet files, atomically, with DuckDB SQL. Event-log code lives in the projection around it.
  *
  * fsync policy: every new file is fsynced before its rename; the journal is fsynced (file and directory) before the
- * first rename; each directory holding a rename or deletion is fsynced before the manifest is written; the journal is
- * removed last. A crash at any point leaves, per file, the old or the new version, and recover() finishes the publish.
+ * first rename; the manifest and state files are fsynced, then each directory holding a rename, deletion or write,
+ * before the journal is removed, last. A crash at any point leaves, per file, the old or the new version, and
+ * recover() finishes the publish.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
