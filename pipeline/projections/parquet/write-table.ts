@@ -125,7 +125,7 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
     const source = await hasDuplicateKeys(ctx) ? latestPerKey(ctx, rows) : rows;
     return { written: await writeAllPartitions(ctx, source, [ORD], ctx.chunkPaths), kept: [] };
   }
-  await createNewRows(ctx, true);
+  const parts = await createNewRows(ctx, true);
   if (ctx.relayoutFrom.length > 0) {
     const merged = mergeBody(ctx, await oldRows(ctx, ctx.relayoutFrom), `SELECT * EXCLUDE (${PART}) FROM ${newRows(ctx)}`);
     const estimateFrom = [...ctx.chunkPaths, ...ctx.relayoutFrom.map((f) => abs(ctx, f.path))];
@@ -133,7 +133,7 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
   }
 
   const previous = new Map(ctx.previousFiles.map((f) => [f.partition ?? '', f]));
-  const touched = new Set(await distinctParts(ctx, newRows(ctx)));
+  const touched = new Set(parts ?? await distinctParts(ctx, newRows(ctx)));
   for (const key of await partitionsHoldingNewKeys(ctx, [...previous.values()].filter((f) => !touched.has(f.partition ?? '')))) touched.add(key);
 
   const kept: PublishedFile[] = [];
@@ -245,16 +245,41 @@ function ordExpr(alias: string, source: 0 | 1): string {
  * cost more than the few reads of the view (the touched partitions, then each partition's merge reads the chunks'
  * keys and its own rows): a 100k-row run took 50–80 ms of CPU to store, a scan of its chunk 5–15 ms.
  */
-async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise<void> {
+async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise<string[] | undefined> {
   let select = newRowsSql(ctx, await chunkColumns(ctx));
   if (withPartition) select = `SELECT *, ${partitionExpr(ctx)} AS ${PART} FROM (${select})`;
-  const dedup = ctx.primaryKey.length > 0 && await repeatsKeys(ctx);
+  // The run's partitions and row count are read next to the check for repeated keys, on a connection of their own
+  // (both scan the chunks); they are those of the rows kept when no key repeats.
+  const counting = withPartition ? partitionCounts(ctx, select) : undefined;
+  counting?.catch(() => undefined);
+  const dedup = ctx.primaryKey.length > 0 && await repeatsKeys(ctx).catch(async (err: unknown) => {
+    await counting?.catch(() => undefined);
+    throw err;
+  });
   await dropRunTables(ctx.conn);
   ctx.newRows = withPartition && !dedup ? NEW_VIEW : NEW_TABLE;
-  if (ctx.newRows === NEW_VIEW) await ctx.conn.run(`CREATE VIEW ${NEW_VIEW} AS ${select}`);
+  if (ctx.newRows === NEW_VIEW) {
+    await ctx.conn.run(`CREATE VIEW ${NEW_VIEW} AS ${select}`);
+    const counts = await counting!;
+    if (ctx.primaryKey.length > 0) ctx.runRows = counts.reduce((n, c) => n + c.rows, 0);
+    return counts.map((c) => c.key);
+  }
+  await counting?.catch(() => undefined);
   // Stored in ORD order (a total order of the run's rows), which a single-threaded scan then reads back as is.
-  else await ctx.conn.run(`CREATE TABLE ${NEW_TABLE} AS ${dedup ? `${latestPerKey(ctx, select)} ORDER BY ${ORD}` : select}`);
+  await ctx.conn.run(`CREATE TABLE ${NEW_TABLE} AS ${dedup ? `${latestPerKey(ctx, select)} ORDER BY ${ORD}` : select}`);
   if (ctx.primaryKey.length > 0) ctx.runRows = Number((await ctx.conn.runAndReadAll(`SELECT count(*) FROM ${ctx.newRows}`)).getRowsJson()[0]?.[0] ?? 0);
+  return undefined;
+}
+
+/** The partition keys of `select` (which has PART), sorted, with their row counts; on a connection of its own. */
+async function partitionCounts(ctx: WriteContext, select: string): Promise<Array<{ key: string; rows: number }>> {
+  const conn = await ctx.connect();
+  try {
+    const rows = (await conn.runAndReadAll(`SELECT ${PART}, count(*) FROM (${select}) GROUP BY ALL ORDER BY 1`)).getRowsJson();
+    return rows.map((r) => ({ key: String(r[0]), rows: Number(r[1]) }));
+  } finally {
+    conn.closeSync();
+  }
 }
 
 /**
