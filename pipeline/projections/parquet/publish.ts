@@ -419,10 +419,11 @@ async function describeWritten(c: Pick<CommitInput, 'connect' | 'table' | 'schem
  * One scan of a written file for its row hash (when `hashRows`) and the key range of `primaryKey` (when not empty).
  *
  * The row hash is order-independent: row count, the sum of DuckDB's row hashes (a sum, not a xor, so duplicate rows
- * count) and the schema. One parallel scan of the whole file (about 140 ms for 5M rows on a quiet machine, a fifth of
- * a 5M-row upsert). It depends on the rows only, not on the history that made them, so a replay that folds many
- * upserts into one merge (fold-runs.ts) arrives at the content hash the live syncs recorded; an identity taken from a
- * merge's inputs would not, since the folded merge has other inputs than the last live one.
+ * count) and the schema. A single-file merge sums them while DuckDB writes it (row-hash-tap.ts) and needs no scan; a
+ * scan of the whole file costs a second decode of every row (about a fifth of a 5M-row upsert's CPU). It depends on
+ * the rows only, not on the history that made them, so a replay that folds many upserts into one merge (fold-runs.ts)
+ * arrives at the content hash the live syncs recorded; an identity taken from a merge's inputs would not, since the
+ * folded merge has other inputs than the last live one.
  *
  * The key range is undefined for an empty file or when a key column holds NULL (a NULL key matches only a NULL key,
  * which a range cannot say).
