@@ -6,7 +6,9 @@
  * The function `__ada_row_tap(token, hash)` returns true and adds `hash` to the sum of the tap `token`; a COPY wraps
  * its first column in `CASE WHEN __ada_row_tap(…) THEN column END`, which keeps the column's values and type and makes
  * DuckDB evaluate the function once per written row. DuckDB runs it on its worker threads through a thread-safe call
- * into this (the main) thread, a 2048-row vector at a time: 8 bytes a row cross into JavaScript, no row data.
+ * into this (the main) thread, a 2048-row vector at a time: 8 bytes a row cross into JavaScript, no row data. Each
+ * call waits for the event loop, so a loop kept busy for long holds the COPY back; the calls themselves cost about
+ * what DuckDB's hashing does (a merge of 5M rows: 0–150 ms of CPU over the plain COPY, against about 450 ms to scan).
  *
  * The sum is the one `sum(hash(r))` over the written file gives (DuckDB's hash of the row, summed exactly); the caller
  * compares the tap's row count with the file's footer and scans the file instead when they differ, so a plan that
