@@ -17,6 +17,7 @@ import { hashWhileWritten } from '../../hash-while-written.ts';
 import { quoteIdentifier as q, quoteLiteral as lit } from '../../sql/where-filters.ts';
 import { tempPathFor } from './atomic-files.ts';
 import { partitionFilterSql, partitionKeySql } from './partition-key.ts';
+import type { OpenTap, RowHashTaps, RowSum } from './row-hash-tap.ts';
 import { partitionFile } from './table-layout.ts';
 import type { TableLayout } from './table-layout.ts';
 
@@ -48,6 +49,8 @@ export interface WrittenFile {
   merged?: boolean;
   /** The file's sha256 and size, hashed while DuckDB wrote it. */
   digest?: StoredBlob;
+  /** A merge's rows and the sum of their row hashes, taken while DuckDB wrote it (see row-hash-tap.ts). */
+  rowSum?: RowSum;
 }
 
 /** What a writer produced: new temp files, and previous files that stay as they are; every other previous file goes. */
@@ -86,6 +89,8 @@ export interface WriteContext {
   memoryLimitBytes: number;
   /** Called with each file writePartitions merged, once it is written (see publish.ts: the file is described then). */
   afterWrite?: (out: WrittenFile) => Promise<void>;
+  /** Row-hash taps of the instance; without them a merged file's rows are hashed by a scan of the file. */
+  rowTaps?: RowHashTaps;
   /** Set when the run's rows were deduplicated by key: how many remain. */
   runRows?: number;
   /** Set by chunkColumns. */
@@ -112,8 +117,15 @@ export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
   } else {
     await createNewRows(ctx, false);
     const old = oldFiles.length > 0 ? await oldRows(ctx, oldFiles) : undefined;
-    out.digest = await copyTo(mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`), out.tmp, ctx.conn);
+    const tap = ctx.rowTaps?.open();
+    let rowSum: RowSum | undefined;
+    try {
+      out.digest = await copyTo(mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`, tap), out.tmp, ctx.conn);
+    } finally {
+      rowSum = tap?.close();
+    }
     out.merged = true;
+    if (rowSum) out.rowSum = rowSum;
   }
   return { written: [out], kept: [] };
 }
@@ -203,12 +215,15 @@ async function writeChunksAsIs(ctx: WriteContext, out: WrittenFile): Promise<voi
  * a key like any other) plus the new rows. Without a primary key: old rows, then new rows.
  *
  * The merge, without a sort and with every thread: its row order varies from run to run, so a merged file is
- * identified by a hash of its rows (see contentShaOf in publish.ts), not by its bytes.
+ * identified by a hash of its rows (see scanRows in publish.ts), not by its bytes; with `tap`, the query sums them as
+ * it writes them (see row-hash-tap.ts).
  * Ordering millions of rows by key, or writing with one thread, would make the bytes reproducible at two to three
  * times the cost.
  */
-function mergeSql(ctx: WriteContext, old: string | undefined, fresh: string): string {
-  return `SELECT ${columnList(ctx)} FROM (${mergeBody(ctx, old, fresh)})`;
+function mergeSql(ctx: WriteContext, old: string | undefined, fresh: string, tap?: OpenTap): string {
+  const names = ctx.schema.map((c) => c.name);
+  const columns = tap ? [tap.wrap(names[0]!, names), ...names.slice(1).map(q)].join(', ') : columnList(ctx);
+  return `SELECT ${columns} FROM (${mergeBody(ctx, old, fresh)})`;
 }
 
 function mergeBody(ctx: WriteContext, old: string | undefined, fresh: string): string {
