@@ -149,13 +149,13 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
   for (const key of await partitionsHoldingNewKeys(ctx, [...previous.values()].filter((f) => !touched.has(f.partition ?? '')))) touched.add(key);
 
   const kept: PublishedFile[] = [];
-  const jobs: Array<{ out: WrittenFile; select: (conn: DuckDBConnection) => Promise<string>; merged: boolean }> = [];
+  const jobs: Array<{ out: WrittenFile; select: (conn: DuckDBConnection, tap?: OpenTap) => Promise<string>; merged: boolean }> = [];
   const keys = [...new Set([...previous.keys(), ...touched])].sort();
   for (const key of keys) {
     const old = previous.get(key);
     if (touched.has(key)) {
       const fresh = `SELECT * EXCLUDE (${PART}) FROM ${newRows(ctx)} WHERE ${ctx.newRows === NEW_VIEW ? partitionFilter(ctx, key) : `${PART} = ${lit(key)}`}`;
-      jobs.push({ out: newTemp(ctx, partitionFile(ctx.layout, key), key), merged: true, select: async (conn) => mergeSql(ctx, old ? await oldRows(ctx, [old], conn) : undefined, fresh) });
+      jobs.push({ out: newTemp(ctx, partitionFile(ctx.layout, key), key), merged: true, select: async (conn, tap) => mergeSql(ctx, old ? await oldRows(ctx, [old], conn) : undefined, fresh, tap) });
     } else if (old && ctx.schemaChanged) {
       // Every partition must have the same schema so a glob reads without union_by_name.
       jobs.push({ out: newTemp(ctx, partitionFile(ctx.layout, key), key), merged: false, select: async (conn) => `SELECT ${columnList(ctx)} FROM (${await oldRows(ctx, [old], conn)}) ORDER BY ${ORD}` });
@@ -168,11 +168,15 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
   // (afterWrite) as soon as it is written, next to the merge of another partition rather than after all of them.
   const written = await mapConcurrently(jobs, PARTITION_CONCURRENCY, async ({ out, select, merged }) => {
     const conn = await ctx.connect();
+    // A merged partition's row hash is summed while it is written (row-hash-tap.ts), as a single file's merge is.
+    const tap = merged ? ctx.rowTaps?.open() : undefined;
     try {
-      out.digest = await copyTo(await select(conn), out.tmp, conn);
+      out.digest = await copyTo(await select(conn, tap), out.tmp, conn);
       if (merged) out.merged = true;
     } finally {
       conn.closeSync();
+      const rowSum = tap?.close();
+      if (rowSum) out.rowSum = rowSum;
     }
     await ctx.afterWrite?.(out);
     return out;

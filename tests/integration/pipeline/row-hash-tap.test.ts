@@ -101,28 +101,53 @@ describe('RowHashTaps', () => {
 });
 
 describe('ParquetPublisher merge row hash', () => {
+  const schema: ColumnSchema[] = [{ name: 'id', type: 'BIGINT' }, { name: 'note', type: 'VARCHAR' }, { name: 'at', type: 'TIMESTAMP' }];
+  const ordersTable = (extra: Partial<TableConfig> = {}): TableConfig => ({
+    id: 'in.c-shop.orders', name: 'orders', description: 'Orders', source: 'csv', primaryKey: ['id'],
+    syncStrategy: 'incremental', incrementalWindowDays: 7, partitionGranularity: 'month', initialLoadChunkDays: 30,
+    whereFilters: [], foreignKeys: [], folder: 'shop', bucket: 'in.c-shop', columns: [], private: false,
+    schemaPolicy: 'strict', location: { file: 'data_description.md', line: 1 }, ...extra,
+  } as TableConfig);
+  /** Rows `from`..`to`, a second apart times `spacing` from 2024-01-01; `seed` changes the notes. */
+  const chunk = async (name: string, from: number, to: number, seed: number, spacing = 1) => {
+    const file = path.join(root, name);
+    await writeParquet(file, `SELECT i::BIGINT AS id, CASE WHEN i % 9 = 0 THEN NULL ELSE 'n' || (i * ${seed}) END AS note, TIMESTAMP '2024-01-01' + to_seconds(i * ${spacing}) AS at FROM range(${from}, ${to}) t(i)`);
+    return { path: file, rows: to - from, schema };
+  };
+  const rowHash = (rows: number, sum: bigint): string =>
+    createHash('sha256').update(`${rows}:${sum}:${JSON.stringify(schema.map((s) => [s.name, s.type]))}`).digest('hex');
+
   it('names a merged file by the row hash a scan of it gives', async () => {
     const dataDir = await mkdtemp(path.join(root, 'data-'));
-    const schema: ColumnSchema[] = [{ name: 'id', type: 'BIGINT' }, { name: 'note', type: 'VARCHAR' }, { name: 'at', type: 'TIMESTAMP' }];
-    const table = {
-      id: 'in.c-shop.orders', name: 'orders', description: 'Orders', source: 'csv', primaryKey: ['id'],
-      syncStrategy: 'incremental', incrementalWindowDays: 7, partitionGranularity: 'month', initialLoadChunkDays: 30,
-      whereFilters: [], foreignKeys: [], folder: 'shop', bucket: 'in.c-shop', columns: [], private: false,
-      schemaPolicy: 'strict', location: { file: 'data_description.md', line: 1 },
-    } as TableConfig;
-    const chunk = async (name: string, from: number, to: number, seed: number) => {
-      const file = path.join(root, name);
-      await writeParquet(file, `SELECT i::BIGINT AS id, CASE WHEN i % 9 = 0 THEN NULL ELSE 'n' || (i * ${seed}) END AS note, TIMESTAMP '2024-01-01' + to_seconds(i) AS at FROM range(${from}, ${to}) t(i)`);
-      return { path: file, rows: to - from, schema };
-    };
+    const table = ordersTable();
     const publisher = await ParquetPublisher.create({ threads: 4 });
     try {
       const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await chunk('c1', 0, 30_000, 1)] });
       const merged = await publisher.publish({ dataDir, table, mode: 'upsert', previous: first, chunks: [await chunk('c2', 20_000, 40_000, 2)] });
       const { rows, sum } = await scanned(path.join(dataDir, merged.files[0]!.path));
       assert.equal(rows, 40_000);
-      const expected = createHash('sha256').update(`${rows}:${sum}:${JSON.stringify(schema.map((s) => [s.name, s.type]))}`).digest('hex');
-      assert.equal(merged.files[0]!.contentSha, expected);
+      assert.equal(merged.files[0]!.contentSha, rowHash(rows, sum));
+    } finally {
+      await publisher.close();
+    }
+  });
+
+  it('names each merged partition by the row hash a scan of it gives', async () => {
+    const dataDir = await mkdtemp(path.join(root, 'data-'));
+    const table = ordersTable({ partitionBy: 'at' });
+    const publisher = await ParquetPublisher.create({ threads: 4 });
+    try {
+      // 100 s apart: January and February 2024, both touched by the second run.
+      const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await chunk('p1', 0, 30_000, 1, 100)] });
+      const merged = await publisher.publish({ dataDir, table, mode: 'upsert', previous: first, chunks: [await chunk('p2', 20_000, 40_000, 2, 100)] });
+      assert.deepEqual(merged.files.map((f) => f.partition).sort(), ['2024_01', '2024_02']);
+      let total = 0;
+      for (const file of merged.files) {
+        const { rows, sum } = await scanned(path.join(dataDir, file.path));
+        total += rows;
+        assert.equal(file.contentSha, rowHash(rows, sum), `partition ${file.partition}`);
+      }
+      assert.equal(total, 40_000);
     } finally {
       await publisher.close();
     }
