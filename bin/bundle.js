@@ -7,7 +7,8 @@
 // evaluated on first use. The packages a sync needs are bundled; every other package (fastify, the MCP SDK, Arrow,
 // parquet-wasm, …) stays a require of its own, loaded only by the commands that use it.
 import { spawnSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runBundle } from './run-bundle.js';
@@ -86,15 +87,51 @@ export async function bundle(root) {
 }
 
 /**
- * Writes the code cache of dist/ada.cjs, made after the bundle ran and every command's modules were evaluated, so it
- * holds their top-level code compiled too. V8 checks it against the source, its version and its flags when it is
- * used, and compiles from the source when it does not match.
+ * Runs the command line of the bundle the way a standalone sync does, on a one-row CSV table in a temporary
+ * directory: `ada sync` (twice: the first creates the data directory) and `ada replay`, so that their functions are
+ * compiled when the code cache is made (V8 caches what it compiled; what it did not is compiled at every start).
+ */
+async function rehearse(cli) {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ada-bundle-'));
+  try {
+    const config = path.join(dir, 'config');
+    const csv = path.join(dir, 'csv');
+    mkdirSync(config);
+    mkdirSync(csv);
+    writeFileSync(path.join(config, 'instance.yaml'), [
+      'instance:', '  name: Bundle rehearsal', 'auth:', '  allowed_domain: example.com', '  webapp_secret_key: rehearsal-secret-key-0123456789',
+      'data_source:', '  type: csv', '  csv:', '    dir: ../csv', '',
+    ].join('\n'));
+    writeFileSync(path.join(config, 'data_description.md'), [
+      '# Bundle rehearsal', '', '```yaml', 'tables:', '  - id: one', '    name: one', '    description: One row', '    primary_key: id',
+      '    file: one.csv', '    columns:', '      - {name: id, type: INTEGER}', '      - {name: note, type: STRING}', '```', '',
+    ].join('\n'));
+    const errors = [];
+    const ctx = { env: {}, out: () => undefined, err: (line) => void errors.push(line), isTTY: false, signal: new globalThis.AbortController().signal };
+    const dirs = ['--config', config, '--data', path.join(dir, 'data')];
+    for (const [argv, row] of [[['sync', ...dirs, '--json'], 'first'], [['sync', ...dirs, '--json'], 'second'], [['replay', ...dirs, '--json']]]) {
+      if (row) writeFileSync(path.join(csv, 'one.csv'), `id,note\n1,${row}\n`);
+      // A failed rehearsal makes a smaller cache, not a broken build.
+      if ((await cli.main({ ...ctx, argv })) !== 0) process.stderr.write(`bin/bundle.js: the rehearsal's \`ada ${argv[0]}\` failed:\n${errors.join('\n')}\n`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Writes the code cache of dist/ada.cjs, made after every command's modules were evaluated and a standalone sync and
+ * replay ran (rehearse), so it holds their code compiled. V8 checks the cache against the source, its version and
+ * its flags when it is used, and compiles from the source when it does not match.
  */
 async function writeCodeCache(dist) {
   const { bundle: file, cache } = bundlePaths(dist);
   const { exports, script } = runBundle(file, readFileSync(file, 'utf8'));
   await Promise.all(exports.COMMANDS.map((c) => c.load()));
+  await rehearse(exports);
   writeFileSync(cache, script.createCachedData());
+  // The rehearsal made this process's umask private (as every command does); the cache is as readable as the bundle.
+  chmodSync(cache, 0o644);
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
