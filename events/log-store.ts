@@ -5,7 +5,7 @@
  * fsync policy: an append resolves only after the batch holding it was written and
  * `fdatasync`ed; a new segment file is followed by an fsync of the directory.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { watch } from 'node:fs';
@@ -92,11 +92,24 @@ function captureResolvers(resolve: (r: AppendResult) => void, reject: (err: unkn
   newReject = reject;
 }
 
+/**
+ * The idempotency keys of one segment, beside it as `<segment>.keys.json`. A sealed segment's index covers it whole
+ * (`last` is the position before the next segment's first). The active segment's is a checkpoint written when the log
+ * closes: it covers the segment's first `offset` bytes, whose last `TAIL_CHECK_BYTES` hash to `tail`, so an open scans
+ * only what was appended after it (a 30 MB active segment costs a CLI about 0.4 s of CPU to scan).
+ */
 interface KeyIndexFile {
   first: number;
   last: number;
   keys: Record<string, number>;
+  offset?: number;
+  tail?: string;
 }
+
+/** Active segments smaller than this are scanned whole on open; a checkpoint would save less than it costs to write. */
+const KEY_CHECKPOINT_MIN_BYTES = 1024 * 1024;
+/** Bytes before a checkpoint's offset whose hash must still match for it to be used. */
+const TAIL_CHECK_BYTES = 4096;
 
 type Lifecycle = 'open' | 'closing' | 'closed' | 'failed';
 
@@ -497,8 +510,10 @@ export class EventLog {
     if (this.state === 'closed') return;
     if (this.state === 'open') this.state = 'closing';
     await this.flushing?.catch(() => undefined);
+    const clean = this.state === 'closing';
     this.state = 'closed';
     this.live.complete();
+    if (clean && this.fh && this.activeSize >= KEY_CHECKPOINT_MIN_BYTES) await this.checkpointKeys().catch(() => undefined);
     await this.fh?.close().catch(() => undefined);
     await this.releaseLock().catch(() => undefined);
   }
@@ -588,11 +603,23 @@ export class EventLog {
     if (live) this.live.next(live);
   }
 
-  /** Seals the active segment (its key index beside it) and starts a new one at `first`. */
-  private async roll(first: number): Promise<void> {
+  /** The idempotency keys recorded in the active segment. */
+  private activeKeys(): Record<string, number> {
     const keys: Record<string, number> = {};
     for (const [k, pos] of this.keys) if (pos >= this.activeFirst) keys[k] = pos;
-    const index: KeyIndexFile = { first: this.activeFirst, last: first - 1, keys };
+    return keys;
+  }
+
+  /** Writes the active segment's key checkpoint (all its appends are durable: close waited for the flush). */
+  private async checkpointKeys(): Promise<void> {
+    const tail = await tailHash(path.join(this.dir, segmentName(this.activeFirst)), this.activeSize);
+    const index: KeyIndexFile = { first: this.activeFirst, last: this.nextPosition - 1, keys: this.activeKeys(), offset: this.activeSize, tail };
+    await writeFileAtomic(this.keyIndexPath(this.activeFirst), JSON.stringify(index), { fsync: true, mode: 0o600 });
+  }
+
+  /** Seals the active segment (its key index beside it) and starts a new one at `first`. */
+  private async roll(first: number): Promise<void> {
+    const index: KeyIndexFile = { first: this.activeFirst, last: first - 1, keys: this.activeKeys() };
     await writeFileAtomic(this.keyIndexPath(this.activeFirst), JSON.stringify(index), { fsync: true, mode: 0o600 });
     await this.fh.close();
     this.activeFirst = first;
@@ -627,7 +654,7 @@ export class EventLog {
       assertSegmentsJoin(seg.name, end, next.first);
     }
     const last = segments[segments.length - 1]!;
-    const end = await scanSegment(last.path, { offset: 0, position: last.first }, (records) => this.indexKeys(records));
+    const end = await scanSegment(last.path, await this.activeScanStart(last), (records) => this.indexKeys(records));
     if (end.problem) {
       if (!end.problem.torn) throw corruptError(last.name, end.problem.offset, end.nextPosition, end.problem.reason);
       const kept = await quarantineTail(this.dir, last, end.end);
@@ -645,6 +672,18 @@ export class EventLog {
     this.nextPosition = end.nextPosition;
     this.fh = await open(last.path, 'a');
     this.activeIno = (await this.fh.stat()).ino;
+  }
+
+  /**
+   * Where the open's scan of the active segment starts: after its key checkpoint when that still matches the file
+   * (its keys taken), else at byte 0. A checkpoint describes durable bytes only, so a torn tail lies after it.
+   */
+  private async activeScanStart(last: SegmentInfo): Promise<{ offset: number; position: number }> {
+    const index = await readKeyIndex(this.keyIndexPath(last.first));
+    if (!index || index.first !== last.first || index.offset === undefined || index.tail === undefined) return { offset: 0, position: last.first };
+    if (await tailHash(last.path, index.offset) !== index.tail) return { offset: 0, position: last.first };
+    for (const [k, pos] of Object.entries(index.keys)) this.keys.set(k, pos);
+    return { offset: index.offset, position: index.last + 1 };
   }
 
   private indexKeys(records: RawRecord[]): void {
@@ -711,6 +750,19 @@ async function quarantineTail(dir: string, segment: SegmentInfo, offset: number)
   }
   await fsyncDir(qdir);
   return target;
+}
+
+/** Hash of the `TAIL_CHECK_BYTES` before `offset` in the file with the offset; a file now shorter gives another hash. */
+async function tailHash(file: string, offset: number): Promise<string> {
+  const from = Math.max(0, offset - TAIL_CHECK_BYTES);
+  const buf = Buffer.alloc(offset - from);
+  const fh = await open(file, 'r');
+  try {
+    const { bytesRead } = await fh.read(buf, 0, buf.length, from);
+    return createHash('sha256').update(`${offset}:${bytesRead}:`).update(buf.subarray(0, bytesRead)).digest('hex');
+  } finally {
+    await fh.close();
+  }
 }
 
 async function readKeyIndex(file: string): Promise<KeyIndexFile | undefined> {

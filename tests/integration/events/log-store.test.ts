@@ -68,6 +68,69 @@ describe('event log', () => {
     await rescanned.close();
   });
 
+  describe('key checkpoint of the active segment', () => {
+    /** A log whose active segment outgrows the checkpoint threshold (1 MiB): 5,000 events, every 1,000th keyed, the last keyed `last`. */
+    async function bigLog(dir: string): Promise<string> {
+      const log = await EventLog.open(dir, { logger: quiet });
+      await Promise.all(Array.from({ length: 4999 }, (_, i) => log.append(timerEvent(i, i % 1000 === 0 ? `k-${i}` : undefined))));
+      await log.append(timerEvent(4999, 'last'));
+      await log.close();
+      const [name] = (await readdir(dir)).filter((n) => n.endsWith('.keys.json'));
+      assert.ok(name, 'a checkpoint beside the active segment');
+      return path.join(dir, name);
+    }
+    const plant = async (file: string): Promise<void> => {
+      const index = JSON.parse(await readFile(file, 'utf8')) as { keys: Record<string, number> };
+      index.keys.planted = 3;
+      await writeFile(file, JSON.stringify(index));
+    };
+
+    it('is written at close and used on open instead of scanning the segment from its start', async (t) => {
+      const dir = await tempDir(t);
+      const file = await bigLog(dir);
+      const index = JSON.parse(await readFile(file, 'utf8')) as { last: number; offset: number; keys: Record<string, number> };
+      assert.equal(index.last, 5000);
+      assert.equal(index.offset, (await stat(file.replace(/\.keys\.json$/, '.seg'))).size);
+      assert.deepEqual(index.keys, { 'k-0': 1, 'k-1000': 1001, 'k-2000': 2001, 'k-3000': 3001, 'k-4000': 4001, last: 5000 });
+      // A key only the checkpoint names is honoured: the records before its offset were not scanned.
+      await plant(file);
+      const reopened = await EventLog.open(dir, { logger: quiet });
+      const planted = await reopened.append(timerEvent(1, 'planted'));
+      assert.deepEqual([planted.position, planted.duplicate], [3, true]);
+      assert.equal((await reopened.append(timerEvent(2, 'k-4000'))).duplicate, true);
+      assert.equal((await reopened.append(timerEvent(3))).position, 5001);
+      await reopened.close();
+    });
+
+    it('scans the records appended after it (a process that did not close cleanly)', async (t) => {
+      const dir = await tempDir(t);
+      const file = await bigLog(dir);
+      const stale = await readFile(file, 'utf8');
+      const second = await EventLog.open(dir, { logger: quiet });
+      await second.append(timerEvent(1, 'after-checkpoint'));
+      await second.close();
+      await writeFile(file, stale); // as if the second process had been killed before its close
+      const reopened = await EventLog.open(dir, { logger: quiet });
+      assert.deepEqual([(await reopened.append(timerEvent(2, 'after-checkpoint'))).position, (await reopened.append(timerEvent(3, 'k-1000'))).position], [5001, 1001]);
+      assert.equal((await reopened.append(timerEvent(4))).position, 5002);
+      await reopened.close();
+    });
+
+    it('is ignored once the segment no longer holds the bytes it describes (a cut tail)', async (t) => {
+      const dir = await tempDir(t);
+      const file = await bigLog(dir);
+      await plant(file);
+      const segment = file.replace(/\.keys\.json$/, '.seg');
+      await truncate(segment, (await stat(segment)).size - 5); // the last record, keyed `last`, is torn
+      const reopened = await EventLog.open(dir, { logger: quiet });
+      const last = await reopened.append(timerEvent(1, 'last'));
+      assert.deepEqual([last.position, last.duplicate], [5000, false]);
+      assert.equal((await reopened.append(timerEvent(2, 'planted'))).duplicate, false, 'the forged checkpoint was not used');
+      assert.equal((await reopened.append(timerEvent(3, 'k-0'))).position, 1);
+      await reopened.close();
+    });
+  });
+
   it('indexes the keys of a group commit that mixes events with and without keys', async (t) => {
     const dir = await tempDir(t);
     const log = await EventLog.open(dir, { logger: quiet });
