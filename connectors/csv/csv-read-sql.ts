@@ -1,7 +1,7 @@
 /** Builds the DuckDB SQL that reads one CSV file into a table's schema: a single `read_csv` with explicit columns plus conversions. */
 import type { PublishedType } from '../../pipeline/index.ts';
 import { quoteIdentifier, quoteLiteral } from '../../pipeline/index.ts';
-import { instantAsTimestampSql, isoTemporalSql, plainIsoTimestampSql } from '../../pipeline/index.ts';
+import { instantAsTimestampSql, isoTemporalSql, plainIsoDateSql, plainIsoTimestampSql } from '../../pipeline/index.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { dialectSql } from './csv-dialect.ts';
 import type { ColumnPlan, FileShape } from './csv-schema.ts';
@@ -117,9 +117,9 @@ function conversionSql(column: ColumnPlan, shape: FileShape, dialect: CsvDialect
     case 'TIMESTAMPTZ': {
       const isNull = `${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)})`;
       const parsed = parseDateSql(id, column, shape);
-      // The ISO parse of a TIMESTAMP begins with a plain cast of the common spelling, which can go first on its own.
-      if (column.type === 'TIMESTAMP' && sniffedFormat(column, shape) === undefined) return { isNull, parsed, fast: plainIsoTimestampSql(id) };
-      return { isNull, parsed };
+      // The ISO parse of a TIMESTAMP or DATE gives what a plain cast of the common spelling gives, which can go first on its own.
+      if (sniffedFormat(column, shape) !== undefined || column.type === 'TIMESTAMPTZ') return { isNull, parsed };
+      return { isNull, parsed, fast: column.type === 'TIMESTAMP' ? plainIsoTimestampSql(id) : plainIsoDateSql(id) };
     }
     default:
       return undefined;

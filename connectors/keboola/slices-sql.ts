@@ -7,7 +7,7 @@
 import { assertNever } from '../../events/index.ts';
 import type { PublishedType } from '../../pipeline/index.ts';
 import { quoteIdentifier, quoteLiteral } from '../../pipeline/index.ts';
-import { isoTemporalSql, plainIsoTimestampSql } from '../../pipeline/index.ts';
+import { isoTemporalSql, plainIsoDateSql, plainIsoTimestampSql } from '../../pipeline/index.ts';
 import type { PlannedColumn } from './table-schema.ts';
 
 /** A value that does not convert raises `error()` with this marker, the type, the column and the value. */
@@ -66,7 +66,8 @@ export function fromTextSql(id: string, column: PlannedColumn): string {
     case 'TIMESTAMPTZ': {
       const checked = `CASE WHEN ${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)}) THEN NULL ELSE coalesce(${isoTemporalSql(id, t)}, ${fail}) END`;
       // The plain cast of the common spelling, where it parses, is what the checked parse gives (never a NULL or zero date).
-      return t === 'TIMESTAMP' ? `coalesce(${plainIsoTimestampSql(id)}, ${checked})` : checked;
+      if (t === 'TIMESTAMPTZ') return checked;
+      return `coalesce(${t === 'TIMESTAMP' ? plainIsoTimestampSql(id) : plainIsoDateSql(id)}, ${checked})`;
     }
     default:
       return assertNever(t);

@@ -44,3 +44,13 @@ function isoTimestampSql(id: string): string {
 export function plainIsoTimestampSql(id: string): string {
   return `CASE WHEN strlen(${id}) = 19 AND strpos(${id}, ':') = 14 THEN TRY_CAST(${id} AS TIMESTAMP) END`;
 }
+
+/**
+ * The cheap first step of `isoTemporalSql(id, 'DATE')`: the DATE of text that is exactly how DuckDB writes that date
+ * (`YYYY-MM-DD`, 10 bytes), NULL for any other text. Such text has no time of day or offset, so `isoTemporalSql`
+ * gives the same date, about five times slower (its check goes through ICU's TIMESTAMPTZ cast); a plain cast would
+ * also take `2024-1-1 5` or `2024-01-1Z`. It is never empty text or a zero date (written back, neither reads the same).
+ */
+export function plainIsoDateSql(id: string): string {
+  return `CASE WHEN strlen(${id}) = 10 AND CAST(TRY_CAST(${id} AS DATE) AS VARCHAR) = ${id} THEN TRY_CAST(${id} AS DATE) END`;
+}
