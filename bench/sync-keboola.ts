@@ -117,15 +117,17 @@ async function phases(dataDir: string, run: SyncRun): Promise<{ text: string; sy
   };
 }
 
-/** Times the bare DuckDB read of the local slices into Parquet; returns its row count. */
-async function bare(files: string[], out: string): Promise<{ ms: number; rows: number }> {
+/** Times the bare DuckDB read of the local slices into Parquet; returns its row count and its CPU time (this process's, DuckDB's threads included). */
+async function bare(files: string[], out: string): Promise<{ ms: number; rows: number; cpuMs: number }> {
   const db = await DuckDBInstance.create(':memory:');
   const conn = await db.connect();
   try {
     const columns = COLUMNS.map(([name, duck]) => `${lit(name)}: ${lit(duck)}`).join(', ');
     const sql = `COPY (SELECT * FROM read_csv(${list(files)}, header=false, auto_detect=false, columns={${columns}}, quote='"', escape='"', delim=',')) TO ${lit(out)} (FORMAT parquet)`;
+    const cpu = process.cpuUsage();
     const { result, ms } = await timed(() => conn.runAndReadAll(sql));
-    return { ms, rows: Number(result.getRows()[0]?.[0] ?? 0) };
+    const used = process.cpuUsage(cpu);
+    return { ms, rows: Number(result.getRows()[0]?.[0] ?? 0), cpuMs: (used.user + used.system) / 1000 };
   } finally {
     conn.closeSync();
     db.closeSync();
@@ -152,7 +154,7 @@ export async function run(): Promise<Figures> {
     }],
   });
   try {
-    const rounds: Array<{ baseMs: number; cli: SyncRun; syncMs: number; phases: string }> = [];
+    const rounds: Array<{ baseMs: number; baseCpuMs: number; cli: SyncRun; syncMs: number; phases: string }> = [];
     for (let r = 0; r < REPEAT; r++) {
       // The bare read goes first and warms the page cache for both.
       const out = path.join(work, 'baseline.parquet');
@@ -163,8 +165,10 @@ export async function run(): Promise<Figures> {
       const cli = await adaSync(inst);
       if (cli.rows !== ROWS) throw new Error(`ada sync staged ${cli.rows} rows, expected ${ROWS}`);
       const split = await phases(inst.dataDir, cli);
-      rounds.push({ baseMs: base.ms, cli, syncMs: split.syncMs, phases: split.text });
-      if (process.env.BENCH_VERBOSE) process.stderr.write(`round ${r + 1}: baseline ${round(base.ms)} ms, ada sync ${round(cli.ms)} ms, ${round(cli.rssMb)} MB (${split.text})\n`);
+      rounds.push({ baseMs: base.ms, baseCpuMs: base.cpuMs, cli, syncMs: split.syncMs, phases: split.text });
+      if (process.env.BENCH_VERBOSE) {
+        process.stderr.write(`round ${r + 1}: baseline ${round(base.ms)} ms, ada sync ${round(cli.ms)} ms, CPU ${round(base.cpuMs)} against ${round(cli.cpuMs ?? NaN)} ms, ${round(cli.rssMb)} MB (${split.text})\n`);
+      }
       if (!process.env.BENCH_KEEP) await rm(inst.root, { recursive: true, force: true });
     }
     if (fake.tokenLeaks().length > 0) throw new Error('the storage token leaked into a URL or a download request');
@@ -172,6 +176,9 @@ export async function run(): Promise<Figures> {
     const syncMs = median(rounds.map((x) => x.syncMs));
     const cliMs = median(rounds.map((x) => x.cli.ms));
     const closest = [...rounds].sort((a, b) => Math.abs(a.cli.ms - cliMs) - Math.abs(b.cli.ms - cliMs))[0]!;
+    // CPU time (user + system, all threads) of the bare COPY against the whole `ada sync` process's (GNU time,
+    // start-up included): steadier than wall time when other work shares the machine.
+    const cpu = rounds.map((x) => (x.cli.cpuMs ? x.baseCpuMs / x.cli.cpuMs : undefined)).filter((x): x is number => x !== undefined);
     return [
       ['sync_keboola.rows', ROWS],
       ['sync_keboola.slices', SLICES],
@@ -184,6 +191,7 @@ export async function run(): Promise<Figures> {
       ['sync_keboola.ratio', baseMs / syncMs],
       ['sync_keboola.cli_s', cliMs / 1000],
       ['sync_keboola.cli_ratio', baseMs / cliMs],
+      ['sync_keboola.cli_cpu_ratio', cpu.length === rounds.length ? median(cpu) : 'unknown (no GNU time)'],
       ['sync_keboola.phases', closest.phases],
       ['sync_keboola.peak_rss_mb', Math.max(...rounds.map((x) => x.cli.rssMb))],
     ];

@@ -1,7 +1,7 @@
 /** Builds the DuckDB SQL that reads one CSV file into a table's schema: a single `read_csv` with explicit columns plus conversions. */
 import type { PublishedType } from '../../pipeline/index.ts';
 import { quoteIdentifier, quoteLiteral } from '../../pipeline/index.ts';
-import { instantAsTimestampSql, isoTemporalSql } from '../../pipeline/index.ts';
+import { instantAsTimestampSql, isoTemporalSql, plainIsoDateSql, plainIsoTimestampSql } from '../../pipeline/index.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { dialectSql } from './csv-dialect.ts';
 import type { ColumnPlan, FileShape } from './csv-schema.ts';
@@ -71,7 +71,12 @@ export function selectFileSql(path: string, dialect: CsvDialect, plan: ColumnPla
     if (!present.has(column.name)) return `CAST(NULL AS ${column.type}) AS ${id}`;
     const conversion = conversionSql(column, shape, dialect);
     if (!conversion) return id;
-    return `CASE WHEN ${conversion.isNull} THEN CAST(NULL AS ${column.type}) ELSE coalesce(${conversion.parsed}, ${castFailureSql(column.name, column.type, id)}) END AS ${id}`;
+    const none = `CAST(NULL AS ${column.type})`;
+    const fail = castFailureSql(column.name, column.type, id);
+    // Most values take the fast parse; the NULL checks and the full parse run only for the rows it leaves NULL.
+    if (conversion.fast === conversion.parsed) return `coalesce(${conversion.parsed}, CASE WHEN ${conversion.isNull} THEN ${none} ELSE ${fail} END) AS ${id}`;
+    const checked = `CASE WHEN ${conversion.isNull} THEN ${none} ELSE coalesce(${conversion.parsed}, ${fail}) END`;
+    return `${conversion.fast ? `coalesce(${conversion.fast}, ${checked})` : checked} AS ${id}`;
   });
   const inner = `SELECT ${expressions.join(', ')} FROM ${readCsvSql(path, dialect, fileColumns(plan, readNames, dialect))}`;
   return predicate === 'TRUE' ? inner : `SELECT * FROM (${inner}) WHERE ${predicate}`;
@@ -90,20 +95,32 @@ export function locateBadRowSql(path: string, dialect: CsvDialect, plan: ColumnP
     + `WHERE NOT (${conversion.isNull}) AND ${conversion.parsed} IS NULL`;
 }
 
-/** For a column read as text but published as another type: when it is NULL, and the parse (NULL when the text does not fit). */
-function conversionSql(column: ColumnPlan, shape: FileShape, dialect: CsvDialect): { isNull: string; parsed: string } | undefined {
+/**
+ * For a column read as text but published as another type: when it is NULL, and the parse (NULL when the text does not
+ * fit). `fast`, when given, is a cheaper parse of the common spelling: where it is not NULL, `isNull` is false and
+ * `parsed` gives the same value (it may be `parsed` itself).
+ */
+function conversionSql(column: ColumnPlan, shape: FileShape, dialect: CsvDialect): { isNull: string; parsed: string; fast?: string } | undefined {
   if (readType(column.type, dialect) === column.type) return undefined;
   const id = quoteIdentifier(column.name);
   const empty = `${id} IS NULL OR ${id} = ''`;
   switch (column.type) {
     case 'BIGINT':
     case 'DOUBLE':
-    case 'BOOLEAN':
-      return { isNull: empty, parsed: `TRY_CAST(${id} AS ${column.type})` };
+    case 'BOOLEAN': {
+      // The casts refuse empty text, so a value they parse is no NULL.
+      const parsed = `TRY_CAST(${id} AS ${column.type})`;
+      return { isNull: empty, parsed, fast: parsed };
+    }
     case 'DATE':
     case 'TIMESTAMP':
-    case 'TIMESTAMPTZ':
-      return { isNull: `${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)})`, parsed: parseDateSql(id, column, shape) };
+    case 'TIMESTAMPTZ': {
+      const isNull = `${empty} OR starts_with(${id}, ${quoteLiteral(ZERO_DATE)})`;
+      const parsed = parseDateSql(id, column, shape);
+      // The ISO parse of a TIMESTAMP or DATE gives what a plain cast of the common spelling gives, which can go first on its own.
+      if (sniffedFormat(column, shape) !== undefined || column.type === 'TIMESTAMPTZ') return { isNull, parsed };
+      return { isNull, parsed, fast: column.type === 'TIMESTAMP' ? plainIsoTimestampSql(id) : plainIsoDateSql(id) };
+    }
     default:
       return undefined;
   }
@@ -111,9 +128,8 @@ function conversionSql(column: ColumnPlan, shape: FileShape, dialect: CsvDialect
 
 /** Parses text with the format the sniffer found in this file (a TIMESTAMP through TIMESTAMPTZ, as below), or as ISO text. */
 function parseDateSql(id: string, column: ColumnPlan, shape: FileShape): string {
-  const detected = shape.detected?.get(column.name)?.type;
-  const format = detected === 'DATE' ? shape.dateFormat : detected === 'TIMESTAMP' ? shape.timestampFormat : undefined;
-  if (format !== undefined && format !== ISO_DATE_FORMAT) {
+  const format = sniffedFormat(column, shape);
+  if (format !== undefined) {
     const via = column.type === 'TIMESTAMP' ? 'TIMESTAMPTZ' : column.type;
     const parsed = `TRY_CAST(try_strptime(${id}, ${quoteLiteral(format)}) AS ${via})`;
     return via === column.type ? parsed : instantAsTimestampSql(parsed);
@@ -121,6 +137,13 @@ function parseDateSql(id: string, column: ColumnPlan, shape: FileShape): string 
   return isoTemporalSql(id, column.type as 'DATE' | 'TIMESTAMP' | 'TIMESTAMPTZ');
 }
 
+
+/** The date or timestamp format the sniffer found for the column in this file, unless it is plain ISO (a cast reads that). */
+function sniffedFormat(column: ColumnPlan, shape: FileShape): string | undefined {
+  const detected = shape.detected?.get(column.name)?.type;
+  const format = detected === 'DATE' ? shape.dateFormat : detected === 'TIMESTAMP' ? shape.timestampFormat : undefined;
+  return format === ISO_DATE_FORMAT ? undefined : format;
+}
 
 /** A full read of every column as text: surfaces tokenizer problems (field counts, quotes, encoding) with DuckDB's line numbers. */
 export function scanAllTextSql(path: string, dialect: CsvDialect, names: string[]): string {

@@ -10,7 +10,7 @@ import { DuckDbRuns } from '../../pipeline/index.ts';
 import type { AdaConfig, TableConfig } from '../../config/index.ts';
 import { keboolaConfig } from './keboola-config.ts';
 import { keboolaSetup } from './setup.ts';
-import type { ColumnSchema } from '../../events/index.ts';
+import type { ColumnSchema, StoredBlob } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
 import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
 import type { PublishedType } from '../../pipeline/index.ts';
@@ -20,7 +20,7 @@ import type { CompletedExport, DownloadedExport, KeboolaClientOptions, TableWith
 import { KeboolaErrorCode } from './errors.ts';
 import { exportFilters, planExports } from './export-plan.ts';
 import type { ExportWindow } from './export-plan.ts';
-import { diskFullError } from '../../pipeline/index.ts';
+import { diskFullError, hashWhileWritten } from '../../pipeline/index.ts';
 import { csvSelectSql, emptySelectSql, isNativeConversionError, parquetSelectSql, parseCastFailure } from './slices-sql.ts';
 import { metadataColumns, planColumns, tableDescription } from './table-schema.ts';
 import type { PlannedColumn } from './table-schema.ts';
@@ -164,7 +164,7 @@ class TableRun {
         this.#rows += chunk.rows;
         const last = index === exportPlan.windows.length - 1;
         if (chunk.rows > 0 || (last && emitted === 0 && exportPlan.mode === 'replace')) {
-          this.emit({ kind: 'chunk', path: chunk.path, format: 'parquet', rows: chunk.rows, schema, sourceFile: `keboola:${table.id}${label ? `#${index + 1}` : ''}` });
+          this.emit({ kind: 'chunk', path: chunk.path, format: 'parquet', rows: chunk.rows, schema, sourceFile: `keboola:${table.id}${label ? `#${index + 1}` : ''}`, digest: chunk.digest });
           emitted++;
         } else {
           await rm(chunk.path, { force: true });
@@ -198,36 +198,46 @@ class TableRun {
   }
 
   /** COPY one export into a Parquet chunk (through `.partial`, renamed when complete). */
-  async #convert(downloaded: DownloadedExport, plan: PlannedColumn[], keboola: TableWithMetadata, columnsRequested: boolean, index: number): Promise<{ path: string; rows: number }> {
+  async #convert(downloaded: DownloadedExport, plan: PlannedColumn[], keboola: TableWithMetadata, columnsRequested: boolean, index: number): Promise<{ path: string; rows: number; digest: StoredBlob }> {
     const final = path.join(this.request.workDir, `chunk-${String(index + 1).padStart(4, '0')}.parquet`);
     const partial = `${final}.partial`;
     // DuckDB writes through `tmp_<name>` when the target exists; both go on failure.
     const duckTemp = path.join(path.dirname(partial), `tmp_${path.basename(partial)}`);
     this.#written.push(partial, duckTemp);
-    const copy = async (native: boolean): Promise<number> => {
+    const copy = async (native: boolean): Promise<{ rows: number; digest: StoredBlob }> => {
       await rm(partial, { force: true });
       const select = await this.#select(downloaded, plan, keboola, columnsRequested, native);
-      const reader = await this.#db().runAndReadAll(`COPY (${select}) TO ${quoteLiteral(partial)} (FORMAT parquet)`);
-      return Number(reader.getRows()[0]?.[0] ?? 0);
+      const copying = this.#db().runAndReadAll(`COPY (${select}) TO ${quoteLiteral(partial)} (FORMAT parquet)`);
+      // The chunk is hashed while DuckDB writes it, so the blob store need not read it back after the COPY.
+      const digesting = hashWhileWritten(partial, copying);
+      digesting.catch(() => undefined);
+      try {
+        const reader = await copying;
+        return { rows: Number(reader.getRows()[0]?.[0] ?? 0), digest: await digesting };
+      } catch (err) {
+        // The hash stops with the failed COPY; let it close the file before a retry writes the path again.
+        await digesting.catch(() => undefined);
+        throw err;
+      }
     };
     const table = this.#table.id;
     try {
-      let rows: number;
-      if (this.textOnly.has(table)) rows = await copy(false);
+      let written: { rows: number; digest: StoredBlob };
+      if (this.textOnly.has(table)) written = await copy(false);
       else {
         try {
-          rows = await copy(true);
+          written = await copy(true);
         } catch (err) {
           // The CSV reader refused a value: read the text and convert it in SQL, which maps zero dates and names the culprit.
           if (downloaded.format !== 'csv' || !isNativeConversionError(err instanceof Error ? err.message : String(err))) throw err;
           this.#checkAborted();
-          rows = await copy(false);
+          written = await copy(false);
           this.textOnly.add(table);
         }
       }
       await rename(partial, final);
       this.#written.push(final);
-      return { path: final, rows };
+      return { path: final, ...written };
     } catch (err) {
       await Promise.all([rm(partial, { force: true }), rm(duckTemp, { force: true })]);
       this.#checkAborted();

@@ -184,6 +184,12 @@ describe('CSV parsing', () => {
     await sandbox.write('orders.csv', 'id,name\nNULL,NULL\n2,\n');
     const chunk = chunksOf(await sync(csvTable({ csv: { null: 'NULL' }, columns: [{ name: 'id', type: 'INTEGER' }, { name: 'name', type: 'STRING' }] })))[0]!;
     assert.deepEqual(await readParquet(chunk.path), [{ id: null, name: null }, { id: '2', name: '' }]);
+    // Typed columns are read as text then: an empty field is NULL, a value that does not fit still fails with its line.
+    await sandbox.write('orders.csv', 'id,name\nNULL,a\n,b\n3,c\nx4,d\n');
+    await rejects(csvTable({ csv: { null: 'NULL' }, columns: [{ name: 'id', type: 'INTEGER' }, { name: 'name', type: 'STRING' }] }), [/line 5/, /column "id"/, /"x4" is not a valid BIGINT/]);
+    await sandbox.write('orders.csv', 'id,name\nNULL,a\n,b\n3,c\n');
+    const typed = chunksOf(await sync(csvTable({ csv: { null: 'NULL' }, columns: [{ name: 'id', type: 'INTEGER' }, { name: 'name', type: 'STRING' }] })))[0]!;
+    assert.deepEqual((await readParquet(typed.path)).map((r) => r.id), [null, null, '3']);
   });
 
   it('reads Latin-1 files when csv.encoding says so', async () => {
@@ -401,6 +407,9 @@ describe('CSV bad input', () => {
     await rejects(csvTable({ file: 'd.csv', columns: [{ name: 'id', type: 'INTEGER' }, { name: 'day', type: 'DATE' }] }), [/"d\.csv"/, /line 4/, /column "day"/, /"2024-02-30" is not a valid DATE/]);
     await sandbox.write('t.csv', 'id,at\n1,2024-01-01 10:00:00\n2,yesterday\n');
     await rejects(csvTable({ file: 't.csv', columns: [{ name: 'id', type: 'INTEGER' }, { name: 'at', type: 'TIMESTAMP_TZ' }] }), [/line 3/, /column "at"/, /"yesterday"/]);
+    // Shaped like the plain spelling a TIMESTAMP is parsed by first, but no date.
+    await sandbox.write('t.csv', 'id,at\n1,2024-01-01 10:00:00\n2,\n3,2024-02-30 10:00:00\n');
+    await rejects(csvTable({ file: 't.csv', columns: [{ name: 'id', type: 'INTEGER' }, { name: 'at', type: 'TIMESTAMP' }] }), [/line 4/, /column "at"/, /"2024-02-30 10:00:00" is not a valid TIMESTAMP/]);
     await sandbox.write('b.csv', 'id,ok\n1,yes\n2,maybe\n');
     await rejects(csvTable({ file: 'b.csv', columns: [{ name: 'id', type: 'INTEGER' }, { name: 'ok', type: 'BOOLEAN' }] }), [/line 3/, /column "ok"/, /"maybe" is not a valid BOOLEAN/]);
     assert.deepEqual(await stagedFiles(), []);
