@@ -186,7 +186,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
   },
   {
     name: 'watch',
-    summary: 'Follow updates of your tables live (desktop notifications when available); --pull pulls on each publish',
+    summary: 'Follow updates of your tables and datasets live (desktop notifications when available); --pull pulls on each publish',
     usage: 'ada watch [--pull] [--dir DIR] [--server URL] [--token T | $ADA_TOKEN]',
     options: { pull: { type: 'boolean' }, dir: { type: 'string' }, server: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
     load: watch,
