@@ -173,7 +173,7 @@ export async function startJira(host: JiraHost): Promise<JiraRuntime> {
     await projection.run();
   };
   await pump();
-  const follow = host.log.follow$(host.log.head + 1).subscribe((e) => {
+  const follow = host.log.follow$(host.log.head + 1, { types: ['JiraWebhookReceived', ...PROJECTION_EVENTS] }).subscribe((e) => {
     if (e.type === 'JiraWebhookReceived') reactor.wake();
     else if (PROJECTION_EVENTS.has(e.type)) projection.wake();
   });
