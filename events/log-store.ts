@@ -537,6 +537,20 @@ export class EventLog {
     });
   }
 
+  /**
+   * The position and type of each durable record handed to followers from now on (no catch-up; it may include a
+   * batch that became durable just before), without parsing the records: for a process that only needs to know
+   * that something of a type was recorded (to wake a loop).
+   */
+  recorded$(): Observable<{ position: number; type: string }> {
+    return new Observable<{ position: number; type: string }>((subscriber) => this.live.subscribe({
+      next: (batch) => {
+        for (let i = 0; i < batch.count && !subscriber.closed; i++) subscriber.next({ position: batch.first + i, type: batch.typeOf(i) });
+      },
+      complete: () => subscriber.complete(),
+    }));
+  }
+
   /** Waits for queued appends, then releases the file and the lock. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;

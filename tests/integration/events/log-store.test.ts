@@ -273,6 +273,17 @@ describe('event log', () => {
     assert.deepEqual(seen, [1, 2, 3]);
   });
 
+  it('recorded$ tells the position and type of each record appended after the subscription', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    await log.append(timerEvent(1));
+    const seen = lastValueFrom(log.recorded$().pipe(take(3), toArray()));
+    await log.append(timerEvent(2));
+    await Promise.all([log.append({ type: 'SyncStarted', v: 1, data: { runId: 'r', table: 't', source: 'csv', strategy: 'full', trigger: 'manual' } }), log.append(timerEvent(4))]);
+    assert.deepEqual(await seen, [{ position: 2, type: 'TimerFired' }, { position: 3, type: 'SyncStarted' }, { position: 4, type: 'TimerFired' }]);
+    await log.close();
+  });
+
   it('a reader in another process follows new records (polling)', async (t) => {
     const dir = await tempDir(t);
     const log = await EventLog.open(dir, { logger: quiet });
