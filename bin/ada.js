@@ -55,13 +55,39 @@ function preferRxjsBundle() {
   }
 }
 
+/**
+ * The command line from dist/ada.cjs (written by bin/bundle.js): one file instead of some 400 modules (ours, yaml,
+ * rxjs, DuckDB's API, …) each resolved, read and compiled on its own, compiled with V8's code cache of it
+ * (dist/ada.cjs.cache) when V8 accepts that. Undefined when the build made no bundle. ops/command-main.ts loads it
+ * for the commands that need more than it loads itself.
+ */
+async function loadBundle() {
+  const file = path.join(root, 'dist', 'ada.cjs');
+  let source;
+  try {
+    source = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  let cachedData;
+  try {
+    cachedData = readFileSync(`${file}.cache`);
+  } catch {
+    // Compiled from the source alone.
+  }
+  const { runBundle } = await import('./run-bundle.js');
+  return runBundle(file, source, cachedData).exports;
+}
+
 let cli;
+let options = {};
 preferRxjsBundle();
 if (process.env.ADA_FROM_SOURCE !== '1' && buildIsFresh()) {
   cli = await import('../dist/ops/command-main.js');
+  options = { bundled: loadBundle };
 } else {
   const { register } = await import('tsx/esm/api');
   register();
   cli = await import('../ops/command-main.ts');
 }
-await cli.runFromProcess();
+await cli.runFromProcess(options);

@@ -3,6 +3,8 @@ export { ConfigErrorCode } from './errors.ts';
 export type * from './types.ts';
 export { catalogTable, catalogTables, withDeclaredTables } from './declared-tables.ts';
 export type { DeclaredTable, DeclaredTables } from './declared-tables.ts';
+export { datasetIsPrivate } from './dataset-privacy.ts';
+export type { DatasetPrivacyConfig } from './dataset-privacy.ts';
 export { loadConfig, INSTANCE_FILE, DOTENV_FILE, DESCRIPTION_FILE } from './load-config.ts';
 export type { LoadConfigOptions } from './load-config.ts';
 export { describeConfig, isSecretKey, maskedExcerpt, maskSecrets, MASK, SECRET_KEYS, secretForms } from './secrets.ts';

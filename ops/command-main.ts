@@ -103,8 +103,24 @@ function servedDataDir(dataDir: string): boolean {
   }
 }
 
+/** The command line of the build's single-file bundle (dist/ada.cjs): its `main` runs a whole command line. */
+export interface BundledCli {
+  main(ctx: CommandContext): Promise<number>;
+}
+
+/** How `main` runs. */
+export interface MainOptions {
+  /**
+   * The bundle (bin/ada.js loads it on demand; undefined when the build made none). A command that needs more than
+   * this module's few imports runs there, from the start: its modules then load as one file with V8's code cache,
+   * not one by one. `--help`, `--version` and an `ada sync` answered by a running server stay here (they load
+   * less than the bundle costs to open).
+   */
+  bundled?: () => Promise<BundledCli | undefined>;
+}
+
 /** Runs the CLI with the given arguments; returns the exit code. */
-export async function main(outer: CommandContext): Promise<number> {
+export async function main(outer: CommandContext, options: MainOptions = {}): Promise<number> {
   usePrivateUmask();
   // Neither prints an argument back: answered before the configuration module (secret masking) is loaded.
   if (outer.argv.length === 0 || outer.argv[0] === '--help' || outer.argv[0] === '-h' || outer.argv[0] === 'help') {
@@ -114,6 +130,13 @@ export async function main(outer: CommandContext): Promise<number> {
   if (outer.argv[0] === '--version' || outer.argv[0] === '-v') {
     outer.out(version());
     return 0;
+  }
+  // Only a command that may be thin stays to see whether a server answers for it; the others go at once, before this
+  // module loads anything for them (the configuration module to mask a secret, a connector's declarations).
+  const bundled = options.bundled && (() => options.bundled!().then((cli) => cli?.main(outer)));
+  if (bundled && !COMMANDS.some((c) => c.thinWhenServed && c.name.split(' ')[0] === outer.argv[0])) {
+    const code = await bundled();
+    if (code !== undefined) return code;
   }
   let ctx = outer;
   if (!onlyPlainOptions(outer.argv)) {
@@ -154,8 +177,13 @@ export async function main(outer: CommandContext): Promise<number> {
     let dataDir = '';
     if ('data' in command.options) {
       dataDir = dataDirOf(parsed.values.data, ctx.env);
+      const served = servedDataDir(dataDir);
+      if (bundled && !(command.thinWhenServed && served)) {
+        const code = await bundled();
+        if (code !== undefined) return code;
+      }
       // `ada serve` itself always walks: a socket it finds was left by a server killed without cleanup.
-      if (command.name === 'serve' || !servedDataDir(dataDir)) tightened = tightenDataDir(dataDir);
+      if (command.name === 'serve' || !served) tightened = tightenDataDir(dataDir);
     }
     // The walk's stats and the loading of the command's modules (read asynchronously) overlap; the command runs once
     // both are done. tightenDataDir does not reject.
@@ -197,7 +225,7 @@ export function abortOnSignals(controller: AbortController): void {
 }
 
 /** Runs the CLI for this process: its arguments, environment, streams and signals; sets the exit code. */
-export async function runFromProcess(): Promise<void> {
+export async function runFromProcess(options: MainOptions = {}): Promise<void> {
   const controller = new AbortController();
   abortOnSignals(controller);
   process.exitCode = await main({
@@ -207,6 +235,6 @@ export async function runFromProcess(): Promise<void> {
     err: (s) => process.stderr.write(`${s}\n`),
     isTTY: Boolean(process.stdout.isTTY),
     signal: controller.signal,
-  });
+  }, options);
 }
 

@@ -17,6 +17,11 @@ export interface CommandEntry extends Omit<Command, 'run'> {
    * implementation's declaration is loaded before the arguments are parsed, so a deleted connector's flags are gone.
    */
   connectorShaped?: boolean;
+  /**
+   * Set when, with `ada serve` running on the data directory, the command only asks the server (`ada sync`): run from
+   * the build's modules one by one, it loads a few of them, where the single-file bundle (bin/ada.js) costs more.
+   */
+  thinWhenServed?: boolean;
 }
 
 const init = async () => (await import('./commands/init.ts')).initCommands;
@@ -58,6 +63,7 @@ export const COMMAND_TABLE: readonly CommandEntry[] = [
     usage: 'ada sync [--config DIR] [--data DIR] [--table NAME]... [--full-refresh] [--json]',
     options: { ...commonOptions, table: { type: 'string', multiple: true, short: 't' }, 'full-refresh': { type: 'boolean' }, json: { type: 'boolean' } },
     load: sync,
+    thinWhenServed: true,
   },
   {
     name: 'replay',

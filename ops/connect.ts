@@ -8,8 +8,7 @@ import { hasCode } from '../events/index.ts';
 import { ConnectorRegistry } from '../connectors/index.ts';
 import { Broker } from '../pipeline/index.ts';
 import type { BrokerConnectorsFactory, BrokerLogger } from '../pipeline/index.ts';
-import { ControlClient } from './control/client.ts';
-import type { BrokerApi } from './control/client.ts';
+import type { BrokerApi, ControlClient } from './control/client.ts';
 import type { CommandContext } from './command.ts';
 import { dataDirOf } from './paths.ts';
 import { OpsErrorCode } from './errors.ts';
@@ -51,6 +50,8 @@ export async function connectBroker(flags: BrokerFlags, ctx: Pick<CommandContext
   } catch (err) {
     if (!hasCode(err, OpsErrorCode.locked)) throw err;
     const dataDir = dataDirOf(flags.data, ctx.env);
+    // Loaded on this path only: the client's node:http is about a tenth of a standalone command's loading.
+    const { ControlClient } = await import('./control/client.ts');
     const remote = await ControlClient.connect(dataDir, eventSource);
     if (!remote) throw err;
     const config = await loadConfig({ configDir: flags.config as string | undefined, env: ctx.env });

@@ -1,6 +1,5 @@
 /** Error codes of the command line: `ada serve`, the control client, `ada init`, `ada events`. */
 import { ErrorCode } from '../events/index.ts';
-import { PromptErrorCode } from './init/prompter.ts';
 
 /** Stable codes of command failures, checked by `hasCode`. */
 export const OpsErrorCode = {
@@ -18,5 +17,5 @@ export const OpsErrorCode = {
   /** `ada events verify` could not read a blob and got no code for why. */
   blobUnreadable: 'BLOB_UNREADABLE',
   /** `ada init`'s input ended before every question was answered. */
-  initInputEnded: PromptErrorCode.inputEnded,
+  initInputEnded: 'INIT_INPUT_ENDED',
 } as const;

@@ -47,6 +47,8 @@ export async function tightenDataDir(dataDir: string): Promise<number> {
     }
   };
   await fix(dataDir, root.mode, PRIVATE_DIR_MODE);
+  // The entries of a directory are looked at side by side (one round trip through libuv's pool, not one per entry):
+  // the walk runs before every command that opens the data dir, and the blob store grows with every sync.
   const walk = async (dir: string): Promise<void> => {
     let entries;
     try {
@@ -54,14 +56,14 @@ export async function tightenDataDir(dataDir: string): Promise<number> {
     } catch {
       return;
     }
-    for (const entry of entries) {
+    await Promise.all(entries.map(async (entry) => {
       const full = path.join(dir, entry.name);
-      if (entry.isSymbolicLink()) continue;
+      if (entry.isSymbolicLink()) return;
       let st;
       try {
         st = await lstat(full);
       } catch {
-        continue;
+        return;
       }
       if (entry.isDirectory()) {
         await fix(full, st.mode, PRIVATE_DIR_MODE);
@@ -69,7 +71,7 @@ export async function tightenDataDir(dataDir: string): Promise<number> {
       } else {
         await fix(full, st.mode, PRIVATE_FILE_MODE);
       }
-    }
+    }));
   };
   await walk(dataDir);
   return changed;

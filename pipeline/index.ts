@@ -21,7 +21,7 @@ export * from './connector-setup.ts';
 export * from './projections/access/index.ts';
 export * from './projections/profiler/index.ts';
 // The notifications' Principal is the access projection's, narrowed; the access one is exported above.
-export { MAX_MESSAGE_CHARS, NOTIFYING_EVENTS, tablePrivacy, toNotification, visibleTo } from './projections/notifications/index.ts';
+export { datasetPrivacy, MAX_MESSAGE_CHARS, NOTIFYING_EVENTS, tablePrivacy, toNotification, visibleTo } from './projections/notifications/index.ts';
 export type { IsPrivate, Notification, NotificationConfig, NotificationLevel } from './projections/notifications/index.ts';
 export * from './sql/temporal.ts';
 export * from './disk-full.ts';

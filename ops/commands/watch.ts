@@ -1,11 +1,11 @@
-/** `ada watch`: live updates of the analyst's tables, and (with --pull) a pull when one is published. */
+/** `ada watch`: live updates of the analyst's tables and datasets, and (with --pull) a pull when one is published. */
 import type { Command } from '../command.ts';
 import { runPull } from './pull.ts';
 import { UsageError } from '../usage-error.ts';
 
 const watchCommand: Command = {
   name: 'watch',
-  summary: 'Follow updates of your tables live (desktop notifications when available); --pull pulls on each publish',
+  summary: 'Follow updates of your tables and datasets live (desktop notifications when available); --pull pulls on each publish',
   usage: 'ada watch [--pull] [--dir DIR] [--server URL] [--token T | $ADA_TOKEN]',
   options: { pull: { type: 'boolean' }, dir: { type: 'string' }, server: { type: 'string' }, token: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
   async run({ values, positionals }, ctx) {
@@ -25,9 +25,10 @@ const watchCommand: Command = {
         ctx.out(`${n.timestamp} ${n.level}: ${n.message}`);
       },
       ...(values.pull ? {
-        onPublished: async (table: string) => {
+        onPublished: async (what) => {
           const r = await runPull({ dir }, ctx);
-          ctx.out(r.changed ? `${stamp()} pulled after ${table} was published: ${r.downloaded.length} file(s), ${r.manifest.tables.length} table(s)` : `${stamp()} pull after ${table}: up to date`);
+          const after = 'table' in what ? `${what.table} was published` : `files of ${what.dataset} were published`;
+          ctx.out(r.changed ? `${stamp()} pulled after ${after}: ${r.downloaded.length} file(s), ${r.manifest.tables.length} table(s)` : `${stamp()} pull after ${after}: up to date`);
         },
       } : {}),
     });

@@ -1,12 +1,14 @@
 /**
  * The thin `ada sync`: when `ada serve` runs on the data directory, the sync runs in its queue and this process
- * only asks through the control socket, prints the progress the server streams back, and the outcome. It imports
- * node:net and nothing heavy of ours (no pipeline, DuckDB, rxjs, fastify or configuration loader, not even
- * node:http: the one request and its answer are read here, a small part of HTTP/1.1), so a served sync costs little
- * more than starting Node. The server answers `POST /sync` with `Accept: application/x-ndjson` by one JSON line per
- * progress step, then one line with the outcomes or the error.
+ * only asks through the control socket, prints the progress the server streams back, and the outcome. It loads
+ * node:net (once a socket is there) and nothing heavy of ours (no pipeline, DuckDB, rxjs, fastify or configuration
+ * loader, not even node:http: the one request and its answer are read here, a small part of HTTP/1.1), so a served
+ * sync costs little more than starting Node. The server answers `POST /sync` with `Accept: application/x-ndjson` by
+ * one JSON line per progress step, then one line with the outcomes or the error.
  */
-import net from 'node:net';
+import { lstatSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import type net from 'node:net';
 import type { SyncOutcome, SyncProgress } from '../../pipeline/index.ts';
 import { SOURCE_HEADER } from './source-header.ts';
 import { controlSocketOf } from './socket-path.ts';
@@ -143,6 +145,14 @@ function responseReader(on: { head(head: ResponseHead): void; text(text: string)
  * resolves to its outcomes, or to undefined when no server listens on the data directory's control socket.
  */
 export function syncThroughServer(dataDir: string, tables: readonly string[], options: ServedSyncOptions): Promise<SyncOutcome[] | undefined> {
+  const path = controlSocketOf(dataDir);
+  // No socket file, no server (as when connecting fails so, below): a standalone sync does not load node:net.
+  try {
+    if (!lstatSync(path, { throwIfNoEntry: false })) return Promise.resolve(undefined);
+  } catch (err) {
+    if (NOT_SERVED.has((err as { code?: string }).code ?? '')) return Promise.resolve(undefined);
+  }
+  const { createConnection } = createRequire(import.meta.url)('node:net') as typeof net;
   return new Promise((resolve, reject) => {
     // Set at the first outcome, error or abort: whatever the connection does after it is ignored.
     let settled = false;
@@ -204,7 +214,7 @@ export function syncThroughServer(dataDir: string, tables: readonly string[], op
     });
     // Ended (or cut) without an outcome line: the server stopped while the sync ran.
     const cut = (): void => fail(() => failure(undefined, 400, undefined, 'ada serve closed the control connection before the sync finished; see its log and `ada events tail --type SyncFailed`'));
-    const socket = net.createConnection(controlSocketOf(dataDir));
+    const socket = createConnection(path);
     socket.on('data', (bytes: Buffer) => {
       if (!reader.push(bytes)) fail(() => failure(undefined, 500, undefined, 'its answer is not HTTP'));
     });

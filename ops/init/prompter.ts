@@ -5,11 +5,12 @@
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
 import { adaError, ErrorCode } from '../../events/index.ts';
+import { OpsErrorCode } from '../errors.ts';
 
 /** Stable codes of wizard input failures. */
 export const PromptErrorCode = {
   /** The input (a pipe, or Ctrl-D on a terminal) ended before every question was answered. */
-  inputEnded: 'INIT_INPUT_ENDED',
+  inputEnded: OpsErrorCode.initInputEnded,
   /** Ctrl-C, or the command's abort signal. */
   cancelled: ErrorCode.cancelled,
 } as const;

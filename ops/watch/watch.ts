@@ -1,7 +1,8 @@
 /**
  * `ada watch`: follows the broker's notification websocket (docs/notifications.md), resuming from the last
- * position seen (kept in `.ada/watch.json`), reports updates of the analyst's tables, and with `pull` runs a
- * pull when one of them is published. Reconnects with backoff until stopped.
+ * position seen (kept in `.ada/watch.json`), reports updates of the analyst's tables and datasets, and with `pull`
+ * runs a pull when one of the tables, or files of one of the datasets, are published. Reconnects with backoff until
+ * stopped.
  */
 import { readFile } from 'node:fs/promises';
 import { adaError } from '../../events/index.ts';
@@ -17,8 +18,13 @@ export interface WatchNotification {
   timestamp: string;
   level: string;
   table?: string;
+  /** The dataset whose files were published (`FilesPublished`). */
+  dataset?: string;
   position: number;
 }
+
+/** What was published: a table, or files of a dataset. */
+export type Published = { table: string } | { dataset: string };
 
 /** What the watcher needs. */
 export interface WatchOptions {
@@ -30,8 +36,8 @@ export interface WatchOptions {
   notify(n: WatchNotification): void;
   /** Reports connection changes and errors. */
   log(message: string): void;
-  /** Called when one of the analyst's tables was published; pulls are never run two at a time. */
-  onPublished?: (table: string) => Promise<void>;
+  /** Called when one of the analyst's tables, or files of one of their datasets, were published; pulls are never run two at a time. */
+  onPublished?: (what: Published) => Promise<void>;
 }
 
 /** Backoff between reconnects: 1 s doubling to 30 s. */
@@ -52,9 +58,17 @@ async function readPosition(file: string): Promise<number | undefined> {
   }
 }
 
-async function myTables(layout: PullLayout): Promise<Set<string> | undefined> {
+/** What the last pulled manifest gives the analyst: tables, and datasets (every one for an admin); undefined before a pull. */
+interface Mine {
+  tables: Set<string>;
+  dataset(name: string): boolean;
+}
+
+async function mine(layout: PullLayout): Promise<Mine | undefined> {
   try {
-    return new Set((JSON.parse(await readFile(layout.manifest, 'utf8')) as { tables: Array<{ name: string }> }).tables.map((t) => t.name));
+    const m = JSON.parse(await readFile(layout.manifest, 'utf8')) as { tables: Array<{ name: string }>; analyst?: { role?: string; datasets?: string[] } };
+    const datasets = new Set(m.analyst?.datasets ?? []);
+    return { tables: new Set(m.tables.map((t) => t.name)), dataset: (name) => m.analyst?.role === 'admin' || datasets.has(name) };
   } catch {
     return undefined;
   }
@@ -67,12 +81,12 @@ export async function watch(opts: WatchOptions): Promise<void> {
   let backoff = BACKOFF_MS.first;
   let pulling: Promise<void> = Promise.resolve();
   let pullQueued = false;
-  const schedulePull = (table: string): void => {
+  const schedulePull = (what: Published): void => {
     if (!opts.onPublished || pullQueued) return;
     pullQueued = true;
     pulling = pulling.then(async () => {
       pullQueued = false;
-      await opts.onPublished!(table).catch((err: unknown) => opts.log(`pull failed: ${(err as Error).message}`));
+      await opts.onPublished!(what).catch((err: unknown) => opts.log(`pull failed: ${(err as Error).message}`));
     });
   };
   while (!opts.signal.aborted) {
@@ -106,10 +120,16 @@ export async function watch(opts: WatchOptions): Promise<void> {
         if (msg.type !== 'notification') return;
         const n = msg as unknown as WatchNotification;
         saving = saving.then(async () => {
-          const mine = await myTables(opts.layout);
-          if (n.table === undefined || !mine || mine.has(n.table)) {
+          const my = await mine(opts.layout);
+          // Notifications about tables and datasets the analyst does not subscribe to are not theirs (the server sends every one they may see).
+          if (n.dataset !== undefined) {
+            if (!my || my.dataset(n.dataset)) {
+              opts.notify(n);
+              schedulePull({ dataset: n.dataset });
+            }
+          } else if (n.table === undefined || !my || my.tables.has(n.table)) {
             opts.notify(n);
-            if (n.table !== undefined && PUBLISHED.test(n.title)) schedulePull(n.table);
+            if (n.table !== undefined && PUBLISHED.test(n.title)) schedulePull({ table: n.table });
           }
           await writeAtomic(positionFile, JSON.stringify({ position: n.position }), 0o600);
         });

@@ -6,7 +6,7 @@
 import type { Observable, Subscription } from 'rxjs';
 import type { WebSocket, RawData } from 'ws';
 import type { AppendResult, NewEvent, ReadOptions, RecordedEvent } from '../../events/index.ts';
-import { NOTIFYING_EVENTS, tablePrivacy, toNotification, visibleTo } from '../../pipeline/index.ts';
+import { datasetPrivacy, NOTIFYING_EVENTS, tablePrivacy, toNotification, visibleTo } from '../../pipeline/index.ts';
 import type { IsPrivate, Notification, NotificationConfig, Principal } from '../../pipeline/index.ts';
 import { CloseCode, CloseReason, isPrincipal, parseAuthMessage } from './protocol.ts';
 import type { Authenticate, AuthErrorMessage, AuthMessage, AuthOkMessage, Credential } from './protocol.ts';
@@ -93,6 +93,8 @@ export interface HubDeps {
   authenticate: Authenticate;
   /** Default: `tablePrivacy(config)`. */
   isPrivate?: IsPrivate;
+  /** Whether a dataset's files are private (`FilesPublished` notifications); default: `datasetPrivacy(config)`. */
+  isPrivateDataset?: IsPrivate;
   /** A user whose access ended (token revoked, analyst removed, role changed): their sockets are closed with 4003. */
   revoked$?: Observable<{ name: string }>;
   options?: Partial<GatewayOptions>;
@@ -113,7 +115,8 @@ export interface GatewayStats {
 interface Item {
   position: number;
   notification: Notification;
-  aboutPrivateTable: boolean;
+  /** About a private table or a private dataset's files: for privileged analysts and admins only. */
+  restricted: boolean;
   frame: Buffer;
 }
 
@@ -170,6 +173,7 @@ export class NotificationHub {
   readonly options: Readonly<GatewayOptions>;
   private readonly deps: HubDeps;
   private readonly isPrivate: IsPrivate;
+  private readonly isPrivateDataset: IsPrivate;
   private readonly conns = new Set<Conn>();
   private readonly authenticated = new Set<Conn>();
   /** Sockets told to close whose close handshake is not done yet (shutdown waits for them too). */
@@ -198,6 +202,7 @@ export class NotificationHub {
     this.deps = deps;
     this.options = Object.freeze({ ...DEFAULT_GATEWAY_OPTIONS, ...deps.options });
     this.isPrivate = deps.isPrivate ?? tablePrivacy(deps.config);
+    this.isPrivateDataset = deps.isPrivateDataset ?? datasetPrivacy(deps.config);
     this.catchUpHighWater = this.options.maxBufferedBytes / 2;
     const o = this.options;
     for (const [k, v] of Object.entries(o)) {
@@ -419,7 +424,7 @@ export class NotificationHub {
         if (paused || conn.state !== 'catching-up') return;
         conn.position = e.position;
         const n = toNotification(e, this.deps.config, this.isPrivate);
-        if (!n || !visibleTo(n, conn.principal!, this.isPrivate)) return;
+        if (!n || !visibleTo(n, conn.principal!, this.isPrivate, this.isPrivateDataset)) return;
         this.write(conn, frameOf(n));
         if (conn.ws.bufferedAmount > this.catchUpHighWater) {
           paused = true;
@@ -453,7 +458,7 @@ export class NotificationHub {
       const item = conn.pending.shift()!;
       if (item.position <= conn.position) continue;
       conn.position = item.position;
-      if (visibleTo(item.notification, conn.principal!, () => item.aboutPrivateTable)) this.write(conn, item.frame);
+      if (visibleTo(item.notification, conn.principal!, () => item.restricted, () => item.restricted)) this.write(conn, item.frame);
     }
     if (conn.state === 'catching-up') conn.state = 'live';
   }
@@ -467,7 +472,8 @@ export class NotificationHub {
   private onLiveEvent(e: RecordedEvent): void {
     const n = toNotification(e, this.deps.config, this.isPrivate);
     if (!n || this.authenticated.size === 0) return;
-    const item: Item = { position: e.position, notification: n, aboutPrivateTable: n.table !== undefined && this.isPrivate(n.table), frame: frameOf(n) };
+    const restricted = (n.table !== undefined && this.isPrivate(n.table)) || (n.dataset !== undefined && this.isPrivateDataset(n.dataset));
+    const item: Item = { position: e.position, notification: n, restricted, frame: frameOf(n) };
     for (const conn of this.authenticated) {
       if (conn.state === 'live') {
         this.deliver(conn, item);
@@ -481,7 +487,7 @@ export class NotificationHub {
   private deliver(conn: Conn, item: Item): void {
     if (item.position <= conn.position) return;
     conn.position = item.position;
-    if (!visibleTo(item.notification, conn.principal!, () => item.aboutPrivateTable)) return;
+    if (!visibleTo(item.notification, conn.principal!, () => item.restricted, () => item.restricted)) return;
     // Bytes ws could not hand to the kernel yet; counting sends instead would misjudge a burst
     // written in one tick, whose write callbacks all wait for the next tick.
     if (conn.ws.bufferedAmount - conn.corkedBytes >= this.options.maxBufferedBytes) {

@@ -1,5 +1,5 @@
 /** The manifest of one analyst, filtered at request time from the projection's precomputed entries. */
-import { catalogTable } from '../../../config/index.ts';
+import { catalogTable, datasetIsPrivate } from '../../../config/index.ts';
 import type { AdaConfig } from '../../../config/index.ts';
 import type { AnalystManifest, Audience, ManifestFile, ManifestState } from './types.ts';
 
@@ -37,14 +37,7 @@ export function exclusionOf(config: AdaConfig, reader: ManifestReader, table: st
  */
 export function datasetExclusionOf(config: AdaConfig, reader: ManifestReader, dataset: string): Exclusion {
   const datasets = config.instance.datasets;
-  const seen = new Set<string>();
-  const privateIn = (key: string): boolean => {
-    if (seen.has(key)) return false;
-    seen.add(key);
-    const d = Object.hasOwn(datasets, key) ? datasets[key] : undefined;
-    return !d || d.private === true || d.requires.some(privateIn);
-  };
-  if (!Object.hasOwn(datasets, dataset) || (privateIn(dataset) && audienceOf(reader) !== 'all')) return 'private';
+  if (!Object.hasOwn(datasets, dataset) || (datasetIsPrivate(datasets, dataset) && audienceOf(reader) !== 'all')) return 'private';
   if (reader.role !== 'admin' && !reader.datasets.has(dataset)) return 'not-subscribed';
   return undefined;
 }

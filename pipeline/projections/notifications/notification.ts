@@ -4,6 +4,8 @@
  */
 import type { AdaEvent, RecordedEvent } from '../../../events/index.ts';
 import { assertNever } from '../../../events/index.ts';
+import { datasetIsPrivate } from '../../../config/index.ts';
+import type { DatasetPrivacyConfig } from '../../../config/index.ts';
 
 /** Severity of a notification, as clients colour it. */
 export type NotificationLevel = 'info' | 'success' | 'warning' | 'error';
@@ -22,6 +24,8 @@ export interface Notification {
   position: number;
   /** The table it is about; only people who may see the table receive it. */
   table?: string;
+  /** The dataset whose files it is about (`FilesPublished`); only people who may have them receive it. */
+  dataset?: string;
   /** The one user it is addressed to (custom notifications); absent means everyone allowed. */
   to?: string;
 }
@@ -40,11 +44,13 @@ export interface NotificationConfig {
   tables: ReadonlyArray<{ name: string; id?: string; private: boolean }>;
   /** Tables connectors publish themselves (`AdaConfig.declaredTables`), under the same rule. */
   declaredTables?: ReadonlyArray<{ name: string; id?: string; private: boolean }>;
+  /** The datasets (`AdaConfig.instance.datasets`): whose files a `FilesPublished` notification is about; none known means all private. */
+  instance?: { datasets: DatasetPrivacyConfig };
 }
 
 /** Event types that produce a notification. */
 export const NOTIFYING_EVENTS = [
-  'TablePublished', 'SyncFailed', 'TableProfiled', 'TableProfileFailed', 'HealthChanged', 'NotificationDispatched',
+  'TablePublished', 'FilesPublished', 'SyncFailed', 'TableProfiled', 'TableProfileFailed', 'HealthChanged', 'NotificationDispatched',
 ] as const satisfies ReadonlyArray<AdaEvent['type']>;
 
 /** Longest message text sent; recorded error messages are unbounded and a notification is a summary. */
@@ -69,6 +75,14 @@ function plural(n: number, one: string, many = `${one}s`): string {
 export function tablePrivacy(config: NotificationConfig): IsPrivate {
   const known = new Map([...config.tables, ...(config.declaredTables ?? [])].map((t) => [t.name, t.private]));
   return (table) => known.get(table) ?? true;
+}
+
+/**
+ * The dataset privacy rule of the configuration (`datasetIsPrivate`), read at each call: connectors declare their
+ * datasets at run time. A dataset the configuration does not know is private.
+ */
+export function datasetPrivacy(config: NotificationConfig): IsPrivate {
+  return (dataset) => datasetIsPrivate(config.instance?.datasets ?? {}, dataset);
 }
 
 /**
@@ -113,6 +127,12 @@ export function toNotification(event: RecordedEvent, config: NotificationConfig,
       const partitions = touchedPartitions && touchedPartitions.length > 0 ? ` (${plural(touchedPartitions.length, 'partition')} changed)` : '';
       return { ...base, level: 'success', table, title: `Table ${table} updated`, message: `Table ${table} updated: ${plural(rows, 'row')}${partitions}` };
     }
+    case 'FilesPublished': {
+      // Names neither the folder nor the files: those who may see the dataset but do not subscribe to it get this too.
+      const { dataset, files } = event.data;
+      const what = files.length > 0 ? `${plural(files.length, 'file')} in one folder` : 'a folder removed';
+      return { ...base, level: 'success', dataset, title: `Files of ${dataset} updated`, message: `Files of dataset ${dataset} updated: ${what}` };
+    }
     case 'SyncFailed': {
       const { table, error } = event.data;
       return { ...base, level: 'error', table, title: `Sync of ${table} failed`, message: clip(`Table ${table} could not be synced: ${error.message} (${error.code}); the published data stays as it was`) };
@@ -138,7 +158,7 @@ export function toNotification(event: RecordedEvent, config: NotificationConfig,
       const { table, position, error } = event.data;
       return { ...base, level: 'warning', table, title: `History of ${table} is broken`, message: clip(`Table ${table} could not be rebuilt from the log at event ${position} (${error.code}); its published data stays as it was`) };
     }
-    case 'SyncStarted': case 'SyncSucceeded': case 'TableChunkStaged': case 'TableStagingCompleted': case 'FilesPublished': case 'SchemaChanged': case 'TableHistoryRestarted':
+    case 'SyncStarted': case 'SyncSucceeded': case 'TableChunkStaged': case 'TableStagingCompleted': case 'SchemaChanged': case 'TableHistoryRestarted':
     case 'TimerFired': case 'TimerSkipped':
     case 'JiraWebhookReceived': case 'JiraIssueChanged': case 'JiraIssueDeleted': case 'JiraConsistencyChecked':
     case 'AnalystAdded': case 'AnalystRemoved': case 'AnalystSshKeyChanged': case 'TokenIssued': case 'TokenRevoked': case 'DatasetSubscribed': case 'DatasetUnsubscribed': case 'FileAccessDenied':
@@ -150,12 +170,15 @@ export function toNotification(event: RecordedEvent, config: NotificationConfig,
 
 /**
  * Whether `principal` may receive `notification`: one addressed to a user goes to that user only
- * (not to admins: it is a message, not an audit record); one about a private table goes only to
- * privileged analysts and admins. Health notifications go to everyone (their text quotes no
- * private table, see `toNotification`).
+ * (not to admins: it is a message, not an audit record); one about a private table, or about the files
+ * of a private dataset, goes only to privileged analysts and admins. Health notifications go to everyone
+ * (their text quotes no private table, see `toNotification`). Subscriptions are not checked here: as for
+ * tables, a client keeps what its manifest lists (`ada watch`).
  */
-export function visibleTo(notification: Pick<Notification, 'table' | 'to'>, principal: Principal, isPrivate: IsPrivate): boolean {
+export function visibleTo(notification: Pick<Notification, 'table' | 'dataset' | 'to'>, principal: Principal, isPrivate: IsPrivate, isPrivateDataset: IsPrivate = () => true): boolean {
   if (notification.to !== undefined && notification.to !== principal.name) return false;
-  if (notification.table !== undefined && principal.role === 'analyst' && isPrivate(notification.table)) return false;
+  if (principal.role !== 'analyst') return true;
+  if (notification.table !== undefined && isPrivate(notification.table)) return false;
+  if (notification.dataset !== undefined && isPrivateDataset(notification.dataset)) return false;
   return true;
 }

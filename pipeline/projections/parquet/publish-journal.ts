@@ -44,8 +44,10 @@ export async function writeJournal(dataDir: string, journalPath: string, journal
  * a deletion of a missing file already happened, the manifest is rewritten whole.
  */
 export async function applyJournal(dataDir: string, journalPath: string, journal: PublishJournal): Promise<void> {
-  // Renames and deletions touch distinct paths, so they run at once, as do the fsyncs of their directories; only the
-  // steps (files in place, then manifest and state files, then the journal's removal) are ordered.
+  // Renames and deletions touch distinct paths, so they run at once; then the manifest and state files are written, so
+  // a reader that sees them finds the files they name. Until the journal is removed a crash rolls every step forward
+  // again, so the directories need to be durable only before that: they are fsynced once, all at a time, after the
+  // writes (one round of directory fsyncs where there were two, one after the renames and one after the writes).
   const dirs = new Set<string>();
   await Promise.all(journal.renames.map(async ({ from, to }) => {
     const src = isInsideRebuildDir(from) ? path.join(dataDir, from) : resolveInside(dataDir, from);
@@ -62,7 +64,6 @@ export async function applyJournal(dataDir: string, journalPath: string, journal
     dirs.add(path.dirname(abs));
     await rm(abs, { force: true });
   }));
-  await Promise.all([...dirs].map(fsyncIfExists));
   const writes = [
     ...(journal.manifest ? [{ abs: resolveInside(dataDir, journal.manifest.path), content: journal.manifest.content }] : []),
     ...(journal.extras ?? []).map((extra) => ({ abs: resolveMetadata(dataDir, extra.path), content: extra.content })),
@@ -71,7 +72,8 @@ export async function applyJournal(dataDir: string, journalPath: string, journal
     await mkdir(path.dirname(abs), { recursive: true });
     await writeFileAtomic(abs, content, { fsync: true });
   }));
-  await Promise.all([...new Set(writes.map((w) => path.dirname(w.abs)))].map((dir) => fsyncDir(dir)));
+  for (const w of writes) dirs.add(path.dirname(w.abs));
+  await Promise.all([...dirs].map(fsyncIfExists));
   const journalAbs = path.join(dataDir, journalPath);
   await rm(journalAbs, { force: true });
   await fsyncDir(path.dirname(journalAbs));

@@ -3,8 +3,9 @@
  * Parquet files, atomically, with DuckDB SQL. Event-log code lives in the projection around it.
  *
  * fsync policy: every new file is fsynced before its rename; the journal is fsynced (file and directory) before the
- * first rename; each directory holding a rename or deletion is fsynced before the manifest is written; the journal is
- * removed last. A crash at any point leaves, per file, the old or the new version, and recover() finishes the publish.
+ * first rename; the manifest and state files are fsynced, then each directory holding a rename, deletion or write,
+ * before the journal is removed, last. A crash at any point leaves, per file, the old or the new version, and
+ * recover() finishes the publish.
  */
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rm, stat } from 'node:fs/promises';
@@ -19,6 +20,7 @@ import { diskFullError } from '../../disk-full.ts';
 import { quoteIdentifier, quoteLiteral } from '../../sql/where-filters.ts';
 import { fsyncFile } from './atomic-files.ts';
 import { isPartitionKey } from './partition-key.ts';
+import { RowHashTaps } from './row-hash-tap.ts';
 import { applyJournal, readJournal, recoverPublishes, writeJournal } from './publish-journal.ts';
 import type { PublishJournal } from './publish-journal.ts';
 import { mergeSchema } from './schema-merge.ts';
@@ -112,16 +114,18 @@ export interface PartitionManifest {
 export class ParquetPublisher {
   readonly #instance: DuckDBInstance;
   readonly #memoryLimitBytes: number;
+  readonly #rowTaps: RowHashTaps;
   #state: 'open' | 'closing' | 'closed' = 'open';
   #queue: Promise<void> = Promise.resolve();
   #tempDir: string | undefined;
 
-  private constructor(instance: DuckDBInstance, memoryLimitBytes: number) {
+  private constructor(instance: DuckDBInstance, memoryLimitBytes: number, rowTaps: RowHashTaps) {
     this.#instance = instance;
     this.#memoryLimitBytes = memoryLimitBytes;
+    this.#rowTaps = rowTaps;
   }
 
-  /** Starts the DuckDB instance: insertion order preserved (deterministic output), UTC session time zone. */
+  /** Starts the DuckDB instance: insertion order preserved (deterministic output), UTC session time zone, the row-hash tap registered. */
   static async create(opts: ParquetPublisherOptions = {}): Promise<ParquetPublisher> {
     const config: Record<string, string> = {
       memory_limit: opts.memoryLimit ?? DEFAULT_MEMORY_LIMIT,
@@ -129,11 +133,13 @@ export class ParquetPublisher {
     };
     if (opts.threads !== undefined) config.threads = String(opts.threads);
     const instance = await createDuckDBInstance(':memory:', config);
+    let rowTaps: RowHashTaps;
     try {
       const conn = await instance.connect();
       try {
         // ICU is linked in but not loaded when the config is applied, so the time zone is set here: casts of TIMESTAMPTZ must not depend on the host.
         await conn.run(`SET GLOBAL TimeZone = 'UTC'`);
+        rowTaps = RowHashTaps.register(conn);
       } finally {
         conn.closeSync();
       }
@@ -141,7 +147,7 @@ export class ParquetPublisher {
       instance.closeSync();
       throw err;
     }
-    return new ParquetPublisher(instance, parseByteSize(config.memory_limit ?? DEFAULT_MEMORY_LIMIT) ?? 1e9);
+    return new ParquetPublisher(instance, parseByteSize(config.memory_limit ?? DEFAULT_MEMORY_LIMIT) ?? 1e9, rowTaps);
   }
 
   /** Publishes one run of a table; on error nothing published changes. */
@@ -234,10 +240,18 @@ export class ParquetPublisher {
         keyRanges: inLayout ? previous?.keyRanges ?? {} : {},
         relayoutFrom: inLayout ? [] : previousFiles,
         schemaChanged: previous !== undefined && !sameColumns(previous.schema, merged.schema),
-        temps, memoryLimitBytes: this.#memoryLimitBytes,
+        temps, memoryLimitBytes: this.#memoryLimitBytes, rowTaps: this.#rowTaps,
+      };
+      const describing = new Map<string, Promise<DescribedFile>>();
+      const ranged = table.partitionBy !== undefined && table.primaryKey.length > 0;
+      const describeInput = { connect: () => this.#instance.connect(), table, schema: merged.schema };
+      ctx.afterWrite = async (w) => {
+        const described = describeWritten(describeInput, w, ranged);
+        describing.set(w.tmp, described);
+        await described;
       };
       const plan = table.partitionBy ? await writePartitions(ctx) : await writeSingleFile(ctx);
-      const result = await commit({ connect: () => this.#instance.connect(), dataDir, table, layout, previousFiles, previousKeyRanges: ctx.keyRanges, written: plan.written, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
+      const result = await commit({ connect: () => this.#instance.connect(), dataDir, table, layout, previousFiles, previousKeyRanges: ctx.keyRanges, written: plan.written, described: describing, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
       const withRows = ctx.runRows !== undefined ? { ...result, runRows: ctx.runRows } : result;
       return merged.change ? { ...withRows, schemaChange: merged.change } : withRows;
     } catch (err) {
@@ -267,6 +281,8 @@ interface CommitInput {
   previousFiles: PublishedFile[];
   previousKeyRanges: Record<string, KeyRange>;
   written: WrittenFile[];
+  /** Written files already described (or being described), by temp path. */
+  described?: Map<string, Promise<DescribedFile>>;
   kept: PublishedFile[];
   schema: ColumnSchema[];
   /** Temp files the caller removes on failure. */
@@ -291,7 +307,7 @@ async function commit(c: CommitInput): Promise<PublishResult> {
   }
   // Written files are described DESCRIBE_CONCURRENCY at a time, each on a connection of its own: fsyncs overlap each
   // other and the scans, and the scans of an upsert's few small partitions use every core instead of one after another.
-  const described = await mapConcurrently(c.written, DESCRIBE_CONCURRENCY, (w) => describeWritten(c, w, ranged));
+  const described = await mapConcurrently(c.written, DESCRIBE_CONCURRENCY, (w) => c.described?.get(w.tmp) ?? describeWritten(c, w, ranged));
   for (const [i, w] of c.written.entries()) {
     const { rows, sha256, bytes, contentSha, range } = described[i]!;
     if (w.partition !== undefined && rows === 0) {
@@ -375,9 +391,10 @@ interface DescribedFile {
 
 /**
  * Describes one written file on a connection of its own. A file hashed while written is fsynced while DuckDB scans
- * it once for both its row hash and its key range; a hard-linked blob is durable and its name is its hash.
+ * it once for whatever is still unknown: its row hash (a merge whose rows were not summed while written, or whose
+ * sum does not cover the footer's row count) and its key range; a hard-linked blob is durable and its name is its hash.
  */
-async function describeWritten(c: CommitInput, w: WrittenFile, ranged: boolean): Promise<DescribedFile> {
+async function describeWritten(c: Pick<CommitInput, 'connect' | 'table' | 'schema'>, w: WrittenFile, ranged: boolean): Promise<DescribedFile> {
   const conn = await c.connect();
   try {
     const rows = await parquetRowCount(conn, w.tmp);
@@ -386,11 +403,13 @@ async function describeWritten(c: CommitInput, w: WrittenFile, ranged: boolean):
       const range = keys.length > 0 ? (await scanRows(conn, w.tmp, c.schema, false, keys)).range : undefined;
       return { rows, sha256: w.blobSha256, bytes: (await stat(w.tmp)).size, ...(range ? { range } : {}) };
     }
+    const tapped = w.merged && w.rowSum?.rows === rows ? rowContentSha(String(rows), w.rowSum.sum.toString(), c.schema) : undefined;
+    const hashRows = w.merged === true && tapped === undefined;
     const [, { sha256, bytes }, scanned] = await Promise.all([
       fsyncFile(w.tmp), w.digest ?? hashFile(w.tmp),
-      w.merged || keys.length > 0 ? scanRows(conn, w.tmp, c.schema, w.merged === true, keys) : {},
+      hashRows || keys.length > 0 ? scanRows(conn, w.tmp, c.schema, hashRows, keys) : {},
     ]);
-    return { rows, sha256, bytes, ...scanned };
+    return { rows, sha256, bytes, ...scanned, ...(tapped ? { contentSha: tapped } : {}) };
   } finally {
     conn.closeSync();
   }
@@ -400,10 +419,11 @@ async function describeWritten(c: CommitInput, w: WrittenFile, ranged: boolean):
  * One scan of a written file for its row hash (when `hashRows`) and the key range of `primaryKey` (when not empty).
  *
  * The row hash is order-independent: row count, the sum of DuckDB's row hashes (a sum, not a xor, so duplicate rows
- * count) and the schema. One parallel scan of the whole file (about 140 ms for 5M rows on a quiet machine, a fifth of
- * a 5M-row upsert). It depends on the rows only, not on the history that made them, so a replay that folds many
- * upserts into one merge (fold-runs.ts) arrives at the content hash the live syncs recorded; an identity taken from a
- * merge's inputs would not, since the folded merge has other inputs than the last live one.
+ * count) and the schema. A single-file merge sums them while DuckDB writes it (row-hash-tap.ts) and needs no scan; a
+ * scan of the whole file costs a second decode of every row (about a fifth of a 5M-row upsert's CPU). It depends on
+ * the rows only, not on the history that made them, so a replay that folds many upserts into one merge (fold-runs.ts)
+ * arrives at the content hash the live syncs recorded; an identity taken from a merge's inputs would not, since the
+ * folded merge has other inputs than the last live one.
  *
  * The key range is undefined for an empty file or when a key column holds NULL (a NULL key matches only a NULL key,
  * which a range cannot say).
@@ -414,9 +434,14 @@ async function scanRows(conn: DuckDBConnection, file: string, schema: ColumnSche
     ...primaryKey.map((k) => `min(r.${quoteIdentifier(k)})::VARCHAR, max(r.${quoteIdentifier(k)})::VARCHAR, count(*) - count(r.${quoteIdentifier(k)})`),
   ];
   const row = (await conn.runAndReadAll(`SELECT ${aggregates.join(', ')} FROM read_parquet(${quoteLiteral(file)}) r`)).getRowsJson()[0] ?? [];
-  const contentSha = hashRows ? createHash('sha256').update(`${String(row[0])}:${String(row[1])}:${JSON.stringify(schema.map((s) => [s.name, s.type]))}`).digest('hex') : undefined;
+  const contentSha = hashRows ? rowContentSha(String(row[0]), String(row[1]), schema) : undefined;
   const range = primaryKey.length > 0 ? keyRangeFrom(row.slice(hashRows ? 2 : 0), schema, primaryKey) : undefined;
   return { ...(contentSha ? { contentSha } : {}), ...(range ? { range } : {}) };
+}
+
+/** A merged file's row hash from its row count and the sum of its rows' DuckDB hashes (decimal), and the schema. */
+function rowContentSha(rows: string, hashSum: string, schema: ColumnSchema[]): string {
+  return createHash('sha256').update(`${rows}:${hashSum}:${JSON.stringify(schema.map((s) => [s.name, s.type]))}`).digest('hex');
 }
 
 function buildManifest(c: CommitInput, files: PublishedFile[], rows: number, bytes: number, contentHash: string): PartitionManifest {

@@ -16,7 +16,8 @@ import type { ColumnSchema, PublishedFile, StoredBlob } from '../../../events/in
 import { hashWhileWritten } from '../../hash-while-written.ts';
 import { quoteIdentifier as q, quoteLiteral as lit } from '../../sql/where-filters.ts';
 import { tempPathFor } from './atomic-files.ts';
-import { partitionKeySql } from './partition-key.ts';
+import { partitionFilterSql, partitionKeySql } from './partition-key.ts';
+import type { OpenTap, RowHashTaps, RowSum } from './row-hash-tap.ts';
 import { partitionFile } from './table-layout.ts';
 import type { TableLayout } from './table-layout.ts';
 
@@ -31,6 +32,8 @@ const ORD = '__ada_ord';
 const PART = '__ada_part';
 /** The run's rows: a table of the in-memory database (not a temp table) so every connection sees it; dropped by dropRunTables. */
 const NEW_TABLE = '__ada_new';
+/** The run's rows as a view over the chunks (see createNewRows); like NEW_TABLE, seen by every connection. */
+const NEW_VIEW = '__ada_new_view';
 const ROWS_TABLE = '__ada_rows';
 
 /** A temp file written for a final path, not yet described or renamed. */
@@ -46,6 +49,8 @@ export interface WrittenFile {
   merged?: boolean;
   /** The file's sha256 and size, hashed while DuckDB wrote it. */
   digest?: StoredBlob;
+  /** A merge's rows and the sum of their row hashes, taken while DuckDB wrote it (see row-hash-tap.ts). */
+  rowSum?: RowSum;
 }
 
 /** What a writer produced: new temp files, and previous files that stay as they are; every other previous file goes. */
@@ -82,10 +87,16 @@ export interface WriteContext {
   temps: string[];
   /** DuckDB's memory limit in bytes, to size the groups of a partition split. */
   memoryLimitBytes: number;
+  /** Called with each file writePartitions merged, once it is written (see publish.ts: the file is described then). */
+  afterWrite?: (out: WrittenFile) => Promise<void>;
+  /** Row-hash taps of the instance; without them a merged file's rows are hashed by a scan of the file. */
+  rowTaps?: RowHashTaps;
   /** Set when the run's rows were deduplicated by key: how many remain. */
   runRows?: number;
   /** Set by chunkColumns. */
   chunkColumns?: Set<string>;
+  /** The relation holding the run's rows, set by createNewRows: NEW_TABLE or NEW_VIEW. */
+  newRows?: string;
 }
 
 /**
@@ -106,8 +117,15 @@ export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
   } else {
     await createNewRows(ctx, false);
     const old = oldFiles.length > 0 ? await oldRows(ctx, oldFiles) : undefined;
-    out.digest = await copyTo(mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`), out.tmp, ctx.conn);
+    const tap = ctx.rowTaps?.open();
+    let rowSum: RowSum | undefined;
+    try {
+      out.digest = await copyTo(mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`, tap), out.tmp, ctx.conn);
+    } finally {
+      rowSum = tap?.close();
+    }
     out.merged = true;
+    if (rowSum) out.rowSum = rowSum;
   }
   return { written: [out], kept: [] };
 }
@@ -119,25 +137,25 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
     const source = await hasDuplicateKeys(ctx) ? latestPerKey(ctx, rows) : rows;
     return { written: await writeAllPartitions(ctx, source, [ORD], ctx.chunkPaths), kept: [] };
   }
-  await createNewRows(ctx, true);
+  const parts = await createNewRows(ctx, true);
   if (ctx.relayoutFrom.length > 0) {
-    const merged = mergeBody(ctx, await oldRows(ctx, ctx.relayoutFrom), `SELECT * EXCLUDE (${PART}) FROM ${NEW_TABLE}`);
+    const merged = mergeBody(ctx, await oldRows(ctx, ctx.relayoutFrom), `SELECT * EXCLUDE (${PART}) FROM ${newRows(ctx)}`);
     const estimateFrom = [...ctx.chunkPaths, ...ctx.relayoutFrom.map((f) => abs(ctx, f.path))];
     return { written: await writeAllPartitions(ctx, merged, mergeOrder(ctx), estimateFrom), kept: [] };
   }
 
   const previous = new Map(ctx.previousFiles.map((f) => [f.partition ?? '', f]));
-  const touched = new Set(await distinctParts(ctx, NEW_TABLE));
+  const touched = new Set(parts ?? await distinctParts(ctx, newRows(ctx)));
   for (const key of await partitionsHoldingNewKeys(ctx, [...previous.values()].filter((f) => !touched.has(f.partition ?? '')))) touched.add(key);
 
   const kept: PublishedFile[] = [];
-  const jobs: Array<{ out: WrittenFile; select: (conn: DuckDBConnection) => Promise<string>; merged: boolean }> = [];
+  const jobs: Array<{ out: WrittenFile; select: (conn: DuckDBConnection, tap?: OpenTap) => Promise<string>; merged: boolean }> = [];
   const keys = [...new Set([...previous.keys(), ...touched])].sort();
   for (const key of keys) {
     const old = previous.get(key);
     if (touched.has(key)) {
-      const fresh = `SELECT * EXCLUDE (${PART}) FROM ${NEW_TABLE} WHERE ${PART} = ${lit(key)}`;
-      jobs.push({ out: newTemp(ctx, partitionFile(ctx.layout, key), key), merged: true, select: async (conn) => mergeSql(ctx, old ? await oldRows(ctx, [old], conn) : undefined, fresh) });
+      const fresh = `SELECT * EXCLUDE (${PART}) FROM ${newRows(ctx)} WHERE ${ctx.newRows === NEW_VIEW ? partitionFilter(ctx, key) : `${PART} = ${lit(key)}`}`;
+      jobs.push({ out: newTemp(ctx, partitionFile(ctx.layout, key), key), merged: true, select: async (conn, tap) => mergeSql(ctx, old ? await oldRows(ctx, [old], conn) : undefined, fresh, tap) });
     } else if (old && ctx.schemaChanged) {
       // Every partition must have the same schema so a glob reads without union_by_name.
       jobs.push({ out: newTemp(ctx, partitionFile(ctx.layout, key), key), merged: false, select: async (conn) => `SELECT ${columnList(ctx)} FROM (${await oldRows(ctx, [old], conn)}) ORDER BY ${ORD}` });
@@ -146,16 +164,22 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
     }
   }
   // Partitions are written PARTITION_CONCURRENCY at a time, each on a connection of its own: a partition's merge is
-  // too small to keep every core busy (a 100k-row delta touches two of about 100k rows each).
+  // too small to keep every core busy (a 100k-row delta touches two of about 100k rows each). Each is described
+  // (afterWrite) as soon as it is written, next to the merge of another partition rather than after all of them.
   const written = await mapConcurrently(jobs, PARTITION_CONCURRENCY, async ({ out, select, merged }) => {
     const conn = await ctx.connect();
+    // A merged partition's row hash is summed while it is written (row-hash-tap.ts), as a single file's merge is.
+    const tap = merged ? ctx.rowTaps?.open() : undefined;
     try {
-      out.digest = await copyTo(await select(conn), out.tmp, conn);
+      out.digest = await copyTo(await select(conn, tap), out.tmp, conn);
       if (merged) out.merged = true;
-      return out;
     } finally {
       conn.closeSync();
+      const rowSum = tap?.close();
+      if (rowSum) out.rowSum = rowSum;
     }
+    await ctx.afterWrite?.(out);
+    return out;
   });
   return { written, kept };
 }
@@ -195,18 +219,21 @@ async function writeChunksAsIs(ctx: WriteContext, out: WrittenFile): Promise<voi
  * a key like any other) plus the new rows. Without a primary key: old rows, then new rows.
  *
  * The merge, without a sort and with every thread: its row order varies from run to run, so a merged file is
- * identified by a hash of its rows (see contentShaOf in publish.ts), not by its bytes.
+ * identified by a hash of its rows (see scanRows in publish.ts), not by its bytes; with `tap`, the query sums them as
+ * it writes them (see row-hash-tap.ts).
  * Ordering millions of rows by key, or writing with one thread, would make the bytes reproducible at two to three
  * times the cost.
  */
-function mergeSql(ctx: WriteContext, old: string | undefined, fresh: string): string {
-  return `SELECT ${columnList(ctx)} FROM (${mergeBody(ctx, old, fresh)})`;
+function mergeSql(ctx: WriteContext, old: string | undefined, fresh: string, tap?: OpenTap): string {
+  const names = ctx.schema.map((c) => c.name);
+  const columns = tap ? [tap.wrap(names[0]!, names), ...names.slice(1).map(q)].join(', ') : columnList(ctx);
+  return `SELECT ${columns} FROM (${mergeBody(ctx, old, fresh)})`;
 }
 
 function mergeBody(ctx: WriteContext, old: string | undefined, fresh: string): string {
   if (old === undefined) return fresh;
   const oldSide = ctx.primaryKey.length > 0
-    ? `SELECT o.* FROM (${old}) o ANTI JOIN ${NEW_TABLE} n ON ${keyMatch(ctx, 'o', 'n')}`
+    ? `SELECT o.* FROM (${old}) o ANTI JOIN ${newRows(ctx)} n ON ${keyMatch(ctx, 'o', 'n')}`
     : old;
   return `${oldSide} UNION ALL BY NAME ${fresh}`;
 }
@@ -232,14 +259,46 @@ function ordExpr(alias: string, source: 0 | 1): string {
  * Materialises the run's rows cast to the published schema; with a primary key only the latest row per key (later
  * chunk, then later row wins). A run without a repeated key, the usual case, is a plain scan, which keeps the chunks'
  * order (ORD order) without a sort; the window that deduplicates took most of a 2-partition upsert's time otherwise.
+ *
+ * A partitioned run without a repeated key is not materialised but a view over the chunks: DuckDB's table storage
+ * cost more than the few reads of the view (the touched partitions, then each partition's merge reads the chunks'
+ * keys and its own rows): a 100k-row run took 50–80 ms of CPU to store, a scan of its chunk 5–15 ms.
  */
-async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise<void> {
+async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise<string[] | undefined> {
   let select = newRowsSql(ctx, await chunkColumns(ctx));
   if (withPartition) select = `SELECT *, ${partitionExpr(ctx)} AS ${PART} FROM (${select})`;
-  const dedup = ctx.primaryKey.length > 0 && await repeatsKeys(ctx);
+  // The run's partitions and row count are read next to the check for repeated keys, on a connection of their own
+  // (both scan the chunks); they are those of the rows kept when no key repeats.
+  const counting = withPartition ? partitionCounts(ctx, select) : undefined;
+  counting?.catch(() => undefined);
+  const dedup = ctx.primaryKey.length > 0 && await repeatsKeys(ctx).catch(async (err: unknown) => {
+    await counting?.catch(() => undefined);
+    throw err;
+  });
+  await dropRunTables(ctx.conn);
+  ctx.newRows = withPartition && !dedup ? NEW_VIEW : NEW_TABLE;
+  if (ctx.newRows === NEW_VIEW) {
+    await ctx.conn.run(`CREATE VIEW ${NEW_VIEW} AS ${select}`);
+    const counts = await counting!;
+    if (ctx.primaryKey.length > 0) ctx.runRows = counts.reduce((n, c) => n + c.rows, 0);
+    return counts.map((c) => c.key);
+  }
+  await counting?.catch(() => undefined);
   // Stored in ORD order (a total order of the run's rows), which a single-threaded scan then reads back as is.
-  await ctx.conn.run(`CREATE OR REPLACE TABLE ${NEW_TABLE} AS ${dedup ? `${latestPerKey(ctx, select)} ORDER BY ${ORD}` : select}`);
-  if (ctx.primaryKey.length > 0) ctx.runRows = Number((await ctx.conn.runAndReadAll(`SELECT count(*) FROM ${NEW_TABLE}`)).getRowsJson()[0]?.[0] ?? 0);
+  await ctx.conn.run(`CREATE TABLE ${NEW_TABLE} AS ${dedup ? `${latestPerKey(ctx, select)} ORDER BY ${ORD}` : select}`);
+  if (ctx.primaryKey.length > 0) ctx.runRows = Number((await ctx.conn.runAndReadAll(`SELECT count(*) FROM ${ctx.newRows}`)).getRowsJson()[0]?.[0] ?? 0);
+  return undefined;
+}
+
+/** The partition keys of `select` (which has PART), sorted, with their row counts; on a connection of its own. */
+async function partitionCounts(ctx: WriteContext, select: string): Promise<Array<{ key: string; rows: number }>> {
+  const conn = await ctx.connect();
+  try {
+    const rows = (await conn.runAndReadAll(`SELECT ${PART}, count(*) FROM (${select}) GROUP BY ALL ORDER BY 1`)).getRowsJson();
+    return rows.map((r) => ({ key: String(r[0]), rows: Number(r[1]) }));
+  } finally {
+    conn.closeSync();
+  }
 }
 
 /**
@@ -312,9 +371,15 @@ export async function mapConcurrently<T, R>(items: readonly T[], limit: number, 
   return results;
 }
 
-/** Drops the run's rows (a table every connection sees, so it outlives the connection that made it). */
+/** Drops the run's rows (a table or view every connection sees, so it outlives the connection that made it). */
 export async function dropRunTables(conn: DuckDBConnection): Promise<void> {
   await conn.run(`DROP TABLE IF EXISTS ${NEW_TABLE}`);
+  await conn.run(`DROP VIEW IF EXISTS ${NEW_VIEW}`);
+}
+
+/** The relation holding the run's rows (see createNewRows). */
+function newRows(ctx: WriteContext): string {
+  return ctx.newRows ?? NEW_TABLE;
 }
 
 /**
@@ -377,8 +442,8 @@ async function partitionsHoldingNewKeys(ctx: WriteContext, candidates: Published
     // 58 untouched ranges of a 100k-row run).
     const span = ctx.primaryKey.map((k, j) => `min(${q(k)}) AS nlo${j}, max(${q(k)}) AS nhi${j}`).join(', ');
     const overlaps = ctx.primaryKey.map((_, j) => `r.hi${j} >= b.nlo${j} AND r.lo${j} <= b.nhi${j}`).join(' AND ');
-    const rows = (await ctx.conn.runAndReadAll(`WITH b AS (SELECT ${span} FROM ${NEW_TABLE}), c AS MATERIALIZED (SELECT r.* FROM (VALUES ${values}) r(i, ${bounds}), b WHERE ${overlaps})
-      SELECT r.i FROM c r WHERE EXISTS (SELECT 1 FROM ${NEW_TABLE} n WHERE ${inside})`)).getRowsJson();
+    const rows = (await ctx.conn.runAndReadAll(`WITH b AS (SELECT ${span} FROM ${newRows(ctx)}), c AS MATERIALIZED (SELECT r.* FROM (VALUES ${values}) r(i, ${bounds}), b WHERE ${overlaps})
+      SELECT r.i FROM c r WHERE EXISTS (SELECT 1 FROM ${newRows(ctx)} n WHERE ${inside})`)).getRowsJson();
     for (const r of rows) toRead.push(ranged[Number(r[0])]!.file);
   }
   if (toRead.length === 0) return [];
@@ -386,7 +451,7 @@ async function partitionsHoldingNewKeys(ctx: WriteContext, candidates: Published
   const types = new Map(ctx.schema.map((c) => [c.name, c.type]));
   const keys = ctx.primaryKey.map((k) => `CAST(${q(k)} AS ${types.get(k) ?? 'VARCHAR'}) AS ${q(k)}`).join(', ');
   const sql = `SELECT DISTINCT o.file_index AS i FROM (SELECT ${keys}, file_index FROM read_parquet(${fileList(files)}, union_by_name = true)) o
-    SEMI JOIN ${NEW_TABLE} n ON ${keyMatch(ctx, 'o', 'n')}`;
+    SEMI JOIN ${newRows(ctx)} n ON ${keyMatch(ctx, 'o', 'n')}`;
   const rows = (await ctx.conn.runAndReadAll(sql)).getRowsJson();
   return rows.map((r) => toRead[Number(r[0])]?.partition).filter((p): p is string => p !== undefined);
 }
@@ -485,6 +550,13 @@ function newTemp(ctx: WriteContext, final: string, partition?: string): WrittenF
   const tmp = tempPathFor(abs(ctx, final));
   ctx.temps.push(tmp);
   return partition === undefined ? { final, tmp } : { final, tmp, partition };
+}
+
+/** A predicate over the published columns true for the rows of partition `key` (cheaper than computing PART: see partitionFilterSql). */
+function partitionFilter(ctx: WriteContext, key: string): string {
+  const column = ctx.partitionBy ?? '';
+  const type = ctx.schema.find((c) => c.name === column)?.type ?? '';
+  return partitionFilterSql(ctx.tableName, column, type, ctx.granularity, key);
 }
 
 function partitionExpr(ctx: WriteContext): string {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { NewEvent } from '../../../events/index.ts';
-import { dispatched, published, startGateway, TestClient } from './harness.ts';
+import { dispatched, filesPublished, published, startGateway, TestClient } from './harness.ts';
 
 const health = (problems: Array<{ code: string; table?: string; message: string }>): NewEvent => ({ type: 'HealthChanged', v: 2, data: { status: 'degraded', previous: 'healthy', reasons: problems.map((p) => p.message), problems } });
 
@@ -65,4 +65,20 @@ test('a resumed analyst does not get private notifications from the replay eithe
   await h.log.append(published('orders', 4));
   assert.deepEqual((await pat.notificationsCount(4)).map((n) => n.position), [1, 2, 3, 4]);
   assert.deepEqual((await ann.notificationsCount(2)).map((n) => n.position), [2, 4]);
+});
+
+test('files of a private dataset (or one requiring it) reach privileged analysts and admins only, live and on resume', async (t) => {
+  const datasets = { jira: { requires: [] }, jira_attachments: { requires: ['jira'] }, hr: { private: true, requires: [] }, hr_files: { requires: ['hr'] } };
+  const h = await startGateway(t, { datasets, before: async (log) => void await log.appendAll([filesPublished('hr_files'), filesPublished('jira_attachments')]) });
+  const { client: ann } = await TestClient.login(t, h.wsUrl, { token: 'tok-ann', since: 0 });
+  const { client: pat } = await TestClient.login(t, h.wsUrl, { token: 'tok-pat', since: 0 });
+  const { client: root } = await TestClient.login(t, h.wsUrl, { token: 'tok-admin' });
+  await h.log.append(filesPublished('hr_files'));
+  await h.log.append(filesPublished('unknown_dataset'));
+  await h.log.append(filesPublished('jira_attachments'));
+  assert.deepEqual((await pat.notificationsCount(5)).map((n) => [n.position, n.dataset]), [[1, 'hr_files'], [2, 'jira_attachments'], [3, 'hr_files'], [4, 'unknown_dataset'], [5, 'jira_attachments']]);
+  assert.deepEqual((await root.notificationsCount(3)).map((n) => n.dataset), ['hr_files', 'unknown_dataset', 'jira_attachments']);
+  // The last notification comes after the private ones, and delivery is in order: ann got none of them.
+  assert.deepEqual((await ann.notificationsCount(2)).map((n) => [n.position, n.dataset, n.title]), [[2, 'jira_attachments', 'Files of jira_attachments updated'], [5, 'jira_attachments', 'Files of jira_attachments updated']]);
+  assert.equal(ann.notifications.length, 2);
 });

@@ -52,6 +52,8 @@ export async function startGateway(t: TestContext, opts: {
   follow?: (log: EventLog, from: number) => Observable<RecordedEvent>;
   /** The configured tables (default `TABLES`). */
   tables?: ReadonlyArray<{ name: string; id?: string; private: boolean }>;
+  /** The configured datasets (default none: every dataset's files count as private). */
+  datasets?: Record<string, { private?: boolean; requires: string[] }>;
 } = {}): Promise<Harness> {
   const dir = await tempDir(t, 'ada-notifications-');
   const log = await EventLog.open(path.join(dir, 'events'), { logger: { warn: () => undefined } });
@@ -72,7 +74,7 @@ export async function startGateway(t: TestContext, opts: {
         return log.head;
       },
     },
-    config: { tables: opts.tables ?? TABLES },
+    config: { tables: opts.tables ?? TABLES, ...(opts.datasets ? { instance: { datasets: opts.datasets } } : {}) },
     authenticate: async (c) => {
       calls.push(c);
       return c.token !== undefined ? tokens.get(c.token) : c.session !== undefined ? sessions.get(c.session) : undefined;
@@ -105,6 +107,7 @@ export interface ReceivedNotification {
   level: string;
   position: number;
   table?: string;
+  dataset?: string;
   to?: string;
 }
 
@@ -215,6 +218,11 @@ export function published(table: string, rows: number): NewEvent {
     type: 'TablePublished', v: 1,
     data: { runId: `run-${table}-${rows}`, table, folder: 'shop', strategy: 'full_refresh', files: [], rows, bytes: rows * 10, schema: [], contentHash: `h${rows}` },
   };
+}
+
+/** A FilesPublished event: one file under `dataset`'s folder `files/<dataset>`. */
+export function filesPublished(dataset: string): NewEvent {
+  return { type: 'FilesPublished', v: 1, data: { dataset, folder: `files/${dataset}`, files: [{ path: `files/${dataset}/a.txt`, bytes: 1, sha256: 'a'.repeat(64) }] } };
 }
 
 /** A NotificationDispatched event. */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { upcast } from '../../../events/index.ts';
 import type { AdaEvent, RecordedEvent } from '../../../events/index.ts';
-import { tablePrivacy, toNotification, visibleTo } from '../../../pipeline/projections/notifications/index.ts';
+import { datasetPrivacy, tablePrivacy, toNotification, visibleTo } from '../../../pipeline/projections/notifications/index.ts';
 import { TABLES } from '../../integration/notifications/harness.ts';
 
 const config = { tables: TABLES };
@@ -81,4 +81,37 @@ test('visibleTo: private tables for privileged and admin only; addressed ones fo
   assert.equal(visibleTo({ to: 'ann', table: 'salaries' }, ann, isPrivate), false);
   // A table the configuration does not know is treated as private.
   assert.equal(visibleTo({ table: 'mystery' }, ann, isPrivate), false);
+});
+
+test('FilesPublished maps to a notification about its dataset that names neither folder nor files', () => {
+  const sha = 'a'.repeat(64);
+  const files = recorded({ type: 'FilesPublished', v: 1, data: { dataset: 'jira_attachments', folder: 'attachments/jira/ADA-1', files: [{ path: 'attachments/jira/ADA-1/701_report.pdf', bytes: 3, sha256: sha }, { path: 'attachments/jira/ADA-1/702_x.txt', bytes: 1, sha256: sha }] } });
+  const n = toNotification(files, config);
+  assert.deepEqual(n, {
+    type: 'notification', id: files.id, position: files.position, timestamp: files.at,
+    level: 'success', dataset: 'jira_attachments', title: 'Files of jira_attachments updated', message: 'Files of dataset jira_attachments updated: 2 files in one folder',
+  });
+  assert.doesNotMatch(JSON.stringify(n), /ADA-1|report/);
+  const removed = toNotification(recorded({ type: 'FilesPublished', v: 1, data: { dataset: 'jira_attachments', folder: 'attachments/jira/ADA-1', files: [] } }), config);
+  assert.equal(removed?.message, 'Files of dataset jira_attachments updated: a folder removed');
+});
+
+test('visibleTo: files of a private dataset (or one requiring a private one, or an unknown one) for privileged and admin only', () => {
+  const withDatasets = { ...config, instance: { datasets: {
+    jira: { requires: [] }, jira_attachments: { requires: ['jira'] },
+    hr: { private: true, requires: [] }, hr_files: { requires: ['hr'] },
+  } } };
+  const isPrivate = tablePrivacy(withDatasets);
+  const isPrivateDataset = datasetPrivacy(withDatasets);
+  const ann = { name: 'ann', role: 'analyst' } as const;
+  const pat = { name: 'pat', role: 'privileged' } as const;
+  const root = { name: 'root', role: 'admin' } as const;
+  const who = (dataset: string): boolean[] => [ann, pat, root].map((p) => visibleTo({ dataset }, p, isPrivate, isPrivateDataset));
+  assert.deepEqual(who('jira_attachments'), [true, true, true]);
+  assert.deepEqual(who('hr'), [false, true, true]);
+  assert.deepEqual(who('hr_files'), [false, true, true]);
+  assert.deepEqual(who('mystery'), [false, true, true]);
+  // Without the configuration's datasets every dataset counts as private.
+  assert.equal(visibleTo({ dataset: 'jira_attachments' }, ann, isPrivate, datasetPrivacy(config)), false);
+  assert.equal(visibleTo({ dataset: 'jira_attachments' }, ann, isPrivate), false);
 });
