@@ -1,7 +1,9 @@
 /**
  * Jira webhooks at a steady rate: signed deliveries for issues over 24 created months, posted at 200/s to the
  * webhook route while the fetch reactor and the monthly projection run. Figures: every delivery recorded once,
- * every issue in the `issues` table once, p99 webhook answer latency, p99 delivery → `JiraIssueChanged` (fetched)
+ * every issue in the `issues` table once, p99 webhook answer latency (as the sender times it, and on the server: from
+ * the request's arrival to its response, and the delivery's append until durable), the sender's event-loop delay
+ * (an answer that came while it was held up was timed late), p99 delivery → `JiraIssueChanged` (fetched)
  * and → `TablePublished`, the event loop's delay (p99 and max), peak RSS
  * (of this benchmark alone: the peak is reset at its start).
  *
@@ -15,7 +17,6 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
-import { filter } from 'rxjs';
 import { BlobStore, CheckpointStore, EventLog } from '../events/index.ts';
 import { ProjectionRunner } from '../pipeline/index.ts';
 import { jiraConnector } from '../connectors/jira/index.ts';
@@ -42,7 +43,7 @@ export const goals: Goals = {
 /** Messages of the sender child. */
 type ChildMessage =
   | { type: 'ready'; url: string; email: string; token: string }
-  | { type: 'done'; answers: number[]; sentAt: Record<string, number>; sendSeconds: number; failed: string[] };
+  | { type: 'done'; answers: number[]; sentAt: Record<string, number>; sendSeconds: number; failed: string[]; loopP99Ms: number };
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable between the two processes. */
 const now = (): number => performance.timeOrigin + performance.now();
@@ -78,12 +79,27 @@ export async function run(): Promise<Figures> {
     if (ready.type !== 'ready') throw new Error('the sender process did not start');
     const log = await EventLog.open(path.join(dataDir, 'events'));
     const blobs = await BlobStore.create(path.join(dataDir, 'blobs'));
+    // Where an answer's time goes on the server: from the request's arrival to its response written, and the
+    // delivery's append until durable (the group commit's write and fdatasync, and the wait for the batch before).
+    const serverMs: number[] = [];
+    const appendMs: number[] = [];
+    const append = log.append.bind(log);
+    log.append = (event) => {
+      if (event.type !== 'JiraWebhookReceived') return append(event);
+      const started = performance.now();
+      const appended = append(event);
+      appended.then(() => appendMs.push(performance.now() - started), () => undefined);
+      return appended;
+    };
     const runner = new ProjectionRunner(log, new CheckpointStore(path.join(dataDir, 'metadata', 'checkpoints')), dataDir);
     const runtime = await jiraConnector.start({
       settings: { baseUrl: ready.url, email: ready.email, apiToken: ready.token, webhookSecret: SECRET, slaFields: [], attachmentMaxBytes: 50 << 20, consistencyMaxBackfill: 50, consistencyJql: 'x', deepJql: 'x' },
       log, blobs, runner, dataDir, warn: () => undefined,
     });
     const app = Fastify();
+    const arrived = new WeakMap<object, number>();
+    app.addHook('onRequest', async (req) => void arrived.set(req, performance.now()));
+    app.addHook('onResponse', async (req) => void serverMs.push(performance.now() - (arrived.get(req) ?? performance.now())));
     await app.register(runtime.routes);
     const webhookUrl = `${await app.listen({ port: 0, host: '127.0.0.1' })}/webhooks/jira`;
     // A delivery is published when a TablePublished of `issues` follows the JiraIssueChanged of its issue.
@@ -92,7 +108,7 @@ export async function run(): Promise<Figures> {
     const publishedAt = new Map<string, number>();
     const fetchedAt = new Map<string, number>();
     let received = 0;
-    const sub = log.follow$(log.head + 1).pipe(filter((e) => ['JiraWebhookReceived', 'JiraIssueChanged', 'TablePublished'].includes(e.type))).subscribe((e) => {
+    const sub = log.follow$(log.head + 1, { types: ['JiraWebhookReceived', 'JiraIssueChanged', 'TablePublished'] }).subscribe((e) => {
       if (e.type === 'JiraWebhookReceived') {
         received++;
         if (e.data.issueKey) waitingFetch.set(e.data.issueKey, [...(waitingFetch.get(e.data.issueKey) ?? []), e.data.webhookId]);
@@ -132,6 +148,9 @@ export async function run(): Promise<Figures> {
       ['jira.send_rate_per_s', round(DELIVERIES / result.sendSeconds)],
       ['jira.lost_or_duplicated', Math.abs(received - DELIVERIES) + Math.abs(rows.length - ISSUES) + (rows.length - unique) + (DELIVERIES - toPublish.length)],
       ['jira.p99_webhook_ms', round(p99(result.answers))],
+      ['jira.p99_webhook_server_ms', round(p99(serverMs))],
+      ['jira.sender_p99_event_loop_delay_ms', round(result.loopP99Ms)],
+      ['jira.p99_webhook_append_ms', round(p99(appendMs))],
       ['jira.p99_delivery_to_fetched_ms', round(p99(since(fetchedAt)))],
       ['jira.p99_delivery_to_published_ms', round(p99(toPublish))],
       ['jira.p99_event_loop_delay_ms', round(loopDelay.percentile(99) / 1e6)],
@@ -158,6 +177,9 @@ async function sender(): Promise<void> {
   const sentAt: Record<string, number> = {};
   const failed: string[] = [];
   const inflight: Array<Promise<void>> = [];
+  // The sender's own event loop (it serves the fake Jira too): an answer that came while it was held up was timed late.
+  const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+  loopDelay.enable();
   const started = performance.now();
   for (let i = 0; i < DELIVERIES; i++) {
     const wait = started + (i * 1000) / RATE_PER_S - performance.now();
@@ -173,7 +195,8 @@ async function sender(): Promise<void> {
   }
   await Promise.all(inflight);
   const sendSeconds = (performance.now() - started) / 1000;
-  process.send!({ type: 'done', answers, sentAt, sendSeconds, failed } satisfies ChildMessage);
+  loopDelay.disable();
+  process.send!({ type: 'done', answers, sentAt, sendSeconds, failed, loopP99Ms: loopDelay.percentile(99) / 1e6 } satisfies ChildMessage);
   // The parent still fetches issues while it catches up; it kills this process when it is done.
 }
 

@@ -3,7 +3,7 @@ export * from './types.ts';
 export * from './errors.ts';
 export * from './upcast.ts';
 export { EventLog, EventLogReader, DEFAULT_SEGMENT_BYTES } from './log-store.ts';
-export type { AppendResult, EventLogOptions, LogLogger, LogWriterOwner } from './log-store.ts';
+export type { AppendResult, EventLogOptions, LogLogger, LogWriterOwner, ReadOptions } from './log-store.ts';
 export { listSegments, scanSegment, segmentName } from './segments.ts';
 export type { SegmentInfo, RawRecord } from './segments.ts';
 export { encodeFrame, decodeFrame, MAX_RECORD_BYTES } from './codec.ts';

@@ -18,7 +18,8 @@ import { fsyncDir, isProcessAlive } from './fs-sync.ts';
 import { FRAME_HEADER_BYTES, MAX_RECORD_BYTES } from './codec.ts';
 import { adaError, ErrorCode } from './errors.ts';
 import { ReadCursors } from './read-cursors.ts';
-import { RecordBuffer } from './record-buffer.ts';
+import { LiveBatch } from './live-batch.ts';
+import { RecordBuffer, recordType } from './record-buffer.ts';
 import type { ReadCursor } from './read-cursors.ts';
 import { assertSegmentsJoin, corruptError, listSegments, scanRecords, scanSegment, segmentName } from './segments.ts';
 import type { RawRecord, RecordVisitor, SegmentInfo } from './segments.ts';
@@ -82,6 +83,29 @@ interface Batch {
   rejects: Array<(err: unknown) => void>;
   /** Idempotency keys in the batch, by record index. */
   keyed: Array<[number, string]>;
+}
+
+/** Options of a read of the log. */
+export interface ReadOptions {
+  /**
+   * Only events of these types are parsed and emitted; the others are skipped unparsed (a projection's catch-up
+   * need not parse the bodies of events it does not handle).
+   */
+  types?: Iterable<string>;
+  /** Called when a `read$` ends, with the position of the last record it read (emitted or skipped). */
+  reached?: (position: number) => void;
+}
+
+/** The set of wanted types, or undefined for all. */
+function wantedTypes(options: ReadOptions): ReadonlySet<string> | undefined {
+  return options.types === undefined ? undefined : new Set(options.types);
+}
+
+/** Whether the record payload `buf[start, end)` may be of a wanted type (true when its type cannot be read unparsed). */
+function mayWant(wanted: ReadonlySet<string> | undefined, buf: Buffer, start: number, end: number): boolean {
+  if (!wanted) return true;
+  const type = recordType(buf, start, end);
+  return type === undefined || wanted.has(type);
 }
 
 /** The resolving functions of the promise being created: an executor shared by every append allocates no closure. */
@@ -246,8 +270,8 @@ export class EventLogReader {
   }
 
   /** Every record from `from` to the current end, then completes. */
-  read$(from = 1): Observable<RecordedEvent> {
-    return readObservable(this.dir, from, this.upcasters, () => undefined, this.cursors);
+  read$(from = 1, options: ReadOptions = {}): Observable<RecordedEvent> {
+    return readObservable(this.dir, from, this.upcasters, () => undefined, this.cursors, options);
   }
 
   /** Position of the last complete record (0 for an empty log); scans only the last segment, from where it last looked. */
@@ -299,8 +323,9 @@ export class EventLogReader {
   }
 
   /** Catch-up from `from`, then new records as other processes append them. */
-  follow$(from = 1): Observable<RecordedEvent> {
+  follow$(from = 1, options: ReadOptions = {}): Observable<RecordedEvent> {
     const { dir, upcasters, cursors } = this;
+    const wanted = wantedTypes(options);
     return new Observable<RecordedEvent>((subscriber) => {
       let cursor: ReadCursor | { from: number } = { from };
       let running = false;
@@ -314,7 +339,9 @@ export class EventLogReader {
             again = false;
             const result = await readForward(dir, cursor, (buf, start, end) => {
               if (subscriber.closed) return false;
-              subscriber.next(parseRecord(buf, start, end, upcasters));
+              if (!mayWant(wanted, buf, start, end)) return true;
+              const event = parseRecord(buf, start, end, upcasters);
+              if (!wanted || wanted.has(event.type)) subscriber.next(event);
               return true;
             }, undefined, 'from' in cursor ? cursors : undefined);
             cursor = result.cursor;
@@ -343,14 +370,20 @@ export class EventLogReader {
   }
 }
 
-function readObservable(dir: string, from: number, upcasters: UpcasterRegistry, until: () => number | undefined, cursors: ReadCursors): Observable<RecordedEvent> {
+function readObservable(dir: string, from: number, upcasters: UpcasterRegistry, until: () => number | undefined, cursors: ReadCursors, options: ReadOptions): Observable<RecordedEvent> {
+  const wanted = wantedTypes(options);
   return new Observable<RecordedEvent>((subscriber) => {
     readForward(dir, { from }, (buf, start, end) => {
       if (subscriber.closed) return false;
-      subscriber.next(parseRecord(buf, start, end, upcasters));
+      if (!mayWant(wanted, buf, start, end)) return true;
+      const event = parseRecord(buf, start, end, upcasters);
+      if (!wanted || wanted.has(event.type)) subscriber.next(event);
       return !subscriber.closed;
     }, until(), cursors)
-      .then(() => subscriber.complete(), (err: unknown) => subscriber.error(err));
+      .then((result) => {
+        options.reached?.(result.cursor.position - 1);
+        subscriber.complete();
+      }, (err: unknown) => subscriber.error(err));
   });
 }
 
@@ -363,7 +396,10 @@ export class EventLog {
   private readonly defaultSource: string;
   private readonly keys = new Map<string, number>();
   private readonly pendingKeys = new Map<string, Promise<AppendResult>>();
-  private readonly live = new Subject<RecordedEvent[]>();
+  private readonly live = new Subject<LiveBatch>();
+  /** Durable batches not yet handed to followers: they get them after the appends' callers (webhook answers) ran. */
+  private liveQueue: LiveBatch[] = [];
+  private liveScheduled = false;
   private readonly cursors = new ReadCursors();
   private activeIno: number | undefined;
   /** The batch appends go to; the batches before it wait in `sealed`, each written and synced in turn. */
@@ -471,22 +507,27 @@ export class EventLog {
   }
 
   /** Every durable record from `from` to the head at subscription time, then completes. */
-  read$(from = 1): Observable<RecordedEvent> {
-    return readObservable(this.dir, from, this.upcasters, () => this.head, this.cursors);
+  read$(from = 1, options: ReadOptions = {}): Observable<RecordedEvent> {
+    return readObservable(this.dir, from, this.upcasters, () => this.head, this.cursors, options);
   }
 
-  /** Catch-up from `from`, then every record appended later, with no gap and no duplicate at the hand-over. */
-  follow$(from = 1): Observable<RecordedEvent> {
+  /**
+   * Catch-up from `from`, then every record appended later, with no gap and no duplicate at the hand-over. Records
+   * appended later come a turn of the event loop after their appends resolved.
+   */
+  follow$(from = 1, options: ReadOptions = {}): Observable<RecordedEvent> {
+    const wanted = wantedTypes(options);
     return new Observable<RecordedEvent>((subscriber) => {
       let last = from - 1;
       let catchingUp = true;
-      const buffered: RecordedEvent[][] = [];
-      const emit = (events: RecordedEvent[]): void => {
-        for (const e of events) {
-          if (e.position <= last) continue;
+      const buffered: LiveBatch[] = [];
+      const emit = (batch: LiveBatch): void => {
+        for (let i = 0; i < batch.count; i++) {
+          const position = batch.first + i;
+          if (position <= last) continue;
           if (subscriber.closed) return;
-          last = e.position;
-          subscriber.next(e);
+          last = position;
+          if (!wanted || wanted.has(batch.typeOf(i))) subscriber.next(batch.event(i));
         }
       };
       const liveSub = this.live.subscribe({
@@ -494,8 +535,12 @@ export class EventLog {
         complete: () => subscriber.complete(),
       });
       const until = this.head;
-      readForward(this.dir, { from }, (buf, start, end) => {
-        emit([parseRecord(buf, start, end, this.upcasters)]);
+      readForward(this.dir, { from }, (buf, start, end, position) => {
+        if (position <= last) return !subscriber.closed;
+        last = position;
+        if (!mayWant(wanted, buf, start, end)) return !subscriber.closed;
+        const event = parseRecord(buf, start, end, this.upcasters);
+        if (!wanted || wanted.has(event.type)) subscriber.next(event);
         return !subscriber.closed;
       }, until, this.cursors).then(() => {
         catchingUp = false;
@@ -505,6 +550,20 @@ export class EventLog {
     });
   }
 
+  /**
+   * The position and type of each durable record handed to followers from now on (no catch-up; it may include a
+   * batch that became durable just before), without parsing the records: for a process that only needs to know
+   * that something of a type was recorded (to wake a loop).
+   */
+  recorded$(): Observable<{ position: number; type: string }> {
+    return new Observable<{ position: number; type: string }>((subscriber) => this.live.subscribe({
+      next: (batch) => {
+        for (let i = 0; i < batch.count && !subscriber.closed; i++) subscriber.next({ position: batch.first + i, type: batch.typeOf(i) });
+      },
+      complete: () => subscriber.complete(),
+    }));
+  }
+
   /** Waits for queued appends, then releases the file and the lock. */
   async close(): Promise<void> {
     if (this.state === 'closed') return;
@@ -512,6 +571,7 @@ export class EventLog {
     await this.flushing?.catch(() => undefined);
     const clean = this.state === 'closing';
     this.state = 'closed';
+    this.drainLive();
     this.live.complete();
     if (clean && this.fh && this.activeSize >= KEY_CHECKPOINT_MIN_BYTES) await this.checkpointKeys().catch(() => undefined);
     await this.fh?.close().catch(() => undefined);
@@ -594,13 +654,28 @@ export class EventLog {
     this.activeSize += buf.length;
     this.cursors.rememberTail({ segmentFirst: this.activeFirst, offset: this.activeSize, position: b.first + count, ino: this.activeIno });
     for (const [i, key] of b.keyed) this.keys.set(key, b.first + i);
-    // Followers in this process get the records without reading them back from disk.
-    const live = this.live.observed ? parseFrames(buf) : undefined;
+    // Followers in this process get the records without reading them back from disk, once the appends' callers
+    // ran (a webhook's answer waits for neither the parsing nor the followers). A copy: the buffer is reused.
+    if (this.live.observed) this.queueLive(new LiveBatch(b.first, Buffer.from(buf)));
     for (let i = 0; i < count; i++) {
       const position = b.first + i;
       b.resolves[i]!({ position, id: this.idOf(position), duplicate: false });
     }
-    if (live) this.live.next(live);
+  }
+
+  private queueLive(batch: LiveBatch): void {
+    this.liveQueue.push(batch);
+    if (this.liveScheduled) return;
+    this.liveScheduled = true;
+    setImmediate(() => this.drainLive());
+  }
+
+  /** Hands the queued batches to followers, in order. */
+  private drainLive(): void {
+    this.liveScheduled = false;
+    const batches = this.liveQueue;
+    this.liveQueue = [];
+    for (const batch of batches) this.live.next(batch);
   }
 
   /** The idempotency keys recorded in the active segment. */
@@ -694,17 +769,6 @@ export class EventLog {
       if (parsed.key !== undefined) this.keys.set(parsed.key, r.position);
     }
   }
-}
-
-/** The records of a batch's framed bytes, as `RecordBuffer` wrote them. */
-function parseFrames(buf: Buffer): RecordedEvent[] {
-  const events: RecordedEvent[] = [];
-  for (let at = 0; at < buf.length;) {
-    const end = at + FRAME_HEADER_BYTES + buf.readUInt32LE(at);
-    events.push(JSON.parse(buf.toString('utf8', at + FRAME_HEADER_BYTES, end)) as RecordedEvent);
-    at = end;
-  }
-  return events;
 }
 
 /** Options whose values are secrets (`--token X`, `--password=X`): the lock's owner file shows `***` instead. */

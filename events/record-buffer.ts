@@ -140,3 +140,20 @@ function writeHex12(buf: Buffer, off: number, n: number): number {
   }
   return off + 12;
 }
+
+const TYPE_MARK = Buffer.from(',"type":"');
+const QUOTE = 0x22;
+
+/**
+ * The event type of the record payload `buf[start, end)`, read without parsing it: the writer puts `position`, `id`,
+ * `at`, `source` and `key` (numbers and JSON strings, whose quotes inside are escaped) before `type`, so the first
+ * `,"type":"` is the type's. Undefined for a payload not laid out so (the caller parses it to know).
+ */
+export function recordType(buf: Buffer, start: number, end: number): string | undefined {
+  if (end - start <= POSITION_HEAD.length || buf.compare(POSITION_HEAD, 0, POSITION_HEAD.length, start, start + POSITION_HEAD.length) !== 0) return undefined;
+  const mark = buf.indexOf(TYPE_MARK, start + POSITION_HEAD.length);
+  if (mark < 0 || mark >= end) return undefined;
+  const from = mark + TYPE_MARK.length;
+  const close = buf.indexOf(QUOTE, from);
+  return close < 0 || close >= end ? undefined : buf.toString('latin1', from, close);
+}

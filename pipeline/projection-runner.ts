@@ -81,7 +81,9 @@ export class ProjectionRunner {
     const handles = new Set<string>(p.handles);
     let pending = 0;
     let last = position;
-    await lastValueFrom(this.log.read$(position + 1).pipe(
+    let reached = position;
+    // Events of other types are skipped unparsed; `reached` says how far the read went past the last handled one.
+    await lastValueFrom(this.log.read$(position + 1, { types: p.handles, reached: (at) => void (reached = at) }).pipe(
       concatMap(async (e: RecordedEvent) => {
         last = e.position;
         if (!handles.has(e.type)) return;
@@ -93,6 +95,7 @@ export class ProjectionRunner {
         }
       }),
     ), { defaultValue: undefined });
+    last = Math.max(last, reached);
     if (pending > 0 || last !== position || rebuilding || !this.states.has(p.name)) state = await this.flush(p, state, last, rebuilding);
     return last;
   }

@@ -42,6 +42,25 @@ const CACHE_MAX_BYTES = 64 * 1024 * 1024;
 const JOURNAL_MIN_BYTES = 256 * 1024;
 
 /**
+ * Issues serialised between two turns of the event loop: a month of a few thousand issues stringified at once held
+ * the loop (and webhook answers) for tens of milliseconds.
+ */
+const ISSUES_PER_TURN = 32;
+
+/** Resolves on the next turn of the event loop, after I/O callbacks due meanwhile. */
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+/** `json` of each item (`JSON.stringify` by default), a turn of the event loop every ISSUES_PER_TURN items. */
+async function stringifyEach<T>(items: Iterable<T>, json: (item: T) => string = (item) => JSON.stringify(item)): Promise<string[]> {
+  const out: string[] = [];
+  for (const item of items) {
+    if (out.length > 0 && out.length % ISSUES_PER_TURN === 0) await nextTurn();
+    out.push(json(item));
+  }
+  return out;
+}
+
+/**
  * One journal line: the issue as it is now, or `null` once it left the month. `seq` grows by one per line of a
  * month; a snapshot records the last `seq` it holds, so lines it already holds are skipped (a crash between
  * writing a snapshot and removing the journal leaves both).
@@ -182,8 +201,7 @@ export class IssueStore {
     const journal = this.journalFile(month);
     const current = await this.month(month);
     let seq = current.seq;
-    const lines: string[] = [];
-    for (const key of new Set(changed)) lines.push(JSON.stringify({ seq: ++seq, key, issue: issues.get(key) ?? null } satisfies JournalLine));
+    const lines = await stringifyEach(new Set(changed), (key) => JSON.stringify({ seq: ++seq, key, issue: issues.get(key) ?? null } satisfies JournalLine));
     if (lines.length === 0) return;
     cacheDelete(file);
     if (!this.rootMade) {
@@ -212,7 +230,8 @@ export class IssueStore {
   /** Writes the month as one snapshot holding journal lines up to `seq`, then drops the journal (an empty month drops both). */
   private async compact(month: string, issues: MonthIssues, seq: number): Promise<void> {
     const file = this.snapshotFile(month);
-    const text = JSON.stringify({ seq, issues: [...issues.values()].sort((a, b) => a.key.localeCompare(b.key)) } satisfies Snapshot);
+    // The text of `JSON.stringify({ seq, issues })` (a `Snapshot`), an issue at a time.
+    const text = `{"seq":${seq},"issues":[${(await stringifyEach([...issues.values()].sort((a, b) => a.key.localeCompare(b.key)))).join(',')}]}`;
     await writeFileAtomic(file, text, { mode: 0o600 });
     await rm(this.journalFile(month), { force: true });
     if (issues.size === 0) await rm(file, { force: true });

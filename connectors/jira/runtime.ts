@@ -173,7 +173,8 @@ export async function startJira(host: JiraHost): Promise<JiraRuntime> {
     await projection.run();
   };
   await pump();
-  const follow = host.log.follow$(host.log.head + 1).subscribe((e) => {
+  // Types are enough to wake the loops: the records are not parsed for it (the loops read what they handle).
+  const follow = host.log.recorded$().subscribe((e) => {
     if (e.type === 'JiraWebhookReceived') reactor.wake();
     else if (PROJECTION_EVENTS.has(e.type)) projection.wake();
   });

@@ -270,7 +270,7 @@ export class Broker {
 
   /** Analysts whose tokens stop working from now on (revoked or removed), once the access state knows it. */
   revoked$(): Observable<{ name: string }> {
-    return this.log.follow$(this.log.head + 1).pipe(
+    return this.log.follow$(this.log.head + 1, { types: ['TokenRevoked', 'AnalystRemoved'] }).pipe(
       filter((e) => e.type === 'TokenRevoked' || e.type === 'AnalystRemoved'),
       concatMap(async (e) => {
         await this.accessState();
@@ -290,7 +290,7 @@ export class Broker {
     this.started = true;
     this.profileSoon();
     // Tables published outside a sync (by a connector's own projection) are profiled too.
-    this.published = this.log.follow$(this.log.head + 1).pipe(
+    this.published = this.log.follow$(this.log.head + 1, { types: ['TablePublished'] }).pipe(
       filter((e) => e.type === 'TablePublished'),
       throttleTime(PROFILE_AFTER_PUBLISH_MS, asyncScheduler, { leading: false, trailing: true }),
     ).subscribe({ next: () => this.profileSoon(), error: (err: unknown) => this.logger.error(`profiler: following the log failed: ${(err as Error).message}`) });

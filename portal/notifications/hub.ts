@@ -5,8 +5,8 @@
  */
 import type { Observable, Subscription } from 'rxjs';
 import type { WebSocket, RawData } from 'ws';
-import type { AppendResult, NewEvent, RecordedEvent } from '../../events/index.ts';
-import { datasetPrivacy, tablePrivacy, toNotification, visibleTo } from '../../pipeline/index.ts';
+import type { AppendResult, NewEvent, ReadOptions, RecordedEvent } from '../../events/index.ts';
+import { datasetPrivacy, NOTIFYING_EVENTS, tablePrivacy, toNotification, visibleTo } from '../../pipeline/index.ts';
 import type { IsPrivate, Notification, NotificationConfig, Principal } from '../../pipeline/index.ts';
 import { CloseCode, CloseReason, isPrincipal, parseAuthMessage } from './protocol.ts';
 import type { Authenticate, AuthErrorMessage, AuthMessage, AuthOkMessage, Credential } from './protocol.ts';
@@ -14,8 +14,8 @@ import type { Authenticate, AuthErrorMessage, AuthMessage, AuthOkMessage, Creden
 /** What the gateway needs of the event log (an `EventLog` fits). */
 export interface NotificationLog {
   append(event: NewEvent): Promise<AppendResult>;
-  /** Catch-up from `from`, then live, with no gap and no duplicate. */
-  follow$(from?: number): Observable<RecordedEvent>;
+  /** Catch-up from `from`, then live, with no gap and no duplicate (of `options.types` only, when given). */
+  follow$(from?: number, options?: ReadOptions): Observable<RecordedEvent>;
   /** Every record from `from` to the head at subscription time. */
   read$(from?: number): Observable<RecordedEvent>;
   /** Position of the last durable record. */
@@ -219,7 +219,8 @@ export class NotificationHub {
     this.state = 'running';
     if (logger) this.logger = logger;
     const { log, revoked$ } = this.deps;
-    this.subscriptions.push(log.follow$(log.head + 1).subscribe({
+    // Only the types that notify are parsed (a webhook's body is not, for one).
+    this.subscriptions.push(log.follow$(log.head + 1, { types: NOTIFYING_EVENTS }).subscribe({
       next: (e) => this.onLiveEvent(e),
       error: (err: unknown) => {
         this.logger.warn(`notifications: the live event stream failed: ${(err as Error)?.message ?? String(err)}; closing all sockets`);

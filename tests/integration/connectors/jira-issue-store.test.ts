@@ -84,6 +84,17 @@ describe('Jira issue store', () => {
     assert.deepEqual(await keysOnDisk(t, store, MONTH), all);
   });
 
+  it('writes a snapshot of many issues (serialised a few at a time) as JSON.stringify of the month', async (t) => {
+    const dir = await dataDir(t);
+    const store = new IssueStore(dir);
+    const month: MonthIssues = new Map();
+    for (let i = 100; i >= 1; i--) month.set(`A-${i}`, issue(`A-${i}`, i, 'y'.repeat(3_000)));
+    await store.save(MONTH, month, month.keys());
+    const text = await readFile(path.join(store.root, `${MONTH}.json`), 'utf8');
+    assert.equal(text, JSON.stringify({ seq: 100, issues: [...month.values()].sort((a, b) => a.key.localeCompare(b.key)) }));
+    assert.deepEqual(await keysOnDisk(t, store, MONTH), Object.fromEntries([...month.values()].map((i) => [i.key, i.updated])));
+  });
+
   it('reads a month file of the format before journals (a bare array)', async (t) => {
     const dir = await dataDir(t);
     const store = new IssueStore(dir);

@@ -292,6 +292,61 @@ describe('event log', () => {
     await log.close();
   });
 
+  it('reads and follows only the types asked for, and says where a read ended', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    const started = (n: number): Parameters<EventLog['append']>[0] => ({ type: 'SyncStarted', v: 1, data: { runId: `run-${n}`, table: 't', source: 'csv', strategy: 'full', trigger: 'manual' } });
+    for (let i = 1; i <= 6; i++) await log.append(i % 3 === 0 ? started(i) : timerEvent(i));
+    await log.append(timerEvent(7));
+    let reached = 0;
+    const some = await lastValueFrom(log.read$(2, { types: ['SyncStarted'], reached: (p) => void (reached = p) }).pipe(toArray()));
+    assert.deepEqual(some.map((e) => [e.position, e.type]), [[3, 'SyncStarted'], [6, 'SyncStarted']]);
+    assert.equal(reached, 7);
+    const reader = new EventLogReader(dir);
+    assert.deepEqual((await lastValueFrom(reader.read$(1, { types: ['SyncStarted'] }).pipe(toArray()))).map((e) => e.position), [3, 6]);
+    // Catch-up then live, in one process and from another.
+    const followed = lastValueFrom(log.follow$(1, { types: ['SyncStarted'] }).pipe(take(4), toArray()));
+    const polled = lastValueFrom(reader.follow$(4, { types: ['SyncStarted'] }).pipe(take(3), toArray()));
+    for (let i = 8; i <= 12; i++) await log.append(i % 2 === 0 ? started(i) : timerEvent(i));
+    assert.deepEqual((await followed).map((e) => e.position), [3, 6, 8, 10]);
+    assert.deepEqual((await polled).map((e) => e.position), [6, 8, 10]);
+    await log.close();
+  });
+
+  it('hands durable records to followers after the appends resolved, and all of them by close', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    const seen: number[] = [];
+    let live!: () => void;
+    const caughtUp = new Promise<void>((resolve) => (live = resolve));
+    log.follow$(1).subscribe((e) => {
+      seen.push(e.position);
+      if (e.position === 1) live();
+    });
+    // Position 1 comes live (appended after the subscription), so the catch-up read is over once it came.
+    await log.append(timerEvent(1));
+    await caughtUp;
+    const second = await log.append(timerEvent(2));
+    // The append's caller runs before followers get its record (a webhook is answered first).
+    assert.deepEqual(seen, [1]);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(seen, [1, second.position]);
+    void log.append(timerEvent(3));
+    await log.close();
+    assert.deepEqual(seen, [1, 2, 3]);
+  });
+
+  it('recorded$ tells the position and type of each record appended after the subscription', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    await log.append(timerEvent(1));
+    const seen = lastValueFrom(log.recorded$().pipe(take(3), toArray()));
+    await log.append(timerEvent(2));
+    await Promise.all([log.append({ type: 'SyncStarted', v: 1, data: { runId: 'r', table: 't', source: 'csv', strategy: 'full', trigger: 'manual' } }), log.append(timerEvent(4))]);
+    assert.deepEqual(await seen, [{ position: 2, type: 'TimerFired' }, { position: 3, type: 'SyncStarted' }, { position: 4, type: 'TimerFired' }]);
+    await log.close();
+  });
+
   it('a reader in another process follows new records (polling)', async (t) => {
     const dir = await tempDir(t);
     const log = await EventLog.open(dir, { logger: quiet });

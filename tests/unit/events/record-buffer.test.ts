@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { crc32 } from 'node:zlib';
 import { crc32Range, decodeFrame } from '../../../events/codec.ts';
-import { RecordBuffer } from '../../../events/record-buffer.ts';
+import { RecordBuffer, recordType } from '../../../events/record-buffer.ts';
 
 const PREFIX = '0123456789abcdef01234567';
 const AT = '2026-11-26T06:00:00.123Z';
@@ -67,5 +67,24 @@ describe('RecordBuffer', () => {
         assert.equal(crc32Range(bytes, start, end), crc32(bytes.subarray(start, end)), `[${start}, ${end})`);
       }
     }
+  });
+
+  it('reads the type of a framed record without parsing it, whatever its key, source or data hold', () => {
+    const records = new RecordBuffer(PREFIX);
+    records.add(1, AT, 'src ,"type":"Fake"', { type: 'TimerFired', v: 1, key: 'k ,"type":"Fake" \\"', data: { type: 'Other', x: ',"type":"Fake"' } });
+    records.add(2, AT, 'ada', { type: 'SyncStarted', v: 1, data: {} });
+    const buf = records.view();
+    const types: Array<string | undefined> = [];
+    for (let at = 0; at < buf.length;) {
+      const end = at + 8 + buf.readUInt32LE(at);
+      types.push(recordType(buf, at + 8, end));
+      at = end;
+    }
+    assert.deepEqual(types, ['TimerFired', 'SyncStarted']);
+    // Another layout: the caller must parse to know.
+    const other = Buffer.from(JSON.stringify({ type: 'TimerFired', position: 1 }));
+    assert.equal(recordType(other, 0, other.length), undefined);
+    const noType = Buffer.from('{"position":1,"id":"x"}');
+    assert.equal(recordType(noType, 0, noType.length), undefined);
   });
 });
