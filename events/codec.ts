@@ -1,8 +1,8 @@
 /**
  * Record framing for log segments: `[u32 LE payload length][u32 LE CRC32 of payload][JSON payload]`.
- * CRC32 (zlib's polynomial) guards each record; the length lets readers skip.
+ * CRC32 (zlib's polynomial, computed here: loading node:zlib for it cost every command's start-up) guards each record;
+ * the length lets readers skip.
  */
-import { crc32 } from 'node:zlib';
 
 /** Bytes of the frame header: length + checksum. */
 export const FRAME_HEADER_BYTES = 8;
@@ -46,7 +46,7 @@ export function crc32Range(buf: Uint8Array, start: number, end: number): number 
 export function encodeFrame(payload: Buffer): Buffer {
   const frame = Buffer.allocUnsafe(FRAME_HEADER_BYTES + payload.length);
   frame.writeUInt32LE(payload.length, 0);
-  frame.writeUInt32LE(crc32(payload), 4);
+  frame.writeUInt32LE(crc32Range(payload, 0, payload.length), 4);
   payload.copy(frame, FRAME_HEADER_BYTES);
   return frame;
 }
@@ -70,7 +70,7 @@ export function decodeFrame(buf: Buffer, offset: number): FrameResult {
   if (end > buf.length) return { kind: 'incomplete' };
   const payload = buf.subarray(offset + FRAME_HEADER_BYTES, end);
   const expected = buf.readUInt32LE(offset + 4);
-  if (crc32(payload) !== expected) return { kind: 'bad', reason: 'checksum mismatch', frameEnd: end };
+  if (crc32Range(payload, 0, payload.length) !== expected) return { kind: 'bad', reason: 'checksum mismatch', frameEnd: end };
   return { kind: 'ok', payload, next: end };
 }
 

@@ -1,8 +1,11 @@
-/** Public face of the Keboola connector: tables exported through the Keboola Storage API, and the client the init wizard uses. */
-export { keboolaConnector, KeboolaConnector } from './keboola-connector.ts';
-export type { KeboolaConnectorOptions } from './keboola-connector.ts';
-export { KeboolaClient, DOWNLOAD_CONCURRENCY, MAX_URL_REFRESHES, REQUEST_TIMEOUT_MS, STALL_TIMEOUT_MS } from './client.ts';
-export type { CompletedExport, DownloadedExport, ExportFormat, KeboolaClientOptions, TableWithMetadata } from './client.ts';
+/**
+ * Public face of the Keboola connector: tables exported through the Storage API. Loading it initialises only the
+ * module's declarations (settings, setup questions); the connector and its Storage API client (./keboola-connector.ts,
+ * ./client.ts) load on first use.
+ */
+export { keboolaConnector } from './keboola-module.ts';
+export type { KeboolaConnector, KeboolaConnectorOptions } from './keboola-connector.ts';
+export type { CompletedExport, DownloadedExport, ExportFormat, KeboolaClient, KeboolaClientOptions, TableWithMetadata } from './client.ts';
 export { KeboolaErrorCode, redact } from './errors.ts';
 export { DEFAULT_JOB_POLL, DEFAULT_RETRY } from './retry-policy.ts';
 export type { JobPollPolicy, RetryPolicy } from './retry-policy.ts';

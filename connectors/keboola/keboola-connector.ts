@@ -7,12 +7,10 @@ import path from 'node:path';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { Observable } from 'rxjs';
 import { DuckDbRuns } from '../../pipeline/index.ts';
-import type { AdaConfig, TableConfig } from '../../config/index.ts';
-import { keboolaConfig } from './keboola-config.ts';
-import { keboolaSetup } from './setup.ts';
+import type { TableConfig } from '../../config/index.ts';
 import type { ColumnSchema, StoredBlob } from '../../events/index.ts';
 import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
-import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
+import type { Connector, ConnectorEvent, SyncRequest } from '../../pipeline/index.ts';
 import type { PublishedType } from '../../pipeline/index.ts';
 import { quoteLiteral } from '../../pipeline/index.ts';
 import { KeboolaClient } from './client.ts';
@@ -29,22 +27,6 @@ import type { PlannedColumn } from './table-schema.ts';
 const MAX_HEADER_BYTES = 1024 * 1024;
 /** Longest value quoted back in an error message. */
 const MAX_VALUE_IN_MESSAGE = 80;
-
-/** Registers the Keboola source; enabled when `data_source.keboola` has a storage token and a stack URL. */
-export const keboolaConnector: ConnectorModule = {
-  type: 'keboola',
-  config: keboolaConfig,
-  setup: keboolaSetup,
-  docs: 'docs/keboola.md',
-  enabled: (config: AdaConfig) => Boolean(config.instance.dataSource.keboola?.storageToken && config.instance.dataSource.keboola?.stackUrl),
-  create: (config: AdaConfig) => {
-    const kbc = config.instance.dataSource.keboola;
-    if (!kbc?.storageToken || !kbc.stackUrl) {
-      throw adaError(ErrorCode.configMissing, 'The Keboola source needs data_source.keboola.storage_token and stack_url in instance.yaml', { field: 'data_source.keboola' });
-    }
-    return new KeboolaConnector({ stackUrl: kbc.stackUrl, token: kbc.storageToken, secrets: config.secrets });
-  },
-};
 
 /** Options of a connector: the client's, plus DuckDB's memory limit for the conversions. */
 export interface KeboolaConnectorOptions extends KeboolaClientOptions {

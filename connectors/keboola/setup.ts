@@ -3,11 +3,11 @@ import path from 'node:path';
 import { yamlLiteral } from '../../config/index.ts';
 import type { AdaConfig } from '../../config/index.ts';
 import { SetupExit } from '../../pipeline/index.ts';
-import type { ConnectorSetup, Discovered, Parsed, SetupAnswers, SetupContext } from '../../pipeline/index.ts';
+import type { ConnectorSetup, Discovered, Parsed, SetupAnswers, SetupBucket, SetupContext, SetupTable } from '../../pipeline/index.ts';
 import type { KeboolaClient } from './client.ts';
 import type { RetryPolicy } from './retry-policy.ts';
 import { CUSTOM_STACK, KNOWN_STACKS, parseProjectId, parseStack, parseStackUrl, parseToken } from './setup-answers.ts';
-import { checkToken, INIT_RETRY, readKeboolaProject } from './setup-project.ts';
+import type { TokenCheck } from './setup-project.ts';
 
 /** The variable instance.yaml reads the Storage API token from. */
 export const TOKEN_VAR = 'KEBOOLA_STORAGE_TOKEN';
@@ -119,9 +119,15 @@ async function readProject(ctx: SetupContext, client: KeboolaClient, stackUrl: s
   return { label: `${project} at ${stackUrl}`, buckets, tables, pickBuckets: true, complete: true };
 }
 
-function retryOf(ctx: SetupContext): RetryPolicy {
-  return (ctx.retry as RetryPolicy | undefined) ?? INIT_RETRY;
+/** The retry policy of the test harness, or undefined for `checkToken`'s default. */
+function retryOf(ctx: SetupContext): RetryPolicy | undefined {
+  return ctx.retry as RetryPolicy | undefined;
 }
+
+// The token check and project reading (the Storage API client) load when `ada init` asks, not with the registry.
+const project = () => import('./setup-project.ts');
+const checkToken = async (stackUrl: string, token: string, signal: AbortSignal, retry: RetryPolicy | undefined): Promise<TokenCheck> => (await project()).checkToken(stackUrl, token, signal, retry);
+const readKeboolaProject = async (client: KeboolaClient, signal: AbortSignal): Promise<{ buckets: SetupBucket[]; tables: SetupTable[] }> => (await project()).readKeboolaProject(client, signal);
 
 /** A value written literally in the existing section (not a placeholder), for defaults. */
 function literal(v: unknown): string | undefined {
