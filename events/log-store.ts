@@ -108,6 +108,13 @@ function mayWant(wanted: ReadonlySet<string> | undefined, buf: Buffer, start: nu
   return type === undefined || wanted.has(type);
 }
 
+/** The record `buf[start, end)` as an event if it is of a wanted type (any, without `wanted`); others mostly unparsed. */
+function wantedEvent(wanted: ReadonlySet<string> | undefined, buf: Buffer, start: number, end: number, upcasters: UpcasterRegistry): RecordedEvent | undefined {
+  if (!mayWant(wanted, buf, start, end)) return undefined;
+  const event = parseRecord(buf, start, end, upcasters);
+  return !wanted || wanted.has(event.type) ? event : undefined;
+}
+
 /** The resolving functions of the promise being created: an executor shared by every append allocates no closure. */
 let newResolve: (r: AppendResult) => void = () => undefined;
 let newReject: (err: unknown) => void = () => undefined;
@@ -339,9 +346,8 @@ export class EventLogReader {
             again = false;
             const result = await readForward(dir, cursor, (buf, start, end) => {
               if (subscriber.closed) return false;
-              if (!mayWant(wanted, buf, start, end)) return true;
-              const event = parseRecord(buf, start, end, upcasters);
-              if (!wanted || wanted.has(event.type)) subscriber.next(event);
+              const event = wantedEvent(wanted, buf, start, end, upcasters);
+              if (event) subscriber.next(event);
               return true;
             }, undefined, 'from' in cursor ? cursors : undefined);
             cursor = result.cursor;
@@ -375,9 +381,8 @@ function readObservable(dir: string, from: number, upcasters: UpcasterRegistry, 
   return new Observable<RecordedEvent>((subscriber) => {
     readForward(dir, { from }, (buf, start, end) => {
       if (subscriber.closed) return false;
-      if (!mayWant(wanted, buf, start, end)) return true;
-      const event = parseRecord(buf, start, end, upcasters);
-      if (!wanted || wanted.has(event.type)) subscriber.next(event);
+      const event = wantedEvent(wanted, buf, start, end, upcasters);
+      if (event) subscriber.next(event);
       return !subscriber.closed;
     }, until(), cursors)
       .then((result) => {
@@ -538,9 +543,8 @@ export class EventLog {
       readForward(this.dir, { from }, (buf, start, end, position) => {
         if (position <= last) return !subscriber.closed;
         last = position;
-        if (!mayWant(wanted, buf, start, end)) return !subscriber.closed;
-        const event = parseRecord(buf, start, end, this.upcasters);
-        if (!wanted || wanted.has(event.type)) subscriber.next(event);
+        const event = wantedEvent(wanted, buf, start, end, this.upcasters);
+        if (event) subscriber.next(event);
         return !subscriber.closed;
       }, until, this.cursors).then(() => {
         catchingUp = false;
