@@ -117,17 +117,22 @@ export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
   } else {
     await createNewRows(ctx, false);
     const old = oldFiles.length > 0 ? await oldRows(ctx, oldFiles) : undefined;
-    const tap = ctx.rowTaps?.open();
-    let rowSum: RowSum | undefined;
-    try {
-      out.digest = await copyTo(mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`, tap), out.tmp, ctx.conn);
-    } finally {
-      rowSum = tap?.close();
-    }
-    out.merged = true;
-    if (rowSum) out.rowSum = rowSum;
+    await copyMerge(ctx, out, ctx.conn, (tap) => mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`, tap));
   }
   return { written: [out], kept: [] };
+}
+
+/** Writes a merge to `out`, its rows' hashes summed while DuckDB writes them when the instance has taps (row-hash-tap.ts). */
+async function copyMerge(ctx: WriteContext, out: WrittenFile, conn: DuckDBConnection, select: (tap?: OpenTap) => string | Promise<string>): Promise<void> {
+  const tap = ctx.rowTaps?.open();
+  let rowSum: RowSum | undefined;
+  try {
+    out.digest = await copyTo(await select(tap), out.tmp, conn);
+  } finally {
+    rowSum = tap?.close();
+  }
+  out.merged = true;
+  if (rowSum) out.rowSum = rowSum;
 }
 
 /** Writes a partitioned table: all partitions on replace (or a layout change), only touched ones on upsert. */
@@ -168,15 +173,11 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
   // (afterWrite) as soon as it is written, next to the merge of another partition rather than after all of them.
   const written = await mapConcurrently(jobs, PARTITION_CONCURRENCY, async ({ out, select, merged }) => {
     const conn = await ctx.connect();
-    // A merged partition's row hash is summed while it is written (row-hash-tap.ts), as a single file's merge is.
-    const tap = merged ? ctx.rowTaps?.open() : undefined;
     try {
-      out.digest = await copyTo(await select(conn, tap), out.tmp, conn);
-      if (merged) out.merged = true;
+      if (merged) await copyMerge(ctx, out, conn, (tap) => select(conn, tap));
+      else out.digest = await copyTo(await select(conn), out.tmp, conn);
     } finally {
       conn.closeSync();
-      const rowSum = tap?.close();
-      if (rowSum) out.rowSum = rowSum;
     }
     await ctx.afterWrite?.(out);
     return out;
