@@ -52,6 +52,26 @@ describe('event log reads resume at the byte offset where the last read ended', 
     await log.close();
   });
 
+  it('a reader whose cursor was pushed out by many other reads resumes near its position, not from byte 0', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    for (let i = 1; i <= 30; i++) await log.append(timerEvent(i));
+    const reader = new EventLogReader(dir);
+    assert.deepEqual(names(await read(reader, 1)), timers(1, 30));
+    assert.deepEqual(names(await read(log, 1)), timers(1, 30));
+    // A busy follower reads after each of 100 appends: more read ends than the cursors kept per log.
+    for (let i = 31; i <= 130; i++) {
+      await log.append(timerEvent(i));
+      assert.deepEqual(names(await read(reader, i)), [`timer-${i}`]);
+      assert.deepEqual(names(await read(log, i)), [`timer-${i}`]);
+    }
+    // Damage behind both: a read from 31 that rescans the segment from byte 0 meets it.
+    await damageFirstRecord(path.join(dir, SEGMENT));
+    assert.deepEqual(names(await read(reader, 31)), timers(31, 130), 'the reader resumes at a kept boundary');
+    assert.deepEqual(names(await read(log, 31)), timers(31, 130), 'the writer resumes at a kept boundary');
+    await log.close();
+  });
+
   it('stays exact across segment rolls, from every position, interleaved with appends', async (t) => {
     const dir = await tempDir(t);
     const log = await EventLog.open(dir, { logger: quiet, segmentBytes: 1024 });
