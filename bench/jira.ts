@@ -154,6 +154,8 @@ export async function run(): Promise<Figures> {
       ['jira.p99_webhook_server_ms', round(p99(serverMs))],
       ['jira.sender_p99_event_loop_delay_ms', round(result.loopP99Ms)],
       ['jira.p99_webhook_append_ms', round(p99(appendMs))],
+      ['jira.p99_log_commit_ms', round(log.commitTimes().p99Ms)],
+      ['jira.log_commits', log.commitTimes().commits],
       ['jira.p99_delivery_to_fetched_ms', round(p99(since(fetchedAt)))],
       ['jira.p99_delivery_to_published_ms', round(p99(toPublish))],
       ['jira.p99_event_loop_delay_ms', round(loopDelay.percentile(99) / 1e6)],

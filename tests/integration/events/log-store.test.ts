@@ -272,6 +272,9 @@ describe('event log', () => {
     const events = await readAll(log);
     assert.equal(events.length, 2000);
     assert.ok(syncs >= 1 && syncs <= 5, `expected group commits of up to 4,000 records, saw ${syncs} fdatasync calls for 2,000 appends`);
+    const times = log.commitTimes();
+    assert.equal(times.commits, syncs, 'commitTimes counts each group commit');
+    assert.ok(times.p50Ms > 0 && times.p50Ms <= times.p99Ms && times.p99Ms <= times.maxMs, JSON.stringify(times));
     await log.close();
   });
 
