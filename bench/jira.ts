@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -48,6 +49,18 @@ type ChildMessage =
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable between the two processes. */
 const now = (): number => performance.timeOrigin + performance.now();
+
+/** CPU time of this process's main thread (the event loop), in ms (Linux: /proc; NaN elsewhere). */
+function mainThreadCpuMs(): number {
+  try {
+    // Fields 14 and 15 (utime, stime) after the command name, which ends at the last ')'.
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return Number.NaN;
+  }
+}
 
 function p99(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -109,12 +122,14 @@ export async function run(): Promise<Figures> {
     const loopDelay = monitorEventLoopDelay({ resolution: 10 });
     loopDelay.enable();
     const cpuBefore = process.cpuUsage();
+    const mainBefore = mainThreadCpuMs();
     child.send({ type: 'send', url: webhookUrl });
     const result = await done;
     if (result.type !== 'done') throw new Error('unexpected message from the sender process');
     if (result.failed.length) throw new Error(`${result.failed.length} deliveries failed, first: ${result.failed[0]}`);
     for (let i = 0; i < 50 && (runner.positionOf('jira') < log.head || runner.positionOf('jira-fetch') < log.head); i++) await runtime.pump();
     const cpu = process.cpuUsage(cpuBefore);
+    const mainCpuMs = mainThreadCpuMs() - mainBefore;
     loopDelay.disable();
     // When each delivery's issue was fetched and published, from the times the log recorded (read after the run, so
     // the measuring adds no parsing to the server's loop while it answers): a delivery is fetched by the next
@@ -161,6 +176,7 @@ export async function run(): Promise<Figures> {
       ['jira.p99_event_loop_delay_ms', round(loopDelay.percentile(99) / 1e6)],
       ['jira.max_event_loop_delay_ms', round(loopDelay.max / 1e6)],
       ['jira.server_cpu_ms_per_delivery', round((cpu.user + cpu.system) / 1000 / DELIVERIES)],
+      ['jira.main_thread_cpu_ms_per_delivery', Number.isNaN(mainCpuMs) ? 'unknown (no /proc)' : round(mainCpuMs / DELIVERIES)],
       ['jira.peak_rss_mb', peakRssMb()],
       ['jira.rss_at_start_mb', Math.round(rssAtStartMb)],
     ];
