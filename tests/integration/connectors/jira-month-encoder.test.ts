@@ -6,6 +6,8 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { MonthEncoder } from '../../../connectors/jira/month-encoder.ts';
+import { encodeParquet } from '../../../connectors/jira/parquet-month.ts';
+import { JIRA_TABLES } from '../../../connectors/jira/tables.ts';
 import type { IssueRows } from '../../../connectors/jira/tables.ts';
 import { readParquet } from '../../helpers/parquet.ts';
 
@@ -71,6 +73,27 @@ describe('Jira month encoder', () => {
     await writeFile(file, a.data);
     const rows = await readParquet(file, { orderBy: 'comment_id' });
     assert.deepEqual(rows.map((r) => [r.issue_key, r.comment_id, r.author, r.body]), [['A-1', '10', null, 'first'], ['A-2', '20', 'Ada', 'second']]);
+  });
+
+  it('writes every column kind with its nulls, and text of any Unicode, as the rows hold them', async (t) => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'ada-jira-encoder-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const base = Object.fromEntries(JIRA_TABLES.issues.map((c) => [c.name, null]));
+    const rows = [
+      // A summary ending in the first half of a surrogate pair and the next row's starting with the second: each is
+      // text of its own (one replacement character each), not one emoji split over two rows.
+      { ...base, issue_key: 'U-1', summary: 'snow ☃ \ud83d', created: Date.UTC(2024, 0, 31, 23, 59, 59), sla_breached: true, sla_goal_ms: 3_600_000, labels: ['a', 'ß'] },
+      { ...base, issue_key: 'U-2', summary: '\ude00 after', sla_breached: false, sla_goal_ms: -5, labels: [] },
+      { ...base, issue_key: 'U-3', summary: '', description: '😀 emoji and Ελληνικά' },
+    ];
+    const file = path.join(dir, 'issues.parquet');
+    await writeFile(file, encodeParquet(JIRA_TABLES.issues, rows));
+    const back = await readParquet(file, { orderBy: 'issue_key' });
+    assert.deepEqual(back.map((r) => [r.issue_key, r.summary, r.description, r.created, r.sla_breached, r.sla_goal_ms, r.labels, r.resolved]), [
+      ['U-1', 'snow ☃ \ufffd', null, '2024-01-31 23:59:59', true, '3600000', ['a', 'ß'], null],
+      ['U-2', '\ufffd after', null, null, false, '-5', [], null],
+      ['U-3', '', '😀 emoji and Ελληνικά', null, null, null, [], null],
+    ]);
   });
 
   it('runs its worker in a process that registered tsx in code, as `bin/ada.js` does from the sources', async () => {
