@@ -94,7 +94,7 @@ export async function run(): Promise<Figures> {
     const log = await EventLog.open(path.join(dataDir, 'events'));
     const blobs = await BlobStore.create(path.join(dataDir, 'blobs'));
     // Where an answer's time goes on the server: from the request's arrival to its response written, and the
-    // delivery's append until durable (the group commit's write and fdatasync, and the wait for the batch before).
+    // delivery's append until durable (the group commit's durable write, and the wait for the batch before).
     const serverMs: number[] = [];
     const appendMs: number[] = [];
     const append = log.append.bind(log);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { open, readdir, readFile, stat, truncate, writeFile } from 'node:fs/promises';
+import { constants as fsConstants } from 'node:fs';
+import { open, readdir, readFile, readlink, stat, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { firstValueFrom, lastValueFrom, take, toArray } from 'rxjs';
@@ -254,28 +255,58 @@ describe('event log', () => {
   it('groups concurrent appends into few writes', async (t) => {
     const dir = await tempDir(t);
     const log = await EventLog.open(dir, { logger: quiet });
-    // Count the log's fdatasync calls: every FileHandle shares one prototype.
+    // Count the log's writes (each durable: see the next test): every FileHandle shares one prototype.
     const probe = await open(path.join(dir, 'probe'), 'w');
-    const proto = Object.getPrototypeOf(probe) as { datasync(): Promise<void> };
+    const proto = Object.getPrototypeOf(probe) as { write(...args: unknown[]): Promise<unknown> };
     await probe.close();
-    const datasync = proto.datasync;
-    let syncs = 0;
-    proto.datasync = function (this: unknown) {
-      syncs++;
-      return datasync.call(this);
+    const write = proto.write;
+    let writes = 0;
+    proto.write = function (this: unknown, ...args: unknown[]) {
+      writes++;
+      return write.apply(this, args);
     };
     t.after(() => {
-      proto.datasync = datasync;
+      proto.write = write;
     });
     await Promise.all(Array.from({ length: 2000 }, (_, i) => log.append(timerEvent(i))));
-    proto.datasync = datasync;
+    proto.write = write;
     const events = await readAll(log);
     assert.equal(events.length, 2000);
-    assert.ok(syncs >= 1 && syncs <= 5, `expected group commits of up to 4,000 records, saw ${syncs} fdatasync calls for 2,000 appends`);
+    assert.ok(writes >= 1 && writes <= 5, `expected group commits of up to 4,000 records, saw ${writes} writes for 2,000 appends`);
     const times = log.commitTimes();
-    assert.equal(times.commits, syncs, 'commitTimes counts each group commit');
+    assert.equal(times.commits, writes, 'commitTimes counts each group commit');
     assert.ok(times.p50Ms > 0 && times.p50Ms <= times.p99Ms && times.p99Ms <= times.maxMs, JSON.stringify(times));
     await log.close();
+  });
+
+  it('writes its active segment through a descriptor opened with O_DSYNC, so a returned write is durable', { skip: process.platform !== 'linux' }, async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet, segmentBytes: 1024 });
+    const activeFlags = async (): Promise<number[]> => {
+      const flags: number[] = [];
+      for (const fd of await readdir('/proc/self/fd')) {
+        const target = await readlink(`/proc/self/fd/${fd}`).catch(() => '');
+        if (!target.startsWith(dir) || !target.endsWith('.seg')) continue;
+        const info = await readFile(`/proc/self/fdinfo/${fd}`, 'utf8').catch(() => '');
+        const m = /^flags:\s+([0-7]+)/m.exec(info);
+        if (m) flags.push(parseInt(m[1]!, 8));
+      }
+      return flags;
+    };
+    const O_DSYNC = fsConstants.O_DSYNC;
+    const O_APPEND = fsConstants.O_APPEND;
+    for (const phase of ['new log', 'after segment rolls', 'reopened']) {
+      if (phase === 'after segment rolls') for (let i = 0; i < 40; i++) await log.append(timerEvent(i));
+      const l = phase === 'reopened' ? await (async () => {
+        await log.close();
+        return EventLog.open(dir, { logger: quiet, segmentBytes: 1024 });
+      })() : log;
+      const flags = await activeFlags();
+      assert.equal(flags.length, 1, `${phase}: one segment open for writing`);
+      assert.equal(flags[0]! & O_DSYNC, O_DSYNC, `${phase}: O_DSYNC set (flags ${flags[0]!.toString(8)})`);
+      assert.equal(flags[0]! & O_APPEND, O_APPEND, `${phase}: O_APPEND set`);
+      if (phase === 'reopened') await l.close();
+    }
   });
 
   it('follow$ hands over from catch-up to live with no gap and no duplicate', async (t) => {
