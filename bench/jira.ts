@@ -7,13 +7,16 @@
  * and → `TablePublished`, the event loop's delay (p99 and max), peak RSS
  * (of this benchmark alone: the peak is reset at its start).
  *
- * The fake Jira and the webhook sender run in a child process, as Jira is another machine in production: the
- * measured process is the server's alone (its event loop, its CPU), and the sender's clock is not held up by it.
+ * The fake Jira and the webhook sender run in two child processes, as they are other machines in production: the
+ * measured process is the server's alone (its event loop, its CPU), and the sender's clock is not held up by
+ * either (before, the sender also served Jira's fetches, and its loop delay was timed into the answers).
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -44,7 +47,8 @@ export const goals: Goals = {
 
 /** Messages of the sender child. */
 type ChildMessage =
-  | { type: 'ready'; url: string; email: string; token: string }
+  | { type: 'ready'; url: string; email: string; token: string; admin: string }
+  | { type: 'sender-ready' }
   | { type: 'done'; answers: number[]; sentAt: Record<string, number>; sendSeconds: number; failed: string[]; loopP99Ms: number };
 
 /** Wall-clock milliseconds with sub-millisecond precision, comparable between the two processes. */
@@ -62,6 +66,11 @@ function mainThreadCpuMs(): number {
   }
 }
 
+/** Milliseconds of a Jira time (`2024-01-31T10:00:00.000+0000`: an offset without a colon). */
+function jiraTime(text: string | undefined): number {
+  return Date.parse((text ?? '').replace(/([+-]\d\d)(\d\d)$/, '$1:$2'));
+}
+
 function p99(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * 0.99))] ?? 0;
@@ -71,7 +80,7 @@ const month = (i: number): string => `${2023 + Math.floor((i % 24) / 12)}-${Stri
 
 function nextMessage(child: ChildProcess): Promise<ChildMessage> {
   return new Promise((resolve, reject) => {
-    const onExit = (code: number | null): void => reject(new Error(`the sender process exited with ${code}`));
+    const onExit = (code: number | null): void => reject(new Error(`a child process of the benchmark exited with ${code}`));
     child.once('exit', onExit);
     child.once('message', (m) => {
       child.off('exit', onExit);
@@ -87,10 +96,15 @@ export async function run(): Promise<Figures> {
   resetPeakRss();
   const rssAtStartMb = process.memoryUsage().rss / 2 ** 20;
   const dataDir = await scratch('jira');
-  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--sender'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Three processes, as in production Jira and its webhook dispatcher are other machines: the fake Jira, the sender
+  // (which only signs, sends and times: an answer that came while its loop served Jira's fetches was timed late by
+  // as much), and this one, the server.
+  const childOf = (role: string): ChildProcess => spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), role], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const jira = childOf('--fake-jira');
+  const child = childOf('--sender');
   try {
-    const ready = await nextMessage(child);
-    if (ready.type !== 'ready') throw new Error('the sender process did not start');
+    const [ready, senderReady] = await Promise.all([nextMessage(jira), nextMessage(child)]);
+    if (ready.type !== 'ready' || senderReady.type !== 'sender-ready') throw new Error('the fake Jira or the sender did not start');
     const log = await EventLog.open(path.join(dataDir, 'events'));
     const blobs = await BlobStore.create(path.join(dataDir, 'blobs'));
     // Where an answer's time goes on the server: from the request's arrival to its response written, and the
@@ -123,7 +137,7 @@ export async function run(): Promise<Figures> {
     loopDelay.enable();
     const cpuBefore = process.cpuUsage();
     const mainBefore = mainThreadCpuMs();
-    child.send({ type: 'send', url: webhookUrl });
+    child.send({ type: 'send', url: webhookUrl, admin: ready.admin });
     const result = await done;
     if (result.type !== 'done') throw new Error('unexpected message from the sender process');
     if (result.failed.length) throw new Error(`${result.failed.length} deliveries failed, first: ${result.failed[0]}`);
@@ -132,24 +146,39 @@ export async function run(): Promise<Figures> {
     const mainCpuMs = mainThreadCpuMs() - mainBefore;
     loopDelay.disable();
     // When each delivery's issue was fetched and published, from the times the log recorded (read after the run, so
-    // the measuring adds no parsing to the server's loop while it answers): a delivery is fetched by the next
-    // JiraIssueChanged of its issue, and published by the first TablePublished of `issues` after that.
-    const waitingFetch = new Map<string, string[]>();
+    // the measuring adds no parsing to the server's loop while it answers). A delivery is fetched once a
+    // JiraIssueChanged of its issue at least as new as the version it announces is recorded (no earlier than the
+    // delivery itself: a fetch for the delivery before may already have seen it, and then this one's fetch records
+    // nothing new), and published by the first TablePublished of `issues` after that.
+    const pending = new Map<string, Array<{ id: string; updated: number }>>();
+    const newest = new Map<string, number>();
     const waitingPublish: string[] = [];
     const publishedAt = new Map<string, number>();
     const fetchedAt = new Map<string, number>();
     let received = 0;
     for (const e of await lastValueFrom(log.read$(firstPosition, { types: ['JiraWebhookReceived', 'JiraIssueChanged', 'TablePublished'] }).pipe(toArray()))) {
+      const at = Date.parse(e.at);
       if (e.type === 'JiraWebhookReceived') {
         received++;
-        if (e.data.issueKey) waitingFetch.set(e.data.issueKey, [...(waitingFetch.get(e.data.issueKey) ?? []), e.data.webhookId]);
+        const key = e.data.issueKey;
+        if (!key) continue;
+        const updated = jiraTime((e.data.body.issue as { fields?: { updated?: string } } | undefined)?.fields?.updated);
+        if ((newest.get(key) ?? -Infinity) >= updated) {
+          fetchedAt.set(e.data.webhookId, at);
+          waitingPublish.push(e.data.webhookId);
+        } else {
+          pending.set(key, [...(pending.get(key) ?? []), { id: e.data.webhookId, updated }]);
+        }
       } else if (e.type === 'JiraIssueChanged') {
-        const at = Date.parse(e.at);
-        for (const id of waitingFetch.get(e.data.issueKey) ?? []) fetchedAt.set(id, at);
-        waitingPublish.push(...(waitingFetch.get(e.data.issueKey) ?? []));
-        waitingFetch.delete(e.data.issueKey);
+        const updated = jiraTime(e.data.updated);
+        newest.set(e.data.issueKey, Math.max(newest.get(e.data.issueKey) ?? -Infinity, updated));
+        const waiting = pending.get(e.data.issueKey) ?? [];
+        for (const d of waiting.filter((w) => w.updated <= updated)) {
+          fetchedAt.set(d.id, at);
+          waitingPublish.push(d.id);
+        }
+        pending.set(e.data.issueKey, waiting.filter((w) => w.updated > updated));
       } else if (e.type === 'TablePublished' && e.data.table === 'issues') {
-        const at = Date.parse(e.at);
         for (const id of waitingPublish.splice(0)) publishedAt.set(id, at);
       }
     }
@@ -182,37 +211,65 @@ export async function run(): Promise<Figures> {
     ];
   } finally {
     child.kill();
+    jira.kill();
   }
 }
 
-/** The child: a fake Jira with the issues, then the deliveries at the rate once the parent says where. */
-async function sender(): Promise<void> {
+/** The version of an issue that delivery `i` announces: created with the issue, then one update per round. */
+function issueVersion(i: number): { key: string; opts: Parameters<FakeJira['put']>[1] } {
+  const created = `${month(i % ISSUES)}-10T10:00:00.000+0000`;
+  const updated = i < ISSUES ? `${month(i)}-11T10:00:00.000+0000` : new Date(Date.parse(`${month(i % ISSUES)}-11T10:00:00Z`) + i * 1000).toISOString().replace('Z', '+0000');
+  return { key: `BEN-${(i % ISSUES) + 1}`, opts: { created, updated, comments: 3, histories: 2 } };
+}
+
+/**
+ * The fake Jira child: every issue, and a small admin server the sender asks, before it sends delivery `i`, to
+ * move the issue to the version that delivery announces; it answers with the webhook's issue body.
+ */
+async function fakeJira(): Promise<void> {
   const fake = await new FakeJira().start();
-  for (let i = 0; i < ISSUES; i++) fake.put(`BEN-${i + 1}`, { created: `${month(i)}-10T10:00:00.000+0000`, updated: `${month(i)}-11T10:00:00.000+0000`, comments: 3, histories: 2 });
-  const { url } = await new Promise<{ url: string }>((resolve) => {
-    process.once('message', (m) => resolve(m as { url: string }));
-    process.send!({ type: 'ready', url: fake.url, email: fake.email, token: fake.token } satisfies ChildMessage);
+  for (let i = 0; i < ISSUES; i++) fake.put(issueVersion(i).key, issueVersion(i).opts);
+  const admin = createServer((req, res) => {
+    const i = Number(new URL(req.url ?? '/', 'http://x').searchParams.get('i'));
+    const { key, opts } = issueVersion(i);
+    if (i >= ISSUES) fake.put(key, opts);
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(fake.webhookIssue(key)));
+  });
+  await new Promise<void>((resolve) => admin.listen(0, '127.0.0.1', resolve));
+  const adminUrl = `http://127.0.0.1:${(admin.address() as AddressInfo).port}`;
+  process.send!({ type: 'ready', url: fake.url, email: fake.email, token: fake.token, admin: adminUrl } satisfies ChildMessage);
+  // Serves until the parent kills it.
+}
+
+/** The sender child: the deliveries at the rate once the parent says where, each issue moved to its version first. */
+async function sender(): Promise<void> {
+  const { url, admin } = await new Promise<{ url: string; admin: string }>((resolve) => {
+    process.once('message', (m) => resolve(m as { url: string; admin: string }));
+    process.send!({ type: 'sender-ready' } satisfies ChildMessage);
   });
   const client = new WebhookSender(url, SECRET);
   const answers: number[] = [];
   const sentAt: Record<string, number> = {};
   const failed: string[] = [];
   const inflight: Array<Promise<void>> = [];
-  // The sender's own event loop (it serves the fake Jira too): an answer that came while it was held up was timed late.
+  // The sender's own event loop: an answer that came while it was held up was timed late by as much.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
   const started = performance.now();
   for (let i = 0; i < DELIVERIES; i++) {
     const wait = started + (i * 1000) / RATE_PER_S - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-    const key = `BEN-${(i % ISSUES) + 1}`;
-    if (i >= ISSUES) fake.put(key, { created: `${month(i % ISSUES)}-10T10:00:00.000+0000`, updated: new Date(Date.parse(`${month(i % ISSUES)}-11T10:00:00Z`) + i * 1000).toISOString().replace('Z', '+0000'), comments: 3, histories: 2 });
-    const d = delivery(i < ISSUES ? 'jira:issue_created' : 'jira:issue_updated', fake.webhookIssue(key), Date.now(), randomUUID());
-    sentAt[d.id] = now();
-    inflight.push(client.send(d).then((r) => {
+    // The issue's new version is in Jira before the delivery announcing it leaves (not timed); the loop goes on at
+    // the rate meanwhile (the same issue comes round again only 2,000 deliveries later).
+    inflight.push((async () => {
+      const issue = await (await fetch(`${admin}/?i=${i}`)).json() as Record<string, unknown>;
+      const d = delivery(i < ISSUES ? 'jira:issue_created' : 'jira:issue_updated', issue, Date.now(), randomUUID());
+      sentAt[d.id] = now();
+      const r = await client.send(d);
       if (r.status === 200) answers.push(r.ms);
       else failed.push(`${d.id}: ${r.status} ${r.body}`);
-    }, (err: unknown) => void failed.push(`${d.id}: ${(err as Error).message}`)));
+    })().catch((err: unknown) => void failed.push(`delivery ${i}: ${(err as Error).message}`)));
   }
   await Promise.all(inflight);
   const sendSeconds = (performance.now() - started) / 1000;
@@ -223,6 +280,8 @@ async function sender(): Promise<void> {
 
 if (process.argv[2] === '--sender') {
   await sender();
+} else if (process.argv[2] === '--fake-jira') {
+  await fakeJira();
 } else if (process.argv[1] === fileURLToPath(import.meta.url)) {
   report(await run());
 }
