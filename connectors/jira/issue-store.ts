@@ -198,12 +198,23 @@ export class IssueStore {
    */
   async save(month: string, issues: MonthIssues, changed: Iterable<string>): Promise<void> {
     const file = this.snapshotFile(month);
-    const journal = this.journalFile(month);
     const current = await this.month(month);
     let seq = current.seq;
     const lines = await stringifyEach(new Set(changed), (key) => JSON.stringify({ seq: ++seq, key, issue: issues.get(key) ?? null } satisfies JournalLine));
     if (lines.length === 0) return;
-    cacheDelete(file);
+    // The month as it was stays in the cache while this runs (the fetch reactor looks issues up in it meanwhile: a
+    // month dropped for the length of an fsync was parsed again from disk by each lookup). Should the write fail,
+    // the files may hold part of it, so the month is then read from disk again.
+    try {
+      await this.write(month, issues, current, lines, seq);
+    } catch (err) {
+      cacheDelete(file);
+      throw err;
+    }
+  }
+
+  /** Appends `lines` to the month's journal, or compacts it into a new snapshot, then caches the month as written. */
+  private async write(month: string, issues: MonthIssues, current: CachedMonth, lines: string[], seq: number): Promise<void> {
     if (!this.rootMade) {
       await mkdir(this.root, { recursive: true, mode: 0o700 });
       this.rootMade = true;
@@ -215,7 +226,7 @@ export class IssueStore {
       await this.compact(month, issues, seq);
       return;
     }
-    const fh = await open(journal, 'a', 0o600);
+    const fh = await open(this.journalFile(month), 'a', 0o600);
     try {
       await fh.writeFile(text);
       await fh.datasync();
@@ -224,7 +235,7 @@ export class IssueStore {
     }
     // A new journal's name must survive a crash as much as its content.
     if (current.journalBytes === 0) await fsyncDir(this.root);
-    cacheSet(file, { trusted: true, sig: '', snapshotBytes: current.snapshotBytes, journalBytes: current.journalBytes + appendBytes, issues: new Map(issues), seq });
+    cacheSet(this.snapshotFile(month), { trusted: true, sig: '', snapshotBytes: current.snapshotBytes, journalBytes: current.journalBytes + appendBytes, issues: new Map(issues), seq });
   }
 
   /** Writes the month as one snapshot holding journal lines up to `seq`, then drops the journal (an empty month drops both). */
@@ -237,6 +248,7 @@ export class IssueStore {
     if (issues.size === 0) await rm(file, { force: true });
     await fsyncDir(this.root);
     if (issues.size > 0) cacheSet(file, { trusted: true, sig: '', snapshotBytes: Buffer.byteLength(text), journalBytes: 0, issues: new Map(issues), seq });
+    else cacheDelete(file);
   }
 
   /** Deletes every month (a rebuild starts from nothing), with what this process kept of them. */
