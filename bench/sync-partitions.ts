@@ -197,6 +197,33 @@ async function profiled(inst: Instance): Promise<void> {
   }
 }
 
+/**
+ * One round through `ada serve`: the server is started (it holds the log) and has profiled the table, the sync goes
+ * through its control socket, timed from the request to the answer; then the server is stopped (a one-off `ada sync`
+ * needs the log's lock).
+ */
+async function servedRound(inst: Instance, roundNo: number): Promise<Round> {
+  let client: ControlClient | undefined;
+  const server = await startAdaServe(inst, async () => (client = await ControlClient.connect(inst.dataDir, 'bench')) !== undefined);
+  try {
+    await profiled(inst);
+    return await oneRound(inst, roundNo, async () => {
+      const bytesBefore = readBytesOf(server.pid);
+      const startedAt = Date.now();
+      const { result, ms } = await timed(() => client!.sync({ tables: [TABLE] }));
+      const readBytes = readBytesOf(server.pid) - bytesBefore;
+      const endedAt = Date.now();
+      const outcome = result[0];
+      if (outcome?.status !== 'succeeded') throw new Error(`sync through ada serve failed: ${JSON.stringify(outcome)}`);
+      const res: SyncRun = { ms, rssMb: server.peakRssMb(), rows: outcome.rows, runId: outcome.runId, startedAt, endedAt, output: '' };
+      return { ms, readBytes, run: res, rssMb: res.rssMb };
+    });
+  } finally {
+    // The server profiles the table in the background after a sync; it finishes that before it exits.
+    await server.stop();
+  }
+}
+
 function summary(rounds: Round[]): { ms: number; publishedMs: number; speedup: number; publishedSpeedup: number; readMb: number; phases: string } {
   const ms = median(rounds.map((r) => r.ms));
   const mid = [...rounds].sort((a, b) => Math.abs(a.ms - ms) - Math.abs(b.ms - ms))[0]!;
@@ -220,38 +247,22 @@ export async function run(): Promise<Figures> {
   if (firstState.rows !== ROWS) throw new Error(`first sync published ${firstState.rows} rows, expected ${ROWS}`);
   let roundNo = 0;
 
-  // 1. One-off `ada sync` processes; runAda's probe reports each process's bytes read at exit.
+  // The two ways alternate, one round each (C S, then S C, ...): every round adds rows to the two touched partitions,
+  // so running all of one way first would give the other way bigger merges (about 1.8 times the rows at 5 rounds).
   const cli: Round[] = [];
-  for (let r = 0; r < REPEAT; r++) {
-    cli.push(await oneRound(inst, roundNo++, async () => {
-      const res = await runAdaSync(inst);
-      return { ms: res.ms, readBytes: (res.readMb ?? NaN) * 1e6, run: res, rssMb: res.rssMb };
-    }));
-  }
-
-  // 2. `ada serve` holds the log; each sync goes through its control socket, timed from the request to the answer.
-  let client: ControlClient | undefined;
-  const server = await startAdaServe(inst, async () => (client = await ControlClient.connect(inst.dataDir, 'bench')) !== undefined);
   const serve: Round[] = [];
-  try {
-    await profiled(inst);
-    for (let r = 0; r < REPEAT; r++) {
-      serve.push(await oneRound(inst, roundNo++, async () => {
-        const bytesBefore = readBytesOf(server.pid);
-        const startedAt = Date.now();
-        const { result, ms } = await timed(() => client!.sync({ tables: [TABLE] }));
-        const readBytes = readBytesOf(server.pid) - bytesBefore;
-        const endedAt = Date.now();
-        const outcome = result[0];
-        if (outcome?.status !== 'succeeded') throw new Error(`sync through ada serve failed: ${JSON.stringify(outcome)}`);
-        const res: SyncRun = { ms, rssMb: server.peakRssMb(), rows: outcome.rows, runId: outcome.runId, startedAt, endedAt, output: '' };
-        return { ms, readBytes, run: res, rssMb: res.rssMb };
-      }));
-      // The server profiles the table in the background after a sync; the next round starts when it is done.
-      await profiled(inst);
+  for (let r = 0; r < REPEAT; r++) {
+    for (const way of r % 2 === 0 ? ['cli', 'serve'] : ['serve', 'cli']) {
+      if (way === 'cli') {
+        // A one-off `ada sync` process; runAda's probe reports its bytes read at exit.
+        cli.push(await oneRound(inst, roundNo++, async () => {
+          const res = await runAdaSync(inst);
+          return { ms: res.ms, readBytes: (res.readMb ?? NaN) * 1e6, run: res, rssMb: res.rssMb };
+        }));
+      } else {
+        serve.push(await servedRound(inst, roundNo++));
+      }
     }
-  } finally {
-    await server.stop();
   }
 
   const c = summary(cli);

@@ -283,11 +283,12 @@ export interface AdaServe {
 
 /**
  * Starts `ada serve --port 0` on an instance as a child process and waits until its control socket answers
- * (`ready`, e.g. `ControlClient.connect`, returns true).
+ * (`ready`, e.g. `ControlClient.connect`, returns true). `BENCH_SERVE_NODE_ARGS` (space-separated) goes to its node,
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the server.
  */
 export async function startAdaServe(inst: { configDir: string; dataDir: string }, ready: () => Promise<boolean>, timeoutMs = 120_000): Promise<AdaServe> {
   const adaBin = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
-  const proc = spawn(process.execPath, [adaBin, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...(process.env.BENCH_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), adaBin, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
