@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ControlClient } from '../ops/control/client.ts';
-import { BENCH_DIR, csvInstance, readBytesOf, report, round, runAdaSync, scratch, seconds, startAdaServe, syncPhases, timed } from './util.ts';
+import { BENCH_DIR, cpuMsOf, csvInstance, readBytesOf, report, round, runAdaSync, scratch, seconds, startAdaServe, syncPhases, timed } from './util.ts';
 import type { CsvInstance, Figures, SyncRun } from './util.ts';
 
 /** Goals of the figures (issue 14): `min` means at least, `max` at most. */
@@ -153,6 +153,8 @@ interface Round {
   untouchedOpened: number;
   phases: string;
   rssMb: number;
+  /** CPU of the sync: the one-off process's whole life, or the server's from the request to the answer. */
+  cpuMs?: number;
 }
 
 function median(values: number[]): number {
@@ -162,7 +164,7 @@ function median(values: number[]): number {
 }
 
 /** Runs one round: a delta file, the baseline, then `sync` (which returns its run), checking rows and what changed. */
-async function oneRound(inst: Instance, roundNo: number, sync: () => Promise<{ ms: number; readBytes: number; run: SyncRun; rssMb: number }>): Promise<Round> {
+async function oneRound(inst: Instance, roundNo: number, sync: () => Promise<{ ms: number; readBytes: number; run: SyncRun; rssMb: number; cpuMs?: number }>): Promise<Round> {
   const delta = path.join(inst.csvDir, 'parts', `${String(roundNo + 1).padStart(3, '0')}-delta.csv`);
   await writeDelta(delta, roundNo);
   const base = await baseline(inst, delta, path.join(inst.root, 'baseline'));
@@ -181,6 +183,7 @@ async function oneRound(inst: Instance, roundNo: number, sync: () => Promise<{ m
   return {
     publishedMs: p.startupMs + p.stageMs + p.publishMs,
     baseMs: base.ms, baseReadBytes: base.readBytes, ms: ours.ms, readBytes: ours.readBytes, rssMb: ours.rssMb,
+    ...(ours.cpuMs !== undefined ? { cpuMs: ours.cpuMs } : {}),
     untouchedBytes: untouched.reduce((n, f) => n + f.bytes, 0),
     untouchedOpened: await opened(inst, untouched),
     phases: `trigger ${seconds(p.startupMs)}, stage ${seconds(p.stageMs)}, publish ${seconds(p.publishMs)}, finish ${seconds(p.finishMs)}`,
@@ -209,14 +212,16 @@ async function servedRound(inst: Instance, roundNo: number): Promise<Round> {
     await profiled(inst);
     return await oneRound(inst, roundNo, async () => {
       const bytesBefore = readBytesOf(server.pid);
+      const cpuBefore = cpuMsOf(server.pid);
       const startedAt = Date.now();
       const { result, ms } = await timed(() => client!.sync({ tables: [TABLE] }));
       const readBytes = readBytesOf(server.pid) - bytesBefore;
+      const cpuMs = cpuMsOf(server.pid) - cpuBefore;
       const endedAt = Date.now();
       const outcome = result[0];
       if (outcome?.status !== 'succeeded') throw new Error(`sync through ada serve failed: ${JSON.stringify(outcome)}`);
       const res: SyncRun = { ms, rssMb: server.peakRssMb(), rows: outcome.rows, runId: outcome.runId, startedAt, endedAt, output: '' };
-      return { ms, readBytes, run: res, rssMb: res.rssMb };
+      return { ms, readBytes, run: res, rssMb: res.rssMb, cpuMs };
     });
   } finally {
     // The server profiles the table in the background after a sync; it finishes that before it exits.
@@ -224,14 +229,14 @@ async function servedRound(inst: Instance, roundNo: number): Promise<Round> {
   }
 }
 
-function summary(rounds: Round[]): { ms: number; publishedMs: number; speedup: number; publishedSpeedup: number; readMb: number; phases: string } {
+function summary(rounds: Round[]): { ms: number; publishedMs: number; speedup: number; publishedSpeedup: number; readMb: number; phases: string; cpuS: number } {
   const ms = median(rounds.map((r) => r.ms));
   const mid = [...rounds].sort((a, b) => Math.abs(a.ms - ms) - Math.abs(b.ms - ms))[0]!;
-  if (process.env.BENCH_VERBOSE) for (const r of rounds) process.stderr.write(`baseline ${round(r.baseMs)} ms, ours ${round(r.ms)} ms (${r.phases}), read ${round(r.readBytes / 1e6)} MB\n`);
+  if (process.env.BENCH_VERBOSE) for (const r of rounds) process.stderr.write(`baseline ${round(r.baseMs)} ms, ours ${round(r.ms)} ms (${r.phases}), cpu ${round(r.cpuMs ?? NaN)} ms, read ${round(r.readBytes / 1e6)} MB\n`);
   return {
     ms, publishedMs: median(rounds.map((r) => r.publishedMs)),
     speedup: median(rounds.map((r) => r.baseMs / r.ms)), publishedSpeedup: median(rounds.map((r) => r.baseMs / r.publishedMs)),
-    readMb: median(rounds.map((r) => r.readBytes)) / 1e6, phases: mid.phases,
+    readMb: median(rounds.map((r) => r.readBytes)) / 1e6, phases: mid.phases, cpuS: median(rounds.map((r) => r.cpuMs ?? NaN)) / 1000,
   };
 }
 
@@ -257,7 +262,7 @@ export async function run(): Promise<Figures> {
         // A one-off `ada sync` process; runAda's probe reports its bytes read at exit.
         cli.push(await oneRound(inst, roundNo++, async () => {
           const res = await runAdaSync(inst);
-          return { ms: res.ms, readBytes: (res.readMb ?? NaN) * 1e6, run: res, rssMb: res.rssMb };
+          return { ms: res.ms, readBytes: (res.readMb ?? NaN) * 1e6, run: res, rssMb: res.rssMb, ...(res.cpuMs !== undefined ? { cpuMs: res.cpuMs } : {}) };
         }));
       } else {
         serve.push(await servedRound(inst, roundNo++));
@@ -282,9 +287,13 @@ export async function run(): Promise<Figures> {
     ['sync_partitions.serve_answer_s', s.ms / 1000],
     ['sync_partitions.serve_answer_speedup', s.speedup],
     ['sync_partitions.serve_phases', s.phases],
+    // CPU, less at the mercy of the machine's load than the times: the server's from the request to the answer (all
+    // threads: staging, DuckDB's merges, the journal), the one-off process's whole life (its start-up included).
+    ['sync_partitions.serve_cpu_s', s.cpuS],
     ['sync_partitions.cli_s', c.ms / 1000],
     ['sync_partitions.cli_speedup', c.speedup],
     ['sync_partitions.cli_phases', c.phases],
+    ['sync_partitions.cli_cpu_s', c.cpuS],
     ['sync_partitions.untouched_mb', median(all.map((r) => r.untouchedBytes)) / 1e6],
     // One-off syncs only: the server profiles the table right after a sync, which reads every partition.
     ['sync_partitions.untouched_opened', Math.max(...cli.map((r) => r.untouchedOpened))],

@@ -269,6 +269,13 @@ export function readBytesOf(pid: number | 'self'): number {
   return Number(m[1]);
 }
 
+/** CPU time (user + system, all threads) a process has used so far, in ms (`/proc/<pid>/stat`, in clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Preloaded into an `ada` child (`node --import`): writes its /proc/self/io at exit to $ADA_BENCH_IO_FILE. */
 export const IO_PROBE = fileURLToPath(new URL('./io-probe.mjs', import.meta.url));
 
