@@ -12,7 +12,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { ControlClient } from '../ops/control/client.ts';
-import { BENCH_DIR, csvInstance, readBytesOf, report, round, runAdaSync, scratch, seconds, startAdaServe, syncPhases, timed } from './util.ts';
+import { BENCH_DIR, cpuMsOf, csvInstance, readBytesOf, report, round, runAdaSync, scratch, seconds, startAdaServe, syncPhases, timed } from './util.ts';
 import type { CsvInstance, Figures, SyncRun } from './util.ts';
 
 /** Goals of the figures (issue 14): `min` means at least, `max` at most. */
@@ -153,6 +153,8 @@ interface Round {
   untouchedOpened: number;
   phases: string;
   rssMb: number;
+  /** CPU of the sync: the one-off process's whole life, or the server's from the request to the answer. */
+  cpuMs?: number;
 }
 
 function median(values: number[]): number {
@@ -162,7 +164,7 @@ function median(values: number[]): number {
 }
 
 /** Runs one round: a delta file, the baseline, then `sync` (which returns its run), checking rows and what changed. */
-async function oneRound(inst: Instance, roundNo: number, sync: () => Promise<{ ms: number; readBytes: number; run: SyncRun; rssMb: number }>): Promise<Round> {
+async function oneRound(inst: Instance, roundNo: number, sync: () => Promise<{ ms: number; readBytes: number; run: SyncRun; rssMb: number; cpuMs?: number }>): Promise<Round> {
   const delta = path.join(inst.csvDir, 'parts', `${String(roundNo + 1).padStart(3, '0')}-delta.csv`);
   await writeDelta(delta, roundNo);
   const base = await baseline(inst, delta, path.join(inst.root, 'baseline'));
@@ -181,6 +183,7 @@ async function oneRound(inst: Instance, roundNo: number, sync: () => Promise<{ m
   return {
     publishedMs: p.startupMs + p.stageMs + p.publishMs,
     baseMs: base.ms, baseReadBytes: base.readBytes, ms: ours.ms, readBytes: ours.readBytes, rssMb: ours.rssMb,
+    ...(ours.cpuMs !== undefined ? { cpuMs: ours.cpuMs } : {}),
     untouchedBytes: untouched.reduce((n, f) => n + f.bytes, 0),
     untouchedOpened: await opened(inst, untouched),
     phases: `trigger ${seconds(p.startupMs)}, stage ${seconds(p.stageMs)}, publish ${seconds(p.publishMs)}, finish ${seconds(p.finishMs)}`,
@@ -197,14 +200,43 @@ async function profiled(inst: Instance): Promise<void> {
   }
 }
 
-function summary(rounds: Round[]): { ms: number; publishedMs: number; speedup: number; publishedSpeedup: number; readMb: number; phases: string } {
+/**
+ * One round through `ada serve`: the server is started (it holds the log) and has profiled the table, the sync goes
+ * through its control socket, timed from the request to the answer; then the server is stopped (a one-off `ada sync`
+ * needs the log's lock).
+ */
+async function servedRound(inst: Instance, roundNo: number): Promise<Round> {
+  let client: ControlClient | undefined;
+  const server = await startAdaServe(inst, async () => (client = await ControlClient.connect(inst.dataDir, 'bench')) !== undefined);
+  try {
+    await profiled(inst);
+    return await oneRound(inst, roundNo, async () => {
+      const bytesBefore = readBytesOf(server.pid);
+      const cpuBefore = cpuMsOf(server.pid);
+      const startedAt = Date.now();
+      const { result, ms } = await timed(() => client!.sync({ tables: [TABLE] }));
+      const readBytes = readBytesOf(server.pid) - bytesBefore;
+      const cpuMs = cpuMsOf(server.pid) - cpuBefore;
+      const endedAt = Date.now();
+      const outcome = result[0];
+      if (outcome?.status !== 'succeeded') throw new Error(`sync through ada serve failed: ${JSON.stringify(outcome)}`);
+      const res: SyncRun = { ms, rssMb: server.peakRssMb(), rows: outcome.rows, runId: outcome.runId, startedAt, endedAt, output: '' };
+      return { ms, readBytes, run: res, rssMb: res.rssMb, cpuMs };
+    });
+  } finally {
+    // The server profiles the table in the background after a sync; it finishes that before it exits.
+    await server.stop();
+  }
+}
+
+function summary(rounds: Round[]): { ms: number; publishedMs: number; speedup: number; publishedSpeedup: number; readMb: number; phases: string; cpuS: number } {
   const ms = median(rounds.map((r) => r.ms));
   const mid = [...rounds].sort((a, b) => Math.abs(a.ms - ms) - Math.abs(b.ms - ms))[0]!;
-  if (process.env.BENCH_VERBOSE) for (const r of rounds) process.stderr.write(`baseline ${round(r.baseMs)} ms, ours ${round(r.ms)} ms (${r.phases}), read ${round(r.readBytes / 1e6)} MB\n`);
+  if (process.env.BENCH_VERBOSE) for (const r of rounds) process.stderr.write(`baseline ${round(r.baseMs)} ms, ours ${round(r.ms)} ms (${r.phases}), cpu ${round(r.cpuMs ?? NaN)} ms, read ${round(r.readBytes / 1e6)} MB\n`);
   return {
     ms, publishedMs: median(rounds.map((r) => r.publishedMs)),
     speedup: median(rounds.map((r) => r.baseMs / r.ms)), publishedSpeedup: median(rounds.map((r) => r.baseMs / r.publishedMs)),
-    readMb: median(rounds.map((r) => r.readBytes)) / 1e6, phases: mid.phases,
+    readMb: median(rounds.map((r) => r.readBytes)) / 1e6, phases: mid.phases, cpuS: median(rounds.map((r) => r.cpuMs ?? NaN)) / 1000,
   };
 }
 
@@ -220,38 +252,22 @@ export async function run(): Promise<Figures> {
   if (firstState.rows !== ROWS) throw new Error(`first sync published ${firstState.rows} rows, expected ${ROWS}`);
   let roundNo = 0;
 
-  // 1. One-off `ada sync` processes; runAda's probe reports each process's bytes read at exit.
+  // The two ways alternate, one round each (C S, then S C, ...): every round adds rows to the two touched partitions,
+  // so running all of one way first would give the other way bigger merges (about 1.8 times the rows at 5 rounds).
   const cli: Round[] = [];
-  for (let r = 0; r < REPEAT; r++) {
-    cli.push(await oneRound(inst, roundNo++, async () => {
-      const res = await runAdaSync(inst);
-      return { ms: res.ms, readBytes: (res.readMb ?? NaN) * 1e6, run: res, rssMb: res.rssMb };
-    }));
-  }
-
-  // 2. `ada serve` holds the log; each sync goes through its control socket, timed from the request to the answer.
-  let client: ControlClient | undefined;
-  const server = await startAdaServe(inst, async () => (client = await ControlClient.connect(inst.dataDir, 'bench')) !== undefined);
   const serve: Round[] = [];
-  try {
-    await profiled(inst);
-    for (let r = 0; r < REPEAT; r++) {
-      serve.push(await oneRound(inst, roundNo++, async () => {
-        const bytesBefore = readBytesOf(server.pid);
-        const startedAt = Date.now();
-        const { result, ms } = await timed(() => client!.sync({ tables: [TABLE] }));
-        const readBytes = readBytesOf(server.pid) - bytesBefore;
-        const endedAt = Date.now();
-        const outcome = result[0];
-        if (outcome?.status !== 'succeeded') throw new Error(`sync through ada serve failed: ${JSON.stringify(outcome)}`);
-        const res: SyncRun = { ms, rssMb: server.peakRssMb(), rows: outcome.rows, runId: outcome.runId, startedAt, endedAt, output: '' };
-        return { ms, readBytes, run: res, rssMb: res.rssMb };
-      }));
-      // The server profiles the table in the background after a sync; the next round starts when it is done.
-      await profiled(inst);
+  for (let r = 0; r < REPEAT; r++) {
+    for (const way of r % 2 === 0 ? ['cli', 'serve'] : ['serve', 'cli']) {
+      if (way === 'cli') {
+        // A one-off `ada sync` process; runAda's probe reports its bytes read at exit.
+        cli.push(await oneRound(inst, roundNo++, async () => {
+          const res = await runAdaSync(inst);
+          return { ms: res.ms, readBytes: (res.readMb ?? NaN) * 1e6, run: res, rssMb: res.rssMb, ...(res.cpuMs !== undefined ? { cpuMs: res.cpuMs } : {}) };
+        }));
+      } else {
+        serve.push(await servedRound(inst, roundNo++));
+      }
     }
-  } finally {
-    await server.stop();
   }
 
   const c = summary(cli);
@@ -271,9 +287,13 @@ export async function run(): Promise<Figures> {
     ['sync_partitions.serve_answer_s', s.ms / 1000],
     ['sync_partitions.serve_answer_speedup', s.speedup],
     ['sync_partitions.serve_phases', s.phases],
+    // CPU, less at the mercy of the machine's load than the times: the server's from the request to the answer (all
+    // threads: staging, DuckDB's merges, the journal), the one-off process's whole life (its start-up included).
+    ['sync_partitions.serve_cpu_s', s.cpuS],
     ['sync_partitions.cli_s', c.ms / 1000],
     ['sync_partitions.cli_speedup', c.speedup],
     ['sync_partitions.cli_phases', c.phases],
+    ['sync_partitions.cli_cpu_s', c.cpuS],
     ['sync_partitions.untouched_mb', median(all.map((r) => r.untouchedBytes)) / 1e6],
     // One-off syncs only: the server profiles the table right after a sync, which reads every partition.
     ['sync_partitions.untouched_opened', Math.max(...cli.map((r) => r.untouchedOpened))],

@@ -269,6 +269,13 @@ export function readBytesOf(pid: number | 'self'): number {
   return Number(m[1]);
 }
 
+/** CPU time (user + system, all threads) a process has used so far, in ms (`/proc/<pid>/stat`, in clock ticks of 10 ms). */
+export function cpuMsOf(pid: number): number {
+  // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
 /** Preloaded into an `ada` child (`node --import`): writes its /proc/self/io at exit to $ADA_BENCH_IO_FILE. */
 export const IO_PROBE = fileURLToPath(new URL('./io-probe.mjs', import.meta.url));
 
@@ -283,11 +290,12 @@ export interface AdaServe {
 
 /**
  * Starts `ada serve --port 0` on an instance as a child process and waits until its control socket answers
- * (`ready`, e.g. `ControlClient.connect`, returns true).
+ * (`ready`, e.g. `ControlClient.connect`, returns true). `BENCH_SERVE_NODE_ARGS` (space-separated) goes to its node,
+ * e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the server.
  */
 export async function startAdaServe(inst: { configDir: string; dataDir: string }, ready: () => Promise<boolean>, timeoutMs = 120_000): Promise<AdaServe> {
   const adaBin = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
-  const proc = spawn(process.execPath, [adaBin, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...(process.env.BENCH_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), adaBin, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));

@@ -398,7 +398,8 @@ async function describeWritten(c: Pick<CommitInput, 'connect' | 'table' | 'schem
   const conn = await c.connect();
   try {
     const rows = await parquetRowCount(conn, w.tmp);
-    const keys = ranged ? c.table.primaryKey : [];
+    // A merged partition whose range was derived (see WrittenFile.keyRange) is not scanned for it.
+    const keys = ranged && !w.keyRange ? c.table.primaryKey : [];
     if (w.blobSha256) {
       const range = keys.length > 0 ? (await scanRows(conn, w.tmp, c.schema, false, keys)).range : undefined;
       return { rows, sha256: w.blobSha256, bytes: (await stat(w.tmp)).size, ...(range ? { range } : {}) };
@@ -409,7 +410,7 @@ async function describeWritten(c: Pick<CommitInput, 'connect' | 'table' | 'schem
       fsyncFile(w.tmp), w.digest ?? hashFile(w.tmp),
       hashRows || keys.length > 0 ? scanRows(conn, w.tmp, c.schema, hashRows, keys) : {},
     ]);
-    return { rows, sha256, bytes, ...scanned, ...(tapped ? { contentSha: tapped } : {}) };
+    return { rows, sha256, bytes, ...scanned, ...(tapped ? { contentSha: tapped } : {}), ...(ranged && w.keyRange ? { range: w.keyRange } : {}) };
   } finally {
     conn.closeSync();
   }

@@ -51,6 +51,12 @@ export interface WrittenFile {
   digest?: StoredBlob;
   /** A merge's rows and the sum of their row hashes, taken while DuckDB wrote it (see row-hash-tap.ts). */
   rowSum?: RowSum;
+  /**
+   * A merged partition's key range derived without a scan: the old file's recorded range joined with the range of the
+   * run's rows in the partition. A superset of the file's keys (rows that moved out still count), which is all its use
+   * needs: ruling the file out before a later upsert reads its keys (see partitionsHoldingNewKeys).
+   */
+  keyRange?: KeyRange;
 }
 
 /** What a writer produced: new temp files, and previous files that stay as they are; every other previous file goes. */
@@ -93,6 +99,12 @@ export interface WriteContext {
   rowTaps?: RowHashTaps;
   /** Set when the run's rows were deduplicated by key: how many remain. */
   runRows?: number;
+  /**
+   * Key range of the run's rows per partition key (null when a key column holds NULL there), read with the partition
+   * counts; a partition without run rows is absent. With deduplication, a superset (rows of the run that lost to a
+   * later row of their key count too).
+   */
+  freshRanges?: Map<string, KeyRange | null>;
   /** Set by chunkColumns. */
   chunkColumns?: Set<string>;
   /** The relation holding the run's rows, set by createNewRows: NEW_TABLE or NEW_VIEW. */
@@ -154,13 +166,17 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
   for (const key of await partitionsHoldingNewKeys(ctx, [...previous.values()].filter((f) => !touched.has(f.partition ?? '')))) touched.add(key);
 
   const kept: PublishedFile[] = [];
-  const jobs: Array<{ out: WrittenFile; select: (conn: DuckDBConnection, tap?: OpenTap) => Promise<string>; merged: boolean }> = [];
+  const jobs: Array<{ out: WrittenFile; select: (conn: DuckDBConnection, tap?: OpenTap) => Promise<string>; merged: boolean; range?: (conn: DuckDBConnection) => Promise<KeyRange | undefined> }> = [];
   const keys = [...new Set([...previous.keys(), ...touched])].sort();
   for (const key of keys) {
     const old = previous.get(key);
     if (touched.has(key)) {
       const fresh = `SELECT * EXCLUDE (${PART}) FROM ${newRows(ctx)} WHERE ${ctx.newRows === NEW_VIEW ? partitionFilter(ctx, key) : `${PART} = ${lit(key)}`}`;
-      jobs.push({ out: newTemp(ctx, partitionFile(ctx.layout, key), key), merged: true, select: async (conn, tap) => mergeSql(ctx, old ? await oldRows(ctx, [old], conn) : undefined, fresh, tap) });
+      jobs.push({
+        out: newTemp(ctx, partitionFile(ctx.layout, key), key), merged: true,
+        select: async (conn, tap) => mergeSql(ctx, old ? await oldRows(ctx, [old], conn) : undefined, fresh, tap),
+        range: (conn) => mergedKeyRange(ctx, conn, key, old),
+      });
     } else if (old && ctx.schemaChanged) {
       // Every partition must have the same schema so a glob reads without union_by_name.
       jobs.push({ out: newTemp(ctx, partitionFile(ctx.layout, key), key), merged: false, select: async (conn) => `SELECT ${columnList(ctx)} FROM (${await oldRows(ctx, [old], conn)}) ORDER BY ${ORD}` });
@@ -171,9 +187,11 @@ export async function writePartitions(ctx: WriteContext): Promise<WritePlan> {
   // Partitions are written PARTITION_CONCURRENCY at a time, each on a connection of its own: a partition's merge is
   // too small to keep every core busy (a 100k-row delta touches two of about 100k rows each). Each is described
   // (afterWrite) as soon as it is written, next to the merge of another partition rather than after all of them.
-  const written = await mapConcurrently(jobs, PARTITION_CONCURRENCY, async ({ out, select, merged }) => {
+  const written = await mapConcurrently(jobs, PARTITION_CONCURRENCY, async ({ out, select, merged, range }) => {
     const conn = await ctx.connect();
     try {
+      const keyRange = await range?.(conn);
+      if (keyRange) out.keyRange = keyRange;
       if (merged) await copyMerge(ctx, out, conn, (tap) => select(conn, tap));
       else out.digest = await copyTo(await select(conn), out.tmp, conn);
     } finally {
@@ -282,24 +300,51 @@ async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise
     await ctx.conn.run(`CREATE VIEW ${NEW_VIEW} AS ${select}`);
     const counts = await counting!;
     if (ctx.primaryKey.length > 0) ctx.runRows = counts.reduce((n, c) => n + c.rows, 0);
+    keepFreshRanges(ctx, counts);
     return counts.map((c) => c.key);
   }
-  await counting?.catch(() => undefined);
+  keepFreshRanges(ctx, await counting?.catch(() => undefined));
   // Stored in ORD order (a total order of the run's rows), which a single-threaded scan then reads back as is.
   await ctx.conn.run(`CREATE TABLE ${NEW_TABLE} AS ${dedup ? `${latestPerKey(ctx, select)} ORDER BY ${ORD}` : select}`);
   if (ctx.primaryKey.length > 0) ctx.runRows = Number((await ctx.conn.runAndReadAll(`SELECT count(*) FROM ${ctx.newRows}`)).getRowsJson()[0]?.[0] ?? 0);
   return undefined;
 }
 
-/** The partition keys of `select` (which has PART), sorted, with their row counts; on a connection of its own. */
-async function partitionCounts(ctx: WriteContext, select: string): Promise<Array<{ key: string; rows: number }>> {
+/** The partition keys of `select` (which has PART), sorted, with their row counts and key ranges; on a connection of its own. */
+async function partitionCounts(ctx: WriteContext, select: string): Promise<Array<{ key: string; rows: number; range: KeyRange | null }>> {
   const conn = await ctx.connect();
   try {
-    const rows = (await conn.runAndReadAll(`SELECT ${PART}, count(*) FROM (${select}) GROUP BY ALL ORDER BY 1`)).getRowsJson();
-    return rows.map((r) => ({ key: String(r[0]), rows: Number(r[1]) }));
+    // Each key column's smallest and largest value and NULL count, as scanRows in publish.ts reads them from a file.
+    const ranges = ctx.primaryKey.map((k) => `, min(${q(k)})::VARCHAR, max(${q(k)})::VARCHAR, count(*) - count(${q(k)})`).join('');
+    const rows = (await conn.runAndReadAll(`SELECT ${PART}, count(*)${ranges} FROM (${select}) GROUP BY ${PART} ORDER BY 1`)).getRowsJson();
+    return rows.map((r) => ({ key: String(r[0]), rows: Number(r[1]), range: keyRangeFrom(r.slice(2), ctx.schema, ctx.primaryKey) ?? null }));
   } finally {
     conn.closeSync();
   }
+}
+
+/** Keeps the run's key range per partition (see WriteContext.freshRanges). */
+function keepFreshRanges(ctx: WriteContext, counts: Array<{ key: string; range: KeyRange | null }> | undefined): void {
+  if (counts && ctx.primaryKey.length > 0) ctx.freshRanges = new Map(counts.map((c) => [c.key, c.range]));
+}
+
+/**
+ * The key range of a merged partition without reading it (see WrittenFile.keyRange): its old file's recorded range
+ * joined with the run's range in the partition, per key column. Undefined, so the written file is scanned for it, when
+ * either side is unknown (a NULL key, a range of another key or type, a state that recorded none).
+ */
+async function mergedKeyRange(ctx: WriteContext, conn: DuckDBConnection, key: string, old: PublishedFile | undefined): Promise<KeyRange | undefined> {
+  if (ctx.primaryKey.length === 0 || !ctx.freshRanges) return undefined;
+  const fresh = ctx.freshRanges.get(key);
+  const before = old ? ctx.keyRanges[old.path] : undefined;
+  if (fresh === null || (old && !(before && rangeFits(ctx, before)))) return undefined;
+  if (!fresh || !before) return fresh ?? before;
+  const bounds = fresh.map((c, j) => {
+    const cast = (v: string): string => `CAST(${lit(v)} AS ${c.type})`;
+    return `least(${cast(c.min)}, ${cast(before[j]!.min)})::VARCHAR, greatest(${cast(c.max)}, ${cast(before[j]!.max)})::VARCHAR, 0`;
+  });
+  const row = (await conn.runAndReadAll(`SELECT ${bounds.join(', ')}`)).getRowsJson()[0] ?? [];
+  return keyRangeFrom(row, ctx.schema, ctx.primaryKey);
 }
 
 /**

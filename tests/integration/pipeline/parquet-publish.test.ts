@@ -260,6 +260,29 @@ describe('ParquetPublisher partitions', () => {
     assert.equal(JSON.stringify(result.files).includes('"min"'), false, 'key values stay out of the file list that events carry');
   });
 
+  it('derives a merged partition\'s key range from its old range and the run\'s rows instead of scanning the file', async () => {
+    const dataDir = await newDataDir();
+    const initial = await publisher.publish({
+      dataDir, table: monthly(), mode: 'replace',
+      chunks: [await chunk(`(1, 'a', 1.0, '2024-01-05'), (5, 'b', 2.0, '2024-01-06'), (10, 'c', 3.0, '2024-02-01'), (20, 'd', 4.0, '2024-02-02')`)],
+    });
+    // 7 is new in January; 20 moves from February to January, so February is merged without run rows of its own.
+    const moved = await publisher.publish({ dataDir, table: monthly(), mode: 'upsert', previous: initial, chunks: [await chunk(`(7, 'x', 5.0, '2024-01-07'), (20, 'y', 6.0, '2024-01-08')`)] });
+    assert.deepEqual(moved.touchedPartitions, ['2024_01', '2024_02']);
+    assert.deepEqual(moved.keyRanges?.['parquet/shop/orders/2024_01.parquet'], [{ column: 'id', type: 'BIGINT', min: '1', max: '20' }]);
+    // February holds only 10 now; its range is the old one, a superset (a scan of the file would say 10..10).
+    assert.deepEqual(moved.keyRanges?.['parquet/shop/orders/2024_02.parquet'], [{ column: 'id', type: 'BIGINT', min: '10', max: '20' }]);
+    // The superset only costs a read of February's keys: 20 is not there any more, so February stays as it is.
+    const februaryBefore = await stat(path.join(dataDir, 'parquet/shop/orders/2024_02.parquet'));
+    const again = await publisher.publish({ dataDir, table: monthly(), mode: 'upsert', previous: moved, chunks: [await chunk(`(20, 'z', 7.0, '2024-01-09')`)] });
+    assert.deepEqual(again.touchedPartitions, ['2024_01']);
+    assert.equal((await stat(path.join(dataDir, 'parquet/shop/orders/2024_02.parquet'))).mtimeMs, februaryBefore.mtimeMs);
+    const rows = await readParquet(path.join(dataDir, 'parquet/shop/orders/*.parquet'), { orderBy: 'id' });
+    assert.deepEqual(rows.map((r) => [r.id, r.status, r.created]), [
+      ['1', 'a', '2024-01-05'], ['5', 'b', '2024-01-06'], ['7', 'x', '2024-01-07'], ['10', 'c', '2024-02-01'], ['20', 'z', '2024-01-09'],
+    ]);
+  });
+
   it('does not trust a key range taken under another primary key', async () => {
     const dataDir = await newDataDir();
     const initial = await publisher.publish({
