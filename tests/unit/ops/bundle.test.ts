@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** The flags of bin/ada.js's `#!` line, which the code cache is made for. */
-const NODE_FLAGS = ['--max-semi-space-size=64'];
+const NODE_FLAGS = readFileSync(path.join(REPO, 'bin', 'ada.js'), 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((f) => f.startsWith('--'));
 
 /**
  * A checkout in miniature with the real bin/ scripts and a small build: dist/ops/command-main.js hands the command line
