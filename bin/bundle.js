@@ -50,7 +50,12 @@ export async function bundle(root) {
           // A package required lazily (`createRequire(import.meta.url)('x')`) is bundled, still evaluated on first use.
           .replace(/createRequire\(import\.meta\.url\)\(/g, 'require(')
           .replace(/import\.meta\.url/g, `__adaFileUrl(${rel})`)
-          .replace(/import\.meta\.resolve/g, `__adaResolve`);
+          .replace(/import\.meta\.resolve/g, `__adaResolve`)
+          // esbuild writes non-ASCII characters as escapes, except in tagged templates (an escape changes their `raw`
+          // strings): the portal's html`…` templates would make the whole bundle a two-byte string, twice the memory
+          // and slower to read at every start. Ours use the cooked strings only (no String.raw), which an escape keeps;
+          // a character after a backslash stays as it is.
+          .replace(/(?<!\\)[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
         return { contents, loader: 'js' };
       });
     },

@@ -42,7 +42,8 @@ describe('bin/bundle.js and the bundle bin/ada.js runs', () => {
       '  process.exitCode = await bundled.main({ argv: process.argv.slice(2) });',
       '}',
       'export async function main(ctx) {',
-      "  process.stdout.write(JSON.stringify({ from: 'bundle', argv: ctx.argv, main: import.meta.url, helper: where(), yaml: parsed('a: 1') }) + '\\n');",
+      "  const tag = (strings, ...values) => strings.join(values.join('|'));",
+      "  process.stdout.write(JSON.stringify({ from: 'bundle', argv: ctx.argv, main: import.meta.url, helper: where(), yaml: parsed('a: 1'), text: 'a … b', tagged: tag`→ ${1} ✓` }) + '\\n');",
       '  return 0;',
       '}',
       '',
@@ -67,7 +68,11 @@ describe('bin/bundle.js and the bundle bin/ada.js runs', () => {
       main: pathToFileURL(dist('ops', 'command-main.js')).href,
       helper: pathToFileURL(dist('ops', 'helper.js')).href,
       yaml: { a: 1 },
+      text: 'a … b',
+      tagged: '→ 1 ✓',
     });
+    // Non-ASCII characters of ours, tagged templates' included, are escapes: the bundle is read as a one-byte string.
+    assert.doesNotMatch(bundle, /[\u0080-\uffff]/);
   });
 
   it('writes a code cache V8 takes in a process started with bin/ada.js\'s flags', () => {
