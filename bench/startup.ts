@@ -15,7 +15,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { report, scratch } from './util.ts';
+import { ADA_NODE_FLAGS, report, scratch } from './util.ts';
 import type { Figures } from './util.ts';
 import { syncThroughServer } from '../ops/control/sync-client.ts';
 
@@ -27,8 +27,6 @@ export const goals: Record<string, { min?: number; max?: number }> = {
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const ADA_BIN = path.join(ROOT, 'bin', 'ada.js');
-/** The flags of bin/ada.js's `#!` line, so the child starts as the installed command does. */
-const NODE_FLAGS = ['--max-semi-space-size=64'];
 const ROUNDS = Math.max(3, Math.round(Number(process.env.BENCH_REPEAT ?? 15)));
 
 /** Runs a child process to its exit; returns the wall time in ms, failing on a non-zero exit. */
@@ -73,7 +71,7 @@ async function oneRowInstance(root: string): Promise<{ configDir: string; dataDi
 
 /** Starts `ada serve` on an instance and waits until it listens. */
 function startServe(inst: { configDir: string; dataDir: string }, env: NodeJS.ProcessEnv): Promise<ChildProcess> {
-  const child = spawn(process.execPath, [...NODE_FLAGS, ADA_BIN, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env });
+  const child = spawn(process.execPath, [...ADA_NODE_FLAGS, ADA_BIN, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'pipe', 'pipe'], env });
   return new Promise((resolve, reject) => {
     let out = '';
     let err = '';
@@ -93,7 +91,7 @@ export async function run(): Promise<Figures> {
   const root = await scratch('startup');
   const alone = await oneRowInstance(path.join(root, 'standalone'));
   const served = await oneRowInstance(path.join(root, 'served'));
-  const syncArgs = (inst: { configDir: string; dataDir: string }): string[] => [...NODE_FLAGS, ADA_BIN, 'sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
+  const syncArgs = (inst: { configDir: string; dataDir: string }): string[] => [...ADA_NODE_FLAGS, ADA_BIN, 'sync', '--config', inst.configDir, '--data', inst.dataDir, '--json'];
   // The first sync creates the data directory: one-off work a recurring sync does not pay.
   for (const inst of [alone, served]) {
     await writeFile(inst.csvFile, 'id,note\n1,first\n');
@@ -107,10 +105,10 @@ export async function run(): Promise<Figures> {
       // A changed row each round, so every timed sync stages and publishes.
       await writeFile(alone.csvFile, `id,note\n1,round ${i}\n`);
       const node = await timeChild(['-e', '0'], env);
-      const version = await timeChild([...NODE_FLAGS, ADA_BIN, '--version'], env);
+      const version = await timeChild([...ADA_NODE_FLAGS, ADA_BIN, '--version'], env);
       times.node.push(node);
       times.version.push(version);
-      times.help.push(await timeChild([...NODE_FLAGS, ADA_BIN, '--help'], env));
+      times.help.push(await timeChild([...ADA_NODE_FLAGS, ADA_BIN, '--help'], env));
       await writeFile(served.csvFile, `id,note\n1,round ${i}\n`);
       times.served.push(await timeChild(syncArgs(served), env));
       times.alone.push(await timeChild(syncArgs(alone), env));

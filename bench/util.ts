@@ -8,6 +8,14 @@ import { lastValueFrom, toArray } from 'rxjs';
 import { EventLogReader } from '../events/index.ts';
 import type { RecordedEvent } from '../events/index.ts';
 
+/**
+ * The node flags of bin/ada.js's `#!` line. A child started with them runs as the installed `ada` command does: with
+ * its heap sizes and with the bundle's code cache, which V8 takes only under the flags it was made with
+ * (bin/bundle.js); without them every function of the bundle is compiled from its source.
+ */
+export const ADA_NODE_FLAGS: readonly string[] = readFileSync(fileURLToPath(new URL('../bin/ada.js', import.meta.url)), 'utf8')
+  .split('\n', 1)[0]!.split(/\s+/).filter((f) => f.startsWith('--'));
+
 /** Scratch space of the benchmarks (git-ignored). */
 export const BENCH_DIR = path.resolve(process.env.ADA_BENCH_DIR ?? 'bench/.work');
 
@@ -132,14 +140,15 @@ export interface AdaRun {
 }
 
 /**
- * Runs `node <nodeArgs> bin/ada.js <args>` as a child process and returns its time, output, peak RSS and bytes read.
+ * Runs `node <ADA_NODE_FLAGS> <nodeArgs> bin/ada.js <args>` as a child process and returns its time, output, peak RSS
+ * and bytes read.
  * `root` holds the files GNU time and the I/O probe write.
  */
 export async function runAda(root: string, args: string[], options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<AdaRun> {
   const adaBin = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
   const ioFile = path.join(root, 'proc-io.txt');
   const probe = HAS_PROC_IO ? ['--import', IO_PROBE] : [];
-  const nodeArgs = [...(options.nodeArgs ?? []), ...probe, adaBin, ...args];
+  const nodeArgs = [...ADA_NODE_FLAGS, ...(options.nodeArgs ?? []), ...probe, adaBin, ...args];
   const timeFile = path.join(root, 'time-v.txt');
   const useTime = await isExecutable(TIME_BIN);
   const env = { ...process.env, ...options.env, ADA_BENCH_IO_FILE: ioFile };
@@ -190,7 +199,7 @@ export function adaJson<T extends { ok?: boolean }>(command: string, run: AdaRun
 }
 
 /**
- * Runs `node <nodeArgs> bin/ada.js sync --config … --data … --json` as a child process and returns its time, its
+ * Runs `node <ADA_NODE_FLAGS> <nodeArgs> bin/ada.js sync --config … --data … --json` as a child process and returns its time, its
  * first table's rows and run id, and its peak RSS (see runAda).
  */
 export async function runAdaSync(inst: { root: string; configDir: string; dataDir: string }, options: { nodeArgs?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<SyncRun> {
@@ -295,7 +304,7 @@ export interface AdaServe {
  */
 export async function startAdaServe(inst: { configDir: string; dataDir: string }, ready: () => Promise<boolean>, timeoutMs = 120_000): Promise<AdaServe> {
   const adaBin = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
-  const proc = spawn(process.execPath, [...(process.env.BENCH_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), adaBin, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...ADA_NODE_FLAGS, ...(process.env.BENCH_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), adaBin, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));

@@ -8,6 +8,7 @@
 // parquet-wasm, …) stays a require of its own, loaded only by the commands that use it.
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -35,9 +36,13 @@ export async function bundle(root) {
     return false;
   }
   const distUrl = (file) => JSON.stringify(path.relative(dist, file).split(path.sep).join('/'));
+  const rxjsEsm = path.join(path.dirname(createRequire(path.join(root, 'package.json')).resolve('rxjs/package.json')), 'dist', 'esm', 'index.js');
   const ours = {
     name: 'ada-dist',
     setup(build) {
+      // rxjs resolves, for Node, to its CommonJS build: some 220 modules, all evaluated at the first import. Its ES
+      // build (the same version and code, shipped in the package) lets esbuild keep only the parts we use.
+      build.onResolve({ filter: /^rxjs$/ }, (args) => (args.importer.startsWith(dist + path.sep) ? { path: rxjsEsm } : undefined));
       // Packages not in the list stay requires of their own; ours and the bundled packages' own requires are followed.
       build.onResolve({ filter: /^[^./]/ }, (args) => {
         if (args.path.startsWith('node:') || !args.importer.startsWith(dist + path.sep)) return undefined;
@@ -50,7 +55,12 @@ export async function bundle(root) {
           // A package required lazily (`createRequire(import.meta.url)('x')`) is bundled, still evaluated on first use.
           .replace(/createRequire\(import\.meta\.url\)\(/g, 'require(')
           .replace(/import\.meta\.url/g, `__adaFileUrl(${rel})`)
-          .replace(/import\.meta\.resolve/g, `__adaResolve`);
+          .replace(/import\.meta\.resolve/g, `__adaResolve`)
+          // esbuild writes non-ASCII characters as escapes, except in tagged templates (an escape changes their `raw`
+          // strings): the portal's html`…` templates would make the whole bundle a two-byte string, twice the memory
+          // and slower to read at every start. Ours use the cooked strings only (no String.raw), which an escape keeps;
+          // a character after a backslash stays as it is.
+          .replace(/(?<!\\)[\u0080-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
         return { contents, loader: 'js' };
       });
     },

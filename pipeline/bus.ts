@@ -122,6 +122,14 @@ export class SyncBus {
 
   /** Syncs tables one after another; one table's failure does not stop the others. */
   async syncTables(tables: readonly TableConfig[], options: SyncOptions): Promise<SyncOutcome[]> {
+    // The connectors' DuckDB instances (some 10–40 ms each) are made while the recovery and the first SyncStarted run.
+    for (const source of new Set(tables.map((t) => t.source))) {
+      try {
+        this.deps.connectors.get(source)?.prepare?.();
+      } catch {
+        // A connector that cannot be created fails its tables' runs, each with the error (see syncTable).
+      }
+    }
     if (this.needsRecovery) await this.recoverInterrupted();
     const outcomes: SyncOutcome[] = [];
     for (let i = 0; i < tables.length; i++) {

@@ -35,6 +35,11 @@ export type ConnectorEvent =
 export interface Connector {
   readonly source: string;
   sync(request: SyncRequest): Observable<ConnectorEvent>;
+  /**
+   * Starts, ahead of a sync, the set-up its runs wait for (a DuckDB instance), so that it is made while the bus
+   * recovers and records the run's start. Never throws: a failure shows in the run that needed it.
+   */
+  prepare?(): void;
   close?(): Promise<void>;
 }
 

@@ -48,6 +48,16 @@ export class DuckDbRuns {
     });
   }
 
+  /**
+   * Starts creating the instance (its work runs on a libuv thread) ahead of the first run, which then connects to it;
+   * a failure is the first run's error.
+   */
+  prepare(): void {
+    if (this.#closed || this.#instance) return;
+    this.#instance = Promise.resolve().then(() => createDuckDBInstance(':memory:', this.options));
+    this.#instance.catch(() => undefined);
+  }
+
   /** Cancels running runs and closes the DuckDB instance. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -56,7 +66,8 @@ export class DuckDbRuns {
     await Promise.allSettled(this.#running.values());
     const instance = this.#instance;
     this.#instance = undefined;
-    if (instance) (await instance).closeSync();
+    // An instance that failed to open (prepared for a run that then failed on it, or never ran) has nothing to close.
+    if (instance) await instance.then((i) => i.closeSync(), () => undefined);
   }
 
   async #connect(): Promise<DuckDBConnection> {

@@ -68,6 +68,11 @@ export class CsvConnector implements Connector {
     return this.#runs.run$(request, (connection, signal, emit) => new TableRun(this.dir, request, signal, emit).execute(connection));
   }
 
+  /** Starts creating the DuckDB instance of the coming runs. */
+  prepare(): void {
+    this.#runs.prepare();
+  }
+
   /** Cancels running syncs and closes the DuckDB instance. */
   close(): Promise<void> {
     return this.#runs.close();

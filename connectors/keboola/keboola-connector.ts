@@ -70,6 +70,11 @@ export class KeboolaConnector implements Connector {
     return this.#runs.run$(request, (connection, signal, emit) => new TableRun(this.client, request, signal, emit, this.#textOnly).execute(connection));
   }
 
+  /** Starts creating the DuckDB instance of the coming runs. */
+  prepare(): void {
+    this.#runs.prepare();
+  }
+
   /** Cancels running syncs and closes the DuckDB instance. */
   close(): Promise<void> {
     return this.#runs.close();

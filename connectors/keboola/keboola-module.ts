@@ -23,10 +23,16 @@ class LazyKeboolaConnector implements Connector {
     return defer(() => from(this.#load())).pipe(mergeMap((c) => c.sync(request)));
   }
 
+  /** Loads the connector for the coming sync and starts its DuckDB instance; a failure to load is the sync's error. */
+  prepare(): void {
+    this.#load().then((c) => c.prepare(), () => undefined);
+  }
+
   async close(): Promise<void> {
     const connector = this.#connector;
     this.#connector = undefined;
-    if (connector) await (await connector).close();
+    // A load that failed (started by prepare, for a sync that then failed on it) left nothing to close.
+    if (connector) await connector.then((c) => c.close(), () => undefined);
   }
 
   #load(): Promise<KeboolaConnector> {

@@ -3,8 +3,9 @@
  * job at a time, and kills it when a job outlives its timeout or is aborted. The process runs at a lower CPU
  * priority, so profiling a huge table never starves the broker.
  */
-import { spawn } from 'node:child_process';
+import type childProcess from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -57,6 +58,9 @@ export class ProfileWorker {
   }
 
   #spawn(): ChildProcess {
+    // Required here, not imported: every process that loads the pipeline loads this module, and node:child_process
+    // (with net, dgram and their bindings) is a few ms of a standalone sync's start-up, which profiles nothing.
+    const { spawn } = createRequire(import.meta.url)('node:child_process') as typeof childProcess;
     const child = spawn(process.execPath, [`--max-old-space-size=${CHILD_HEAP_MB}`, ...LOADER_ARGS, CHILD_ENTRY], {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       serialization: 'json',

@@ -7,7 +7,7 @@ import { loadConfig } from '../../../connectors/index.ts';
 import { EventLog } from '../../../events/index.ts';
 import { ConnectorRegistry } from '../../../connectors/index.ts';
 import { Broker, BrokerReader } from '../../../pipeline/index.ts';
-import type { BrokerLogger } from '../../../pipeline/index.ts';
+import type { BrokerConnectorsFactory, BrokerLogger } from '../../../pipeline/index.ts';
 import { readEvents } from '../../helpers/events.ts';
 import { csvInstance, query } from '../../helpers/instance.ts';
 
@@ -136,6 +136,47 @@ describe('the broker', () => {
     await broker.replay(['catalog']);
     await broker.sync({ tables: ['orders'] });
     assert.equal(await strayLeft(), false, 'after a replay, the next sync recovers first');
+  });
+
+  it('asks each source of a sync to prepare once, before its runs; a connector that cannot be made fails only its runs', async (t) => {
+    const inst = await csvInstance(t, TABLES);
+    await inst.writeCsv('orders.csv', 'id\n1\n2\n');
+    await inst.writeCsv('customers.csv', 'name\nAnn\n');
+    const config = await loadConfig({ configDir: inst.configDir, env: {} });
+    const calls: string[] = [];
+    let broken = false;
+    // The registry, with each call of the CSV connector recorded; `broken` makes creating it fail.
+    const connectors: BrokerConnectorsFactory = (c) => {
+      const registry = new ConnectorRegistry(c);
+      return {
+        get: (source) => {
+          if (broken) throw new Error('the CSV connector cannot be created');
+          const real = registry.get(source)!;
+          return {
+            source,
+            prepare: () => {
+              calls.push('prepare');
+              real.prepare?.();
+            },
+            sync: (r) => {
+              calls.push(`sync ${r.table.name}`);
+              return real.sync(r);
+            },
+            close: () => real.close!(),
+          };
+        },
+        healthChecks: (ctx) => registry.healthChecks(ctx),
+        close: () => registry.close(),
+      };
+    };
+    const broker = await Broker.open({ config, dataDir: inst.dataDir, connectors, eventSource: 'test', logger: quiet });
+    t.after(() => broker.close());
+    const outcomes = await broker.sync();
+    assert.deepEqual(outcomes.map((o) => o.status), ['succeeded', 'succeeded']);
+    assert.deepEqual(calls, ['prepare', 'sync orders', 'sync customers']);
+    broken = true;
+    const failed = await broker.sync({ tables: ['orders'] });
+    assert.deepEqual(failed.map((o) => [o.status, o.error?.message]), [['failed', 'the CSV connector cannot be created']]);
   });
 
   it('the read-only side evaluates health from the files without the writer lock', async (t) => {

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,7 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const REPO = fileURLToPath(new URL('../../../', import.meta.url));
 /** The flags of bin/ada.js's `#!` line, which the code cache is made for. */
-const NODE_FLAGS = ['--max-semi-space-size=64'];
+const NODE_FLAGS = readFileSync(path.join(REPO, 'bin', 'ada.js'), 'utf8').split('\n', 1)[0]!.split(/\s+/).filter((f) => f.startsWith('--'));
 
 /**
  * A checkout in miniature with the real bin/ scripts and a small build: dist/ops/command-main.js hands the command line
@@ -41,7 +42,8 @@ describe('bin/bundle.js and the bundle bin/ada.js runs', () => {
       '  process.exitCode = await bundled.main({ argv: process.argv.slice(2) });',
       '}',
       'export async function main(ctx) {',
-      "  process.stdout.write(JSON.stringify({ from: 'bundle', argv: ctx.argv, main: import.meta.url, helper: where(), yaml: parsed('a: 1') }) + '\\n');",
+      "  const tag = (strings, ...values) => strings.join(values.join('|'));",
+      "  process.stdout.write(JSON.stringify({ from: 'bundle', argv: ctx.argv, main: import.meta.url, helper: where(), yaml: parsed('a: 1'), text: 'a … b', tagged: tag`→ ${1} ✓` }) + '\\n');",
       '  return 0;',
       '}',
       '',
@@ -66,7 +68,11 @@ describe('bin/bundle.js and the bundle bin/ada.js runs', () => {
       main: pathToFileURL(dist('ops', 'command-main.js')).href,
       helper: pathToFileURL(dist('ops', 'helper.js')).href,
       yaml: { a: 1 },
+      text: 'a … b',
+      tagged: '→ 1 ✓',
     });
+    // Non-ASCII characters of ours, tagged templates' included, are escapes: the bundle is read as a one-byte string.
+    assert.doesNotMatch(bundle, /[\u0080-\uffff]/);
   });
 
   it('writes a code cache V8 takes in a process started with bin/ada.js\'s flags', () => {
