@@ -93,6 +93,8 @@ export interface WriteContext {
   rowTaps?: RowHashTaps;
   /** Set when the run's rows were deduplicated by key: how many remain. */
   runRows?: number;
+  /** Set by runKeys. */
+  runKeys?: { distinct: number; repeated: boolean };
   /** Set by chunkColumns. */
   chunkColumns?: Set<string>;
   /** The relation holding the run's rows, set by createNewRows: NEW_TABLE or NEW_VIEW. */
@@ -111,13 +113,13 @@ export async function writeSingleFile(ctx: WriteContext): Promise<WritePlan> {
   const oldFiles = ctx.mode === 'upsert' ? [...ctx.previousFiles, ...ctx.relayoutFrom] : [];
   if (ctx.mode === 'replace' && await hasDuplicateKeys(ctx)) {
     await createNewRows(ctx, false);
-    out.digest = await copyTo(`SELECT ${columnList(ctx)} FROM ${NEW_TABLE} ORDER BY ${ORD}`, out.tmp, ctx.conn);
+    out.digest = await copyTo(`SELECT ${columnList(ctx)} FROM ${newRows(ctx)} ORDER BY ${ORD}`, out.tmp, ctx.conn);
   } else if (ctx.mode === 'replace' || (oldFiles.length === 0 && ctx.primaryKey.length === 0)) {
     await writeChunksAsIs(ctx, out);
   } else {
     await createNewRows(ctx, false);
     const old = oldFiles.length > 0 ? await oldRows(ctx, oldFiles) : undefined;
-    await copyMerge(ctx, out, ctx.conn, (tap) => mergeSql(ctx, old, `SELECT * FROM ${NEW_TABLE}`, tap));
+    await copyMerge(ctx, out, ctx.conn, (tap) => mergeSql(ctx, old, `SELECT * FROM ${newRows(ctx)}`, tap));
   }
   return { written: [out], kept: [] };
 }
@@ -257,37 +259,37 @@ function ordExpr(alias: string, source: 0 | 1): string {
 }
 
 /**
- * Materialises the run's rows cast to the published schema; with a primary key only the latest row per key (later
- * chunk, then later row wins). A run without a repeated key, the usual case, is a plain scan, which keeps the chunks'
- * order (ORD order) without a sort; the window that deduplicates took most of a 2-partition upsert's time otherwise.
+ * Makes the run's rows cast to the published schema available to every connection; with a primary key only the
+ * latest row per key (later chunk, then later row wins), materialised in ORD order.
  *
- * A partitioned run without a repeated key is not materialised but a view over the chunks: DuckDB's table storage
- * cost more than the few reads of the view (the touched partitions, then each partition's merge reads the chunks'
- * keys and its own rows): a 100k-row run took 50–80 ms of CPU to store, a scan of its chunk 5–15 ms.
+ * A run without a repeated key, the usual case, is not materialised but a view over the chunks, a plain scan in ORD
+ * order: DuckDB's table storage cost more than the few reads of the view (a merge reads the chunks' keys for its anti
+ * join, then their rows; a partitioned one reads the touched partitions first): a 100k-row run took 50–80 ms of CPU to
+ * store, a scan of its chunk 5–15 ms.
  */
 async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise<string[] | undefined> {
   let select = newRowsSql(ctx, await chunkColumns(ctx));
   if (withPartition) select = `SELECT *, ${partitionExpr(ctx)} AS ${PART} FROM (${select})`;
-  // The run's partitions and row count are read next to the check for repeated keys, on a connection of their own
-  // (both scan the chunks); they are those of the rows kept when no key repeats.
+  // The run's partitions are read next to the check for repeated keys, on a connection of their own (both scan the
+  // chunks); they are those of the rows kept when no key repeats.
   const counting = withPartition ? partitionCounts(ctx, select) : undefined;
   counting?.catch(() => undefined);
-  const dedup = ctx.primaryKey.length > 0 && await repeatsKeys(ctx).catch(async (err: unknown) => {
+  const keys = await runKeys(ctx).catch(async (err: unknown) => {
     await counting?.catch(() => undefined);
     throw err;
   });
+  const dedup = keys?.repeated === true;
+  // The rows kept: one per key.
+  if (keys) ctx.runRows = keys.distinct;
   await dropRunTables(ctx.conn);
-  ctx.newRows = withPartition && !dedup ? NEW_VIEW : NEW_TABLE;
+  ctx.newRows = dedup ? NEW_TABLE : NEW_VIEW;
   if (ctx.newRows === NEW_VIEW) {
     await ctx.conn.run(`CREATE VIEW ${NEW_VIEW} AS ${select}`);
-    const counts = await counting!;
-    if (ctx.primaryKey.length > 0) ctx.runRows = counts.reduce((n, c) => n + c.rows, 0);
-    return counts.map((c) => c.key);
+    return (await counting)?.map((c) => c.key);
   }
   await counting?.catch(() => undefined);
   // Stored in ORD order (a total order of the run's rows), which a single-threaded scan then reads back as is.
-  await ctx.conn.run(`CREATE TABLE ${NEW_TABLE} AS ${dedup ? `${latestPerKey(ctx, select)} ORDER BY ${ORD}` : select}`);
-  if (ctx.primaryKey.length > 0) ctx.runRows = Number((await ctx.conn.runAndReadAll(`SELECT count(*) FROM ${ctx.newRows}`)).getRowsJson()[0]?.[0] ?? 0);
+  await ctx.conn.run(`CREATE TABLE ${NEW_TABLE} AS ${latestPerKey(ctx, select)} ORDER BY ${ORD}`);
   return undefined;
 }
 
@@ -307,17 +309,25 @@ async function partitionCounts(ctx: WriteContext, select: string): Promise<Array
  * memory limit): a run without duplicates, the usual case, keeps the plain copy (and the blob hard link).
  */
 async function hasDuplicateKeys(ctx: WriteContext): Promise<boolean> {
-  return ctx.dedupe && repeatsKeys(ctx);
+  return ctx.dedupe && (await runKeys(ctx))?.repeated === true;
 }
 
-/** True when the run's chunks hold a primary key twice (see hasDuplicateKeys). */
-async function repeatsKeys(ctx: WriteContext): Promise<boolean> {
-  if (ctx.primaryKey.length === 0 || ctx.chunkPaths.length === 0) return false;
-  const types = new Map(ctx.schema.map((c) => [c.name, c.type]));
-  const cols = await chunkColumns(ctx);
-  const keys = ctx.primaryKey.map((k) => `CAST(${cols.has(k) ? `c.${q(k)}` : 'NULL'} AS ${types.get(k) ?? 'VARCHAR'})`).join(', ');
-  const rows = (await ctx.conn.runAndReadAll(`SELECT 1 FROM read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true) c GROUP BY ${keys} HAVING count(*) > 1 LIMIT 1`)).getRowsJson();
-  return rows.length > 0;
+/**
+ * The run's distinct primary keys and whether one repeats, from one aggregate over the chunks' key columns (kept on
+ * `ctx`: the replace path and createNewRows both ask); undefined without a primary key. With no repeat, the distinct
+ * keys are the run's rows, so no count of them follows.
+ */
+async function runKeys(ctx: WriteContext): Promise<{ distinct: number; repeated: boolean } | undefined> {
+  if (ctx.primaryKey.length === 0) return undefined;
+  if (ctx.chunkPaths.length === 0) return { distinct: 0, repeated: false };
+  if (!ctx.runKeys) {
+    const types = new Map(ctx.schema.map((c) => [c.name, c.type]));
+    const cols = await chunkColumns(ctx);
+    const keys = ctx.primaryKey.map((k) => `CAST(${cols.has(k) ? `c.${q(k)}` : 'NULL'} AS ${types.get(k) ?? 'VARCHAR'})`).join(', ');
+    const [distinct, most] = (await ctx.conn.runAndReadAll(`SELECT count(*), coalesce(max(n), 0) FROM (SELECT count(*) AS n FROM read_parquet(${fileList(ctx.chunkPaths)}, union_by_name = true) c GROUP BY ${keys})`)).getRowsJson()[0] ?? [];
+    ctx.runKeys = { distinct: Number(distinct ?? 0), repeated: Number(most ?? 0) > 1 };
+  }
+  return ctx.runKeys;
 }
 
 /**
