@@ -22,10 +22,20 @@ import { partitionFile } from './table-layout.ts';
 import type { TableLayout } from './table-layout.ts';
 
 /**
- * Parquet options of every COPY. Snappy is DuckDB's default codec (the fastest to write, and what a bare COPY uses);
- * it is named here so published bytes do not change if the default does.
+ * Parquet options of every COPY whose bytes identify the file (replaces, partition rewrites). Snappy is DuckDB's
+ * default codec (the fastest to write, and what a bare COPY uses); it is named here so published bytes do not change
+ * if the default does, since a replay must write these files byte for byte as the live publish did.
  */
 export const PARQUET_COPY_OPTIONS = 'FORMAT parquet, COMPRESSION snappy';
+
+/**
+ * Parquet options of a merge, whose file is identified by its rows, not its bytes (see mergeSql), so its encoding may
+ * differ from the one before. Format version 2's encodings (delta-packed integers and timestamps, split floats, delta
+ * lengths for strings that dictionaries do not fit) against version 1's plain ones, measured on the benchmark's
+ * 5M-row merge (2 cores): the COPY about 15 % less CPU, the file 149 → 101 MB (so less to hash, fsync, read back and
+ * pull), and a full decode of it 40 % less CPU for the next merge. DuckDB, pyarrow, polars and arrow-rs read them.
+ */
+export const MERGE_COPY_OPTIONS = `${PARQUET_COPY_OPTIONS}, PARQUET_VERSION v2`;
 
 /** Helper columns; schema-merge.ts refuses source columns with this prefix. */
 const ORD = '__ada_ord';
@@ -129,7 +139,7 @@ async function copyMerge(ctx: WriteContext, out: WrittenFile, conn: DuckDBConnec
   const tap = ctx.rowTaps?.open();
   let rowSum: RowSum | undefined;
   try {
-    out.digest = await copyTo(await select(tap), out.tmp, conn);
+    out.digest = await copyTo(await select(tap), out.tmp, conn, MERGE_COPY_OPTIONS);
   } finally {
     rowSum = tap?.close();
   }
@@ -548,9 +558,9 @@ async function distinctParts(ctx: WriteContext, table: string): Promise<string[]
 }
 
 /** Writes `select` to `tmp`; returns the file's sha256 and size, hashed while DuckDB wrote it. */
-async function copyTo(select: string, tmp: string, conn: DuckDBConnection): Promise<StoredBlob> {
+async function copyTo(select: string, tmp: string, conn: DuckDBConnection, options = PARQUET_COPY_OPTIONS): Promise<StoredBlob> {
   await mkdir(path.dirname(tmp), { recursive: true });
-  const copying = conn.run(`COPY (${select}) TO ${lit(tmp)} (${PARQUET_COPY_OPTIONS})`);
+  const copying = conn.run(`COPY (${select}) TO ${lit(tmp)} (${options})`);
   const digesting = hashWhileWritten(tmp, copying);
   digesting.catch(() => undefined);
   await copying;
