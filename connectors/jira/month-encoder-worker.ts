@@ -2,6 +2,8 @@
  * The worker thread of `MonthEncoder`: encodes one month of one table, or applies a month's changes to the rows
  * it keeps (`MonthRows`) and encodes the tables asked for, per message, and sends the bytes back.
  */
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { MonthRows } from './month-rows.ts';
 import { encodeMonth } from './parquet-month.ts';
@@ -11,6 +13,24 @@ import type { EncodeReply, EncodeRequest } from './month-encoder.ts';
 const port = parentPort;
 if (!port) throw new Error('month-encoder-worker.ts runs as a worker thread only');
 const months = new MonthRows();
+
+/**
+ * Nice value of this thread (Linux: a thread has its own): encoding months can wait, the event loop answering
+ * webhooks cannot. On two cores a pass's encoding burst competed with the loop for a core; at a lower priority it gets
+ * what the loop leaves (about a tenth of a busy core at worst). Left as it is where a thread's id cannot be found.
+ */
+const ENCODING_NICE = 10;
+
+function lowerThisThreadsPriority(): void {
+  try {
+    // `/proc/thread-self` names this thread as `<pid>/task/<tid>`; setpriority(2) with a thread id sets that thread's.
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.max(getPriority(tid), ENCODING_NICE));
+  } catch {
+    // Not Linux, or not allowed: the thread runs at the process's priority.
+  }
+}
+lowerThisThreadsPriority();
 
 /** Only a buffer of its own is transferred (never a view into the WebAssembly memory). */
 const own = (data: Uint8Array): Uint8Array => (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -94,6 +94,24 @@ describe('Jira month encoder', () => {
       ['U-2', '\ufffd after', null, null, false, '-5', [], null],
       ['U-3', '', '😀 emoji and Ελληνικά', null, null, null, [], null],
     ]);
+  });
+
+  it('encodes at a lower priority than the event loop (Linux: the worker thread\'s own nice value)', { skip: process.platform !== 'linux' }, async (t) => {
+    const encoder = new MonthEncoder();
+    await encoder.encode('comments', ROWS);
+    assert.equal(encoder.threaded, true);
+    const niceOf = async (tid: string): Promise<number> => {
+      const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8');
+      // Field 19 (nice), counted after the command name, which ends at the last ')'.
+      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+    };
+    const main = await niceOf(String(process.pid));
+    if (main >= 10) {
+      t.skip(`this process already runs at nice ${main}`);
+      return;
+    }
+    const nices = await Promise.all((await readdir('/proc/self/task')).map(niceOf));
+    assert.ok(nices.includes(10), `a thread runs at nice 10, the main thread at ${main} (nice values: ${nices.join(', ')})`);
   });
 
   it('runs its worker in a process that registered tsx in code, as `bin/ada.js` does from the sources', async () => {
