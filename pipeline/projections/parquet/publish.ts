@@ -17,7 +17,7 @@ import type { ColumnSchema, PublishedFile } from '../../../events/index.ts';
 import { AdaError, adaError, ErrorCode, hashFile } from '../../../events/index.ts';
 import { normaliseDuckType } from '../../column-types.ts';
 import { diskFullError } from '../../disk-full.ts';
-import { quoteIdentifier, quoteLiteral } from '../../sql/where-filters.ts';
+import { quoteLiteral } from '../../sql/where-filters.ts';
 import { fsyncFile } from './atomic-files.ts';
 import { isPartitionKey } from './partition-key.ts';
 import { RowHashTaps } from './row-hash-tap.ts';
@@ -27,7 +27,7 @@ import { mergeSchema } from './schema-merge.ts';
 import type { SchemaChange } from './schema-merge.ts';
 import { isInsideParquetRoot, MANIFEST_NAME, partitionFile, tableLayout } from './table-layout.ts';
 import type { TableLayout } from './table-layout.ts';
-import { dropRunTables, keyRangeFrom, mapConcurrently, parquetRowCount, writePartitions, writeSingleFile } from './write-table.ts';
+import { dropRunTables, keyRangeAggregates, keyRangeFrom, mapConcurrently, parquetRowCount, writePartitions, writeSingleFile } from './write-table.ts';
 import type { KeyRange, WriteContext, WrittenFile } from './write-table.ts';
 import { PipelineErrorCode } from '../../errors.ts';
 
@@ -432,7 +432,7 @@ async function describeWritten(c: Pick<CommitInput, 'connect' | 'table' | 'schem
 async function scanRows(conn: DuckDBConnection, file: string, schema: ColumnSchema[], hashRows: boolean, primaryKey: string[]): Promise<{ contentSha?: string; range?: KeyRange }> {
   const aggregates = [
     ...(hashRows ? ['count(*)::VARCHAR', 'coalesce(sum(hash(r)), 0)::VARCHAR'] : []),
-    ...primaryKey.map((k) => `min(r.${quoteIdentifier(k)})::VARCHAR, max(r.${quoteIdentifier(k)})::VARCHAR, count(*) - count(r.${quoteIdentifier(k)})`),
+    ...keyRangeAggregates(primaryKey, 'r'),
   ];
   const row = (await conn.runAndReadAll(`SELECT ${aggregates.join(', ')} FROM read_parquet(${quoteLiteral(file)}) r`)).getRowsJson()[0] ?? [];
   const contentSha = hashRows ? rowContentSha(String(row[0]), String(row[1]), schema) : undefined;

@@ -327,9 +327,8 @@ async function createNewRows(ctx: WriteContext, withPartition: boolean): Promise
 async function partitionCounts(ctx: WriteContext, select: string): Promise<Array<{ key: string; rows: number; range: KeyRange | null }>> {
   const conn = await ctx.connect();
   try {
-    // Each key column's smallest and largest value and NULL count, as scanRows in publish.ts reads them from a file.
-    const ranges = ctx.primaryKey.map((k) => `, min(${q(k)})::VARCHAR, max(${q(k)})::VARCHAR, count(*) - count(${q(k)})`).join('');
-    const rows = (await conn.runAndReadAll(`SELECT ${PART}, count(*)${ranges} FROM (${select}) GROUP BY ${PART} ORDER BY 1`)).getRowsJson();
+    const aggregates = [`${PART}`, 'count(*)', ...keyRangeAggregates(ctx.primaryKey)].join(', ');
+    const rows = (await conn.runAndReadAll(`SELECT ${aggregates} FROM (${select}) GROUP BY ${PART} ORDER BY 1`)).getRowsJson();
     return rows.map((r) => ({ key: String(r[0]), rows: Number(r[1]), range: keyRangeFrom(r.slice(2), ctx.schema, ctx.primaryKey) ?? null }));
   } finally {
     conn.closeSync();
@@ -531,8 +530,17 @@ function rangeFits(ctx: WriteContext, range: KeyRange): boolean {
 }
 
 /**
- * A key range from the text of `min, max, count of NULLs` per primary key column, as a scan of a written file returns
- * them (see scanRows in publish.ts); undefined for an empty file or when a key column holds NULL (a NULL key matches
+ * The aggregates `keyRangeFrom` reads, per primary key column of rows aliased `alias` (or unqualified): the smallest
+ * and largest value as text, and the count of NULLs, in that order.
+ */
+export function keyRangeAggregates(primaryKey: string[], alias?: string): string[] {
+  const col = (k: string): string => (alias ? `${alias}.${q(k)}` : q(k));
+  return primaryKey.map((k) => `min(${col(k)})::VARCHAR, max(${col(k)})::VARCHAR, count(*) - count(${col(k)})`);
+}
+
+/**
+ * A key range from the text of `min, max, count of NULLs` per primary key column (`keyRangeAggregates`), as a scan of
+ * a written file or of a run's partition returns them; undefined for an empty file or when a key column holds NULL (a NULL key matches
  * only a NULL key, which a range cannot say).
  */
 export function keyRangeFrom(row: unknown[], schema: ColumnSchema[], primaryKey: string[]): KeyRange | undefined {
