@@ -14,7 +14,6 @@
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Agent, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -28,7 +27,7 @@ import { jiraConnector } from '../connectors/jira/index.ts';
 import { FakeJira } from '../tests/fixtures/jira/fake-jira.ts';
 import { delivery, httpRequest, WebhookSender } from '../tests/fixtures/jira/webhook-sender.ts';
 import { readParquet } from '../tests/helpers/parquet.ts';
-import { peakRssMb, report, resetPeakRss, round, scratch } from './util.ts';
+import { cpuMsOf, peakRssMb, report, resetPeakRss, round, scratch } from './util.ts';
 import type { Figures } from './util.ts';
 import type { Goals } from './run.ts';
 
@@ -57,10 +56,7 @@ const now = (): number => performance.timeOrigin + performance.now();
 /** CPU time of this process's main thread (the event loop), in ms (Linux: /proc; NaN elsewhere). */
 function mainThreadCpuMs(): number {
   try {
-    // Fields 14 and 15 (utime, stime) after the command name, which ends at the last ')'.
-    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) * 10;
+    return cpuMsOf(process.pid, process.pid);
   } catch {
     return Number.NaN;
   }

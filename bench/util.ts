@@ -278,10 +278,13 @@ export function readBytesOf(pid: number | 'self'): number {
   return Number(m[1]);
 }
 
-/** CPU time (user + system, all threads) a process has used so far, in ms (`/proc/<pid>/stat`, in clock ticks of 10 ms). */
-export function cpuMsOf(pid: number): number {
+/**
+ * CPU time (user + system) a process has used so far, all its threads or only thread `tid` of it, in ms
+ * (`/proc/<pid>/stat` or `/proc/<pid>/task/<tid>/stat`, in clock ticks of 10 ms).
+ */
+export function cpuMsOf(pid: number, tid?: number): number {
   // The fields after the command name, which is in parentheses and may hold spaces: utime and stime are the 12th and 13th.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
+  const fields = readFileSync(tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ');
   return (Number(fields[11]) + Number(fields[12])) * 10;
 }
 
