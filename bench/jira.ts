@@ -21,8 +21,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import Fastify from 'fastify';
 import { lastValueFrom, toArray } from 'rxjs';
-import { BlobStore, CheckpointStore, EventLog } from '../events/index.ts';
-import { ProjectionRunner } from '../pipeline/index.ts';
+import { BlobStore, EventLog } from '../events/index.ts';
 import { jiraConnector } from '../connectors/jira/index.ts';
 import { FakeJira } from '../tests/fixtures/jira/fake-jira.ts';
 import { delivery, httpRequest, WebhookSender } from '../tests/fixtures/jira/webhook-sender.ts';
@@ -115,10 +114,10 @@ export async function run(): Promise<Figures> {
       appended.then(() => appendMs.push(performance.now() - started), () => undefined);
       return appended;
     };
-    const runner = new ProjectionRunner(log, new CheckpointStore(path.join(dataDir, 'metadata', 'checkpoints')), dataDir);
-    const runtime = await jiraConnector.start({
+    // As `ada serve` runs Jira: the route on this thread, the reactor and the projection on a thread of their own.
+    const runtime = await jiraConnector.startThread({
       settings: { baseUrl: ready.url, email: ready.email, apiToken: ready.token, webhookSecret: SECRET, slaFields: [], attachmentMaxBytes: 50 << 20, consistencyMaxBackfill: 50, consistencyJql: 'x', deepJql: 'x' },
-      log, blobs, runner, dataDir, warn: () => undefined,
+      log, blobs, dataDir, warn: () => undefined,
     });
     const app = Fastify();
     const arrived = new WeakMap<object, number>();
@@ -137,7 +136,10 @@ export async function run(): Promise<Figures> {
     const result = await done;
     if (result.type !== 'done') throw new Error('unexpected message from the sender process');
     if (result.failed.length) throw new Error(`${result.failed.length} deliveries failed, first: ${result.failed[0]}`);
-    for (let i = 0; i < 50 && (runner.positionOf('jira') < log.head || runner.positionOf('jira-fetch') < log.head); i++) await runtime.pump();
+    for (let i = 0; i < 50; i++) {
+      const at = await runtime.pump();
+      if (at.reactor >= log.head && at.projection >= log.head) break;
+    }
     const cpu = process.cpuUsage(cpuBefore);
     const mainCpuMs = mainThreadCpuMs() - mainBefore;
     loopDelay.disable();

@@ -41,6 +41,14 @@ export class BlobStore {
     return store;
   }
 
+  /**
+   * The store another instance of this process created (one on another thread): it writes and reads as that one does,
+   * but sweeps nothing, since a temp file in the store may be that instance's write in progress.
+   */
+  static attach(root: string): BlobStore {
+    return new BlobStore(path.resolve(root));
+  }
+
   /** Opens the store to read and verify only: touches nothing on disk (safe while another process writes to it). */
   static reader(root: string): BlobStore {
     return new BlobStore(path.resolve(root));

@@ -285,15 +285,22 @@ export class EventLogReader {
   readonly dir: string;
   private readonly upcasters: UpcasterRegistry;
   private readonly cursors = new ReadCursors();
+  private readonly durableHead: () => number | undefined;
 
-  constructor(dir: string, options: { upcasters?: UpcasterRegistry } = {}) {
+  /**
+   * `durableHead`: the last position the writer made durable, when the writer is in this process (another thread)
+   * and says so. Reads then stop there: a record the writer has written but not yet made durable is readable from
+   * the file, and a crash may still lose it (and give its position to another event).
+   */
+  constructor(dir: string, options: { upcasters?: UpcasterRegistry; durableHead?: () => number } = {}) {
     this.dir = dir;
     this.upcasters = options.upcasters ?? UPCASTERS;
+    this.durableHead = options.durableHead ?? (() => undefined);
   }
 
-  /** Every record from `from` to the current end, then completes. */
+  /** Every record from `from` to the current end (or the durable head, when known), then completes. */
   read$(from = 1, options: ReadOptions = {}): Observable<RecordedEvent> {
-    return readObservable(this.dir, from, this.upcasters, () => undefined, this.cursors, options);
+    return readObservable(this.dir, from, this.upcasters, this.durableHead, this.cursors, options);
   }
 
   /** Position of the last complete record (0 for an empty log); scans only the last segment, from where it last looked. */

@@ -10,6 +10,7 @@ import type { AdaConfig } from '../../config/index.ts';
 import { adaError } from '../../events/index.ts';
 import type { JiraCommandSpec } from './commands.ts';
 import type { buildJira, startJira } from './runtime.ts';
+import type { JiraThreadHost, JiraThreadRuntime } from './runtime-thread.ts';
 import { JiraErrorCode } from './errors.ts';
 import { jiraEnabled, readJiraConfig } from './settings.ts';
 import { JIRA_TABLE_NAMES } from './tables.ts';
@@ -18,6 +19,7 @@ import type { DeclaredTables } from '../../config/index.ts';
 
 export type { JiraCommandSpec, OpenBroker, CommandBroker } from './commands.ts';
 export type { JiraHost, JiraRuntime } from './runtime.ts';
+export type { JiraThreadHost, JiraThreadRuntime } from './runtime-thread.ts';
 export type { JiraSettings } from './settings.ts';
 export { JiraErrorCode } from './errors.ts';
 
@@ -53,7 +55,9 @@ export const jiraConnector = {
   build: built,
   /** Everything above, started: caught up, following the log, timers running. */
   start: async (host: Parameters<typeof startJira>[0]): Promise<Awaited<ReturnType<typeof startJira>>> => (await runtime()).startJira(host),
-  /** `start` from the instance configuration (settings validated first). */
+  /** `start` on a thread of its own, as the server runs it. */
+  startThread: async (host: JiraThreadHost): Promise<JiraThreadRuntime> => (await import('./runtime-thread.ts')).startJiraThread(host),
+  /** `startThread` from the instance configuration (settings validated first). */
   startService: (host: Parameters<typeof startJiraService>[0]) => startJiraService(host),
   /** `POST /webhooks/jira` as a fastify plugin for a host. */
   routes: async (host: Host) => (await built(host)).routes,
@@ -69,12 +73,16 @@ export const jiraConnector = {
   docs: 'docs/jira.md',
 };
 
-/** Starts Jira inside the server from the instance configuration; throws `CONFIG_INVALID` with file and key when its settings are wrong. */
-export async function startJiraService(host: Omit<Parameters<typeof startJira>[0], 'settings'> & { config: AdaConfig; env: Env }): Promise<Awaited<ReturnType<typeof startJira>>> {
+/**
+ * Starts Jira inside the server from the instance configuration, its reactor, projection and timers on a thread of
+ * their own (the webhook route stays on the main thread); throws `CONFIG_INVALID` with file and key when its
+ * settings are wrong.
+ */
+export async function startJiraService(host: Omit<JiraThreadHost, 'settings'> & { config: AdaConfig; env: Env }): Promise<JiraThreadRuntime> {
   const { settings, problems, warnings } = readJiraConfig(host.config, host.env);
   if (!settings) throw adaError(JiraErrorCode.configInvalid, problems.map((p) => `${p.file}: ${p.path}: ${p.message}`).join('\n') || 'Jira is not enabled');
   for (const w of warnings) host.warn(`${w.file}: ${w.path}: ${w.message}`);
-  return (await runtime()).startJira({ ...host, settings });
+  return (await import('./runtime-thread.ts')).startJiraThread({ ...host, settings });
 }
 export { jiraConfig } from './jira-config.ts';
 import { jiraConfig } from './jira-config.ts';

@@ -8,6 +8,7 @@ import type { WrittenFile } from './parquet-month.ts';
 import { MonthRows } from './month-rows.ts';
 import type { EncodedTable, MonthChanges } from './month-rows.ts';
 import { JIRA_TABLES } from './tables.ts';
+import { threadSource } from './thread-source.ts';
 import type { IssueRows, JiraTable, Row } from './tables.ts';
 
 /** One month of one table to encode, or a month's changes (see `MonthRows`). */
@@ -18,22 +19,6 @@ export type EncodeReply = { id: number } & ((WrittenFile & { data: Uint8Array })
 
 /** A month file encoded: its bytes, and the size and checksum it will be published with. */
 export type EncodedMonth = WrittenFile & { data: Uint8Array };
-
-/**
- * The worker runs this module's sibling. Under tsx (sources, tests) the worker registers tsx itself first: a
- * process started by `bin/ada.js` registered it in code, which a worker does not inherit.
- */
-function workerSource(): { code: string; workerData: { entry: string; tsx?: string } } {
-  const ts = import.meta.url.endsWith('.ts');
-  const entry = new URL(`./month-encoder-worker.${ts ? 'ts' : 'js'}`, import.meta.url).href;
-  // Only dynamic imports: the code runs as a script or as a module, as the process's flags (`--input-type`) say.
-  const code = `(async () => {
-  const { workerData } = await import('node:worker_threads');
-  if (workerData.tsx) (await import(workerData.tsx)).register();
-  await import(workerData.entry);
-})().catch((err) => { process.nextTick(() => { throw err; }); });`;
-  return { code, workerData: { entry, ...(ts ? { tsx: import.meta.resolve('tsx/esm/api') } : {}) } };
-}
 
 /** Sends months to one worker thread, which encodes them one after another; the thread is started on first use. */
 export class MonthEncoder {
@@ -101,7 +86,7 @@ export class MonthEncoder {
 
   private start(): Worker {
     if (this.worker) return this.worker;
-    const { code, workerData } = workerSource();
+    const { code, workerData } = threadSource('month-encoder-worker', import.meta.url);
     const worker = new Worker(code, { eval: true, workerData });
     worker.unref();
     worker.on('message', (reply: EncodeReply) => {

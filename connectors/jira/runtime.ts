@@ -31,10 +31,13 @@ const PROJECTION_MIN_INTERVAL_MS = 250;
 /** Newest issue older than this makes health degraded (the original's freshness check). */
 const FRESHNESS_MS = 48 * 3600_000;
 
+/** What the runtime needs of the event log: appending, and hearing of each record made durable. */
+export type JiraLog = Pick<EventLog, 'append' | 'recorded$'>;
+
 /** What the runtime needs from the broker. */
 export interface JiraHost {
   settings: JiraSettings;
-  log: EventLog;
+  log: JiraLog;
   blobs?: BlobStore;
   runner: ProjectionRunner;
   dataDir: string;

@@ -199,6 +199,21 @@ describe('event log', () => {
     await assert.rejects(lastValueFrom(new EventLogReader(dir).read$(1).pipe(toArray())), (err: unknown) => hasCode(err, 'LOG_CORRUPT'));
   });
 
+  it('reads no further than the durable head a writer in this process gives its reader', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(dir, { logger: quiet });
+    for (let i = 1; i <= 5; i++) await log.append(timerEvent(i));
+    let durable = 3;
+    const reader = new EventLogReader(dir, { durableHead: () => durable });
+    let reached = 0;
+    assert.deepEqual((await lastValueFrom(reader.read$(1, { reached: (p) => void (reached = p) }).pipe(toArray()))).map((e) => e.position), [1, 2, 3]);
+    assert.equal(reached, 3);
+    durable = 5;
+    assert.deepEqual((await readAll(reader, 3)).map((e) => e.position), [3, 4, 5]);
+    assert.deepEqual((await readAll(new EventLogReader(dir))).map((e) => e.position), [1, 2, 3, 4, 5], 'without it, to the end of the files');
+    await log.close();
+  });
+
   it('detects corruption in a sealed segment while reading', async (t) => {
     const dir = await tempDir(t);
     const log = await EventLog.open(dir, { segmentBytes: 1024, logger: quiet });
