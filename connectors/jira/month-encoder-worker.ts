@@ -2,13 +2,12 @@
  * The worker thread of `MonthEncoder`: encodes one month of one table, or applies a month's changes to the rows
  * it keeps (`MonthRows`) and encodes the tables asked for, per message, and sends the bytes back.
  */
-import { readlinkSync } from 'node:fs';
-import { getPriority, setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 import { MonthRows } from './month-rows.ts';
 import { encodeMonth } from './parquet-month.ts';
 import { JIRA_TABLES } from './tables.ts';
 import type { EncodeReply, EncodeRequest } from './month-encoder.ts';
+import { lowerThisThreadsPriority } from './thread-source.ts';
 
 const port = parentPort;
 if (!port) throw new Error('month-encoder-worker.ts runs as a worker thread only');
@@ -21,16 +20,7 @@ const months = new MonthRows();
  */
 const ENCODING_NICE = 10;
 
-function lowerThisThreadsPriority(): void {
-  try {
-    // `/proc/thread-self` names this thread as `<pid>/task/<tid>`; setpriority(2) with a thread id sets that thread's.
-    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop());
-    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.max(getPriority(tid), ENCODING_NICE));
-  } catch {
-    // Not Linux, or not allowed: the thread runs at the process's priority.
-  }
-}
-lowerThisThreadsPriority();
+lowerThisThreadsPriority(ENCODING_NICE);
 
 /** Only a buffer of its own is transferred (never a view into the WebAssembly memory). */
 const own = (data: Uint8Array): Uint8Array => (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength ? data : data.slice());

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { encodeParquet } from '../../../connectors/jira/parquet-month.ts';
 import { JIRA_TABLES } from '../../../connectors/jira/tables.ts';
 import type { IssueRows } from '../../../connectors/jira/tables.ts';
 import { readParquet } from '../../helpers/parquet.ts';
+import { niceOf, threadNices } from '../../helpers/threads.ts';
 
 const ROWS = [
   { issue_key: 'A-2', comment_id: '20', author: 'Ada', author_id: 'u1', created: Date.UTC(2024, 2, 1), updated: null, body: 'second' },
@@ -100,17 +101,12 @@ describe('Jira month encoder', () => {
     const encoder = new MonthEncoder();
     await encoder.encode('comments', ROWS);
     assert.equal(encoder.threaded, true);
-    const niceOf = async (tid: string): Promise<number> => {
-      const stat = await readFile(`/proc/self/task/${tid}/stat`, 'utf8');
-      // Field 19 (nice), counted after the command name, which ends at the last ')'.
-      return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
-    };
-    const main = await niceOf(String(process.pid));
+    const main = await niceOf(process.pid);
     if (main >= 10) {
       t.skip(`this process already runs at nice ${main}`);
       return;
     }
-    const nices = await Promise.all((await readdir('/proc/self/task')).map(niceOf));
+    const nices = await threadNices();
     assert.ok(nices.includes(10), `a thread runs at nice 10, the main thread at ${main} (nice values: ${nices.join(', ')})`);
   });
 
