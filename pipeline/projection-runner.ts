@@ -53,10 +53,34 @@ export class ProjectionRunner {
 
   private async flush<S>(p: Projection<S>, state: S, position: number, rebuilding: boolean): Promise<S> {
     const next = ((await p.sink?.(state, { dataDir: this.dataDir, position, rebuilding })) ?? state) as S;
-    await this.checkpoints.save(p.name, { position, version: p.version, ...(p.persistState === false ? {} : { state: next }) });
+    const every = p.persistState === false ? p.checkpointEveryMs ?? 0 : 0;
+    const now = performance.now();
+    if (every > 0 && !rebuilding && now - (this.savedAt.get(p.name) ?? -Infinity) < every) {
+      this.unsaved.set(p.name, { position, version: p.version });
+    } else {
+      await this.checkpoints.save(p.name, { position, version: p.version, ...(p.persistState === false ? {} : { state: next }) });
+      this.savedAt.set(p.name, now);
+      this.unsaved.delete(p.name);
+    }
     this.states.set(p.name, next);
     this.positions.set(p.name, position);
     return next;
+  }
+
+  /** When each projection with `checkpointEveryMs` last saved its checkpoint (`performance.now()`). */
+  private readonly savedAt = new Map<string, number>();
+  /** Positions flushed but not saved yet (`checkpointEveryMs`). */
+  private readonly unsaved = new Map<string, { position: number; version: number }>();
+
+  /** Saves the checkpoints `checkpointEveryMs` left unsaved (before a stop: a restart then redoes nothing). */
+  async saveCheckpoints(): Promise<void> {
+    await Promise.all([...this.unsaved.keys()].map((name) => this.serial(name, async () => {
+      const cp = this.unsaved.get(name);
+      if (!cp) return;
+      await this.checkpoints.save(name, cp);
+      this.savedAt.set(name, performance.now());
+      this.unsaved.delete(name);
+    })));
   }
 
   private readonly locks = new Map<string, Promise<unknown>>();

@@ -53,6 +53,14 @@ export interface Projection<S, out E extends EventType = EventType> {
   rebuildAside?: (ctx: RebuildContext) => Promise<{ position: number; state: S }>;
   /** Keep the folded state in the checkpoint (default true); false for reactors and big states kept by the sink. */
   persistState?: boolean;
+  /**
+   * Least time between two saves of the checkpoint (default 0: every flush saves), for a reactor that keeps no state
+   * in it (`persistState: false`) and whose sink's effects are idempotent (keyed appends): a crash redoes at most
+   * the work of the flushes since the last save. A skipped save is made by the next one due, or by the runner's
+   * `saveCheckpoints()`. Each save is an fsync, and a reactor that flushes after every few events made dozens a
+   * second, each delaying the log's own writes on the same disk.
+   */
+  checkpointEveryMs?: number;
 }
 
 /** What a projector or reactor declares: a projection without its kind. */

@@ -195,6 +195,8 @@ export async function startJira(host: JiraHost): Promise<JiraRuntime> {
       await timers.idle();
       await reactor.idle();
       await projection.idle();
+      // The reactor saves its checkpoint at most once a second: the last one now, so a restart fetches nothing again.
+      await host.runner.saveCheckpoints();
     },
   };
 }
