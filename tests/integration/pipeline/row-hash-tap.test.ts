@@ -7,9 +7,12 @@ import path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { TableConfig } from '../../../config/index.ts';
-import type { ColumnSchema } from '../../../events/index.ts';
+import { readFile, writeFile } from 'node:fs/promises';
+import type { BlobStore, ColumnSchema } from '../../../events/index.ts';
 import { ParquetPublisher } from '../../../pipeline/projections/parquet/index.ts';
 import type { PublishedTable } from '../../../pipeline/projections/parquet/publish.ts';
+import { ParquetWriter } from '../../../pipeline/projections/parquet/writer.ts';
+import type { AppliedRun } from '../../../pipeline/projections/parquet/writer.ts';
 import { RowHashTaps, rowContentSha } from '../../../pipeline/projections/parquet/row-hash-tap.ts';
 import { writeParquet } from '../../helpers/parquet.ts';
 
@@ -272,6 +275,28 @@ describe('ParquetPublisher merge row hash', () => {
       await assertScanned(dataDir, widened, widened.schema);
     } finally {
       await publisher.close();
+    }
+  });
+
+  it('the writer keeps each merged file\'s sum in its state and hands it to the next merge', async () => {
+    const dataDir = await mkdtemp(path.join(root, 'data-'));
+    const chunks = [await nullish('w1', 0, 20_000, 1), await nullish('w2', 10_000, 25_000, 2)];
+    // The staged chunks stand in for blobs: the writer only asks for their verified paths.
+    const blobs = { verifiedPath: async (sha: string) => chunks[Number(sha)]!.path } as unknown as BlobStore;
+    const run = (i: number) => ({ runId: `r${i}`, position: i + 1, table: ordersTable(), mode: 'upsert' as const, chunks: [{ blob: { sha256: String(i), bytes: 1, format: 'parquet' as const }, rows: chunks[i]!.rows, schema }] });
+    const writer = await ParquetWriter.create(dataDir, blobs, { publisher: ParquetPublisher.create({ threads: 4 }) });
+    try {
+      const first = (await writer.apply(run(0))).result;
+      await assertScanned(dataDir, first);
+      // The state on disk says the sum is one higher (its contentSha made to agree): the next merge's sum follows it.
+      const stateFile = path.join(dataDir, 'metadata', 'published', 'orders.json');
+      const state = JSON.parse(await readFile(stateFile, 'utf8')) as AppliedRun;
+      await writeFile(stateFile, JSON.stringify({ ...state, ...skewed(state, 1n) }));
+      const merged = (await writer.apply(run(1))).result;
+      const { sum } = await scanned(path.join(dataDir, merged.files[0]!.path));
+      assert.equal(merged.rowSums?.[merged.files[0]!.path], (sum + 1n).toString());
+    } finally {
+      await writer.close();
     }
   });
 });
