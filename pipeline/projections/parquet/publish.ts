@@ -20,7 +20,7 @@ import { diskFullError } from '../../disk-full.ts';
 import { quoteLiteral } from '../../sql/where-filters.ts';
 import { fsyncFile } from './atomic-files.ts';
 import { isPartitionKey } from './partition-key.ts';
-import { RowHashTaps } from './row-hash-tap.ts';
+import { RowHashTaps, rowContentSha } from './row-hash-tap.ts';
 import { applyJournal, readJournal, recoverPublishes, writeJournal } from './publish-journal.ts';
 import type { PublishJournal } from './publish-journal.ts';
 import { mergeSchema } from './schema-merge.ts';
@@ -62,6 +62,12 @@ export interface PublishedTable {
    * partitions that may hold one of its keys. Kept in the writer's state only, never in events (key values are data).
    */
   keyRanges?: Record<string, KeyRange>;
+  /**
+   * Files with a `contentSha`: the sum of their rows' DuckDB hashes (decimal), by path, so that the next merge into a
+   * file derives the merged file's sum instead of hashing every row (see copyMerge in write-table.ts). Kept in the
+   * writer's state only; a state without it (written by an older version) costs one full hash per file.
+   */
+  rowSums?: Record<string, string>;
 }
 
 /** A table's published state after a publish, with what changed. */
@@ -225,7 +231,10 @@ export class ParquetPublisher {
     const inLayout = previousFiles.every((f) => fitsLayout(f, table, layout)) && await samePartitionColumn(dataDir, table, layout);
     if (mode === 'upsert' && input.chunks.length === 0 && previous && inLayout) {
       // Nothing to merge: rewriting would give the same bytes, at the cost of reading the whole table.
-      const unchanged: PublishResult = { folder: previous.folder, files: previous.files, rows: previous.rows, bytes: previous.bytes, schema: previous.schema, contentHash: previous.contentHash, ...(previous.keyRanges ? { keyRanges: previous.keyRanges } : {}) };
+      const unchanged: PublishResult = {
+        folder: previous.folder, files: previous.files, rows: previous.rows, bytes: previous.bytes, schema: previous.schema, contentHash: previous.contentHash,
+        ...(previous.keyRanges ? { keyRanges: previous.keyRanges } : {}), ...(previous.rowSums ? { rowSums: previous.rowSums } : {}),
+      };
       return table.partitionBy ? { ...unchanged, touchedPartitions: [] } : unchanged;
     }
     const conn = await this.#instance.connect();
@@ -238,6 +247,7 @@ export class ParquetPublisher {
         chunkPaths, mode, partitionBy: table.partitionBy, granularity: table.partitionGranularity ?? 'month',
         previousFiles: inLayout ? previousFiles : [],
         keyRanges: inLayout ? previous?.keyRanges ?? {} : {},
+        rowSums: previous?.rowSums ?? {},
         relayoutFrom: inLayout ? [] : previousFiles,
         schemaChanged: previous !== undefined && !sameColumns(previous.schema, merged.schema),
         temps, memoryLimitBytes: this.#memoryLimitBytes, rowTaps: this.#rowTaps,
@@ -251,7 +261,7 @@ export class ParquetPublisher {
         await described;
       };
       const plan = table.partitionBy ? await writePartitions(ctx) : await writeSingleFile(ctx);
-      const result = await commit({ connect: () => this.#instance.connect(), dataDir, table, layout, previousFiles, previousKeyRanges: ctx.keyRanges, written: plan.written, described: describing, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
+      const result = await commit({ connect: () => this.#instance.connect(), dataDir, table, layout, previousFiles, previousKeyRanges: ctx.keyRanges, previousRowSums: ctx.rowSums, written: plan.written, described: describing, kept: plan.kept, schema: merged.schema, temps, progress, extraFiles: input.extraFiles, schemaChange: merged.change });
       const withRows = ctx.runRows !== undefined ? { ...result, runRows: ctx.runRows } : result;
       return merged.change ? { ...withRows, schemaChange: merged.change } : withRows;
     } catch (err) {
@@ -280,6 +290,7 @@ interface CommitInput {
   layout: TableLayout;
   previousFiles: PublishedFile[];
   previousKeyRanges: Record<string, KeyRange>;
+  previousRowSums: Record<string, string>;
   written: WrittenFile[];
   /** Written files already described (or being described), by temp path. */
   described?: Map<string, Promise<DescribedFile>>;
@@ -301,21 +312,25 @@ async function commit(c: CommitInput): Promise<PublishResult> {
   const changed = new Set<string>();
   const ranged = c.table.partitionBy !== undefined && c.table.primaryKey.length > 0;
   const keyRanges: Record<string, KeyRange> = {};
+  const rowSums: Record<string, string> = {};
   for (const f of c.kept) {
     const range = c.previousKeyRanges[f.path];
     if (range) keyRanges[f.path] = range;
+    const sum = c.previousRowSums[f.path];
+    if (sum !== undefined && f.contentSha !== undefined) rowSums[f.path] = sum;
   }
   // Written files are described DESCRIBE_CONCURRENCY at a time, each on a connection of its own: fsyncs overlap each
   // other and the scans, and the scans of an upsert's few small partitions use every core instead of one after another.
   const described = await mapConcurrently(c.written, DESCRIBE_CONCURRENCY, (w) => c.described?.get(w.tmp) ?? describeWritten(c, w, ranged));
   for (const [i, w] of c.written.entries()) {
-    const { rows, sha256, bytes, contentSha, range } = described[i]!;
+    const { rows, sha256, bytes, contentSha, rowSum, range } = described[i]!;
     if (w.partition !== undefined && rows === 0) {
       // Every row of this partition moved to another one: the partition goes.
       await rm(w.tmp, { force: true });
       continue;
     }
     if (range) keyRanges[w.final] = range;
+    if (rowSum !== undefined) rowSums[w.final] = rowSum;
     const file: PublishedFile = { path: w.final, rows, bytes, sha256, ...(contentSha ? { contentSha } : {}), ...(w.partition !== undefined ? { partition: w.partition } : {}) };
     const before = previousByPath.get(w.final);
     const sameBytes = before?.sha256 === sha256 && await sizeOf(path.join(c.dataDir, w.final)) === bytes;
@@ -355,7 +370,10 @@ async function commit(c: CommitInput): Promise<PublishResult> {
     const current = await readFile(path.join(c.dataDir, c.layout.manifest), 'utf8').catch(() => undefined);
     if (current !== content) manifest = { path: c.layout.manifest, content };
   }
-  const base: PublishResult = { folder: c.table.folder, files, rows, bytes, schema: c.schema, contentHash, ...(ranged ? { keyRanges } : {}) };
+  const base: PublishResult = {
+    folder: c.table.folder, files, rows, bytes, schema: c.schema, contentHash, ...(ranged ? { keyRanges } : {}),
+    ...(Object.keys(rowSums).length > 0 ? { rowSums } : {}),
+  };
   const published: PublishResult = { ...(partitioned ? { ...base, touchedPartitions: [...changed].sort() } : base), ...(c.schemaChange ? { schemaChange: c.schemaChange } : {}) };
   const extras = c.extraFiles?.(published) ?? [];
   if (renames.length > 0 || deletePaths.length > 0 || manifest || extras.length > 0) {
@@ -380,12 +398,14 @@ export function computeContentHash(files: Array<Pick<PublishedFile, 'path' | 'sh
 /** Files described at once: enough for every core and the disk, few enough for a 60-partition export's connections. */
 const DESCRIBE_CONCURRENCY = 4;
 
-/** What commit needs of a written file: rows, byte hash and size, row hash (merges), key range (when ranged). */
+/** What commit needs of a written file: rows, byte hash and size, row hash and its sum (merges), key range (when ranged). */
 interface DescribedFile {
   rows: number;
   sha256: string;
   bytes: number;
   contentSha?: string;
+  /** The sum of the rows' DuckDB hashes behind `contentSha`, decimal. */
+  rowSum?: string;
   range?: KeyRange;
 }
 
@@ -404,13 +424,13 @@ async function describeWritten(c: Pick<CommitInput, 'connect' | 'table' | 'schem
       const range = keys.length > 0 ? (await scanRows(conn, w.tmp, c.schema, false, keys)).range : undefined;
       return { rows, sha256: w.blobSha256, bytes: (await stat(w.tmp)).size, ...(range ? { range } : {}) };
     }
-    const tapped = w.merged && w.rowSum?.rows === rows ? rowContentSha(String(rows), w.rowSum.sum.toString(), c.schema) : undefined;
+    const tapped = w.merged && w.rowSum?.rows === rows ? { contentSha: rowContentSha(String(rows), w.rowSum.sum.toString(), c.schema), rowSum: w.rowSum.sum.toString() } : undefined;
     const hashRows = w.merged === true && tapped === undefined;
     const [, { sha256, bytes }, scanned] = await Promise.all([
       fsyncFile(w.tmp), w.digest ?? hashFile(w.tmp),
       hashRows || keys.length > 0 ? scanRows(conn, w.tmp, c.schema, hashRows, keys) : {},
     ]);
-    return { rows, sha256, bytes, ...scanned, ...(tapped ? { contentSha: tapped } : {}), ...(ranged && w.keyRange ? { range: w.keyRange } : {}) };
+    return { rows, sha256, bytes, ...scanned, ...tapped, ...(ranged && w.keyRange ? { range: w.keyRange } : {}) };
   } finally {
     conn.closeSync();
   }
@@ -429,20 +449,15 @@ async function describeWritten(c: Pick<CommitInput, 'connect' | 'table' | 'schem
  * The key range is undefined for an empty file or when a key column holds NULL (a NULL key matches only a NULL key,
  * which a range cannot say).
  */
-async function scanRows(conn: DuckDBConnection, file: string, schema: ColumnSchema[], hashRows: boolean, primaryKey: string[]): Promise<{ contentSha?: string; range?: KeyRange }> {
+async function scanRows(conn: DuckDBConnection, file: string, schema: ColumnSchema[], hashRows: boolean, primaryKey: string[]): Promise<{ contentSha?: string; rowSum?: string; range?: KeyRange }> {
   const aggregates = [
     ...(hashRows ? ['count(*)::VARCHAR', 'coalesce(sum(hash(r)), 0)::VARCHAR'] : []),
     ...keyRangeAggregates(primaryKey, 'r'),
   ];
   const row = (await conn.runAndReadAll(`SELECT ${aggregates.join(', ')} FROM read_parquet(${quoteLiteral(file)}) r`)).getRowsJson()[0] ?? [];
-  const contentSha = hashRows ? rowContentSha(String(row[0]), String(row[1]), schema) : undefined;
+  const hashed = hashRows ? { contentSha: rowContentSha(String(row[0]), String(row[1]), schema), rowSum: String(row[1]) } : {};
   const range = primaryKey.length > 0 ? keyRangeFrom(row.slice(hashRows ? 2 : 0), schema, primaryKey) : undefined;
-  return { ...(contentSha ? { contentSha } : {}), ...(range ? { range } : {}) };
-}
-
-/** A merged file's row hash from its row count and the sum of its rows' DuckDB hashes (decimal), and the schema. */
-function rowContentSha(rows: string, hashSum: string, schema: ColumnSchema[]): string {
-  return createHash('sha256').update(`${rows}:${hashSum}:${JSON.stringify(schema.map((s) => [s.name, s.type]))}`).digest('hex');
+  return { ...hashed, ...(range ? { range } : {}) };
 }
 
 function buildManifest(c: CommitInput, files: PublishedFile[], rows: number, bytes: number, contentHash: string): PartitionManifest {

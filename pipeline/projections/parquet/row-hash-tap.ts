@@ -14,8 +14,14 @@
  * The sum is the one `sum(hash(r))` over the written file gives (DuckDB's hash of the row, summed exactly); the caller
  * compares the tap's row count with the file's footer and scans the file instead when they differ, so a plan that
  * ran the function on rows it did not write (or skipped some) costs a scan, never a wrong hash.
+ *
+ * A merge onto a file whose sum is recorded does not hash every row: the sum is exact (an unbounded integer, no
+ * wraparound), so the merged file's is the old file's, minus the rows the merge drops, plus the rows it adds, and taps
+ * on those two sets are enough (see copyMerge in write-table.ts).
  */
+import { createHash } from 'node:crypto';
 import type { DuckDBConnection } from '@duckdb/node-api';
+import type { ColumnSchema } from '../../../events/index.ts';
 import { duckdbBindings, duckdbModule } from '../../duckdb-instance.ts';
 import { quoteIdentifier as q } from '../../sql/where-filters.ts';
 
@@ -28,10 +34,20 @@ export interface RowSum {
   sum: bigint;
 }
 
+/**
+ * A merged file's row hash from its row count, the sum of its rows' DuckDB hashes (decimal) and the schema: what names
+ * the file in its `contentSha`.
+ */
+export function rowContentSha(rows: string, hashSum: string, schema: ColumnSchema[]): string {
+  return createHash('sha256').update(`${rows}:${hashSum}:${JSON.stringify(schema.map((s) => [s.name, s.type]))}`).digest('hex');
+}
+
 /** One tap: the SQL to put in a COPY's select list, and its sum once the COPY is done. */
 export interface OpenTap {
   /** `column` of `columns` (all the written columns, in order) wrapped so that every written row is summed. */
   wrap(column: string, columns: string[]): string;
+  /** A BOOLEAN expression, always true, that adds the row of `columns` of the relation aliased `alias` to the sum. */
+  call(columns: string[], alias: string): string;
   /** The rows summed so far; call once the COPY finished, then the tap is gone. */
   close(): RowSum;
 }
@@ -94,6 +110,7 @@ export class RowHashTaps {
     this.#open.set(token, { rows: 0, sum: 0n });
     return {
       wrap: (column, columns) => `CASE WHEN ${TAP_FUNCTION}(${token}, hash(struct_pack(${columns.map(q).join(', ')}))) THEN ${q(column)} END AS ${q(column)}`,
+      call: (columns, alias) => `${TAP_FUNCTION}(${token}, hash(struct_pack(${columns.map((c) => `${q(c)} := ${alias}.${q(c)}`).join(', ')})))`,
       close: () => {
         const acc = this.#open.get(token) ?? { rows: 0, sum: 0n };
         this.#open.delete(token);

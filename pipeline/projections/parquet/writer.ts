@@ -106,7 +106,10 @@ export class ParquetWriter {
     const chunks = [];
     for (const c of run.chunks) chunks.push({ path: await this.blobs.verifiedPath(c.blob.sha256), rows: c.rows, schema: c.schema });
     const prev: PublishedTable | undefined = previous
-      ? { folder: previous.folder, files: previous.files, rows: previous.rows, bytes: previous.bytes, schema: previous.schema, contentHash: previous.contentHash, ...(previous.keyRanges ? { keyRanges: previous.keyRanges } : {}) }
+      ? {
+        folder: previous.folder, files: previous.files, rows: previous.rows, bytes: previous.bytes, schema: previous.schema, contentHash: previous.contentHash,
+        ...(previous.keyRanges ? { keyRanges: previous.keyRanges } : {}), ...(previous.rowSums ? { rowSums: previous.rowSums } : {}),
+      }
       : undefined;
     const appliedAt = new Date().toISOString();
     const stateRel = path.relative(this.dataDir, this.stateFile(run.table.name)).split(path.sep).join('/');
