@@ -1,13 +1,12 @@
 /** The distribution API as the analyst's side calls it: the manifest, and files with resume (Range). */
-import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { copyFile, link, rm, stat } from 'node:fs/promises';
 import http from 'node:http';
 import https from 'node:https';
 import { pipeline } from 'node:stream/promises';
-import { Transform } from 'node:stream';
 import { adaError } from '../../events/index.ts';
 import type { AnalystManifest, ManifestFile } from '../../pipeline/index.ts';
+import { FileHasher } from './file-hasher.ts';
 
 /** A client of one broker with one token. */
 export interface DistributionClient {
@@ -59,6 +58,7 @@ async function failure(res: http.IncomingMessage, what: string): Promise<Error> 
 /** Creates a client; `concurrency` bounds the sockets open at once. */
 export function distributionClient(server: string, token: string, concurrency: number): DistributionClient {
   const agent = new (server.startsWith('https:') ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: concurrency });
+  const hasher = new FileHasher();
   return {
     async manifest() {
       const res = await request(server, token, agent, 'api/v1/manifest', { accept: 'application/json' });
@@ -66,14 +66,11 @@ export function distributionClient(server: string, token: string, concurrency: n
       return JSON.parse(await readBody(res)) as AnalystManifest;
     },
     async download(file, partial, dest, onBytes) {
-      const hash = createHash('sha256');
       let have = await stat(partial).then((s) => s.size, () => 0);
       if (have > file.size) {
         await rm(partial, { force: true });
         have = 0;
       }
-      // Resuming: the prefix already on disk goes into the hash first.
-      if (have > 0) for await (const c of createReadStream(partial, { end: have - 1 })) hash.update(c as Buffer);
       const etag = `"${file.sha256}"`;
       const headers: Record<string, string> = { 'if-match': etag, ...(have > 0 && have < file.size ? { range: `bytes=${have}-`, 'if-range': etag } : {}) };
       let resumed = have;
@@ -81,7 +78,7 @@ export function distributionClient(server: string, token: string, concurrency: n
         const res = await request(server, token, agent, `api/v1/files/${file.path.split('/').map(encodeURIComponent).join('/')}`, headers);
         if (res.statusCode === 200 && have > 0) {
           // The server sent the whole file (the partial was of another version): start over.
-          hash.destroy();
+          res.resume();
           await rm(partial, { force: true });
           resumed = 0;
           return this.download(file, partial, dest, onBytes).then((r) => ({ resumed: r.resumed + resumed }));
@@ -91,18 +88,11 @@ export function distributionClient(server: string, token: string, concurrency: n
           throw adaError('REPUBLISHED', `${file.path} was republished while pulling; the manifest is read again`);
         }
         if (res.statusCode !== 200 && res.statusCode !== 206) throw await failure(res, `GET ${file.path}`);
-        const tap = new Transform({
-          transform(chunk: Buffer, _enc, done) {
-            hash.update(chunk);
-            onBytes(chunk.length);
-            done(null, chunk);
-          },
-        });
-        await pipeline(res, tap, createWriteStream(partial, { flags: have > 0 ? 'a' : 'w', mode: 0o600 }));
-      } else {
-        resumed = have;
+        res.on('data', (chunk: Buffer) => onBytes(chunk.length));
+        await pipeline(res, createWriteStream(partial, { flags: have > 0 ? 'a' : 'w', mode: 0o600 }));
       }
-      const got = hash.digest('hex');
+      // The whole file as written, resumed prefix and all, hashed off this thread.
+      const got = await hasher.sha256(partial);
       if (got !== file.sha256) {
         await rm(partial, { force: true });
         throw adaError('CHECKSUM_MISMATCH', `${file.path}: downloaded bytes have sha256 ${got.slice(0, 12)}…, the manifest says ${file.sha256.slice(0, 12)}…; it was republished meanwhile or corrupted in transit: pull again`);
@@ -113,6 +103,7 @@ export function distributionClient(server: string, token: string, concurrency: n
     },
     close() {
       agent.destroy();
+      hasher.close();
     },
   };
 }

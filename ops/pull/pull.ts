@@ -168,7 +168,7 @@ async function pullOnce(opts: PullOptions): Promise<PullResult> {
       else copies.set(f.sha256, []);
       return !same;
     });
-    await pool(unique, opts.concurrency ?? PULL_CONCURRENCY, async (file) => {
+    await pool(unique, 2 * (opts.concurrency ?? PULL_CONCURRENCY), async (file) => {
       const dest = path.join(staging, file.path);
       await mkdir(path.dirname(dest), { recursive: true });
       const partial = path.join(layout.partial, `${file.sha256}.part`);
