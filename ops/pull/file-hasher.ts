@@ -4,6 +4,7 @@
  * thread of its own it runs beside the downloads on another core. The worker reads the file back (from the page
  * cache, just written), so what is verified is what is on disk.
  */
+import { stat } from 'node:fs/promises';
 import { Worker } from 'node:worker_threads';
 import { sha256File } from './local-state.ts';
 
@@ -15,7 +16,7 @@ import { sha256File } from './local-state.ts';
 const WORKER_CODE = `(async () => {
   const { parentPort } = await import('node:worker_threads');
   const { createHash } = await import('node:crypto');
-  const { openSync, readSync, closeSync } = await import('node:fs');
+  const { openSync, readSync, fstatSync, closeSync } = await import('node:fs');
   const buf = Buffer.allocUnsafe(1024 * 1024);
   parentPort.on('message', ({ id, file }) => {
     let fd;
@@ -23,7 +24,8 @@ const WORKER_CODE = `(async () => {
       fd = openSync(file, 'r');
       const hash = createHash('sha256');
       for (let n; (n = readSync(fd, buf, 0, buf.length, null)) > 0;) hash.update(buf.subarray(0, n));
-      parentPort.postMessage({ id, sha256: hash.digest('hex') });
+      const { size, mtimeMs } = fstatSync(fd);
+      parentPort.postMessage({ id, sha256: hash.digest('hex'), size, mtimeMs });
     } catch (err) {
       parentPort.postMessage({ id, error: String(err && err.message || err), code: err && err.code });
     } finally {
@@ -32,7 +34,21 @@ const WORKER_CODE = `(async () => {
   });
 })().catch((err) => { process.nextTick(() => { throw err; }); });`;
 
-type Reply = { id: number; sha256: string } | { id: number; error: string; code?: string };
+/** A file's sha256, with the size and modification time it had when hashed (so the caller need not stat it again). */
+export interface HashedFile {
+  sha256: string;
+  size: number;
+  mtimeMs: number;
+}
+
+type Reply = ({ id: number } & HashedFile) | { id: number; error: string; code?: string };
+
+/** Hashes `file` on this thread. */
+async function hashHere(file: string): Promise<HashedFile> {
+  const sha256 = await sha256File(file);
+  const { size, mtimeMs } = await stat(file);
+  return { sha256, size, mtimeMs };
+}
 
 /** Hashes files in one worker thread, started on first use; falls back to this thread if the worker cannot run. */
 export class FileHasher {
@@ -40,13 +56,13 @@ export class FileHasher {
   private inline = false;
   private closed = false;
   private nextId = 1;
-  private readonly waiting = new Map<number, { file: string; resolve(sha256: string): void; reject(err: Error): void }>();
+  private readonly waiting = new Map<number, { file: string; resolve(hashed: HashedFile): void; reject(err: Error): void }>();
 
-  /** The hex sha256 of `file`'s bytes. */
-  sha256(file: string): Promise<string> {
+  /** The hex sha256 of `file`'s bytes, with its size and modification time. */
+  hash(file: string): Promise<HashedFile> {
     if (this.closed) return Promise.reject(new Error('FileHasher is closed'));
     const worker = this.inline ? undefined : this.start();
-    if (!worker) return sha256File(file);
+    if (!worker) return hashHere(file);
     const id = this.nextId++;
     return new Promise((resolve, reject) => {
       this.waiting.set(id, { file, resolve, reject });
@@ -71,7 +87,7 @@ export class FileHasher {
         const w = this.waiting.get(reply.id);
         if (!w) return;
         this.waiting.delete(reply.id);
-        if ('sha256' in reply) w.resolve(reply.sha256);
+        if ('sha256' in reply) w.resolve({ sha256: reply.sha256, size: reply.size, mtimeMs: reply.mtimeMs });
         else w.reject(Object.assign(new Error(reply.error), reply.code ? { code: reply.code } : {}));
       });
       // A worker that dies (out of memory, a broken runtime) hands what it held back to this thread.
@@ -81,7 +97,7 @@ export class FileHasher {
         this.inline = true;
         for (const [id, w] of this.waiting) {
           this.waiting.delete(id);
-          sha256File(w.file).then(w.resolve, w.reject);
+          hashHere(w.file).then(w.resolve, w.reject);
         }
       };
       worker.on('error', fail);

@@ -8,14 +8,22 @@ import { adaError } from '../../events/index.ts';
 import type { AnalystManifest, ManifestFile } from '../../pipeline/index.ts';
 import { FileHasher } from './file-hasher.ts';
 
+/** A verified download: bytes resumed from an earlier pull, and the file's size and modification time. */
+export interface Downloaded {
+  resumed: number;
+  size: number;
+  mtimeMs: number;
+}
+
 /** A client of one broker with one token. */
 export interface DistributionClient {
   manifest(): Promise<AnalystManifest>;
   /**
-   * Downloads a file to `dest` (via `partial`, resumed when it holds a prefix), verifying its sha256.
-   * Reports bytes as they arrive; returns how many bytes were resumed instead of downloaded.
+   * Downloads a file to `dest` (via `partial`, resumed when it holds a prefix; `fresh` when the caller knows there is
+   * no partial), verifying its sha256. Reports bytes as they arrive; returns how many bytes were resumed instead of
+   * downloaded, and the size and modification time of the verified file.
    */
-  download(file: ManifestFile, partial: string, dest: string, onBytes: (n: number) => void): Promise<{ resumed: number }>;
+  download(file: ManifestFile, partial: string, dest: string, onBytes: (n: number) => void, fresh?: boolean): Promise<Downloaded>;
   close(): void;
 }
 
@@ -65,23 +73,22 @@ export function distributionClient(server: string, token: string, concurrency: n
       if (res.statusCode !== 200) throw await failure(res, 'GET /api/v1/manifest');
       return JSON.parse(await readBody(res)) as AnalystManifest;
     },
-    async download(file, partial, dest, onBytes) {
-      let have = await stat(partial).then((s) => s.size, () => 0);
+    async download(file, partial, dest, onBytes, fresh = false) {
+      let have = fresh ? 0 : await stat(partial).then((s) => s.size, () => 0);
       if (have > file.size) {
         await rm(partial, { force: true });
         have = 0;
       }
       const etag = `"${file.sha256}"`;
       const headers: Record<string, string> = { 'if-match': etag, ...(have > 0 && have < file.size ? { range: `bytes=${have}-`, 'if-range': etag } : {}) };
-      let resumed = have;
+      const resumed = have;
       if (have < file.size || file.size === 0) {
         const res = await request(server, token, agent, `api/v1/files/${file.path.split('/').map(encodeURIComponent).join('/')}`, headers);
         if (res.statusCode === 200 && have > 0) {
           // The server sent the whole file (the partial was of another version): start over.
           res.resume();
           await rm(partial, { force: true });
-          resumed = 0;
-          return this.download(file, partial, dest, onBytes).then((r) => ({ resumed: r.resumed + resumed }));
+          return this.download(file, partial, dest, onBytes, true);
         }
         if (res.statusCode === 412) {
           res.resume();
@@ -92,14 +99,19 @@ export function distributionClient(server: string, token: string, concurrency: n
         await pipeline(res, createWriteStream(partial, { flags: have > 0 ? 'a' : 'w', mode: 0o600 }));
       }
       // The whole file as written, resumed prefix and all, hashed off this thread.
-      const got = await hasher.sha256(partial);
+      const hashed = await hasher.hash(partial);
+      const got = hashed.sha256;
       if (got !== file.sha256) {
         await rm(partial, { force: true });
         throw adaError('CHECKSUM_MISMATCH', `${file.path}: downloaded bytes have sha256 ${got.slice(0, 12)}…, the manifest says ${file.sha256.slice(0, 12)}…; it was republished meanwhile or corrupted in transit: pull again`);
       }
       // A link, not a rename: if this pull starts over (a file was republished meanwhile), the verified download stays.
-      await link(partial, dest).catch(() => copyFile(partial, dest));
-      return { resumed };
+      // The link is the same file, with the size and time just hashed; a copy (no hard links here) has its own time.
+      const placed = await link(partial, dest).then(() => hashed, async () => {
+        await copyFile(partial, dest);
+        return stat(dest);
+      });
+      return { resumed, size: placed.size, mtimeMs: placed.mtimeMs };
     },
     close() {
       agent.destroy();
