@@ -95,6 +95,14 @@ const CONTENT_TYPES: ReadonlyArray<[string, string]> = [
   ['.parquet', 'application/vnd.apache.parquet'], ['.json', 'application/json'], ['.md', 'text/markdown; charset=utf-8'], ['.yml', 'application/yaml'],
 ];
 
+/**
+ * Bytes read from disk at a time when streaming a file (a stream's default is 64 KiB). Each read is a round trip
+ * through libuv's thread pool and a write to the socket: serving 1,000 files of 1 MiB took 17,000 reads, 22,000 socket
+ * writes and 100,000 futex calls at 64 KiB, and 2,000, 5,000 and 36,000 at 1 MiB. Costs about 1 MiB of memory per
+ * download being served (up to twice that while the socket is slower than the disk).
+ */
+const FILE_CHUNK_BYTES = 1024 * 1024;
+
 /** The plugin (registered under the app; routes carry their full `/api/v1/` prefix). */
 export function distributionApi(deps: DistributionDeps & { config: AdaConfig }): FastifyPluginAsync {
   return async (app) => {
@@ -168,7 +176,7 @@ export function distributionApi(deps: DistributionDeps & { config: AdaConfig }):
           await handle.close();
           return reply.send('');
         }
-        return reply.send(createReadStream('', { fd: handle, start, end, autoClose: true }));
+        return reply.send(createReadStream('', { fd: handle, start, end, autoClose: true, highWaterMark: FILE_CHUNK_BYTES }));
       } catch (err) {
         await handle.close().catch(() => undefined);
         throw err;
