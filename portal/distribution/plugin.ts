@@ -106,6 +106,13 @@ const FILE_CHUNK_BYTES = 1024 * 1024;
 /** The plugin (registered under the app; routes carry their full `/api/v1/` prefix). */
 export function distributionApi(deps: DistributionDeps & { config: AdaConfig }): FastifyPluginAsync {
   return async (app) => {
+    // The real paths of the few folders files are served from (data, blobs, docs variants), each looked up once.
+    const realRoots = new Map<string, string>();
+    const realRoot = async (root: string, fresh: boolean): Promise<string> => {
+      let real = fresh ? undefined : realRoots.get(root);
+      if (real === undefined) realRoots.set(root, real = await realpath(root));
+      return real;
+    };
     const readerOf = async (principal: PortalPrincipal): Promise<ManifestReader> => ({ name: principal.name, role: principal.role, datasets: await deps.datasets(principal) });
 
     app.get('/api/v1/manifest', { preHandler: requireRole(), schema: { response: { 200: manifestSchema } } }, async (req) => {
@@ -138,15 +145,15 @@ export function distributionApi(deps: DistributionDeps & { config: AdaConfig }):
       }
       const where = locate(state, deps, wanted, audienceOf(reader));
       if (!where) return refuse('not-in-manifest');
-      const root = await realpath(where.root);
-      const file = path.join(root, ...where.rel);
-      // The manifest path is safe by construction; realpath also refuses a symlink planted inside the data dir.
-      let real: string;
-      try {
-        real = await realpath(file);
-      } catch {
-        throw adaError('NOT_FOUND', `${wanted} is in the manifest but not on disk; it is being republished, pull again`);
-      }
+      const resolve = async (fresh: boolean): Promise<{ file: string; real?: string }> => {
+        const file = path.join(await realRoot(where.root, fresh), ...where.rel);
+        return { file, real: await realpath(file).catch(() => undefined) };
+      };
+      // The manifest path is safe by construction; realpath also refuses a symlink planted inside the data dir. A
+      // remembered root that moved since (its symlink changed) is looked up again before anything is refused.
+      let { file, real } = await resolve(false);
+      if (real !== file) ({ file, real } = await resolve(true));
+      if (real === undefined) throw adaError('NOT_FOUND', `${wanted} is in the manifest but not on disk; it is being republished, pull again`);
       if (real !== file) return refuse('not-in-manifest');
       const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
