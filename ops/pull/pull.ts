@@ -88,8 +88,18 @@ async function pool<T>(items: T[], n: number, fn: (item: T) => Promise<void>): P
   if (failed !== undefined) throw failed;
 }
 
-async function placeKept(from: string, to: string): Promise<void> {
-  await mkdir(path.dirname(to), { recursive: true });
+/** Creates folders, each once: a pull of many files in few folders asks for each folder once, not once per file. */
+function folderMaker(): (dir: string) => Promise<void> {
+  const made = new Map<string, Promise<unknown>>();
+  return async (dir) => {
+    let p = made.get(dir);
+    if (!p) made.set(dir, p = mkdir(dir, { recursive: true }));
+    await p;
+  };
+}
+
+async function placeKept(from: string, to: string, makeFolder: (dir: string) => Promise<void>): Promise<void> {
+  await makeFolder(path.dirname(to));
   try {
     await link(from, to);
   } catch {
@@ -153,8 +163,9 @@ async function pullOnce(opts: PullOptions): Promise<PullResult> {
     const staging = `${version}.partial`;
     await mkdir(staging, { recursive: true });
     const next: LocalState = { files: {} };
+    const makeFolder = folderMaker();
     for (const { file, verified } of kept) {
-      await placeKept(path.join(current!, file.path), path.join(staging, file.path));
+      await placeKept(path.join(current!, file.path), path.join(staging, file.path), makeFolder);
       next.files[file.path] = verified;
     }
     const progress: PullProgress = { files: missing.length, filesDone: 0, bytes, bytesDone: 0 };
@@ -168,23 +179,26 @@ async function pullOnce(opts: PullOptions): Promise<PullResult> {
       else copies.set(f.sha256, []);
       return !same;
     });
-    await pool(unique, opts.concurrency ?? PULL_CONCURRENCY, async (file) => {
+    // Partial downloads of earlier pulls, listed once: a file without one is not stat-ed for it.
+    const partials = new Set(await readdir(layout.partial));
+    // Twice as many files in flight as downloads at once (the client's agent bounds the sockets): a file whose bytes
+    // are being hashed holds no socket, and the next download starts meanwhile.
+    await pool(unique, 2 * (opts.concurrency ?? PULL_CONCURRENCY), async (file) => {
       const dest = path.join(staging, file.path);
-      await mkdir(path.dirname(dest), { recursive: true });
-      const partial = path.join(layout.partial, `${file.sha256}.part`);
-      const { resumed } = await client.download(file, partial, dest, (n) => {
+      await makeFolder(path.dirname(dest));
+      const name = `${file.sha256}.part`;
+      const done = await client.download(file, path.join(layout.partial, name), dest, (n) => {
         progress.bytesDone += n;
         opts.onProgress?.(progress);
-      });
-      resumedBytes += resumed;
-      progress.bytesDone += resumed;
+      }, !partials.has(name));
+      resumedBytes += done.resumed;
+      progress.bytesDone += done.resumed;
       progress.filesDone++;
       opts.onProgress?.(progress);
-      const info = await lstat(dest);
-      next.files[file.path] = { size: info.size, mtimeMs: info.mtimeMs, sha256: file.sha256 };
+      next.files[file.path] = { size: done.size, mtimeMs: done.mtimeMs, sha256: file.sha256 };
       for (const copy of copies.get(file.sha256) ?? []) {
         const to = path.join(staging, copy.path);
-        await placeKept(dest, to);
+        await placeKept(dest, to, makeFolder);
         const placed = await lstat(to);
         next.files[copy.path] = { size: placed.size, mtimeMs: placed.mtimeMs, sha256: copy.sha256 };
         progress.bytesDone += copy.size;
@@ -200,7 +214,8 @@ async function pullOnce(opts: PullOptions): Promise<PullResult> {
     await rename(link, layout.server);
     await writeLocalState(layout.state, next);
     if (current && current !== version) await rm(current, { recursive: true, force: true });
-    for (const name of await readdir(layout.partial)) await rm(path.join(layout.partial, name), { force: true });
+    // Every partial download is linked into the version now (or was of a version no longer wanted).
+    await rm(layout.partial, { recursive: true, force: true });
     return { ...base, resumedBytes, changed: true };
   } finally {
     client.close();

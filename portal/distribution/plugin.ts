@@ -95,9 +95,24 @@ const CONTENT_TYPES: ReadonlyArray<[string, string]> = [
   ['.parquet', 'application/vnd.apache.parquet'], ['.json', 'application/json'], ['.md', 'text/markdown; charset=utf-8'], ['.yml', 'application/yaml'],
 ];
 
+/**
+ * Bytes read from disk at a time when streaming a file (a stream's default is 64 KiB). Each read is a round trip
+ * through libuv's thread pool and a write to the socket: serving 1,000 files of 1 MiB took 17,000 reads, 22,000 socket
+ * writes and 100,000 futex calls at 64 KiB, and 2,000, 5,000 and 36,000 at 1 MiB. Costs about 1 MiB of memory per
+ * download being served (up to twice that while the socket is slower than the disk).
+ */
+const FILE_CHUNK_BYTES = 1024 * 1024;
+
 /** The plugin (registered under the app; routes carry their full `/api/v1/` prefix). */
 export function distributionApi(deps: DistributionDeps & { config: AdaConfig }): FastifyPluginAsync {
   return async (app) => {
+    // The real paths of the few folders files are served from (data, blobs, docs variants), each looked up once.
+    const realRoots = new Map<string, string>();
+    const realRoot = async (root: string, fresh: boolean): Promise<string> => {
+      let real = fresh ? undefined : realRoots.get(root);
+      if (real === undefined) realRoots.set(root, real = await realpath(root));
+      return real;
+    };
     const readerOf = async (principal: PortalPrincipal): Promise<ManifestReader> => ({ name: principal.name, role: principal.role, datasets: await deps.datasets(principal) });
 
     app.get('/api/v1/manifest', { preHandler: requireRole(), schema: { response: { 200: manifestSchema } } }, async (req) => {
@@ -130,15 +145,15 @@ export function distributionApi(deps: DistributionDeps & { config: AdaConfig }):
       }
       const where = locate(state, deps, wanted, audienceOf(reader));
       if (!where) return refuse('not-in-manifest');
-      const root = await realpath(where.root);
-      const file = path.join(root, ...where.rel);
-      // The manifest path is safe by construction; realpath also refuses a symlink planted inside the data dir.
-      let real: string;
-      try {
-        real = await realpath(file);
-      } catch {
-        throw adaError('NOT_FOUND', `${wanted} is in the manifest but not on disk; it is being republished, pull again`);
-      }
+      const resolve = async (fresh: boolean): Promise<{ file: string; real?: string }> => {
+        const file = path.join(await realRoot(where.root, fresh), ...where.rel);
+        return { file, real: await realpath(file).catch(() => undefined) };
+      };
+      // The manifest path is safe by construction; realpath also refuses a symlink planted inside the data dir. A
+      // remembered root that moved since (its symlink changed) is looked up again before anything is refused.
+      let { file, real } = await resolve(false);
+      if (real !== file) ({ file, real } = await resolve(true));
+      if (real === undefined) throw adaError('NOT_FOUND', `${wanted} is in the manifest but not on disk; it is being republished, pull again`);
       if (real !== file) return refuse('not-in-manifest');
       const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
       try {
@@ -168,7 +183,7 @@ export function distributionApi(deps: DistributionDeps & { config: AdaConfig }):
           await handle.close();
           return reply.send('');
         }
-        return reply.send(createReadStream('', { fd: handle, start, end, autoClose: true }));
+        return reply.send(createReadStream('', { fd: handle, start, end, autoClose: true, highWaterMark: FILE_CHUNK_BYTES }));
       } catch (err) {
         await handle.close().catch(() => undefined);
         throw err;
