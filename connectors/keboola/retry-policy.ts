@@ -31,10 +31,11 @@ export interface JobPollPolicy {
 
 /**
  * A cached export (unchanged table, same parameters) is done within a few hundred milliseconds and a small one
- * within seconds, so polling starts at 20 ms and doubles up to 0.16 s (three cheap GETs where the first wait was
- * 0.1 s, so a job done at once is seen up to 80 ms sooner), then grows by half each time; 10 s between polls keeps
- * a long export from flooding the API. Exports of tables with hundreds of millions of rows take tens of minutes and
- * wait in the project's job queue behind other work, so a job gets 3 hours before we give up on it.
+ * within seconds, so polling starts at 20 ms and doubles up to 0.16 s, then grows by half each time (where the first
+ * wait was 0.1 s: a job done at once is seen up to 80 ms sooner, for one or two more cheap GETs in its first seconds
+ * and two in all); 10 s between polls keeps a long export from flooding the API. Exports of tables with hundreds of
+ * millions of rows take tens of minutes and wait in the project's job queue behind other work, so a job gets
+ * 3 hours before we give up on it.
  */
 export const DEFAULT_JOB_POLL: JobPollPolicy = { initialDelayMs: 20, doubleUntilMs: 100, maxDelayMs: 10_000, factor: 1.5, maxWaitMs: 3 * 60 * 60_000 };
 
