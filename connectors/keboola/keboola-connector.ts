@@ -70,6 +70,7 @@ export class KeboolaConnector implements Connector {
   readonly #textOnly = new Set<string>();
   readonly #runs: DuckDbRuns;
   #ahead: DetailAhead | undefined;
+  #closed = false;
 
   constructor(options: KeboolaConnectorOptions) {
     this.client = new KeboolaClient(options);
@@ -92,9 +93,10 @@ export class KeboolaConnector implements Connector {
    */
   prepare(tables: readonly TableConfig[] = []): void {
     this.#runs.prepare();
-    const first = tables[0];
-    if (!first || this.#ahead?.tableId === first.id) return;
     this.#ahead?.controller.abort();
+    this.#ahead = undefined;
+    const first = tables[0];
+    if (!first || this.#closed) return;
     const controller = new AbortController();
     const detail = this.client.tableWithMetadata(first.id, controller.signal);
     detail.catch(() => undefined);
@@ -103,6 +105,7 @@ export class KeboolaConnector implements Connector {
 
   /** Cancels running syncs and closes the DuckDB instance. */
   close(): Promise<void> {
+    this.#closed = true;
     this.#ahead?.controller.abort();
     this.#ahead = undefined;
     return this.#runs.close();
