@@ -111,7 +111,10 @@ export class KeboolaConnector implements Connector {
     return this.#runs.close();
   }
 
-  /** A table's detail with its metadata: the one prepare() fetched when it is this table's and recent, else a fresh one. */
+  /**
+   * A table's detail with its metadata: the one prepare() fetched (or its failure) when it is this table's and recent,
+   * else a fresh one.
+   */
   async #tableWithMetadata(tableId: string, signal: AbortSignal): Promise<TableWithMetadata> {
     const ahead = this.#ahead;
     this.#ahead = undefined;
@@ -122,8 +125,8 @@ export class KeboolaConnector implements Connector {
       try {
         return await ahead.detail;
       } catch (err) {
-        if (signal.aborted) throw err;
-        // The run's own request says what is wrong, with the run's cancellation.
+        // Its failure is the run's (the client retried what was transient), unless it was stopped for another reason.
+        if (signal.aborted || !ahead.controller.signal.aborted) throw err;
       } finally {
         signal.removeEventListener('abort', onAbort);
       }
