@@ -125,7 +125,7 @@ export class SyncBus {
     // The connectors' DuckDB instances (some 10–40 ms each) are made while the recovery and the first SyncStarted run.
     for (const source of new Set(tables.map((t) => t.source))) {
       try {
-        this.deps.connectors.get(source)?.prepare?.();
+        this.deps.connectors.get(source)?.prepare?.(tables.filter((t) => t.source === source));
       } catch {
         // A connector that cannot be created fails its tables' runs, each with the error (see syncTable).
       }

@@ -36,10 +36,11 @@ export interface Connector {
   readonly source: string;
   sync(request: SyncRequest): Observable<ConnectorEvent>;
   /**
-   * Starts, ahead of a sync, the set-up its runs wait for (a DuckDB instance), so that it is made while the bus
-   * recovers and records the run's start. Never throws: a failure shows in the run that needed it.
+   * Starts, ahead of a sync, the set-up its runs wait for (a DuckDB instance, the first table's source detail), so
+   * that it is made while the bus recovers and records the run's start. `tables` are the sync's tables of this source,
+   * in the order they will run. Never throws: a failure shows in the run that needed it.
    */
-  prepare?(): void;
+  prepare?(tables: readonly TableConfig[]): void;
   close?(): Promise<void>;
 }
 

@@ -11,7 +11,7 @@ import { describeNetworkError, downloadToFile, readExcerpt } from './download.ts
 import { KeboolaErrorCode, redact, safeUrl } from './errors.ts';
 import { storeRequest } from './object-store.ts';
 import type { ObjectStoreEndpoints, StoreRequest } from './object-store.ts';
-import { backoffDelay, DEFAULT_JOB_POLL, DEFAULT_RETRY, parseRetryAfter, sleep } from './retry-policy.ts';
+import { backoffDelay, DEFAULT_JOB_POLL, DEFAULT_RETRY, nextPollDelay, parseRetryAfter, sleep } from './retry-policy.ts';
 import type { JobPollPolicy, RetryPolicy } from './retry-policy.ts';
 import { columnMetadataOf } from './storage-api-types.ts';
 import type { Bucket, ColumnMetadata, ExportParams, FileDetail, Job, MetadataEntry, SliceManifest, TableDetail, TokenInfo } from './storage-api-types.ts';
@@ -214,7 +214,7 @@ export class KeboolaClient {
           + 'the project\'s job queue may be busy — see the job in Keboola, then sync again', { jobId: String(job.id), status: job.status });
       }
       await this.#sleep(delay, signal);
-      delay = Math.min(this.#poll.maxDelayMs, delay * this.#poll.factor);
+      delay = nextPollDelay(delay, this.#poll);
       job = expectObject(await this.#api<Job>('GET', `/v2/storage/jobs/${encodeURIComponent(String(job.id))}`, { signal, what: `polling job ${job.id}` }), 'id', `job ${job.id}`);
     }
   }

@@ -28,6 +28,20 @@ const MAX_HEADER_BYTES = 1024 * 1024;
 /** Longest value quoted back in an error message. */
 const MAX_VALUE_IN_MESSAGE = 80;
 
+/**
+ * How long a table's detail fetched by prepare() serves its run (ms). A run starts within milliseconds of prepare()
+ * unless the sync runs tables of another source first; a detail older than this is fetched again.
+ */
+const DETAIL_AHEAD_TTL_MS = 10_000;
+
+/** The detail of a sync's first table, fetched while the bus recovers and records the run's start. */
+interface DetailAhead {
+  tableId: string;
+  startedAt: number;
+  controller: AbortController;
+  detail: Promise<TableWithMetadata>;
+}
+
 /** Options of a connector: the client's, plus DuckDB's memory limit for the conversions. */
 export interface KeboolaConnectorOptions extends KeboolaClientOptions {
   /** DuckDB `memory_limit` (e.g. `1GB`); DuckDB's default (80 % of RAM) when absent. */
@@ -55,6 +69,8 @@ export class KeboolaConnector implements Connector {
   /** Tables whose CSV the reader's native parsing refused (zero dates, odd numbers): later runs read them as text at once. */
   readonly #textOnly = new Set<string>();
   readonly #runs: DuckDbRuns;
+  #ahead: DetailAhead | undefined;
+  #closed = false;
 
   constructor(options: KeboolaConnectorOptions) {
     this.client = new KeboolaClient(options);
@@ -67,17 +83,55 @@ export class KeboolaConnector implements Connector {
 
   /** A cold Observable: each subscription runs the table once; unsubscribing or aborting `request.signal` cancels it. */
   sync(request: SyncRequest): Observable<ConnectorEvent> {
-    return this.#runs.run$(request, (connection, signal, emit) => new TableRun(this.client, request, signal, emit, this.#textOnly).execute(connection));
+    const detail = (tableId: string, signal: AbortSignal): Promise<TableWithMetadata> => this.#tableWithMetadata(tableId, signal);
+    return this.#runs.run$(request, (connection, signal, emit) => new TableRun(this.client, request, signal, emit, this.#textOnly, detail).execute(connection));
   }
 
-  /** Starts creating the DuckDB instance of the coming runs. */
-  prepare(): void {
+  /**
+   * Starts creating the DuckDB instance of the coming runs and fetching the first table's detail: the first request of
+   * a process also sets up the HTTP client (some 60–80 ms on a 2-core machine, where the next request takes 5 ms).
+   */
+  prepare(tables: readonly TableConfig[] = []): void {
     this.#runs.prepare();
+    this.#ahead?.controller.abort();
+    this.#ahead = undefined;
+    const first = tables[0];
+    if (!first || this.#closed) return;
+    const controller = new AbortController();
+    const detail = this.client.tableWithMetadata(first.id, controller.signal);
+    detail.catch(() => undefined);
+    this.#ahead = { tableId: first.id, startedAt: Date.now(), controller, detail };
   }
 
   /** Cancels running syncs and closes the DuckDB instance. */
   close(): Promise<void> {
+    this.#closed = true;
+    this.#ahead?.controller.abort();
+    this.#ahead = undefined;
     return this.#runs.close();
+  }
+
+  /**
+   * A table's detail with its metadata: the one prepare() fetched (or its failure) when it is this table's and recent,
+   * else a fresh one.
+   */
+  async #tableWithMetadata(tableId: string, signal: AbortSignal): Promise<TableWithMetadata> {
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    if (ahead && ahead.tableId === tableId && Date.now() - ahead.startedAt <= DETAIL_AHEAD_TTL_MS) {
+      const onAbort = (): void => ahead.controller.abort(signal.reason);
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+      try {
+        return await ahead.detail;
+      } catch (err) {
+        // Its failure is the run's (the client retried what was transient), unless it was stopped for another reason.
+        if (signal.aborted || !ahead.controller.signal.aborted) throw err;
+      } finally {
+        signal.removeEventListener('abort', onAbort);
+      }
+    } else ahead?.controller.abort();
+    return this.client.tableWithMetadata(tableId, signal);
   }
 }
 
@@ -95,6 +149,7 @@ class TableRun {
     private readonly signal: AbortSignal,
     private readonly emit: (event: ConnectorEvent) => void,
     private readonly textOnly: Set<string>,
+    private readonly tableWithMetadata: (tableId: string, signal: AbortSignal) => Promise<TableWithMetadata>,
   ) {
     this.#table = request.table;
   }
@@ -119,7 +174,7 @@ class TableRun {
   async #run(): Promise<void> {
     const table = this.#table;
     this.#progress(`${table.id}: reading the table and its metadata`);
-    const keboola = await this.client.tableWithMetadata(table.id, this.signal);
+    const keboola = await this.tableWithMetadata(table.id, this.signal);
     const plan = planColumns(table, keboola);
     const allTypes = new Map<string, PublishedType>(metadataColumns(keboola).map((c) => [c.name, c.type]));
     for (const c of plan) allTypes.set(c.name, c.type);

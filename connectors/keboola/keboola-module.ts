@@ -5,7 +5,7 @@
  */
 import { defer, from, mergeMap } from 'rxjs';
 import type { Observable } from 'rxjs';
-import type { AdaConfig } from '../../config/index.ts';
+import type { AdaConfig, TableConfig } from '../../config/index.ts';
 import { adaError, ErrorCode } from '../../events/index.ts';
 import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
 import { keboolaConfig } from './keboola-config.ts';
@@ -23,9 +23,9 @@ class LazyKeboolaConnector implements Connector {
     return defer(() => from(this.#load())).pipe(mergeMap((c) => c.sync(request)));
   }
 
-  /** Loads the connector for the coming sync and starts its DuckDB instance; a failure to load is the sync's error. */
-  prepare(): void {
-    this.#load().then((c) => c.prepare(), () => undefined);
+  /** Loads the connector for the coming sync and starts its set-up (see KeboolaConnector.prepare); a failure to load is the sync's error. */
+  prepare(tables: readonly TableConfig[]): void {
+    this.#load().then((c) => c.prepare(tables), () => undefined);
   }
 
   async close(): Promise<void> {

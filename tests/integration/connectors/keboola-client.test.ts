@@ -9,7 +9,7 @@ import { KeboolaErrorCode } from '../../../connectors/keboola/index.ts';
 import { KeboolaClient } from '../../../connectors/keboola/client.ts';
 import type { KeboolaClientOptions } from '../../../connectors/keboola/index.ts';
 import { redact } from '../../../connectors/keboola/errors.ts';
-import { backoffDelay, parseRetryAfter } from '../../../connectors/keboola/retry-policy.ts';
+import { backoffDelay, DEFAULT_JOB_POLL, nextPollDelay, parseRetryAfter } from '../../../connectors/keboola/retry-policy.ts';
 import { signS3Get } from '../../../connectors/keboola/s3-signing.ts';
 import { FakeKeboola } from '../../fixtures/keboola/fake-keboola.ts';
 import type { FakeKeboolaOptions, FakeTable } from '../../fixtures/keboola/fake-keboola.ts';
@@ -303,6 +303,13 @@ describe('Keboola client parts', () => {
     assert.equal(backoffDelay(3, policy, () => 0.5), 200);
     assert.equal(backoffDelay(10, policy, () => 0.999999), 999);
     assert.equal(backoffDelay(4, policy, () => 0), 0);
+  });
+
+  it('job polls start at 20 ms, double while short, then grow by half up to 10 s', () => {
+    const waits = [DEFAULT_JOB_POLL.initialDelayMs];
+    while (waits.length < 16) waits.push(nextPollDelay(waits.at(-1) as number, DEFAULT_JOB_POLL));
+    assert.deepEqual(waits.slice(0, 6), [20, 40, 80, 160, 240, 360]);
+    assert.deepEqual(waits.slice(-2), [10_000, 10_000]);
   });
 
   it('signs S3 GETs as AWS documents (Signature Version 4 example "GET Object")', () => {

@@ -212,6 +212,32 @@ describe('Keboola connector: export to typed Parquet', () => {
     assert.equal(fake.downloadRequests().filter((r) => /\/part\/1$/.test(r.path)).length, 2);
   });
 
+  it('prepare() fetches the first table\'s detail ahead, which its run uses instead of asking again', async (t) => {
+    const { fake, connector, workDir } = await fakeAndConnector(t, { tables: [TYPED] }, { exportFormat: 'csv' });
+    const detailGets = () => fake.requests.filter((r) => r.path === '/v2/storage/tables/in.c-shop.orders').length;
+    connector.prepare([keboolaTable()]);
+    const events = await run(connector, await request(workDir, keboolaTable()));
+    assert.deepEqual(await rows(chunks(events)[0]!.path), EXPECTED_ROWS);
+    assert.equal(detailGets(), 1);
+    // Used once: the next run asks again.
+    await run(connector, await request(workDir, keboolaTable()));
+    assert.equal(detailGets(), 2);
+  });
+
+  it('a detail fetched ahead for another table is not used; one that failed fails its run, as the run\'s own request would', async (t) => {
+    const other: FakeTable = { id: 'in.c-shop.other', columns: ['x'], rows: [{ x: '1' }] };
+    const { fake, connector, workDir } = await fakeAndConnector(t, { tables: [TYPED, other] }, { exportFormat: 'csv' });
+    const detailGets = (id: string) => fake.requests.filter((r) => r.path === `/v2/storage/tables/${id}`).length;
+    connector.prepare([keboolaTable({ id: 'in.c-shop.other' })]);
+    const events = await run(connector, await request(workDir, keboolaTable()));
+    assert.deepEqual(await rows(chunks(events)[0]!.path), EXPECTED_ROWS);
+    assert.equal(detailGets('in.c-shop.orders'), 1);
+    fake.inject({ path: '/v2/storage/tables/in.c-shop.orders' }, { status: 404 });
+    connector.prepare([keboolaTable()]);
+    await failure(run(connector, await request(workDir, keboolaTable())), KeboolaErrorCode.notFound);
+    assert.equal(detailGets('in.c-shop.orders'), 2);
+  });
+
   it('an alias exports its source\'s rows, typed by the source\'s column metadata', async (t) => {
     const { connector, workDir } = await fakeAndConnector(t, { tables: [TYPED, { id: 'out.c-share.orders', aliasOf: 'in.c-shop.orders', metadata: [meta('KBC.description', 'Shared orders')] }] });
     const events = await run(connector, await request(workDir, keboolaTable({ id: 'out.c-share.orders' })));

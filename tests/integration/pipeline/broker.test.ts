@@ -154,9 +154,9 @@ describe('the broker', () => {
           const real = registry.get(source)!;
           return {
             source,
-            prepare: () => {
-              calls.push('prepare');
-              real.prepare?.();
+            prepare: (tables) => {
+              calls.push(`prepare ${tables.map((x) => x.name).join(',')}`);
+              real.prepare?.(tables);
             },
             sync: (r) => {
               calls.push(`sync ${r.table.name}`);
@@ -173,7 +173,7 @@ describe('the broker', () => {
     t.after(() => broker.close());
     const outcomes = await broker.sync();
     assert.deepEqual(outcomes.map((o) => o.status), ['succeeded', 'succeeded']);
-    assert.deepEqual(calls, ['prepare', 'sync orders', 'sync customers']);
+    assert.deepEqual(calls, ['prepare orders,customers', 'sync orders', 'sync customers']);
     broken = true;
     const failed = await broker.sync({ tables: ['orders'] });
     assert.deepEqual(failed.map((o) => [o.status, o.error?.message]), [['failed', 'the CSV connector cannot be created']]);
