@@ -22,7 +22,7 @@ import { ReadCursors } from './read-cursors.ts';
 import { LiveBatch } from './live-batch.ts';
 import { RecordBuffer, recordType } from './record-buffer.ts';
 import type { ReadCursor } from './read-cursors.ts';
-import { assertSegmentsJoin, corruptError, isZeros, listSegments, scanRecords, scanSegment, segmentName } from './segments.ts';
+import { assertSegmentsJoin, corruptError, listSegments, scanRecords, scanSegment, segmentName } from './segments.ts';
 import type { RawRecord, RecordVisitor, SegmentInfo } from './segments.ts';
 import { EVENT_TYPES } from './types.ts';
 import type { NewEvent, RecordedEvent } from './types.ts';
@@ -35,24 +35,10 @@ const KNOWN_TYPES: ReadonlySet<string> = new Set(EVENT_TYPES);
 export const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024;
 
 /**
- * Flags of the active segment: O_DSYNC, so a write returns once its bytes are on disk (what `fdatasync` after it did),
- * in one trip through libuv's pool and one turn of the event loop, not two. Records go at explicit offsets (no
- * O_APPEND): the file is allocated ahead with zeros (PREALLOCATE_BYTES).
+ * Flags of the active segment: appends, and O_DSYNC, so a write returns once its bytes and the file's new size are
+ * on disk (what `fdatasync` after it did), in one trip through libuv's pool and one turn of the event loop, not two.
  */
-const ACTIVE_SEGMENT_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_DSYNC;
-
-/**
- * Space the active segment is allocated ahead of its records, written as zeros (durably) before records go there.
- * A record that grows the file makes its durable write also commit the file's new size, a journal commit of the
- * file system that waits its turn behind every other file's fsync; a record written over allocated zeros changes
- * only data. On the shared 2-core machine, 4 KB durable writes took 0.16–0.7 ms (median) and 74–108 ms (p99) growing
- * the file, 0.10 ms and 4–50 ms over zeros. The zeros are cut off when the segment is sealed and when the log closes;
- * after a crash, readers take zeros to the end of the file as the end of the records, and the next open cuts them.
- */
-const PREALLOCATE_BYTES = 1024 * 1024;
-
-/** Zeros to allocate segment space with. */
-const ZERO_BYTES = Buffer.alloc(PREALLOCATE_BYTES);
+const ACTIVE_SEGMENT_FLAGS = fsConstants.O_WRONLY | fsConstants.O_APPEND | fsConstants.O_CREAT | fsConstants.O_DSYNC;
 
 /** Opens a segment for appends (durable writes, see ACTIVE_SEGMENT_FLAGS). */
 function openActive(file: string): Promise<FileHandle> {
@@ -247,8 +233,7 @@ async function startsRecord(file: string, cursor: ReadCursor): Promise<boolean> 
     const expected = `{"position":${cursor.position},`;
     const head = Buffer.alloc(FRAME_HEADER_BYTES + expected.length);
     const { bytesRead } = await fh.read(head, 0, head.length, cursor.offset);
-    // Zeros: space the writer allocated ahead, where its next record will go.
-    return bytesRead === head.length && (head.toString('utf8', FRAME_HEADER_BYTES) === expected || isZeros(head));
+    return bytesRead === head.length && head.toString('utf8', FRAME_HEADER_BYTES) === expected;
   } catch {
     return false;
   } finally {
@@ -456,12 +441,7 @@ export class EventLog {
   private failure: unknown;
   private fh!: FileHandle;
   private activeFirst = 1;
-  /** Bytes of records in the active segment (the offset of the next batch). */
   private activeSize = 0;
-  /** The active segment's size: records, then zeros allocated ahead of them. */
-  private allocated = 0;
-  /** Zeros being written ahead, if they are. */
-  private allocating: Promise<void> | undefined;
   private nextPosition = 1;
   private releaseLock!: () => Promise<void>;
   /** Event ids are this random prefix (unique per log) plus the position: unique, cheaper than a UUID per event. */
@@ -633,7 +613,6 @@ export class EventLog {
     this.state = 'closed';
     this.drainLive();
     this.live.complete();
-    if (clean && this.fh) await this.trimActive().catch(() => undefined);
     if (clean && this.fh && this.activeSize >= KEY_CHECKPOINT_MIN_BYTES) await this.checkpointKeys().catch(() => undefined);
     await this.fh?.close().catch(() => undefined);
     await this.releaseLock().catch(() => undefined);
@@ -702,10 +681,9 @@ export class EventLog {
     const count = b.resolves.length;
     try {
       if (this.activeSize > 0 && this.activeSize + buf.length > this.segmentBytes) await this.roll(b.first);
-      if (this.activeSize + buf.length > this.allocated) await this.allocate(this.activeSize + buf.length);
       const started = performance.now();
       // Durable when it returns: the segment is open with O_DSYNC.
-      await this.fh.write(buf, 0, buf.length, this.activeSize);
+      await this.fh.write(buf, 0, buf.length);
       this.commitMs[this.commits++ % COMMIT_TIMES] = performance.now() - started;
     } catch (err) {
       // The file may now hold part of the batch: nothing more is appended until a reopen truncates it.
@@ -716,8 +694,6 @@ export class EventLog {
     }
     this.queuedCount -= count;
     this.activeSize += buf.length;
-    // The next batches' space is allocated while they fill (a failure here is met again, and reported, by `allocate`).
-    if (!this.allocating && this.allocated - this.activeSize < PREALLOCATE_BYTES / 2) this.allocate(this.activeSize + 1).catch(() => undefined);
     this.cursors.rememberTail({ segmentFirst: this.activeFirst, offset: this.activeSize, position: b.first + count, ino: this.activeIno });
     for (const [i, key] of b.keyed) this.keys.set(key, b.first + i);
     // Followers in this process get the records without reading them back from disk, once the appends' callers
@@ -758,44 +734,13 @@ export class EventLog {
     await writeFileAtomic(this.keyIndexPath(this.activeFirst), JSON.stringify(index), { fsync: true, mode: 0o600 });
   }
 
-  /**
-   * Makes the active segment at least `need` bytes, allocated as zeros up to PREALLOCATE_BYTES past it (within the
-   * segment's size, unless a batch alone is larger): waits for zeros being written ahead, then writes what is missing.
-   */
-  private async allocate(need: number): Promise<void> {
-    while (this.allocating) await this.allocating.catch(() => undefined);
-    if (need <= this.allocated) return;
-    const target = Math.max(need, Math.min(need + PREALLOCATE_BYTES, this.segmentBytes));
-    this.allocating = (async () => {
-      for (let at = this.allocated; at < target;) {
-        const { bytesWritten } = await this.fh.write(ZERO_BYTES, 0, Math.min(ZERO_BYTES.length, target - at), at);
-        at += bytesWritten;
-        this.allocated = at;
-      }
-    })().finally(() => {
-      this.allocating = undefined;
-    });
-    return this.allocating;
-  }
-
-  /** Cuts the zeros allocated past the active segment's records (sealing it, or closing). */
-  private async trimActive(): Promise<void> {
-    while (this.allocating) await this.allocating.catch(() => undefined);
-    if (this.allocated <= this.activeSize) return;
-    await this.fh.truncate(this.activeSize);
-    await this.fh.datasync();
-    this.allocated = this.activeSize;
-  }
-
-  /** Seals the active segment (its key index beside it, its allocated space cut) and starts a new one at `first`. */
+  /** Seals the active segment (its key index beside it) and starts a new one at `first`. */
   private async roll(first: number): Promise<void> {
     const index: KeyIndexFile = { first: this.activeFirst, last: first - 1, keys: this.activeKeys() };
     await writeFileAtomic(this.keyIndexPath(this.activeFirst), JSON.stringify(index), { fsync: true, mode: 0o600 });
-    await this.trimActive();
     await this.fh.close();
     this.activeFirst = first;
     this.activeSize = 0;
-    this.allocated = 0;
     this.fh = await openActive(path.join(this.dir, segmentName(first)));
     this.activeIno = (await this.fh.stat()).ino;
     await fsyncDir(this.dir);
@@ -834,10 +779,6 @@ export class EventLog {
         `event log ${this.dir}: torn tail in ${last.name} at byte ${end.end} (${end.size - end.end} bytes: ${end.problem.reason}); ` +
           `truncated back to the last valid record, position ${end.nextPosition - 1}; the cut bytes are kept in ${kept}`,
       );
-    }
-    // A torn tail, or zeros allocated ahead by a writer that did not close (cut silently: they held no record).
-    // Cutting them also drops whatever of an unfinished batch lay past the end, so no record of it can turn up later.
-    if (end.size > end.end) {
       await truncate(last.path, end.end);
       const fh = await open(last.path, 'r+');
       await fh.sync();
@@ -845,7 +786,6 @@ export class EventLog {
     }
     this.activeFirst = last.first;
     this.activeSize = end.end;
-    this.allocated = end.end;
     this.nextPosition = end.nextPosition;
     this.fh = await openActive(last.path);
     this.activeIno = (await this.fh.stat()).ino;

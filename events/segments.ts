@@ -146,12 +146,8 @@ export async function scanRecords(
         return { end: bufStart + at, nextPosition: position, size, stopped: true };
       }
       if (bad) {
-        // Zeros from here to the end of the file are space the writer allocated ahead and has not written yet: the
-        // end of the records, not a problem (an open of the log cuts them off, see EventLog's recover).
-        if (buf.readUInt32LE(at) === 0 && await zerosToEnd(fh, buf, at, len, bufStart, size)) {
-          return { end: bufStart + at, nextPosition: position, size, stopped: false };
-        }
-        const torn = bufStart + bad.frameEnd >= size || !(await hasValidFrameAfter(fh, bufStart + at + 1, size));
+        const torn = bufStart + bad.frameEnd >= size || (fileOffset >= size && isZeros(buf.subarray(at, len)))
+          || !(await hasValidFrameAfter(fh, bufStart + at + 1, size));
         return { end: bufStart + at, nextPosition: position, size, problem: { offset: bufStart + at, reason: bad.reason, torn }, stopped: false };
       }
       buf.copyWithin(0, at, len);
@@ -199,27 +195,8 @@ async function hasValidFrameAfter(fh: FileHandle, from: number, size: number): P
   return false;
 }
 
-/** A buffer of zeros to compare bytes with (natively, a slice at a time). */
-const ZEROS = Buffer.alloc(64 * 1024);
-
-/** Whether every byte of `buf` is zero. */
-export function isZeros(buf: Uint8Array): boolean {
-  for (let at = 0; at < buf.length; at += ZEROS.length) {
-    const n = Math.min(ZEROS.length, buf.length - at);
-    if (Buffer.compare(buf.subarray(at, at + n), ZEROS.subarray(0, n)) !== 0) return false;
-  }
-  return true;
-}
-
-/** Whether the file holds only zeros from `buf[at]` (the read buffer's `[0, len)` starts at file offset `bufStart`) to `size`. */
-async function zerosToEnd(fh: FileHandle, buf: Buffer, at: number, len: number, bufStart: number, size: number): Promise<boolean> {
-  if (!isZeros(buf.subarray(at, len))) return false;
-  const rest = Buffer.allocUnsafe(Math.min(SCAN_CHUNK_BYTES, Math.max(0, size - (bufStart + len))));
-  for (let offset = bufStart + len; offset < size;) {
-    const { bytesRead } = await fh.read(rest, 0, Math.min(rest.length, size - offset), offset);
-    if (bytesRead === 0 || !isZeros(rest.subarray(0, bytesRead))) return false;
-    offset += bytesRead;
-  }
+function isZeros(buf: Buffer): boolean {
+  for (let i = 0; i < buf.length; i++) if (buf[i] !== 0) return false;
   return true;
 }
 

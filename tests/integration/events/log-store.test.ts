@@ -277,8 +277,7 @@ describe('event log', () => {
     const write = proto.write;
     let writes = 0;
     proto.write = function (this: unknown, ...args: unknown[]) {
-      // Writes of records (the zeros that allocate the segment's space ahead are not commits).
-      if (!(args[0] instanceof Uint8Array && args[0].every((b) => b === 0))) writes++;
+      writes++;
       return write.apply(this, args);
     };
     t.after(() => {
@@ -320,50 +319,9 @@ describe('event log', () => {
       const flags = await activeFlags();
       assert.equal(flags.length, 1, `${phase}: one segment open for writing`);
       assert.equal(flags[0]! & O_DSYNC, O_DSYNC, `${phase}: O_DSYNC set (flags ${flags[0]!.toString(8)})`);
-      assert.equal(flags[0]! & O_APPEND, 0, `${phase}: no O_APPEND (records go at their offsets, into space allocated ahead)`);
+      assert.equal(flags[0]! & O_APPEND, O_APPEND, `${phase}: O_APPEND set`);
       if (phase === 'reopened') await l.close();
     }
-  });
-
-  it('allocates its active segment ahead as zeros, which readers take as the end, a seal and a close cut off, and an open after a crash cuts', async (t) => {
-    const dir = await tempDir(t);
-    const seg = path.join(dir, '00000000000000000001.seg');
-    const log = await EventLog.open(dir, { logger: quiet, segmentBytes: 4 * 1024 * 1024 });
-    for (let i = 1; i <= 3; i++) await log.append(timerEvent(i));
-    const records = async (): Promise<number> => {
-      const bytes = await readFile(seg);
-      let at = 0;
-      while (at + 8 <= bytes.length && bytes.readUInt32LE(at) !== 0) at += 8 + bytes.readUInt32LE(at);
-      return at;
-    };
-    const used = await records();
-    const size = (await stat(seg)).size;
-    assert.ok(size >= used + 512 * 1024, `zeros allocated past the ${used} bytes of records (file: ${size} bytes)`);
-    assert.ok((await readFile(seg)).subarray(used).every((b) => b === 0), 'only zeros past the records');
-    // Another process's reader stops at the zeros, and resumes where the next records go.
-    const reader = new EventLogReader(dir);
-    assert.deepEqual((await readAll(reader)).map((e) => e.position), [1, 2, 3]);
-    assert.equal(await reader.head(), 3);
-    await log.append(timerEvent(4));
-    assert.deepEqual((await readAll(reader, 2)).map((e) => e.position), [2, 3, 4]);
-    await log.close();
-    assert.equal((await stat(seg)).size, await records(), 'a clean close cuts the zeros');
-
-    // A writer that did not close leaves its zeros: the next open cuts them with no warning, and appends go on.
-    const copy = await tempDir(t);
-    const again = await EventLog.open(dir, { logger: quiet });
-    await again.append(timerEvent(5));
-    const crashed = path.join(copy, '00000000000000000001.seg');
-    await writeFile(crashed, await readFile(seg));
-    await again.close();
-    assert.ok((await stat(crashed)).size > await records() + 512 * 1024, 'the copy holds the zeros of an open log');
-    const warnings: string[] = [];
-    const reopened = await EventLog.open(copy, { logger: { warn: (m) => void warnings.push(m) } });
-    assert.deepEqual(warnings, []);
-    assert.equal((await stat(crashed)).size < 8192, true, 'zeros cut on open');
-    assert.equal((await reopened.append(timerEvent(6))).position, 6);
-    assert.deepEqual((await readAll(reopened)).map((e) => e.position), [1, 2, 3, 4, 5, 6]);
-    await reopened.close();
   });
 
   it('follow$ hands over from catch-up to live with no gap and no duplicate', async (t) => {
