@@ -16,8 +16,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { pipeline } from 'node:stream/promises';
 import { fileURLToPath } from 'node:url';
-import type { AdaConfig } from '../config/index.ts';
-import type { ManifestFile, ManifestState } from '../pipeline/projections/manifest/index.ts';
+import type { ManifestFile } from '../pipeline/projections/manifest/index.ts';
 import { pull, PULL_CONCURRENCY } from '../ops/pull/index.ts';
 import { scratch, timed } from './util.ts';
 import type { Figures } from './util.ts';
@@ -54,32 +53,10 @@ async function makeFiles(dataDir: string): Promise<ManifestFile[]> {
 
 /** The child: the distribution API and a plain file server over the same files; prints both URLs. */
 async function serversChild(dataDir: string, manifestFile: string): Promise<void> {
-  const { buildServer } = await import('../portal/index.ts');
+  const { distributionServer } = await import('../tests/helpers/distribution-server.ts');
   const { readFile } = await import('node:fs/promises');
   const files = JSON.parse(await readFile(manifestFile, 'utf8')) as ManifestFile[];
-  const state: ManifestState = {
-    tables: { t: { table: 't', folder: 'bench', strategy: 'partitioned', rows: 0, bytes: TOTAL_BYTES, schema: [], publishedAt: new Date().toISOString(), contentHash: 'x', version: 1, files } },
-    fileSets: {},
-    docs: { public: [], all: [] },
-    pending: 0,
-  };
-  // The API reads only `tables`, datasets and the session secret of the configuration.
-  const config = {
-    tables: [{ name: 't', private: false, partitionBy: 'day', foreignKeys: [] }],
-    instance: { datasets: {}, auth: { webappSecretKey: 'bench-secret-key-0123456789abcdef' } },
-  } as unknown as AdaConfig;
-  const app = await buildServer({
-    config,
-    health: () => Promise.reject(new Error('not benchmarked')),
-    authenticate: ({ token }) => (token === TOKEN ? { name: 'bench', role: 'analyst' } : undefined),
-    distribution: {
-      dataDir,
-      blobsDir: `${dataDir}/blobs`,
-      manifest: async () => ({ state, position: 1 }),
-      datasets: async () => new Set<string>(),
-      denied: async () => undefined,
-    },
-  });
+  const app = await distributionServer({ dataDir, folder: 'bench', files, token: TOKEN });
   const api = await app.listen({ port: 0, host: '127.0.0.1' });
   const plain = http.createServer((req, res) => {
     const file = path.join(dataDir, decodeURIComponent(req.url!.slice(1)));

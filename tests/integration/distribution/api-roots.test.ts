@@ -4,9 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdir, rename, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { it } from 'node:test';
-import type { AdaConfig } from '../../../config/index.ts';
-import type { ManifestFile, ManifestState } from '../../../pipeline/projections/manifest/index.ts';
-import { buildServer } from '../../../portal/index.ts';
+import type { ManifestFile } from '../../../pipeline/projections/manifest/index.ts';
+import { distributionServer } from '../../helpers/distribution-server.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 
 const TOKEN = 'ada_0123456789abcdef_roots-test-token';
@@ -23,28 +22,7 @@ it('a file is served from where the data dir\'s symlink points now, and a symlin
   const dataDir = path.join(root, 'data');
   await symlink(path.join(root, 'a'), dataDir);
   const files: ManifestFile[] = [{ path: REL, size: bytes.length, sha256, version: 1, table: 't' }];
-  const state: ManifestState = {
-    tables: { t: { table: 't', folder: 'f', strategy: 'partitioned', rows: 0, bytes: bytes.length, schema: [], publishedAt: new Date().toISOString(), contentHash: 'x', version: 1, files } },
-    fileSets: {},
-    docs: { public: [], all: [] },
-    pending: 0,
-  };
-  const config = {
-    tables: [{ name: 't', private: false, foreignKeys: [] }],
-    instance: { datasets: {}, auth: { webappSecretKey: 'roots-test-secret-key-0123456789abcdef' } },
-  } as unknown as AdaConfig;
-  const app = await buildServer({
-    config,
-    health: () => Promise.reject(new Error('not used')),
-    authenticate: ({ token }) => (token === TOKEN ? { name: 'x', role: 'analyst' } : undefined),
-    distribution: {
-      dataDir,
-      blobsDir: `${dataDir}/blobs`,
-      manifest: async () => ({ state, position: 1 }),
-      datasets: async () => new Set<string>(),
-      denied: async () => undefined,
-    },
-  });
+  const app = await distributionServer({ dataDir, folder: 'f', files, token: TOKEN });
   t.after(() => app.close());
   const get = () => app.inject({ method: 'GET', url: `/api/v1/files/${REL}`, headers: { authorization: `Bearer ${TOKEN}` } });
 
