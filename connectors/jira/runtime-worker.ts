@@ -10,14 +10,6 @@ import { ProjectionRunner } from '../../pipeline/index.ts';
 import { startJira } from './runtime.ts';
 import type { JiraRuntime } from './runtime.ts';
 import type { FromJiraThread, JiraThreadData, ToJiraThread } from './runtime-thread.ts';
-import { lowerThisThreadsPriority } from './thread-source.ts';
-
-/**
- * Nice value of this thread (Linux): fetching and publishing issues can wait a little, the main thread's answers to
- * webhooks cannot. On two cores the thread gets what the main thread leaves, which answers use a tenth of.
- */
-const RUNTIME_NICE = 5;
-lowerThisThreadsPriority(RUNTIME_NICE);
 
 const port = parentPort;
 if (!port) throw new Error('runtime-worker.ts runs as a worker thread only');

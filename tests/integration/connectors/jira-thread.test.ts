@@ -17,7 +17,6 @@ import type { JiraThreadRuntime } from '../../../connectors/jira/index.ts';
 import { FakeJira } from '../../fixtures/jira/fake-jira.ts';
 import { delivery, WebhookSender } from '../../fixtures/jira/webhook-sender.ts';
 import { readParquet } from '../../helpers/parquet.ts';
-import { niceOf, threadNices } from '../../helpers/threads.ts';
 import { testSettings } from './jira-harness.ts';
 
 const T0 = Date.parse('2024-03-05T10:00:00Z');
@@ -74,19 +73,6 @@ describe('Jira on its own thread', () => {
     const checks = await b.runtime.healthChecks(new Date('2024-04-02T12:00:00Z'));
     assert.deepEqual(checks.map((c) => [c.name, c.status]), [['jira:webhook', 'healthy'], ['jira:freshness', 'healthy']]);
     assert.deepEqual(b.warnings, []);
-  });
-
-  it('runs at a lower priority than the main thread answering webhooks (Linux: the thread\'s own nice value)', { skip: process.platform !== 'linux' }, async (t) => {
-    const main = await niceOf(process.pid);
-    if (main >= 5) {
-      t.skip(`this process already runs at nice ${main}`);
-      return;
-    }
-    const before = await threadNices();
-    assert.ok(!before.includes(5), `no thread runs at nice 5 yet (${before.join(', ')})`);
-    await threaded(t);
-    const nices = await threadNices();
-    assert.ok(nices.includes(5), `a thread runs at nice 5, the main thread at ${main} (nice values: ${nices.join(', ')})`);
   });
 
   it('is started again when its thread stops, and health says it is down meanwhile', async (t) => {
