@@ -102,10 +102,10 @@ export async function startJiraThread(host: JiraThreadHost): Promise<JiraThreadR
       case 'health':
       case 'pumped':
       case 'stopped': {
-        const w8 = waiting.get(m.id);
+        const waiter = waiting.get(m.id);
         waiting.delete(m.id);
-        if (m.kind === 'pumped' && m.error) w8?.reject(new Error(m.error));
-        else w8?.resolve(m.kind === 'health' ? m.checks : m.kind === 'pumped' ? m.positions : undefined);
+        if (m.kind === 'pumped' && m.error) waiter?.reject(new Error(m.error));
+        else waiter?.resolve(m.kind === 'health' ? m.checks : m.kind === 'pumped' ? m.positions : undefined);
         return;
       }
       case 'ready':
@@ -146,9 +146,9 @@ export async function startJiraThread(host: JiraThreadHost): Promise<JiraThreadR
       worker = undefined;
       if (!stopping) failure = err?.message ?? 'it exited';
       // Whatever waited on the thread is answered: health says it stopped, a pump or stop has nothing left to wait for.
-      for (const [id, w8] of waiting) {
+      for (const [id, waiter] of waiting) {
         waiting.delete(id);
-        w8.reject(new Error(`the Jira thread stopped: ${failure ?? 'it exited'}`));
+        waiter.reject(new Error(`the Jira thread stopped: ${failure ?? 'it exited'}`));
       }
       if (stopping) return;
       host.warn(`jira: the thread running the fetch reactor, the projection and the timers stopped (${failure}); starting it again in ${restartMs / 1000} s`);
