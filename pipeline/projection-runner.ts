@@ -129,6 +129,8 @@ export class ProjectionRunner {
     return this.serial(p.name, async () => {
       this.states.delete(p.name);
       this.positions.delete(p.name);
+      // A position left unsaved belongs to the outputs being rebuilt: saved later, it would skip the rebuild's events.
+      this.unsaved.delete(p.name);
       if (p.rebuildAside) {
         const { position, state } = await p.rebuildAside({ dataDir: this.dataDir, read$: (from) => this.log.read$(from), ...(onProgress ? { onProgress } : {}) });
         await this.flush(p, state, position, true);

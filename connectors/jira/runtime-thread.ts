@@ -10,7 +10,7 @@ import type { ConnectorHealthCheck, TimerSpec } from '../../pipeline/index.ts';
 import { checkpointsDirOf } from '../../pipeline/index.ts';
 import type { AppendResult, EventLog, NewEvent } from '../../events/index.ts';
 import type { JiraHost } from './runtime.ts';
-import { JIRA_CRONS, jiraTimerNames } from './timers.ts';
+import { JIRA_CRONS, jiraTimerNames, jiraTimerSpecs } from './timers.ts';
 import { threadSource } from './thread-source.ts';
 import { jiraWebhookRoutes } from './webhook-route.ts';
 
@@ -201,9 +201,9 @@ export async function startJiraThread(host: JiraThreadHost): Promise<JiraThreadR
     throw err;
   }
 
-  const timerSpecs = jiraTimerNames(settings).map((name): TimerSpec => ({ name, cron: JIRA_CRONS[name], tables: [name] }));
+  const timerSpecs = jiraTimerSpecs(jiraTimerNames(settings).map((name) => ({ name, cron: JIRA_CRONS[name] })));
   return {
-    routes: jiraWebhookRoutes({ ...(settings.webhookSecret ? { webhookSecret: settings.webhookSecret } : {}), append: (e) => log.append(e) }),
+    routes: jiraWebhookRoutes({ webhookSecret: settings.webhookSecret, append: (e) => log.append(e) }),
     timerSpecs,
     async healthChecks(now) {
       const w = worker;

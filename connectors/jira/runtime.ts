@@ -16,8 +16,8 @@ import { backfill, searchIssues } from './backfill.ts';
 import { jiraProjection } from './projection.ts';
 import type { JiraProjectionState } from './projection.ts';
 import type { JiraSettings } from './settings.ts';
-import { JIRA_CRONS, jiraTimerSpecs, startJiraTimers } from './timers.ts';
-import type { JiraTimer } from './timers.ts';
+import { JIRA_CRONS, jiraTimerNames, jiraTimerSpecs, startJiraTimers } from './timers.ts';
+import type { JiraTimer, JiraTimerName } from './timers.ts';
 import { sweepJiraTempFiles } from './sweep.ts';
 import { jiraWebhookRoutes } from './webhook-route.ts';
 
@@ -91,21 +91,18 @@ export function buildJira(host: JiraHost): Omit<JiraRuntime, 'pump' | 'stop' | '
     return host.runner.stateOf(projection).issues;
   };
   const { settings } = host;
-  const timers: JiraTimer[] = [
-    { name: 'jira:consistency', cron: JIRA_CRONS['jira:consistency'], run: async (at) => { await checkConsistency(fetcher, await index(), { deep: false, jql: settings.consistencyJql, maxBackfill: settings.consistencyMaxBackfill, scheduledAt: at }); } },
-    { name: 'jira:consistency-deep', cron: JIRA_CRONS['jira:consistency-deep'], run: async (at) => { await checkConsistency(fetcher, await index(), { deep: true, jql: settings.deepJql, maxBackfill: settings.consistencyMaxBackfill, scheduledAt: at }); } },
-  ];
-  if (settings.slaFields.length) {
-    timers.push({
-      name: 'jira:sla', cron: JIRA_CRONS['jira:sla'],
-      run: async (at) => {
-        const open = await searchIssues(fetcher, 'statusCategory != Done ORDER BY updated DESC');
-        const issues = await index();
-        const existing = new Map(open.flatMap((i) => (issues[i.key] && !issues[i.key]!.deleted ? [[i.key, issues[i.key]!.month] as const] : [])));
-        await backfill(fetcher, { keys: [...existing.keys()], parallel: 4, part: 'sla', existing, skipExisting: false, dryRun: false, cause: `sla:${at}` });
-      },
-    });
-  }
+  // One job per timer these settings run (jiraTimerNames: the server's thread reports the same list).
+  const jobs: Record<JiraTimerName, JiraTimer['run']> = {
+    'jira:consistency': async (at) => { await checkConsistency(fetcher, await index(), { deep: false, jql: settings.consistencyJql, maxBackfill: settings.consistencyMaxBackfill, scheduledAt: at }); },
+    'jira:consistency-deep': async (at) => { await checkConsistency(fetcher, await index(), { deep: true, jql: settings.deepJql, maxBackfill: settings.consistencyMaxBackfill, scheduledAt: at }); },
+    'jira:sla': async (at) => {
+      const open = await searchIssues(fetcher, 'statusCategory != Done ORDER BY updated DESC');
+      const issues = await index();
+      const existing = new Map(open.flatMap((i) => (issues[i.key] && !issues[i.key]!.deleted ? [[i.key, issues[i.key]!.month] as const] : [])));
+      await backfill(fetcher, { keys: [...existing.keys()], parallel: 4, part: 'sla', existing, skipExisting: false, dryRun: false, cause: `sla:${at}` });
+    },
+  };
+  const timers: JiraTimer[] = jiraTimerNames(settings).map((name) => ({ name, cron: JIRA_CRONS[name], run: jobs[name] }));
   const healthChecks = async (now: Date): Promise<ConnectorHealthCheck[]> => {
     const checks: ConnectorHealthCheck[] = [];
     checks.push(settings.webhookSecret
@@ -121,7 +118,7 @@ export function buildJira(host: JiraHost): Omit<JiraRuntime, 'pump' | 'stop' | '
   };
   return {
     projection, reactor, fetcher, index, timers, timerSpecs: jiraTimerSpecs(timers), healthChecks,
-    routes: jiraWebhookRoutes({ ...(settings.webhookSecret ? { webhookSecret: settings.webhookSecret } : {}), append }),
+    routes: jiraWebhookRoutes({ webhookSecret: settings.webhookSecret, append }),
   };
 }
 

@@ -18,13 +18,16 @@ export const JIRA_CRONS = {
   'jira:sla': '*/15 * * * *',
 } as const;
 
+/** The name of a Jira timer. */
+export type JiraTimerName = keyof typeof JIRA_CRONS;
+
 /** Names of the timers Jira runs with these settings (the SLA poll only with SLA fields). */
-export function jiraTimerNames(settings: { slaFields: readonly string[] }): Array<keyof typeof JIRA_CRONS> {
+export function jiraTimerNames(settings: { slaFields: readonly string[] }): JiraTimerName[] {
   return ['jira:consistency', 'jira:consistency-deep', ...(settings.slaFields.length ? ['jira:sla' as const] : [])];
 }
 
 /** The specs as the pipeline scheduler and health see them (the timer's own name stands in for its "table"). */
-export function jiraTimerSpecs(timers: readonly JiraTimer[]): TimerSpec[] {
+export function jiraTimerSpecs(timers: ReadonlyArray<Pick<JiraTimer, 'name' | 'cron'>>): TimerSpec[] {
   return timers.map((t) => ({ name: t.name, cron: t.cron, tables: [t.name] }));
 }
 

@@ -14,7 +14,7 @@ export const WEBHOOK_BODY_LIMIT = 1024 * 1024;
 /** What the route needs. */
 export interface WebhookRouteDeps {
   /** Undefined: every delivery is refused with 503 (never fail open). */
-  webhookSecret?: string;
+  webhookSecret?: string | undefined;
   append(event: NewEvent): Promise<AppendResult>;
 }
 
