@@ -5,7 +5,7 @@ import path from 'node:path';
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import Fastify from 'fastify';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { VirtualAction, VirtualTimeScheduler } from 'rxjs';
 import { BlobStore, CheckpointStore, EventLog } from '../../../events/index.ts';
 import type { RecordedEvent } from '../../../events/index.ts';
@@ -54,22 +54,21 @@ export interface JiraBench {
   advanceTo(ms: number): Promise<void>;
 }
 
-/** Starts a bench. */
-export async function jiraBench(t: Pick<TestContext, 'after'>, over: Partial<JiraSettings> = {}, opts: { sleepGate?: Promise<void> } = {}): Promise<JiraBench> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ada-jira-'));
+/** What a runtime under test needs and what it must give: the data dir, fake Jira, log and blobs; routes and a stop. */
+interface RuntimeBase { dataDir: string; fake: FakeJira; log: EventLog; blobs: BlobStore }
+
+/**
+ * A data dir, a started fake Jira, a log and a blob store, the runtime `start` makes of them, and its webhook route
+ * on 127.0.0.1; all stopped and removed when the test ends.
+ */
+export async function servedRuntime<R extends { routes: FastifyPluginAsync; stop(): Promise<void> }>(
+  t: Pick<TestContext, 'after'>, prefix: string, start: (base: RuntimeBase) => Promise<R>,
+): Promise<RuntimeBase & { runtime: R; app: FastifyInstance; address: string }> {
+  const dataDir = await mkdtemp(path.join(os.tmpdir(), prefix));
   const fake = await new FakeJira().start();
   const log = await EventLog.open(path.join(dataDir, 'events'));
   const blobs = await BlobStore.create(path.join(dataDir, 'blobs'));
-  const runner = new ProjectionRunner(log, new CheckpointStore(path.join(dataDir, 'metadata', 'checkpoints')), dataDir);
-  const delays: number[] = [];
-  const warnings: string[] = [];
-  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
-  const settings = testSettings(fake, over);
-  const runtime = await jiraConnector.start({
-    settings, log, blobs, runner, dataDir, scheduler,
-    warn: (m) => warnings.push(m),
-    sleep: async (ms) => { delays.push(ms); await opts.sleepGate; },
-  });
+  const runtime = await start({ dataDir, fake, log, blobs });
   const app = Fastify();
   await app.register(runtime.routes);
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
@@ -80,6 +79,23 @@ export async function jiraBench(t: Pick<TestContext, 'after'>, over: Partial<Jir
     await fake.stop();
     // Last: the runtime may still have been writing when the test ended.
     await rm(dataDir, { recursive: true, force: true });
+  });
+  return { dataDir, fake, log, blobs, runtime, app, address };
+}
+
+/** Starts a bench. */
+export async function jiraBench(t: Pick<TestContext, 'after'>, over: Partial<JiraSettings> = {}, opts: { sleepGate?: Promise<void> } = {}): Promise<JiraBench> {
+  const delays: number[] = [];
+  const warnings: string[] = [];
+  const scheduler = new VirtualTimeScheduler(VirtualAction, Infinity);
+  let runner!: ProjectionRunner;
+  const { dataDir, fake, log, blobs, runtime, app, address } = await servedRuntime(t, 'ada-jira-', ({ dataDir, fake, log, blobs }) => {
+    runner = new ProjectionRunner(log, new CheckpointStore(path.join(dataDir, 'metadata', 'checkpoints')), dataDir);
+    return jiraConnector.start({
+      settings: testSettings(fake, over), log, blobs, runner, dataDir, scheduler,
+      warn: (m) => warnings.push(m),
+      sleep: async (ms) => { delays.push(ms); await opts.sleepGate; },
+    });
   });
   const settle = async (): Promise<void> => {
     for (let i = 0; i < 20; i++) {

@@ -8,38 +8,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import type { TestContext } from 'node:test';
-import Fastify from 'fastify';
 import { lastValueFrom, toArray } from 'rxjs';
-import { BlobStore, EventLog } from '../../../events/index.ts';
+import { EventLog } from '../../../events/index.ts';
 import type { RecordedEvent } from '../../../events/index.ts';
 import { jiraConnector } from '../../../connectors/jira/index.ts';
 import type { JiraThreadRuntime } from '../../../connectors/jira/index.ts';
 import { FakeJira } from '../../fixtures/jira/fake-jira.ts';
 import { delivery, WebhookSender } from '../../fixtures/jira/webhook-sender.ts';
 import { readParquet } from '../../helpers/parquet.ts';
-import { testSettings } from './jira-harness.ts';
+import { servedRuntime, testSettings } from './jira-harness.ts';
 
 const T0 = Date.parse('2024-03-05T10:00:00Z');
 
 interface Threaded { dataDir: string; fake: FakeJira; log: EventLog; runtime: JiraThreadRuntime; sender: WebhookSender; warnings: string[]; events(type: string): Promise<RecordedEvent[]>; settle(): Promise<void> }
 
 async function threaded(t: TestContext): Promise<Threaded> {
-  const dataDir = await mkdtemp(path.join(os.tmpdir(), 'ada-jira-thread-'));
-  const fake = await new FakeJira().start();
-  const log = await EventLog.open(path.join(dataDir, 'events'));
-  const blobs = await BlobStore.create(path.join(dataDir, 'blobs'));
   const warnings: string[] = [];
-  const runtime = await jiraConnector.startThread({ settings: testSettings(fake), log, blobs, dataDir, warn: (m) => warnings.push(m) });
-  const app = Fastify();
-  await app.register(runtime.routes);
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-  t.after(async () => {
-    await app.close();
-    await runtime.stop();
-    await log.close();
-    await fake.stop();
-    await rm(dataDir, { recursive: true, force: true });
-  });
+  const { dataDir, fake, log, runtime, address } = await servedRuntime(t, 'ada-jira-thread-', ({ dataDir, fake, log, blobs }) => (
+    jiraConnector.startThread({ settings: testSettings(fake), log, blobs, dataDir, warn: (m) => warnings.push(m) })
+  ));
   return {
     dataDir, fake, log, runtime, warnings, sender: new WebhookSender(`${address}/webhooks/jira`, 'whsec-test-0123456789'),
     events: async (type) => lastValueFrom(log.read$(1, { types: [type] }).pipe(toArray())),
