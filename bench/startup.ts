@@ -9,13 +9,17 @@
  * `sync_one_row_standalone_s` with no server (the command opens the log, DuckDB and the connector itself).
  * `sync_one_row_in_server_s` is the served sync asked from this (warm) process: the server's own work, with no
  * process start, so `sync_one_row_s` minus it is what the thin client costs.
+ *
+ * Every child runs in `childEnv()`: without `NODE_EXTRA_CA_CERTS`, which Node reads while it starts (see bench/util.ts).
+ * Where this machine sets it, `node -e 0` and the served sync are also timed with it (`*_machine_env_s`), and
+ * `extra_ca_certs_s` is what it adds to every process.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ADA_NODE_FLAGS, report, scratch } from './util.ts';
+import { ADA_NODE_FLAGS, childEnv, report, scratch } from './util.ts';
 import type { Figures } from './util.ts';
 import { syncThroughServer } from '../ops/control/sync-client.ts';
 
@@ -87,7 +91,9 @@ function startServe(inst: { configDir: string; dataDir: string }, env: NodeJS.Pr
 /** Runs the start-up benchmark. */
 export async function run(): Promise<Figures> {
   if (process.env.BENCH_NO_BUILD !== '1') execFileSync('npm', ['run', '--silent', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
-  const env = { ...process.env, ADA_FROM_SOURCE: undefined };
+  const env = childEnv({ ADA_FROM_SOURCE: undefined });
+  // This machine's environment as it is, when it differs from `env` (NODE_EXTRA_CA_CERTS set).
+  const machineEnv = process.env.NODE_EXTRA_CA_CERTS && env.NODE_EXTRA_CA_CERTS === undefined ? { ...process.env, ADA_FROM_SOURCE: undefined } : undefined;
   const root = await scratch('startup');
   const alone = await oneRowInstance(path.join(root, 'standalone'));
   const served = await oneRowInstance(path.join(root, 'served'));
@@ -99,7 +105,7 @@ export async function run(): Promise<Figures> {
   }
   const server = await startServe(served, env);
   try {
-    const times = { node: [] as number[], version: [] as number[], help: [] as number[], served: [] as number[], alone: [] as number[], inServer: [] as number[] };
+    const times = { node: [] as number[], version: [] as number[], help: [] as number[], served: [] as number[], alone: [] as number[], inServer: [] as number[], nodeMachine: [] as number[], servedMachine: [] as number[] };
     const versionRatios: number[] = [];
     for (let i = 0; i < ROUNDS; i++) {
       // A changed row each round, so every timed sync stages and publishes.
@@ -117,6 +123,11 @@ export async function run(): Promise<Figures> {
       const outcomes = await syncThroughServer(served.dataDir, [], { source: 'bench:startup' });
       if (!outcomes || outcomes.some((o) => o.status !== 'succeeded')) throw new Error(`the served sync failed: ${JSON.stringify(outcomes)}`);
       times.inServer.push(performance.now() - t0);
+      if (machineEnv) {
+        times.nodeMachine.push(await timeChild(['-e', '0'], machineEnv));
+        await writeFile(served.csvFile, `id,note\n1,machine ${i}\n`);
+        times.servedMachine.push(await timeChild(syncArgs(served), machineEnv));
+      }
       versionRatios.push(version / node);
       if (process.env.BENCH_VERBOSE) process.stderr.write(`round ${i}: node ${node.toFixed(0)} ms, version ${version.toFixed(0)} ms, sync served ${times.served.at(-1)!.toFixed(0)} ms, standalone ${times.alone.at(-1)!.toFixed(0)} ms, in server ${times.inServer.at(-1)!.toFixed(0)} ms\n`);
     }
@@ -132,6 +143,11 @@ export async function run(): Promise<Figures> {
       ['startup.sync_one_row_standalone_s', s(times.alone)],
       ['startup.sync_one_row_standalone_ratio', median(times.alone) / median(times.node)],
       ['startup.rounds', ROUNDS],
+      ...(machineEnv ? [
+        ['startup.node_machine_env_s', s(times.nodeMachine)],
+        ['startup.extra_ca_certs_s', s(times.nodeMachine) - s(times.node)],
+        ['startup.sync_one_row_machine_env_s', s(times.servedMachine)],
+      ] as Figures : []),
     ];
   } finally {
     server.kill('SIGINT');

@@ -16,6 +16,19 @@ import type { RecordedEvent } from '../events/index.ts';
 export const ADA_NODE_FLAGS: readonly string[] = readFileSync(fileURLToPath(new URL('../bin/ada.js', import.meta.url)), 'utf8')
   .split('\n', 1)[0]!.split(/\s+/).filter((f) => f.startsWith('--'));
 
+/**
+ * The environment of the `ada` processes a benchmark starts (and of `node -e 0`, their baseline): this process's, less
+ * `NODE_EXTRA_CA_CERTS`, unless `BENCH_MACHINE_ENV=1`. Node 20 reads and parses that file while it starts, before any
+ * line of the program runs: on the machine of docs/benchmarks.md, whose environment names its whole CA bundle there,
+ * that is about 60 ms of every process (`node -e 0`: 0.02 s without it, 0.08 s with it), a cost of the machine that a
+ * user's does not pay by default. `startup.extra_ca_certs_s` (bench/startup.ts) prints what it costs where it is set.
+ */
+export function childEnv(extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, ...extra };
+  if (process.env.BENCH_MACHINE_ENV !== '1') delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
+
 /** Scratch space of the benchmarks (git-ignored). */
 export const BENCH_DIR = path.resolve(process.env.ADA_BENCH_DIR ?? 'bench/.work');
 
@@ -151,7 +164,7 @@ export async function runAda(root: string, args: string[], options: { nodeArgs?:
   const nodeArgs = [...ADA_NODE_FLAGS, ...(options.nodeArgs ?? []), ...probe, adaBin, ...args];
   const timeFile = path.join(root, 'time-v.txt');
   const useTime = await isExecutable(TIME_BIN);
-  const env = { ...process.env, ...options.env, ADA_BENCH_IO_FILE: ioFile };
+  const env = childEnv({ ...options.env, ADA_BENCH_IO_FILE: ioFile });
   await rm(ioFile, { force: true });
   const startedAt = Date.now();
   const t0 = performance.now();
@@ -307,7 +320,7 @@ export interface AdaServe {
  */
 export async function startAdaServe(inst: { configDir: string; dataDir: string }, ready: () => Promise<boolean>, timeoutMs = 120_000): Promise<AdaServe> {
   const adaBin = fileURLToPath(new URL('../bin/ada.js', import.meta.url));
-  const proc = spawn(process.execPath, [...ADA_NODE_FLAGS, ...(process.env.BENCH_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), adaBin, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const proc = spawn(process.execPath, [...ADA_NODE_FLAGS, ...(process.env.BENCH_SERVE_NODE_ARGS?.split(' ').filter(Boolean) ?? []), adaBin, 'serve', '--port', '0', '--config', inst.configDir, '--data', inst.dataDir], { stdio: ['ignore', 'ignore', 'pipe'], env: childEnv() });
   let err = '';
   proc.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | null>((resolve) => proc.on('close', resolve));
