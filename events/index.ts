@@ -8,7 +8,7 @@ export { listSegments, scanSegment, segmentName } from './segments.ts';
 export type { SegmentInfo, RawRecord } from './segments.ts';
 export { encodeFrame, decodeFrame, MAX_RECORD_BYTES } from './codec.ts';
 export { BlobStore, hashFile } from './blob-store.ts';
-export { fsyncDir, fsyncFile, isProcessAlive } from './fs-sync.ts';
+export { fsyncDir, fsyncFile, isProcessAlive, writeFileIfChanged } from './fs-sync.ts';
 export type { StoredBlob } from './blob-store.ts';
 export { CheckpointStore } from './checkpoint-store.ts';
 export type { Checkpoint } from './checkpoint-store.ts';

@@ -51,11 +51,17 @@ export class ProjectionRunner {
     return { state: p.initialState(), position: 0, rebuilding: true };
   }
 
-  private async flush<S>(p: Projection<S>, state: S, position: number, rebuilding: boolean): Promise<S> {
+  /**
+   * Runs the sink and saves the checkpoint. `checkpointIsSaved`: `state` and `position` are the saved checkpoint's, so
+   * it is saved again only if the sink changed the state.
+   */
+  private async flush<S>(p: Projection<S>, state: S, position: number, rebuilding: boolean, options: { checkpointIsSaved?: boolean } = {}): Promise<S> {
     const next = ((await p.sink?.(state, { dataDir: this.dataDir, position, rebuilding })) ?? state) as S;
     const every = p.persistState === false ? p.checkpointEveryMs ?? 0 : 0;
     const now = performance.now();
-    if (every > 0 && !rebuilding && now - (this.savedAt.get(p.name) ?? -Infinity) < every) {
+    if (options.checkpointIsSaved && next === state) {
+      // Nothing to save.
+    } else if (every > 0 && !rebuilding && now - (this.savedAt.get(p.name) ?? -Infinity) < every) {
       this.unsaved.set(p.name, { position, version: p.version });
     } else {
       await this.checkpoints.save(p.name, { position, version: p.version, ...(p.persistState === false ? {} : { state: next }) });
@@ -120,7 +126,10 @@ export class ProjectionRunner {
       }),
     ), { defaultValue: undefined });
     last = Math.max(last, reached);
-    if (pending > 0 || last !== position || rebuilding || !this.states.has(p.name)) state = await this.flush(p, state, last, rebuilding);
+    if (pending > 0 || last !== position || rebuilding) state = await this.flush(p, state, last, rebuilding);
+    // The first catch-up in this process with nothing new still runs the sink (outputs that depend on the
+    // configuration, which may have changed since), but the checkpoint on disk already says what it would save.
+    else if (!this.states.has(p.name)) state = await this.flush(p, state, last, false, { checkpointIsSaved: true });
     return last;
   }
 

@@ -1,8 +1,7 @@
 /** The sync-state projection: per table, its last run, last success, cursor and published figures. */
 import path from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import writeFileAtomic from 'write-file-atomic';
-import { assertNever } from '../../../events/index.ts';
+import { assertNever, writeFileIfChanged } from '../../../events/index.ts';
 import type { ColumnSchema, RecordedError } from '../../../events/index.ts';
 import { defineProjector } from '../../projection.ts';
 import type { HandledEvent } from '../../projection.ts';
@@ -98,6 +97,6 @@ export const syncStateProjection = defineProjector({
   evolve: evolveSyncState,
   async sink(state, ctx) {
     await mkdir(path.dirname(syncStateFile(ctx.dataDir)), { recursive: true });
-    await writeFileAtomic(syncStateFile(ctx.dataDir), JSON.stringify({ position: ctx.position, ...state }, null, 2), { fsync: true });
+    await writeFileIfChanged(syncStateFile(ctx.dataDir), JSON.stringify({ position: ctx.position, ...state }, null, 2));
   },
 });

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { CheckpointStore, EventLog } from '../../../events/index.ts';
+import { CheckpointStore, EventLog, writeFileIfChanged } from '../../../events/index.ts';
 import type { NewEvent } from '../../../events/index.ts';
 import { defineProjector, defineReactor, ProjectionRunner } from '../../../pipeline/index.ts';
 import { timerEvent } from '../../helpers/events.ts';
@@ -72,5 +73,56 @@ describe('projection runner', () => {
     await runner.catchUp(projector);
     assert.equal((await checkpoints.load('eager'))?.position, 4);
     await log.close();
+  });
+
+  it('a new process\'s first catch-up with nothing new runs the sink but leaves the checkpoint file as it is', async (t) => {
+    const dir = await tempDir(t);
+    const log = await EventLog.open(path.join(dir, 'events'), { logger: { warn: () => undefined } });
+    const checkpoints = new CheckpointStore(path.join(dir, 'checkpoints'));
+    const file = path.join(dir, 'checkpoints', 'sunk.json');
+    let sinks = 0;
+    let changeState = false;
+    const sunk = defineProjector({ ...runs, name: 'sunk', sink: async (state) => {
+      sinks++;
+      return changeState ? { seen: [...state.seen, -1] } : undefined;
+    } });
+    await log.append(started(1));
+    await new ProjectionRunner(log, checkpoints, dir).catchUp(sunk);
+    const saved = await stat(file);
+    const text = await readFile(file, 'utf8');
+    // Another process (a new runner) with nothing new in the log: the sink runs (its outputs may follow the
+    // configuration), the checkpoint is not written again.
+    const again = new ProjectionRunner(log, checkpoints, dir);
+    assert.equal(await again.catchUp(sunk), 1);
+    assert.equal(sinks, 2);
+    assert.deepEqual(again.stateOf(sunk).seen, [1]);
+    assert.equal((await stat(file)).ino, saved.ino, 'not replaced');
+    assert.equal(await readFile(file, 'utf8'), text);
+    // A sink that changes the state on that first flush gets it saved.
+    changeState = true;
+    const third = new ProjectionRunner(log, checkpoints, dir);
+    await third.catchUp(sunk);
+    assert.deepEqual((await checkpoints.load<{ seen: number[] }>('sunk'))?.state?.seen, [1, -1]);
+    // New events are saved as before.
+    changeState = false;
+    await log.append(started(2));
+    await third.catchUp(sunk);
+    assert.equal((await checkpoints.load('sunk'))?.position, 2);
+    await log.close();
+  });
+
+  it('writeFileIfChanged leaves a file that holds the text already, and replaces one that does not', async (t) => {
+    const dir = await tempDir(t);
+    const file = path.join(dir, 'out.json');
+    assert.equal(await writeFileIfChanged(file, '{"a":1}'), true, 'a missing file is written');
+    const first = await stat(file);
+    assert.equal(await writeFileIfChanged(file, '{"a":1}'), false);
+    assert.equal((await stat(file)).ino, first.ino);
+    assert.equal(await writeFileIfChanged(file, '{"a":2}'), true);
+    assert.equal(await readFile(file, 'utf8'), '{"a":2}');
+    assert.notEqual((await stat(file)).ino, first.ino, 'replaced atomically (a new file renamed over it)');
+    await writeFile(file, '{"a":2');
+    assert.equal(await writeFileIfChanged(file, '{"a":2}'), true, 'a truncated file is rewritten');
+    assert.equal(await readFile(file, 'utf8'), '{"a":2}');
   });
 });
