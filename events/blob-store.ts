@@ -20,12 +20,22 @@ export interface StoredBlob {
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
+/** Blobs `verifyAhead` hashes at a time: enough to keep the disk and one core busy with many small chunks. */
+const VERIFY_AHEAD_CONCURRENCY = 4;
+
 /** The blob store rooted at `<dataDir>/blobs`. */
 export class BlobStore {
   readonly root: string;
   private readonly tmpDir: string;
   /** Blobs this process wrote or verified: their bytes were hashed already, so they are not hashed again. */
   private readonly verified = new Set<string>();
+  /** Verifications in progress, by hash: a second caller waits for the first instead of hashing the blob again. */
+  private readonly verifying = new Map<string, Promise<string>>();
+  /** Verifications `verifyAhead` has yet to start, and how many of its verifications run. */
+  private readonly ahead: string[] = [];
+  private aheadRunning = 0;
+  /** `verifyAhead` promises waiting for their blobs, told whenever a verification settles. */
+  private readonly aheadSettled: Array<() => void> = [];
 
   private constructor(root: string) {
     this.root = root;
@@ -159,6 +169,51 @@ export class BlobStore {
   async verifiedPath(sha256: string): Promise<string> {
     const file = this.pathOf(sha256);
     if (this.verified.has(sha256) && await this.has(sha256)) return file;
+    let verifying = this.verifying.get(sha256);
+    if (!verifying) {
+      verifying = this.verify(sha256, file).finally(() => {
+        this.verifying.delete(sha256);
+        for (const check of this.aheadSettled.splice(0)) check();
+      });
+      this.verifying.set(sha256, verifying);
+    }
+    return verifying;
+  }
+
+  /**
+   * Starts verifying blobs that are about to be read (a rebuild's history), a few at a time, so that their hashing
+   * overlaps the work before their turn instead of following it; `verifiedPath` then waits for a verification in
+   * progress or finds the blob verified. A failure shows only in the `verifiedPath` that asks for that blob; the
+   * returned promise (which callers need not wait for) settles when these blobs are verified or found bad, never rejecting.
+   */
+  verifyAhead(sha256s: readonly string[]): Promise<void> {
+    const wanted = sha256s.filter((sha) => !this.verified.has(sha));
+    this.ahead.push(...wanted);
+    this.startAhead();
+    return new Promise((resolve) => {
+      const check = (): void => {
+        if (wanted.every((sha) => this.verified.has(sha) || (!this.verifying.has(sha) && !this.ahead.includes(sha)))) resolve();
+        else this.aheadSettled.push(check);
+      };
+      check();
+    });
+  }
+
+  private startAhead(): void {
+    while (this.aheadRunning < VERIFY_AHEAD_CONCURRENCY && this.ahead.length > 0) {
+      const sha = this.ahead.shift()!;
+      if (this.verified.has(sha) || this.verifying.has(sha)) continue;
+      this.aheadRunning++;
+      this.verifiedPath(sha).catch(() => undefined).finally(() => {
+        this.aheadRunning--;
+        this.startAhead();
+      });
+    }
+    // A blob taken off the queue without a verification of its own (verified meanwhile) settles nothing.
+    for (const check of this.aheadSettled.splice(0)) check();
+  }
+
+  private async verify(sha256: string, file: string): Promise<string> {
     let actual: string;
     try {
       actual = (await hashFile(file)).sha256;

@@ -128,6 +128,8 @@ export async function rebuildAside(deps: RebuildDeps): Promise<{ position: numbe
 
 async function rebuildTable(deps: RebuildDeps, writer: ParquetWriter, stageRoot: string, table: TableConfig, runs: LoggedRun[], head: number, logged: LastPublished | undefined): Promise<void> {
   const aside = writer.aside(stageRoot);
+  // Every chunk is verified before it is read; the later runs' chunks are hashed while the earlier runs are written.
+  deps.blobs.verifyAhead(runs.flatMap((r) => r.chunks.map((c) => c.blob.sha256)));
   let current: FoldedRun | undefined;
   try {
     for (const run of foldRuns(runs.map((r) => ({ runId: r.runId, mode: r.mode!, position: r.position!, chunks: r.chunks })))) {

@@ -103,6 +103,8 @@ export class ParquetWriter {
     const previous = await this.applied(run.table.name);
     // The same run, or an older one (a catch-up replaying history the table already holds): nothing to do.
     if (previous && (previous.runId === run.runId || (previous.position ?? 0) >= run.position)) return { result: previous, alreadyApplied: true };
+    // Hashed a few at a time (a run of many chunks from another process's staging), checked in order.
+    this.blobs.verifyAhead(run.chunks.map((c) => c.blob.sha256));
     const chunks = [];
     for (const c of run.chunks) chunks.push({ path: await this.blobs.verifiedPath(c.blob.sha256), rows: c.rows, schema: c.schema });
     const prev: PublishedTable | undefined = previous

@@ -50,3 +50,33 @@ describe('BlobStore.putFile', () => {
     await assert.rejects(stat(again), { code: 'ENOENT' });
   });
 });
+
+describe('BlobStore.verifyAhead', () => {
+  it('hashes blobs before they are asked for; a bad or missing one fails only the verifiedPath that asks for it', async (t) => {
+    const dir = await tempDir(t);
+    const writer = await BlobStore.create(path.join(dir, 'blobs'));
+    const shas: string[] = [];
+    for (let i = 0; i < 10; i++) {
+      const file = path.join(dir, `chunk-${i}.parquet`);
+      await writeFile(file, `rows of chunk ${i}`);
+      shas.push((await writer.putFile(file)).sha256);
+    }
+    const [early, bad] = shas as [string, string];
+    await writeFile(writer.pathOf(bad), 'not the rows it was stored with');
+    const missing = sha('never stored');
+    // Another process: nothing verified yet.
+    const reader = await BlobStore.create(path.join(dir, 'blobs'));
+    await reader.verifyAhead([...shas, missing]);
+    // Verified ahead: a later change to the file is not looked at again (as after any verification in this process).
+    await writeFile(reader.pathOf(early), 'changed after it was verified');
+    assert.equal(await reader.verifiedPath(early), reader.pathOf(early));
+    await assert.rejects(reader.verifiedPath(bad), { code: 'BLOB_CORRUPT' });
+    await assert.rejects(reader.verifiedPath(missing), { code: 'BLOB_MISSING' });
+    for (const s of shas.slice(2)) assert.equal(await readFile(await reader.verifiedPath(s), 'utf8'), `rows of chunk ${shas.indexOf(s)}`);
+    // Two callers of one verification in progress share it.
+    const fresh = await BlobStore.create(path.join(dir, 'blobs'));
+    const [a, b] = await Promise.all([fresh.verifiedPath(shas[2]!), fresh.verifiedPath(shas[2]!)]);
+    assert.equal(a, b);
+    await fresh.verifyAhead([]);
+  });
+});

@@ -281,8 +281,8 @@ describe('ParquetPublisher merge row hash', () => {
   it('the writer keeps each merged file\'s sum in its state and hands it to the next merge', async () => {
     const dataDir = await mkdtemp(path.join(root, 'data-'));
     const chunks = [await nullish('w1', 0, 20_000, 1), await nullish('w2', 10_000, 25_000, 2)];
-    // The staged chunks stand in for blobs: the writer only asks for their verified paths.
-    const blobs = { verifiedPath: async (sha: string) => chunks[Number(sha)]!.path } as unknown as BlobStore;
+    // The staged chunks stand in for blobs: the writer only asks for their verified paths (verified ahead or not).
+    const blobs = { verifiedPath: async (sha: string) => chunks[Number(sha)]!.path, verifyAhead: async () => undefined } as unknown as BlobStore;
     const run = (i: number) => ({ runId: `r${i}`, position: i + 1, table: ordersTable(), mode: 'upsert' as const, chunks: [{ blob: { sha256: String(i), bytes: 1, format: 'parquet' as const }, rows: chunks[i]!.rows, schema }] });
     const writer = await ParquetWriter.create(dataDir, blobs, { publisher: ParquetPublisher.create({ threads: 4 }) });
     try {
