@@ -34,8 +34,8 @@ export class BlobStore {
   /** Verifications `verifyAhead` has yet to start, and how many of its verifications run. */
   private readonly ahead: string[] = [];
   private aheadRunning = 0;
-  /** `verifyAhead` promises waiting for their blobs, told whenever a verification settles. */
-  private readonly aheadSettled: Array<() => void> = [];
+  /** `verifyAhead` callers waiting for a blob's verification to settle, by hash. */
+  private readonly aheadWaiters = new Map<string, Array<() => void>>();
 
   private constructor(root: string) {
     this.root = root;
@@ -173,7 +173,7 @@ export class BlobStore {
     if (!verifying) {
       verifying = this.verify(sha256, file).finally(() => {
         this.verifying.delete(sha256);
-        for (const check of this.aheadSettled.splice(0)) check();
+        this.settled(sha256);
       });
       this.verifying.set(sha256, verifying);
     }
@@ -187,21 +187,22 @@ export class BlobStore {
    * returned promise (which callers need not wait for) settles when these blobs are verified or found bad, never rejecting.
    */
   verifyAhead(sha256s: readonly string[]): Promise<void> {
-    const wanted = sha256s.filter((sha) => !this.verified.has(sha));
+    const wanted = [...new Set(sha256s)].filter((sha) => !this.verified.has(sha));
+    const done = Promise.all(wanted.map((sha) => new Promise<void>((resolve) => {
+      const waiters = this.aheadWaiters.get(sha);
+      if (waiters) waiters.push(resolve);
+      else this.aheadWaiters.set(sha, [resolve]);
+    }))).then(() => undefined);
     this.ahead.push(...wanted);
     this.startAhead();
-    return new Promise((resolve) => {
-      const check = (): void => {
-        if (wanted.every((sha) => this.verified.has(sha) || (!this.verifying.has(sha) && !this.ahead.includes(sha)))) resolve();
-        else this.aheadSettled.push(check);
-      };
-      check();
-    });
+    return done;
   }
 
   private startAhead(): void {
     while (this.aheadRunning < VERIFY_AHEAD_CONCURRENCY && this.ahead.length > 0) {
       const sha = this.ahead.shift()!;
+      // Verified since it was queued: nothing to start, and its verification (if this process ran one) has settled.
+      if (this.verified.has(sha)) this.settled(sha);
       if (this.verified.has(sha) || this.verifying.has(sha)) continue;
       this.aheadRunning++;
       this.verifiedPath(sha).catch(() => undefined).finally(() => {
@@ -209,8 +210,13 @@ export class BlobStore {
         this.startAhead();
       });
     }
-    // A blob taken off the queue without a verification of its own (verified meanwhile) settles nothing.
-    for (const check of this.aheadSettled.splice(0)) check();
+  }
+
+  /** Tells the `verifyAhead` callers waiting for a blob that its verification settled (verified or found bad). */
+  private settled(sha256: string): void {
+    const waiters = this.aheadWaiters.get(sha256);
+    this.aheadWaiters.delete(sha256);
+    for (const resolve of waiters ?? []) resolve();
   }
 
   private async verify(sha256: string, file: string): Promise<string> {
