@@ -193,9 +193,8 @@ export async function run(): Promise<Figures> {
   const replayMs = median(replays.map((r) => r.ms));
   const typical = [...replays].sort((a, b) => a.ms - b.ms)[Math.floor(replays.length / 2)]!;
   const of = (name: string): number => typical.projections.find((p) => p.projection === name)?.durationMs ?? 0;
-  // The projections between the Parquet writer and the profiler are rebuilt side by side: their phase is the longest.
-  const others = Math.max(0, ...typical.projections.filter((p) => p.projection !== 'parquet' && p.projection !== 'profiler').map((p) => p.durationMs));
-  const projected = of('parquet') + of('profiler') + others;
+  const projected = typical.projections.reduce((n, p) => n + p.durationMs, 0);
+  const others = projected - of('parquet') - of('profiler');
   return [
     ['replay.syncs', SYNCS],
     ['replay.rows', liveRows],

@@ -149,11 +149,10 @@ const replay: Command = {
       const unknown = names.filter((n) => !known.includes(n));
       if (unknown.length) throw new UsageError(`unknown projection ${unknown.join(', ')}; known: ${known.join(', ')}`);
       const progress = progressOf(ctx, { json: Boolean(values.json) });
-      // Projections rebuilt side by side report in turns: each is announced once.
-      const announced = new Set<string>();
+      let current = '';
       const results = await broker.replay(names, (name, at, head) => {
-        if (!announced.has(name)) {
-          announced.add(name);
+        if (name !== current) {
+          current = name;
           progress.line(`rebuilding ${name}…`);
         }
         progress.update({ done: at, total: head, text: `rebuilding ${name}: ${formatCount(at)} of ${formatCount(head)} events` });

@@ -222,10 +222,7 @@ export class Broker {
     });
   }
 
-  /**
-   * Deletes the named projections' outputs (all when empty) and rebuilds them from the log: the Parquet writer first,
-   * the profiler last, the others side by side. Results come in the order asked.
-   */
+  /** Deletes the named projections' outputs (all when empty) and rebuilds them from the log, one at a time. */
   replay(names: readonly string[] = [], onProgress?: (projection: string, position: number, head: number) => void): Promise<ReplayResult[]> {
     const wanted = names.length ? [...names] : this.projectionNames();
     const unknown = wanted.filter((n) => !this.projections[n]);
@@ -234,25 +231,16 @@ export class Broker {
       tables: [],
       run: async () => {
         this.bus.recoverBeforeNextSync();
-        const results = new Map<string, ReplayResult>();
-        const rebuild = async (name: string): Promise<void> => {
+        const results: ReplayResult[] = [];
+        for (const name of wanted) {
           const started = performance.now();
           const head = this.log.head;
           onProgress?.(name, 0, head);
           const position = await this.runner.rebuild(this.projections[name]!, (at) => onProgress?.(name, at, head));
           const brokenTables = await this.brokenSince(head);
-          results.set(name, { projection: name, position, durationMs: Math.round(performance.now() - started), ...(brokenTables.length ? { brokenTables } : {}) });
-        };
-        // As after a sync (catchUpForeground): the Parquet writer first, since it appends the `TablePublished` and
-        // `TableHistoryBroken` the others fold; then those side by side (each writes only its own outputs, and their
-        // fsyncs overlap); the profiler last, since it profiles what the writer published. The first failure is thrown
-        // once the projections beside it have settled.
-        if (wanted.includes('parquet')) await rebuild('parquet');
-        const between = wanted.filter((n) => n !== 'parquet' && n !== BACKGROUND_PROJECTION);
-        const failed = (await Promise.allSettled(between.map(rebuild))).find((r) => r.status === 'rejected');
-        if (failed) throw failed.reason;
-        if (wanted.includes(BACKGROUND_PROJECTION)) await rebuild(BACKGROUND_PROJECTION);
-        return wanted.map((n) => results.get(n)!);
+          results.push({ projection: name, position, durationMs: Math.round(performance.now() - started), ...(brokenTables.length ? { brokenTables } : {}) });
+        }
+        return results;
       },
     });
   }
