@@ -1,6 +1,6 @@
 /** `ada jira backfill`: declared as data (name, usage, options) so the command line lists it; `run` gets a broker opener. */
 import { BACKFILL_DECLARATION } from './backfill-declaration.ts';
-import type { ParseArgsConfig } from 'node:util';
+import type { JiraCommandDeclaration } from './backfill-declaration.ts';
 import type { AdaConfig } from '../../config/index.ts';
 import { adaError } from '../../events/index.ts';
 import type { AppendResult, BlobStore, NewEvent } from '../../events/index.ts';
@@ -37,11 +37,7 @@ export interface JiraCommandContext {
 }
 
 /** A command in the shape of the command line's `Command`, with the opener as a third argument. */
-export interface JiraCommandSpec {
-  name: string;
-  summary: string;
-  usage: string;
-  options: NonNullable<ParseArgsConfig['options']>;
+export interface JiraCommandSpec extends JiraCommandDeclaration {
   run(args: { values: Record<string, string | boolean | string[] | boolean[] | undefined>; positionals: string[] }, ctx: JiraCommandContext, open: OpenBroker): Promise<number>;
 }
 
