@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
+import type { TestContext } from 'node:test';
 import { CheckpointStore, EventLog, writeFileIfChanged } from '../../../events/index.ts';
 import type { NewEvent } from '../../../events/index.ts';
 import { defineProjector, defineReactor, ProjectionRunner } from '../../../pipeline/index.ts';
@@ -19,11 +20,16 @@ const runs = defineProjector({
   evolve: (state, e) => ({ seen: [...state.seen, e.position] }),
 });
 
+/** A log and a checkpoint store in a fresh temp dir. */
+async function logAndCheckpoints(t: TestContext): Promise<{ dir: string; log: EventLog; checkpoints: CheckpointStore }> {
+  const dir = await tempDir(t);
+  const log = await EventLog.open(path.join(dir, 'events'), { logger: { warn: () => undefined } });
+  return { dir, log, checkpoints: new CheckpointStore(path.join(dir, 'checkpoints')) };
+}
+
 describe('projection runner', () => {
   it('folds only the handled events and checkpoints past the unhandled ones after them', async (t) => {
-    const dir = await tempDir(t);
-    const log = await EventLog.open(path.join(dir, 'events'), { logger: { warn: () => undefined } });
-    const checkpoints = new CheckpointStore(path.join(dir, 'checkpoints'));
+    const { dir, log, checkpoints } = await logAndCheckpoints(t);
     for (let i = 1; i <= 8; i++) await log.append(i % 3 === 0 ? started(i) : timerEvent(i));
     const runner = new ProjectionRunner(log, checkpoints, dir);
     assert.equal(await runner.catchUp(runs), 8);
@@ -41,9 +47,7 @@ describe('projection runner', () => {
   });
 
   it('saves a reactor\'s checkpoint at most once per checkpointEveryMs, and the skipped one when asked', async (t) => {
-    const dir = await tempDir(t);
-    const log = await EventLog.open(path.join(dir, 'events'), { logger: { warn: () => undefined } });
-    const checkpoints = new CheckpointStore(path.join(dir, 'checkpoints'));
+    const { dir, log, checkpoints } = await logAndCheckpoints(t);
     const sunk: number[] = [];
     const reactor = defineReactor({
       name: 'lazy', version: 1, handles: ['SyncStarted'], persistState: false, checkpointEveryMs: 3_600_000,
@@ -76,9 +80,7 @@ describe('projection runner', () => {
   });
 
   it('a new process\'s first catch-up with nothing new runs the sink but leaves the checkpoint file as it is', async (t) => {
-    const dir = await tempDir(t);
-    const log = await EventLog.open(path.join(dir, 'events'), { logger: { warn: () => undefined } });
-    const checkpoints = new CheckpointStore(path.join(dir, 'checkpoints'));
+    const { dir, log, checkpoints } = await logAndCheckpoints(t);
     const file = path.join(dir, 'checkpoints', 'sunk.json');
     let sinks = 0;
     let changeState = false;

@@ -118,44 +118,42 @@ describe('ParquetPublisher merge row hash', () => {
     await writeParquet(file, `SELECT i::BIGINT AS id, CASE WHEN i % 9 = 0 THEN NULL ELSE 'n' || (i * ${seed}) END AS note, TIMESTAMP '2024-01-01' + to_seconds(i * ${spacing}) AS at FROM range(${from}, ${to}) t(i)`);
     return { path: file, rows: to - from, schema };
   };
+  /** Runs `fn` with a publisher (4 threads) and a fresh data dir, closing the publisher after. */
+  const withPublisher = async (fn: (publisher: ParquetPublisher, dataDir: string) => Promise<void>): Promise<void> => {
+    const dataDir = await mkdtemp(path.join(root, 'data-'));
+    const publisher = await ParquetPublisher.create({ threads: 4 });
+    try {
+      await fn(publisher, dataDir);
+    } finally {
+      await publisher.close();
+    }
+  };
   const rowHash = (rows: number, sum: bigint): string =>
     createHash('sha256').update(`${rows}:${sum}:${JSON.stringify(schema.map((s) => [s.name, s.type]))}`).digest('hex');
 
-  it('names a merged file by the row hash a scan of it gives', async () => {
-    const dataDir = await mkdtemp(path.join(root, 'data-'));
+  it('names a merged file by the row hash a scan of it gives', () => withPublisher(async (publisher, dataDir) => {
     const table = ordersTable();
-    const publisher = await ParquetPublisher.create({ threads: 4 });
-    try {
-      const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await chunk('c1', 0, 30_000, 1)] });
-      const merged = await publisher.publish({ dataDir, table, mode: 'upsert', previous: first, chunks: [await chunk('c2', 20_000, 40_000, 2)] });
-      const { rows, sum } = await scanned(path.join(dataDir, merged.files[0]!.path));
-      assert.equal(rows, 40_000);
-      assert.equal(merged.files[0]!.contentSha, rowHash(rows, sum));
-    } finally {
-      await publisher.close();
-    }
-  });
+    const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await chunk('c1', 0, 30_000, 1)] });
+    const merged = await publisher.publish({ dataDir, table, mode: 'upsert', previous: first, chunks: [await chunk('c2', 20_000, 40_000, 2)] });
+    const { rows, sum } = await scanned(path.join(dataDir, merged.files[0]!.path));
+    assert.equal(rows, 40_000);
+    assert.equal(merged.files[0]!.contentSha, rowHash(rows, sum));
+  }));
 
-  it('names each merged partition by the row hash a scan of it gives', async () => {
-    const dataDir = await mkdtemp(path.join(root, 'data-'));
+  it('names each merged partition by the row hash a scan of it gives', () => withPublisher(async (publisher, dataDir) => {
     const table = ordersTable({ partitionBy: 'at' });
-    const publisher = await ParquetPublisher.create({ threads: 4 });
-    try {
-      // 100 s apart: January and February 2024, both touched by the second run.
-      const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await chunk('p1', 0, 30_000, 1, 100)] });
-      const merged = await publisher.publish({ dataDir, table, mode: 'upsert', previous: first, chunks: [await chunk('p2', 20_000, 40_000, 2, 100)] });
-      assert.deepEqual(merged.files.map((f) => f.partition).sort(), ['2024_01', '2024_02']);
-      let total = 0;
-      for (const file of merged.files) {
-        const { rows, sum } = await scanned(path.join(dataDir, file.path));
-        total += rows;
-        assert.equal(file.contentSha, rowHash(rows, sum), `partition ${file.partition}`);
-      }
-      assert.equal(total, 40_000);
-    } finally {
-      await publisher.close();
+    // 100 s apart: January and February 2024, both touched by the second run.
+    const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await chunk('p1', 0, 30_000, 1, 100)] });
+    const merged = await publisher.publish({ dataDir, table, mode: 'upsert', previous: first, chunks: [await chunk('p2', 20_000, 40_000, 2, 100)] });
+    assert.deepEqual(merged.files.map((f) => f.partition).sort(), ['2024_01', '2024_02']);
+    let total = 0;
+    for (const file of merged.files) {
+      const { rows, sum } = await scanned(path.join(dataDir, file.path));
+      total += rows;
+      assert.equal(file.contentSha, rowHash(rows, sum), `partition ${file.partition}`);
     }
-  });
+    assert.equal(total, 40_000);
+  }));
 
   /**
    * Rows with NULL keys and NULL values: ids `from`..`to` (every 50th id NULL), notes depending on `seed`, times
@@ -190,93 +188,75 @@ describe('ParquetPublisher merge row hash', () => {
     return { ...previous, files, rowSums };
   };
 
-  it('derives a merged file\'s row sum from the old file\'s, equal to a full hash of it (updates, inserts, NULL keys, keys repeated in the run)', async () => {
-    const dataDir = await mkdtemp(path.join(root, 'data-'));
+  it('derives a merged file\'s row sum from the old file\'s, equal to a full hash of it (updates, inserts, NULL keys, keys repeated in the run)', () => withPublisher(async (publisher, dataDir) => {
     const table = ordersTable();
-    const publisher = await ParquetPublisher.create({ threads: 4 });
-    try {
-      const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await nullish('d1', 0, 30_000, 1)] });
-      await assertScanned(dataDir, first);
-      // Updates of 10k ids (and of the NULL key), 5k new ids; the second chunk repeats 2k keys of the first, which win.
-      const run = [await nullish('d2', 20_000, 35_000, 2), await nullish('d3', 33_000, 35_000, 3)];
-      const merged = await publisher.publish({ dataDir, table, mode: 'upsert', previous: first, chunks: run });
-      await assertScanned(dataDir, merged);
-      const again = await publisher.publish({ dataDir, table, mode: 'upsert', previous: merged, chunks: [await nullish('d4', 0, 2_000, 4)] });
-      await assertScanned(dataDir, again);
+    const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await nullish('d1', 0, 30_000, 1)] });
+    await assertScanned(dataDir, first);
+    // Updates of 10k ids (and of the NULL key), 5k new ids; the second chunk repeats 2k keys of the first, which win.
+    const run = [await nullish('d2', 20_000, 35_000, 2), await nullish('d3', 33_000, 35_000, 3)];
+    const merged = await publisher.publish({ dataDir, table, mode: 'upsert', previous: first, chunks: run });
+    await assertScanned(dataDir, merged);
+    const again = await publisher.publish({ dataDir, table, mode: 'upsert', previous: merged, chunks: [await nullish('d4', 0, 2_000, 4)] });
+    await assertScanned(dataDir, again);
 
-      // The sum is derived, not taken again: an old sum recorded one too high is one too high after the merge.
-      const other = await mkdtemp(path.join(root, 'data-'));
-      const base = await publisher.publish({ dataDir: other, table, mode: 'upsert', chunks: [await nullish('d1', 0, 30_000, 1)] });
-      const derived = await publisher.publish({ dataDir: other, table, mode: 'upsert', previous: skewed(base, 1n), chunks: run });
-      assert.equal(derived.rowSums?.[derived.files[0]!.path], (BigInt(merged.rowSums![merged.files[0]!.path]!) + 1n).toString());
-    } finally {
-      await publisher.close();
-    }
-  });
+    // The sum is derived, not taken again: an old sum recorded one too high is one too high after the merge.
+    const other = await mkdtemp(path.join(root, 'data-'));
+    const base = await publisher.publish({ dataDir: other, table, mode: 'upsert', chunks: [await nullish('d1', 0, 30_000, 1)] });
+    const derived = await publisher.publish({ dataDir: other, table, mode: 'upsert', previous: skewed(base, 1n), chunks: run });
+    assert.equal(derived.rowSums?.[derived.files[0]!.path], (BigInt(merged.rowSums![merged.files[0]!.path]!) + 1n).toString());
+  }));
 
-  it('derives merged partitions\' row sums, a row moving from one partition to another included', async () => {
-    const dataDir = await mkdtemp(path.join(root, 'data-'));
+  it('derives merged partitions\' row sums, a row moving from one partition to another included', () => withPublisher(async (publisher, dataDir) => {
     const table = ordersTable({ partitionBy: 'at' });
-    const publisher = await ParquetPublisher.create({ threads: 4 });
-    try {
-      // 100 s apart: 0..26784 in January 2024, the rest in February.
-      const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await nullish('q1', 0, 40_000, 1, 100)] });
-      await assertScanned(dataDir, first);
-      // Ids 1000..1999 move from January to March (their times 2000 s apart now); ids 30000..34999 update February.
-      const move = path.join(root, 'q-move');
-      await writeParquet(move, `SELECT i::BIGINT AS id, 'moved' AS note, TIMESTAMP '2024-03-01' + to_seconds(i) AS at FROM range(1000, 2000) t(i)`);
-      const run = [{ path: move, rows: 1000, schema }, await nullish('q2', 30_000, 35_000, 2, 100)];
-      const merged = await publisher.publish({ dataDir, table, mode: 'upsert', previous: first, chunks: run });
-      assert.deepEqual(merged.files.map((f) => f.partition), ['2024_01', '2024_02', '2024_03']);
-      await assertScanned(dataDir, merged);
+    // 100 s apart: 0..26784 in January 2024, the rest in February.
+    const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await nullish('q1', 0, 40_000, 1, 100)] });
+    await assertScanned(dataDir, first);
+    // Ids 1000..1999 move from January to March (their times 2000 s apart now); ids 30000..34999 update February.
+    const move = path.join(root, 'q-move');
+    await writeParquet(move, `SELECT i::BIGINT AS id, 'moved' AS note, TIMESTAMP '2024-03-01' + to_seconds(i) AS at FROM range(1000, 2000) t(i)`);
+    const run = [{ path: move, rows: 1000, schema }, await nullish('q2', 30_000, 35_000, 2, 100)];
+    const merged = await publisher.publish({ dataDir, table, mode: 'upsert', previous: first, chunks: run });
+    assert.deepEqual(merged.files.map((f) => f.partition), ['2024_01', '2024_02', '2024_03']);
+    await assertScanned(dataDir, merged);
 
-      const other = await mkdtemp(path.join(root, 'data-'));
-      const base = await publisher.publish({ dataDir: other, table, mode: 'upsert', chunks: [await nullish('q1', 0, 40_000, 1, 100)] });
-      const derived = await publisher.publish({ dataDir: other, table, mode: 'upsert', previous: skewed(base, 5n), chunks: run });
-      for (const f of derived.files) {
-        const want = BigInt(merged.rowSums![f.path]!) + (f.partition === '2024_03' ? 0n : 5n);
-        assert.equal(derived.rowSums?.[f.path], want.toString(), `partition ${f.partition}`);
-      }
-    } finally {
-      await publisher.close();
+    const other = await mkdtemp(path.join(root, 'data-'));
+    const base = await publisher.publish({ dataDir: other, table, mode: 'upsert', chunks: [await nullish('q1', 0, 40_000, 1, 100)] });
+    const derived = await publisher.publish({ dataDir: other, table, mode: 'upsert', previous: skewed(base, 5n), chunks: run });
+    for (const f of derived.files) {
+      const want = BigInt(merged.rowSums![f.path]!) + (f.partition === '2024_03' ? 0n : 5n);
+      assert.equal(derived.rowSums?.[f.path], want.toString(), `partition ${f.partition}`);
     }
-  });
+  }));
 
-  it('hashes every row instead when the old sum was not recorded, is not the file\'s, or the schema changed', async () => {
-    const dataDir = await mkdtemp(path.join(root, 'data-'));
+  it('hashes every row instead when the old sum was not recorded, is not the file\'s, or the schema changed', () => withPublisher(async (publisher, dataDir) => {
     const table = ordersTable();
-    const publisher = await ParquetPublisher.create({ threads: 4 });
-    try {
-      const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await nullish('f1', 0, 30_000, 1)] });
-      const run = [await nullish('f2', 20_000, 35_000, 2)];
-      // A state written before sums were recorded, and one whose sum does not agree with the file's contentSha.
-      const { rowSums: _none, ...unrecorded } = first;
-      const path0 = first.files[0]!.path;
-      const stale = { ...first, rowSums: { [path0]: (BigInt(first.rowSums![path0]!) + 1n).toString() } };
-      for (const previous of [unrecorded, stale]) {
-        const other = await mkdtemp(path.join(root, 'data-'));
-        const base = await publisher.publish({ dataDir: other, table, mode: 'upsert', chunks: [await nullish('f1', 0, 30_000, 1)] });
-        assert.equal(base.contentHash, first.contentHash);
-        await assertScanned(other, await publisher.publish({ dataDir: other, table, mode: 'upsert', previous: { ...previous, files: base.files }, chunks: run }));
-      }
-
-      // An added column changes every row's hash: the old sum cannot be used (a derivation would be off), so every row is hashed.
-      const wider: ColumnSchema[] = [...schema, { name: 'qty', type: 'BIGINT' }];
-      const added = path.join(root, 'f-added');
-      await writeParquet(added, `SELECT i::BIGINT AS id, 'w' || i AS note, TIMESTAMP '2024-01-01' + to_seconds(i) AS at, i * 2 AS qty FROM range(25000, 26000) t(i)`);
-      const evolved = await publisher.publish({ dataDir, table: ordersTable({ schemaPolicy: 'evolve' }), mode: 'upsert', previous: first, chunks: [{ path: added, rows: 1000, schema: wider }] });
-      assert.deepEqual(evolved.schema.map((c) => c.name), ['id', 'note', 'at', 'qty']);
-      await assertScanned(dataDir, evolved, evolved.schema);
-      // A retyped column (BIGINT widened to DOUBLE) too.
-      const retyped = path.join(root, 'f-retyped');
-      await writeParquet(retyped, `SELECT i::BIGINT AS id, 'r' || i AS note, TIMESTAMP '2024-01-01' + to_seconds(i) AS at, i / 4 AS qty FROM range(26000, 27000) t(i)`);
-      const widened = await publisher.publish({ dataDir, table: ordersTable({ schemaPolicy: 'evolve' }), mode: 'upsert', previous: evolved, chunks: [{ path: retyped, rows: 1000, schema: [...schema, { name: 'qty', type: 'DOUBLE' }] }] });
-      assert.equal(widened.schema.find((c) => c.name === 'qty')?.type, 'DOUBLE');
-      await assertScanned(dataDir, widened, widened.schema);
-    } finally {
-      await publisher.close();
+    const first = await publisher.publish({ dataDir, table, mode: 'upsert', chunks: [await nullish('f1', 0, 30_000, 1)] });
+    const run = [await nullish('f2', 20_000, 35_000, 2)];
+    // A state written before sums were recorded, and one whose sum does not agree with the file's contentSha.
+    const { rowSums: _none, ...unrecorded } = first;
+    const path0 = first.files[0]!.path;
+    const stale = { ...first, rowSums: { [path0]: (BigInt(first.rowSums![path0]!) + 1n).toString() } };
+    for (const previous of [unrecorded, stale]) {
+      const other = await mkdtemp(path.join(root, 'data-'));
+      const base = await publisher.publish({ dataDir: other, table, mode: 'upsert', chunks: [await nullish('f1', 0, 30_000, 1)] });
+      assert.equal(base.contentHash, first.contentHash);
+      await assertScanned(other, await publisher.publish({ dataDir: other, table, mode: 'upsert', previous: { ...previous, files: base.files }, chunks: run }));
     }
-  });
+
+    // An added column changes every row's hash: the old sum cannot be used (a derivation would be off), so every row is hashed.
+    const wider: ColumnSchema[] = [...schema, { name: 'qty', type: 'BIGINT' }];
+    const added = path.join(root, 'f-added');
+    await writeParquet(added, `SELECT i::BIGINT AS id, 'w' || i AS note, TIMESTAMP '2024-01-01' + to_seconds(i) AS at, i * 2 AS qty FROM range(25000, 26000) t(i)`);
+    const evolved = await publisher.publish({ dataDir, table: ordersTable({ schemaPolicy: 'evolve' }), mode: 'upsert', previous: first, chunks: [{ path: added, rows: 1000, schema: wider }] });
+    assert.deepEqual(evolved.schema.map((c) => c.name), ['id', 'note', 'at', 'qty']);
+    await assertScanned(dataDir, evolved, evolved.schema);
+    // A retyped column (BIGINT widened to DOUBLE) too.
+    const retyped = path.join(root, 'f-retyped');
+    await writeParquet(retyped, `SELECT i::BIGINT AS id, 'r' || i AS note, TIMESTAMP '2024-01-01' + to_seconds(i) AS at, i / 4 AS qty FROM range(26000, 27000) t(i)`);
+    const widened = await publisher.publish({ dataDir, table: ordersTable({ schemaPolicy: 'evolve' }), mode: 'upsert', previous: evolved, chunks: [{ path: retyped, rows: 1000, schema: [...schema, { name: 'qty', type: 'DOUBLE' }] }] });
+    assert.equal(widened.schema.find((c) => c.name === 'qty')?.type, 'DOUBLE');
+    await assertScanned(dataDir, widened, widened.schema);
+  }));
 
   it('the writer keeps each merged file\'s sum in its state and hands it to the next merge', async () => {
     const dataDir = await mkdtemp(path.join(root, 'data-'));
