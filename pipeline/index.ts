@@ -24,6 +24,7 @@ export * from './projections/profiler/index.ts';
 export { datasetPrivacy, MAX_MESSAGE_CHARS, NOTIFYING_EVENTS, tablePrivacy, toNotification, visibleTo } from './projections/notifications/index.ts';
 export type { IsPrivate, Notification, NotificationConfig, NotificationLevel } from './projections/notifications/index.ts';
 export * from './sql/temporal.ts';
+export { V2_COPY_OPTIONS } from './sql/parquet-options.ts';
 export * from './disk-full.ts';
 export * from './hash-while-written.ts';
 export * from './broker/index.ts';

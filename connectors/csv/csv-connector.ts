@@ -12,7 +12,7 @@ import { adaError, ErrorCode, hasCode } from '../../events/index.ts';
 import type { Connector, ConnectorEvent, ConnectorModule, SyncRequest } from '../../pipeline/index.ts';
 import { normaliseDuckType } from '../../pipeline/index.ts';
 import { quoteIdentifier, quoteLiteral, whereFiltersToSql } from '../../pipeline/index.ts';
-import { diskFullError, hashWhileWritten } from '../../pipeline/index.ts';
+import { diskFullError, hashWhileWritten, V2_COPY_OPTIONS } from '../../pipeline/index.ts';
 import type { CsvDialect } from './csv-dialect.ts';
 import { csvDialect, dialectSql } from './csv-dialect.ts';
 import type { PlannedFile } from './csv-cursor.ts';
@@ -291,7 +291,7 @@ class TableRun {
     hashing?.catch(() => undefined);
     this.#written.push(partial);
     try {
-      const sql = `COPY (${selectFileSql(this.#duckPath(file), this.#dialect, plan, shape, readNames, predicate)}) TO ${quoteLiteral(partial)} (FORMAT parquet)`;
+      const sql = `COPY (${selectFileSql(this.#duckPath(file), this.#dialect, plan, shape, readNames, predicate)}) TO ${quoteLiteral(partial)} (${V2_COPY_OPTIONS})`;
       // The work directory is the run's own and a retry removes what it wrote, so no stale file sits at `partial`.
       const copying = this.#db().runAndReadAll(sql);
       // The chunk is hashed while DuckDB writes it, so the blob store need not read it back.

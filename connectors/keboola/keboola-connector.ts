@@ -18,7 +18,7 @@ import type { CompletedExport, DownloadedExport, KeboolaClientOptions, TableWith
 import { KeboolaErrorCode } from './errors.ts';
 import { exportFilters, planExports } from './export-plan.ts';
 import type { ExportWindow } from './export-plan.ts';
-import { diskFullError, hashWhileWritten } from '../../pipeline/index.ts';
+import { diskFullError, hashWhileWritten, V2_COPY_OPTIONS } from '../../pipeline/index.ts';
 import { csvSelectSql, emptySelectSql, isNativeConversionError, parquetSelectSql, parseCastFailure } from './slices-sql.ts';
 import { metadataColumns, planColumns, tableDescription } from './table-schema.ts';
 import type { PlannedColumn } from './table-schema.ts';
@@ -249,7 +249,7 @@ class TableRun {
     const copy = async (native: boolean): Promise<{ rows: number; digest: StoredBlob }> => {
       await rm(partial, { force: true });
       const select = await this.#select(downloaded, plan, keboola, columnsRequested, native);
-      const copying = this.#db().runAndReadAll(`COPY (${select}) TO ${quoteLiteral(partial)} (FORMAT parquet)`);
+      const copying = this.#db().runAndReadAll(`COPY (${select}) TO ${quoteLiteral(partial)} (${V2_COPY_OPTIONS})`);
       // The chunk is hashed while DuckDB writes it, so the blob store need not read it back after the COPY.
       const digesting = hashWhileWritten(partial, copying);
       digesting.catch(() => undefined);

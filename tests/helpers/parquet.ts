@@ -41,3 +41,9 @@ export async function parquetColumns(files: string | string[]): Promise<Array<{ 
 export async function queryRows(sql: string): Promise<Array<Record<string, unknown>>> {
   return (await (await conn()).runAndReadAll(sql)).getRowObjectsJson() as Array<Record<string, unknown>>;
 }
+
+/** The encodings of one column's chunks in a Parquet file, joined (e.g. `PLAIN,RLE_DICTIONARY`), from its footer. */
+export async function columnEncodings(file: string, column: string): Promise<string> {
+  const rows = await queryRows(`SELECT encodings FROM parquet_metadata(${literal(file)}) WHERE path_in_schema = ${literal(column)}`);
+  return rows.map((r) => String(r.encodings)).join(',');
+}

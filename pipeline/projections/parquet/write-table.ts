@@ -14,6 +14,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import type { PartitionGranularity } from '../../../config/index.ts';
 import type { ColumnSchema, PublishedFile, StoredBlob } from '../../../events/index.ts';
 import { hashWhileWritten } from '../../hash-while-written.ts';
+import { PARQUET_COPY_OPTIONS, V2_COPY_OPTIONS } from '../../sql/parquet-options.ts';
 import { quoteIdentifier as q, quoteLiteral as lit } from '../../sql/where-filters.ts';
 import { tempPathFor } from './atomic-files.ts';
 import { partitionFilterSql, partitionKeySql } from './partition-key.ts';
@@ -21,22 +22,6 @@ import { rowContentSha } from './row-hash-tap.ts';
 import type { OpenTap, RowHashTaps, RowSum } from './row-hash-tap.ts';
 import { partitionFile } from './table-layout.ts';
 import type { TableLayout } from './table-layout.ts';
-
-/**
- * Parquet options of every COPY whose bytes identify the file (replaces, partition rewrites). Snappy is DuckDB's
- * default codec (the fastest to write, and what a bare COPY uses); it is named here so published bytes do not change
- * if the default does, since a replay must write these files byte for byte as the live publish did.
- */
-export const PARQUET_COPY_OPTIONS = 'FORMAT parquet, COMPRESSION snappy';
-
-/**
- * Parquet options of a merge, whose file is identified by its rows, not its bytes (see mergeSql), so its encoding may
- * differ from the one before. Format version 2's encodings (delta-packed integers and timestamps, split floats, delta
- * lengths for strings that dictionaries do not fit) against version 1's plain ones, measured on the benchmark's
- * 5M-row merge (2 cores): the COPY about 15 % less CPU, the file 149 → 101 MB (so less to hash, fsync, read back and
- * pull), and a full decode of it 40 % less CPU for the next merge. DuckDB, pyarrow, polars and arrow-rs read them.
- */
-export const MERGE_COPY_OPTIONS = `${PARQUET_COPY_OPTIONS}, PARQUET_VERSION v2`;
 
 /** Helper columns; schema-merge.ts refuses source columns with this prefix. */
 const ORD = '__ada_ord';
@@ -171,7 +156,7 @@ async function copyMerge(ctx: WriteContext, out: WrittenFile, conn: DuckDBConnec
   const taps = ctx.rowTaps ? (base ? { dropped: ctx.rowTaps.open(), added: ctx.rowTaps.open() } : { all: ctx.rowTaps.open() }) : undefined;
   const sums: Partial<Record<'all' | 'dropped' | 'added', RowSum>> = {};
   try {
-    out.digest = await copyTo(mergeSql(ctx, old, fresh, taps), out.tmp, conn, MERGE_COPY_OPTIONS);
+    out.digest = await copyTo(mergeSql(ctx, old, fresh, taps), out.tmp, conn, V2_COPY_OPTIONS);
   } finally {
     for (const [name, tap] of Object.entries(taps ?? {}) as Array<['all' | 'dropped' | 'added', OpenTap]>) sums[name] = tap.close();
   }

@@ -10,6 +10,7 @@ import {
   chunksOf, collectEvents, completeOf, csvConfig, csvSandbox, csvTable, parquetTypes, readParquet, syncRequest,
 } from '../../helpers/csv-config.ts';
 import type { CsvSandbox } from '../../helpers/csv-config.ts';
+import { columnEncodings } from '../../helpers/parquet.ts';
 
 let sandbox: CsvSandbox;
 let connector: Connector;
@@ -104,6 +105,8 @@ describe('CSV parsing', () => {
     assert.equal(typeof cursor.files['orders.csv']!.mtimeMs, 'number');
     assert.equal(cursor.files['orders.csv']!.sha256, undefined, 'a full refresh does not hash');
     assert.deepEqual(await stagedFiles(), [path.basename(chunk.path)]);
+    // Parquet format version 2's encodings: a chunk is a blob no replay writes again, and smaller so.
+    assert.match(await columnEncodings(chunk.path, 'id'), /DELTA_BINARY_PACKED/);
   });
 
   it('reads a file without a header, by declared names or as column0…', async () => {

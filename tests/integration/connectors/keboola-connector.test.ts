@@ -11,7 +11,7 @@ import type { PlannedColumn } from '../../../connectors/keboola/table-schema.ts'
 import type { ConnectorEvent } from '../../../pipeline/contract.ts';
 import type { FakeMetadata, FakeTable } from '../../fixtures/keboola/fake-keboola.ts';
 import { chunks, complete, fakeAndConnector, keboolaConfig, keboolaTable, request, run, TOKEN } from '../../fixtures/keboola/keboola-fixtures.ts';
-import { parquetColumns, queryRows, readParquet } from '../../helpers/parquet.ts';
+import { columnEncodings, parquetColumns, queryRows, readParquet } from '../../helpers/parquet.ts';
 import { tempDir } from '../../helpers/tmp.ts';
 import { writeTemp } from '../../fixtures/keboola/keboola-fixtures.ts';
 
@@ -91,6 +91,7 @@ describe('Keboola connector: export to typed Parquet', () => {
       ]);
       assert.deepEqual((await parquetColumns(chunk.path)).map((c) => c.type), ['BIGINT', 'VARCHAR', 'DOUBLE', 'BOOLEAN', 'DATE', 'TIMESTAMP', 'TIMESTAMP WITH TIME ZONE', 'VARCHAR']);
       assert.deepEqual(await rows(chunk.path), EXPECTED_ROWS);
+      assert.match(await columnEncodings(chunk.path, 'id'), /DELTA_BINARY_PACKED/, 'Parquet format version 2');
       const done = complete(events);
       assert.equal(done.mode, 'replace');
       assert.deepEqual(done.cursor, { lastExportStart: '2026-03-15T10:00:00.000Z' });

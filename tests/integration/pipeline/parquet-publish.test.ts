@@ -8,7 +8,7 @@ import type { TableConfig } from '../../../config/index.ts';
 import type { ColumnSchema } from '../../../events/index.ts';
 import { ParquetPublisher } from '../../../pipeline/projections/parquet/index.ts';
 import type { PartitionManifest, PublishInput, PublishResult } from '../../../pipeline/projections/parquet/index.ts';
-import { parquetColumns, queryRows, readParquet, writeParquet } from '../../helpers/parquet.ts';
+import { columnEncodings, parquetColumns, readParquet, writeParquet } from '../../helpers/parquet.ts';
 
 function table(overrides: Partial<TableConfig> = {}): TableConfig {
   return {
@@ -137,10 +137,7 @@ describe('ParquetPublisher incremental upsert', () => {
     const t = table({ syncStrategy: 'incremental' });
     // Two chunks, so the replace is a COPY of their union rather than a link of the one chunk.
     const replaced = await publisher.publish({ dataDir, table: t, mode: 'replace', chunks: [await chunk(`(1, 'a0', 1.0, '2024-01-01')`), await chunk(`(2, 'b0', 2.0, '2024-01-02')`)] });
-    const encodings = async (result: PublishResult): Promise<string> => {
-      const rows = await queryRows(`SELECT encodings FROM parquet_metadata('${filesOf(dataDir, result)[0]}') WHERE path_in_schema = 'id'`);
-      return rows.map((r) => String(r.encodings)).join(',');
-    };
+    const encodings = (result: PublishResult): Promise<string> => columnEncodings(filesOf(dataDir, result)[0]!, 'id');
     assert.doesNotMatch(await encodings(replaced), /DELTA/);
     const merged = await publisher.publish({ dataDir, table: t, mode: 'upsert', previous: replaced, chunks: [await chunk(`(2, 'b1', 2.1, '2024-01-02'), (3, 'c1', 3.0, '2024-01-03')`)] });
     assert.match(await encodings(merged), /DELTA_BINARY_PACKED/);
