@@ -9,6 +9,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -28,10 +29,10 @@ const TINY = {
   BENCH_NO_BUILD: '1',
 };
 
-function runBench(name: string, dir: string, signal: AbortSignal): Promise<{ code: number | null; out: string }> {
+function runBench(name: string, dir: string, signal: AbortSignal, script = `${name}.ts`, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH, `${name}.ts`)], {
-      env: { ...process.env, ...TINY, ADA_BENCH_DIR: dir },
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(BENCH, script), ...args], {
+      env: { ...process.env, ...TINY, ADA_BENCH_DIR: dir, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
       // A hung benchmark (the way one broke before this test) is killed when its test times out.
       signal,
@@ -43,6 +44,26 @@ function runBench(name: string, dir: string, signal: AbortSignal): Promise<{ cod
     child.on('close', (code) => resolve({ code, out }));
   });
 }
+
+describe('npm run bench (bench/run.ts)', () => {
+  it('runs each named benchmark in a process of its own and writes its figures and goals into the document', { timeout: 300_000 }, async (t) => {
+    const dir = await tempDir(t, 'ada-bench-run-');
+    const doc = path.join(dir, 'benchmarks.md');
+    await writeFile(doc, '# Benchmarks\n\nWritten by hand, kept.\n\n<!-- figures:start (written by `npm run bench`; edit above this line) -->\n<!-- bench:pull -->\nold pull figures\n<!-- /bench:pull -->\n<!-- figures:end -->\n');
+    const { code, out } = await runBench('startup', dir, t.signal, 'run.ts', ['startup'], { BENCH_DOC: doc });
+    assert.match(out, /^# startup$/m, out.slice(-4000));
+    assert.match(out, /^startup\.version_ratio: [\d.]+$/m, out.slice(-4000));
+    assert.match(out, /goals met/, out.slice(-4000));
+    // A missed goal (likely at this scale) exits 0 too; only a failed benchmark fails the run.
+    assert.equal(code, 0, out.slice(-4000));
+    const written = await readFile(doc, 'utf8');
+    assert.match(written, /Written by hand, kept\./);
+    assert.match(written, /old pull figures/, 'the section of a benchmark not run is kept');
+    assert.match(written, /^### startup$/m);
+    // The goals came back from the benchmark's process with its figures.
+    assert.match(written, /^\| startup\.version_ratio \| [\d.]+ \| ≤ 2 \| (yes|\*\*no\*\*) \|$/m, written);
+  });
+});
 
 describe('benchmarks on a tiny scale', () => {
   it('finds the benchmarks', () => {
