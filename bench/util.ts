@@ -9,9 +9,9 @@ import { EventLogReader } from '../events/index.ts';
 import type { RecordedEvent } from '../events/index.ts';
 
 /**
- * The node flags of bin/ada.js's `#!` line. A child started with them runs as the installed `ada` command does: with
- * its heap sizes and with the bundle's code cache, which V8 takes only under the flags it was made with
- * (bin/bundle.js); without them every function of the bundle is compiled from its source.
+ * The node flags of bin/ada.js's `#!` line (none today). A child started with them runs as the installed `ada` command
+ * does, with the bundle's code cache, which V8 takes only under the flags it was made with (bin/bundle.js); under
+ * other flags every function of the bundle is compiled from its source.
  */
 export const ADA_NODE_FLAGS: readonly string[] = readFileSync(fileURLToPath(new URL('../bin/ada.js', import.meta.url)), 'utf8')
   .split('\n', 1)[0]!.split(/\s+/).filter((f) => f.startsWith('--'));

@@ -1,12 +1,12 @@
-#!/usr/bin/env -S node --max-semi-space-size=64 --min-semi-space-size=16
+#!/usr/bin/env node
 // Entry point of the `ada` command. Runs the compiled build (dist/, made by `npm run build`, which
 // `npm install` runs) when no source file changed since it was built, else the TypeScript sources through tsx,
 // so an edited checkout never runs stale code. ADA_FROM_SOURCE=1 forces the sources.
-// A larger young generation (64 MB semi-spaces) keeps the short-lived objects of event appends and
-// replays out of the old generation: about half the garbage collections under load. It starts at 16 MB rather than
-// V8's 1 MB, so the start-up (the bundle's code, the configuration, DuckDB's API: about 15 MB allocated before a
-// sync's first event) runs without a collection, where it took about 7 (scavenges growing the young generation, and
-// a full mark-compact of what they promoted), some 25 ms.
+// Node runs with no V8 flag: under any (heap sizes included), V8 rejects the code cache Node ships for its own
+// modules, and each one a command loads (the ES module loader, net, streams, …) is compiled from its source: with
+// the 64 MB semi-spaces this line used to set, `ada --version` took 66 ms instead of 54, a sync answered by a running
+// server 169 instead of 140, and a replay or a served Jira webhook gained nothing measurable (docs/benchmarks.md,
+// startup, sixth round).
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
