@@ -56,6 +56,10 @@ export async function bundle(root) {
           .replace(/createRequire\(import\.meta\.url\)\(/g, 'require(')
           .replace(/import\.meta\.url/g, `__adaFileUrl(${rel})`)
           .replace(/import\.meta\.resolve/g, `__adaResolve`)
+          // A package the bundle leaves out, imported as an ES module (the MCP SDK, ws): through the runner's import(). A
+          // script compiled from a code cache that another process made has lost its dynamic import callback (Node 20:
+          // ERR_VM_DYNAMIC_IMPORT_CALLBACK_MISSING), so an import() of the bundle's own fails whenever V8 takes the cache.
+          .replace(/\bimport\((["'])([^"'./][^"']*)\1\)/g, (call, quote, specifier) => (specifier.startsWith('node:') || BUNDLED_PACKAGES.includes(packageOf(specifier)) ? call : `__adaImport(${quote}${specifier}${quote})`))
           // esbuild writes non-ASCII characters as escapes, except in tagged templates (an escape changes their `raw`
           // strings): the portal's html`…` templates would make the whole bundle a two-byte string, twice the memory
           // and slower to read at every start. Ours use the cooked strings only (no String.raw), which an escape keeps;
@@ -81,6 +85,8 @@ export async function bundle(root) {
         // import.meta of each module, as dist/ has it: its own file's URL.
         'const __adaFileUrl = (rel) => require("node:url").pathToFileURL(require("node:path").join(__dirname, rel)).href;',
         'const __adaResolve = (specifier) => require("node:url").pathToFileURL(require.resolve(specifier)).href;',
+        // bin/run-bundle.js hands its own import() in as module.adaImport.
+        'const __adaImport = (specifier) => module.adaImport(specifier);',
       ].join('\n'),
     },
     // Less to read at every start: no comments or indentation (names are kept, for stack traces).

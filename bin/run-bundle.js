@@ -13,11 +13,12 @@ export function runBundle(file, source, cachedData) {
   const script = new vm.Script(Module.wrap(source), {
     filename: file,
     ...(cachedData ? { cachedData } : {}),
-    // import() of a package the bundle leaves out (the MCP SDK's ES modules) loads as from any CommonJS file.
-    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
   const mod = new Module(file);
   mod.filename = file;
+  // The bundle's import() of a package it leaves out (bin/bundle.js): this module's, since the script's own may be lost
+  // with its code cache. Both resolve a package from the same node_modules.
+  mod.adaImport = (specifier) => import(specifier);
   mod.paths = Module._nodeModulePaths(path.dirname(file));
   script.runInThisContext().call(mod.exports, mod.exports, createRequire(file), mod, file, path.dirname(file));
   mod.loaded = true;

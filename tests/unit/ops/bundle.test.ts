@@ -43,7 +43,9 @@ describe('bin/bundle.js and the bundle bin/ada.js runs', () => {
       '}',
       'export async function main(ctx) {',
       "  const tag = (strings, ...values) => strings.join(values.join('|'));",
-      "  process.stdout.write(JSON.stringify({ from: 'bundle', argv: ctx.argv, main: import.meta.url, helper: where(), yaml: parsed('a: 1'), text: 'a … b', tagged: tag`→ ${1} ✓` }) + '\\n');",
+      // A package the bundle leaves out, imported as an ES module: from a script V8 compiled from the code cache.
+      "  const { default: WebSocket } = await import('ws');",
+      "  process.stdout.write(JSON.stringify({ from: 'bundle', argv: ctx.argv, main: import.meta.url, helper: where(), yaml: parsed('a: 1'), text: 'a … b', tagged: tag`→ ${1} ✓`, ws: typeof WebSocket }) + '\\n');",
       '  return 0;',
       '}',
       '',
@@ -70,6 +72,7 @@ describe('bin/bundle.js and the bundle bin/ada.js runs', () => {
       yaml: { a: 1 },
       text: 'a … b',
       tagged: '→ 1 ✓',
+      ws: 'function',
     });
     // Non-ASCII characters of ours, tagged templates' included, are escapes: the bundle is read as a one-byte string.
     assert.doesNotMatch(bundle, /[\u0080-\uffff]/);
