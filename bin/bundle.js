@@ -95,6 +95,13 @@ export async function bundle(root) {
     legalComments: 'none',
     logLevel: 'warning',
   });
+  // An import() left in the bundle fails whenever V8 takes the code cache (above): only the worker threads' code, run
+  // as their own scripts, may have one (node's modules, the entry in workerData).
+  const stray = readFileSync(out, 'utf8').match(/\bimport\((?!['"]node:|workerData\.)[^)]{0,60}/g);
+  if (stray) {
+    rmSync(out, { force: true });
+    throw new Error(`bin/bundle.js: the bundle would call ${stray.map((s) => `${s})`).join(', ')}: import a package the bundle leaves out by a literal name (it goes through bin/run-bundle.js), or require() it`);
+  }
   // The code cache is V8's, for the flags it was made with: made by a process started as bin/ada.js starts.
   const flags = readFileSync(path.join(root, 'bin', 'ada.js'), 'utf8').split('\n', 1)[0].split(/\s+/).filter((f) => f.startsWith('--'));
   const made = spawnSync(process.execPath, [...flags, fileURLToPath(import.meta.url), '--cache'], { stdio: 'inherit' });

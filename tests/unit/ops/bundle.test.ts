@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readFile, rm, symlink, utimes, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -80,7 +80,7 @@ describe('bin/bundle.js and the bundle bin/ada.js runs', () => {
 
   it('writes a code cache V8 takes in a process started with bin/ada.js\'s flags', () => {
     build();
-    const check = `import { readFileSync } from 'node:fs';
+    const check = `import { existsSync, readFileSync } from 'node:fs';
       import { runBundle } from ${JSON.stringify(pathToFileURL(path.join(root, 'bin', 'run-bundle.js')).href)};
       const file = ${JSON.stringify(dist('ada.cjs'))};
       const { script } = runBundle(file, readFileSync(file, 'utf8'), readFileSync(file + '.cache'));
@@ -93,6 +93,19 @@ describe('bin/bundle.js and the bundle bin/ada.js runs', () => {
     await writeFile(dist('ada.cjs.cache'), Buffer.from('not a code cache'.repeat(64)));
     assert.equal(JSON.parse(ada()).from, 'bundle');
     await rm(dist('ada.cjs.cache'));
+    assert.equal(JSON.parse(ada()).from, 'bundle');
+  });
+
+  it('refuses to bundle an import() by an expression, which would fail whenever V8 takes the code cache', async () => {
+    const helper = await readFile(dist('ops', 'helper.js'), 'utf8');
+    try {
+      await writeFile(dist('ops', 'helper.js'), helper.replace('export const where = () => import.meta.url;', 'export const where = (name) => (name ? import(name) : import.meta.url);'));
+      assert.throws(() => build(), (err: Error & { stderr?: Buffer }) => /the bundle would call import\(name\)/.test(String(err.stderr)));
+      assert.equal(existsSync(dist('ada.cjs')), false, 'no bundle is left to run');
+    } finally {
+      await writeFile(dist('ops', 'helper.js'), helper);
+    }
+    build();
     assert.equal(JSON.parse(ada()).from, 'bundle');
   });
 
